@@ -1,0 +1,9 @@
+import type { CheckClass } from '../policy/policy-check.js';
+import { ActiveBuildCheck } from './active-build-check.js';
+import { RootProcessCheck } from './root-process-check.js';
+import { RunningAsRootCheck } from './running-as-root-check.js';
+
+/** Built-in checks by the name used in `[docker_monitor.checks.<Name>]`. */
+export const BUILT_IN_CHECKS: Readonly<Record<string, CheckClass>> = Object.fromEntries(
+  [ActiveBuildCheck, RunningAsRootCheck, RootProcessCheck].map((checkClass) => [checkClass.name, checkClass as CheckClass]),
+);

@@ -1,0 +1,36 @@
+import { rootProcesses } from '../engine/processes.js';
+import { PolicyCheck } from '../policy/policy-check.js';
+import type { CheckReturn, ContainerView } from '../policy/types.js';
+
+/**
+ * cnitch's rule: FAIL when any process in the container runs as UID 0 as the host sees it. Under
+ * userns-remap or rootless Docker, container root is a high host UID and does not count.
+ */
+export class RootProcessCheck extends PolicyCheck {
+  static override description = 'no process in the container runs as root (UID 0 on the host)';
+  static override options = {
+    allowed_commands: {
+      type: 'list' as const,
+      default: [],
+      description: 'commands allowed to run as root (matched against the start of the command line or its program name)',
+    },
+  };
+  static override severity = 'high' as const;
+
+  async check(container: ContainerView): Promise<CheckReturn> {
+    const allowed = this.config['allowed_commands'] as string[];
+    const offending = rootProcesses(await container.processes()).filter(
+      ({ command }) => !allowed.some((entry) => isAllowed(command, entry)),
+    );
+    if (offending.length === 0) return this.PASS;
+    return this.fail(
+      `${offending.length} process${offending.length === 1 ? '' : 'es'} running as root: ` +
+        offending.map(({ pid, command }) => `pid ${pid} (${command})`).join(', '),
+    );
+  }
+}
+
+function isAllowed(command: string, entry: string): boolean {
+  const program = command.trim().split(/\s+/)[0] ?? '';
+  return command.startsWith(entry) || program === entry || program.split('/').pop() === entry;
+}

@@ -1,0 +1,24 @@
+import { PolicyCheck } from '../policy/policy-check.js';
+import type { CheckReturn, ContainerView } from '../policy/types.js';
+
+/** True for every spelling of root as a `--user`: "", root, 0, 0:0, root:root, 0:<gid>, root:<group>. */
+export function isRootUser(user: string | undefined): boolean {
+  const name = (user ?? '').trim().split(':')[0] ?? '';
+  return name === '' || name === 'root' || /^0+$/.test(name);
+}
+
+/** FAIL when the container is configured to run as root (CIS 4.1, with every spelling of root caught). */
+export class RunningAsRootCheck extends PolicyCheck {
+  static override description = 'the container\'s configured user is not root';
+  static override options = {
+    allow_root: { type: 'boolean' as const, default: false, description: 'let containers run as root' },
+  };
+  static override severity = 'high' as const;
+
+  check({ inspect }: ContainerView): CheckReturn {
+    if (this.config['allow_root'] === true) return this.PASS;
+    const user = inspect.Config?.User ?? '';
+    if (!isRootUser(user)) return this.PASS;
+    return this.fail(user === '' ? 'no user set: runs as root' : `runs as root (user "${user}")`);
+  }
+}

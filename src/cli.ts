@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { runCheckCommand, type CheckFormat } from './commands/check.js';
+import type { ServeFlags } from './config/flags.js';
+import { UserError, errorMessage } from './errors.js';
+import { createRuntime } from './runtime.js';
+import { VERSION } from './version.js';
+
+function addCommonFlags(command: Command): Command {
+  return command
+    .option('-f, --config-file <path>', 'INI policy file (default: the embedded default policy)')
+    .option('--log.level <level>', 'debug, info, warn or error (default: info)')
+    .option('-v, --verbose', 'one level more verbose than --log.level, each time given', (_: string, count: number) => count + 1, 0)
+    .option('--log.format <format>', 'text (for people) or json (one object per line) (default: text)')
+    .option('--docker.host <url>', 'engine address (default: $DOCKER_HOST, else unix:///var/run/docker.sock)')
+    .option('--enforce', 'apply [policy] action to failing containers')
+    .option('--no-enforce', 'only warn about failing containers (default)');
+}
+
+function addServeFlags(command: Command): Command {
+  return addCommonFlags(command)
+    .option('--web.listen-address <addr>', 'host:port to listen on (default: :10091)')
+    .option('--web.telemetry-path <path>', 'path of the metrics endpoint (default: /metrics)')
+    .option('--web.config.file <path>', 'TLS and basic auth, in the Prometheus exporter-toolkit web-config format')
+    .option('--refresh <mode>', 'scrape (evaluate on each scrape) or a duration such as 30s (default: scrape)')
+    .option('--check <duration>', "cnitch's name for --refresh <duration>")
+    .option('--hostname <name>', 'host name carried by StatsD tags and log lines (default: this machine\'s)')
+    .option('--statsd-server <host:port>', 'also report to StatsD/DogStatsD over UDP')
+    .option('--statsd-prefix <prefix>', 'StatsD metric prefix (default: docker_monitor; cnitch used cnitch)');
+}
+
+async function serve(flags: ServeFlags): Promise<number> {
+  const { runServe } = await import('./commands/serve.js');
+  return runServe(await createRuntime(flags));
+}
+
+/** Parses argv and runs a command; resolves to the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('docker-monitor')
+    .description('Prometheus exporter that holds every running Docker container to a policy')
+    .version(VERSION, '--version', 'print the version')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`docker-monitor: ${text.replace(/^error: /, '')}`) });
+
+  addServeFlags(program.command('serve', { isDefault: true }).description('serve the verdicts on /metrics (the default command)'))
+    .exitOverride()
+    .action(async (flags: ServeFlags) => {
+      exitCode = await serve(flags);
+    });
+
+  addCommonFlags(program.command('check').description('evaluate every running container once, print the verdicts and exit'))
+    .addOption(new Option('--format <format>', 'text or json').choices(['text', 'json']).default('text'))
+    .exitOverride()
+    .action(async (flags: ServeFlags & { format: CheckFormat }) => {
+      const runtime = await createRuntime(flags);
+      exitCode = await runCheckCommand(runtime, flags.format, (text) => process.stdout.write(text));
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with code 0; usage errors were printed by commander.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof UserError) {
+      process.stderr.write(`docker-monitor: ${error.message}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`docker-monitor: unexpected error: ${errorMessage(error)}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,27 @@
+import { EngineUnreachableError, errorMessage } from '../errors.js';
+import { checkJson, formatCheckTable } from '../report/check-table.js';
+import type { Runtime } from '../runtime.js';
+
+export type CheckFormat = 'text' | 'json';
+
+/** `docker-monitor check`: one evaluation of every running container. Returns the exit code. */
+export async function runCheckCommand(runtime: Runtime, format: CheckFormat, write: (text: string) => void): Promise<number> {
+  const { engine, evaluator, logger } = runtime;
+  try {
+    await engine.ping();
+  } catch (error) {
+    throw new EngineUnreachableError(engine.address, errorMessage(error));
+  }
+  const evaluation = await evaluator.evaluateAll();
+  for (const { name, error } of evaluation.failed) {
+    logger.error({ container: name, err: error }, 'container could not be evaluated');
+  }
+  if (format === 'json') {
+    write(`${JSON.stringify(checkJson(evaluation.containers, evaluation.host), null, 2)}\n`);
+  } else {
+    const names = [...new Set(evaluator.checks.filter((check) => check.scope !== 'host').map((check) => check.name))];
+    write(`${formatCheckTable(evaluation.containers, evaluation.host, names)}\n`);
+  }
+  const failed = evaluation.failed.length > 0 || evaluation.containers.some((report) => !report.compliant);
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,64 @@
+import { UsageError, errorMessage } from '../errors.js';
+import { moreVerbose } from '../log.js';
+import { parseRefresh } from './load-policy.js';
+import { parseLogLevel, type Settings } from './settings.js';
+
+/** Flags as commander parses them; every one optional, so the file's value stands when a flag is absent. */
+export interface CommonFlags {
+  configFile?: string;
+  'log.level'?: string;
+  'log.format'?: string;
+  verbose?: number;
+  'docker.host'?: string;
+  enforce?: boolean;
+}
+
+export interface ServeFlags extends CommonFlags {
+  'web.listenAddress'?: string;
+  'web.telemetryPath'?: string;
+  'web.config.file'?: string;
+  refresh?: string;
+  check?: string;
+  hostname?: string;
+  statsdServer?: string;
+  statsdPrefix?: string;
+}
+
+function flagValue<T>(flag: string, value: string, parse: (value: string) => T): T {
+  try {
+    return parse(value);
+  } catch (error) {
+    throw new UsageError(`${flag}: ${errorMessage(error)}`);
+  }
+}
+
+/** Flags win over the file; `-v` counts from whichever level was chosen. DOCKER_HOST fills in last. */
+export function applyFlags(settings: Settings, flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Settings {
+  const result: Settings = { ...settings };
+  if (flags['log.level'] !== undefined) result.logLevel = flagValue('--log.level', flags['log.level'], parseLogLevel);
+  if (flags.verbose) result.logLevel = moreVerbose(result.logLevel, flags.verbose);
+  if (flags['log.format'] !== undefined) {
+    result.logFormat = flagValue('--log.format', flags['log.format'], (value) => {
+      if (value !== 'text' && value !== 'json') throw new Error(`"${value}" is not text or json`);
+      return value;
+    });
+  }
+  result.dockerHost = flags['docker.host'] ?? settings.dockerHost ?? (env['DOCKER_HOST'] || undefined);
+  if (flags.enforce !== undefined) result.enforce = flags.enforce;
+  if (flags['web.listenAddress'] !== undefined) result.listenAddress = flags['web.listenAddress'];
+  if (flags['web.telemetryPath'] !== undefined) {
+    const path = flags['web.telemetryPath'];
+    if (!path.startsWith('/')) throw new UsageError(`--web.telemetry-path: "${path}" must start with /`);
+    result.telemetryPath = path;
+  }
+  if (flags['web.config.file'] !== undefined) result.webConfigFile = flags['web.config.file'];
+  if (flags.refresh !== undefined && flags.check !== undefined) {
+    throw new UsageError('--refresh and --check mean the same thing: give one of them');
+  }
+  if (flags.refresh !== undefined) result.refresh = flagValue('--refresh', flags.refresh, parseRefresh);
+  if (flags.check !== undefined) result.refresh = flagValue('--check', flags.check, parseRefresh);
+  if (flags.hostname !== undefined) result.hostname = flags.hostname;
+  if (flags.statsdServer !== undefined) result.statsdServer = flags.statsdServer;
+  if (flags.statsdPrefix !== undefined) result.statsdPrefix = flags.statsdPrefix;
+  return result;
+}

@@ -1,0 +1,132 @@
+import { readFile } from 'node:fs/promises';
+import { ConfigError, errorMessage } from '../errors.js';
+import { resolveCheckClass } from '../policy/check-loader.js';
+import { instantiateCheck } from '../policy/check-loader.js';
+import type { CheckClass } from '../policy/policy-check.js';
+import { parseOptions } from '../policy/options.js';
+import type { CheckInstance, OptionValue } from '../policy/types.js';
+import { DEFAULT_POLICY_INI, DEFAULT_POLICY_NAME } from './default-policy.js';
+import { parseIni, type IniDocument, type IniSection } from './ini-file.js';
+import { parseDuration, parseInteger } from './values.js';
+import {
+  DEFAULT_SETTINGS,
+  SETTINGS_SECTIONS,
+  parseLogLevel,
+  type PolicyAction,
+  type RefreshMode,
+  type Settings,
+} from './settings.js';
+
+export interface LoadedPolicy {
+  /** The file's path, or the embedded default's name. */
+  file: string;
+  /** Settings from the file, over the defaults (flags are applied later, by the CLI). */
+  settings: Settings;
+  /** Check sections in file order. */
+  checks: CheckInstance[];
+  warnings: string[];
+}
+
+export function parseRefresh(value: string): RefreshMode {
+  if (value.trim().toLowerCase() === 'scrape') return 'scrape';
+  const ms = parseDuration(value);
+  if (ms < 100) throw new Error(`"${value}" is too short a refresh interval (at least 100ms)`);
+  return ms;
+}
+
+function settingsFrom(document: IniDocument): Settings {
+  const settings: Settings = { ...DEFAULT_SETTINGS, alwaysAllow: [] };
+  const file = document.file;
+  for (const section of document.sections) {
+    const specs = SETTINGS_SECTIONS[section.name];
+    if (specs === undefined) continue;
+    const values = parseOptions(specs, section, file);
+    const text = (key: string): string | undefined => values[key] as string | undefined;
+    const typed = <T extends OptionValue>(key: string): T | undefined => values[key] as T | undefined;
+    const converted = <T>(key: string, convert: (value: string) => T): T | undefined => {
+      const value = text(key);
+      if (value === undefined) return undefined;
+      try {
+        return convert(value);
+      } catch (error) {
+        throw new ConfigError({ file, line: section.keyLines[key], section: section.name, key }, errorMessage(error));
+      }
+    };
+    const assign = <K extends keyof Settings>(key: K, value: Settings[K] | undefined): void => {
+      if (value !== undefined) settings[key] = value;
+    };
+    switch (section.name) {
+      case 'policy':
+        assign('alwaysAllow', typed<string[]>('always_allow'));
+        assign('action', typed<PolicyAction>('action'));
+        assign('failFast', typed<boolean>('fail_fast'));
+        break;
+      case 'logging':
+        assign('logFile', text('log_file'));
+        assign('logLevel', converted('level', parseLogLevel));
+        assign('logFormat', typed<Settings['logFormat']>('format'));
+        break;
+      case 'exporter':
+        assign('listenAddress', text('listen_address'));
+        assign('telemetryPath', text('telemetry_path'));
+        assign('webConfigFile', text('web_config_file'));
+        assign('refresh', converted('refresh', parseRefresh));
+        assign('hostname', text('hostname'));
+        assign('enforce', typed<boolean>('enforce'));
+        break;
+      case 'docker':
+        assign('dockerHost', text('host'));
+        assign('dockerConcurrency', converted('concurrency', (value) => parseInteger(value, 1)));
+        assign('dockerTimeoutMs', typed<number>('timeout'));
+        assign('processCacheTtlMs', typed<number>('process_cache_ttl'));
+        break;
+      case 'statsd':
+        assign('statsdServer', text('server'));
+        assign('statsdPrefix', text('prefix'));
+        break;
+    }
+  }
+  return settings;
+}
+
+async function loadChecks(
+  sections: IniSection[],
+  file: string,
+  builtIns: Readonly<Record<string, CheckClass>>,
+): Promise<CheckInstance[]> {
+  const checks: CheckInstance[] = [];
+  for (const section of sections) {
+    if (section.name in SETTINGS_SECTIONS) continue;
+    checks.push(instantiateCheck(await resolveCheckClass(section, file, builtIns), section, file));
+  }
+  return checks;
+}
+
+/** Parses and validates a policy text; every problem is a ConfigError naming file, section and key. */
+export async function parsePolicy(
+  text: string,
+  file: string,
+  builtIns: Readonly<Record<string, CheckClass>>,
+): Promise<LoadedPolicy> {
+  const document = parseIni(text, file);
+  const settings = settingsFrom(document);
+  const checks = await loadChecks(document.sections, file, builtIns);
+  return { file, settings, checks, warnings: document.warnings };
+}
+
+/** Loads `path`, or the embedded default policy when no path is given. */
+export async function loadPolicy(
+  path: string | undefined,
+  builtIns: Readonly<Record<string, CheckClass>>,
+): Promise<LoadedPolicy> {
+  if (path === undefined) return parsePolicy(DEFAULT_POLICY_INI, DEFAULT_POLICY_NAME, builtIns);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : errorMessage(error);
+    throw new ConfigError({ file: path }, `cannot read the policy file: ${why}`);
+  }
+  return parsePolicy(text, path, builtIns);
+}

@@ -1,0 +1,101 @@
+import type { OptionSpec } from '../policy/types.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+export type LogFormat = 'text' | 'json';
+export type PolicyAction = 'warn' | 'stop' | 'kill' | 'pause';
+/** `scrape`, or the background refresh interval in milliseconds. */
+export type RefreshMode = 'scrape' | number;
+
+/** Everything outside the check sections: from the file's `[policy]`, `[logging]`, `[exporter]`, `[docker]`, `[statsd]`, then flags. */
+export interface Settings {
+  alwaysAllow: string[];
+  action: PolicyAction;
+  failFast: boolean;
+  logFile: string | undefined;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  listenAddress: string;
+  telemetryPath: string;
+  webConfigFile: string | undefined;
+  refresh: RefreshMode;
+  hostname: string | undefined;
+  enforce: boolean;
+  dockerHost: string | undefined;
+  dockerConcurrency: number;
+  dockerTimeoutMs: number;
+  processCacheTtlMs: number;
+  statsdServer: string | undefined;
+  statsdPrefix: string;
+}
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = {
+  alwaysAllow: [],
+  action: 'kill',
+  failFast: false,
+  logFile: undefined,
+  logLevel: 'info',
+  logFormat: 'text',
+  listenAddress: ':10091',
+  telemetryPath: '/metrics',
+  webConfigFile: undefined,
+  refresh: 'scrape',
+  hostname: undefined,
+  enforce: false,
+  dockerHost: undefined,
+  dockerConcurrency: 8,
+  dockerTimeoutMs: 10_000,
+  processCacheTtlMs: 10_000,
+  statsdServer: undefined,
+  statsdPrefix: 'docker_monitor',
+};
+
+/** Python's logging names and ours, lower-cased, to pino's. */
+export const LOG_LEVEL_NAMES: Readonly<Record<string, LogLevel>> = {
+  debug: 'debug',
+  info: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  error: 'error',
+  critical: 'fatal',
+  fatal: 'fatal',
+};
+
+export function parseLogLevel(value: string): LogLevel {
+  const level = LOG_LEVEL_NAMES[value.trim().toLowerCase()];
+  if (level === undefined) {
+    throw new Error(`"${value}" is not a log level (use debug, info, warn, error; or DEBUG, INFO, WARNING, ERROR, CRITICAL)`);
+  }
+  return level;
+}
+
+/** The keys of each settings section; names match the flags (`--web.listen-address` → `listen_address`). */
+export const SETTINGS_SECTIONS: Readonly<Record<string, Readonly<Record<string, OptionSpec>>>> = {
+  policy: {
+    always_allow: { type: 'list', description: 'images exempt from every check: IDs (sha256:…, 64 or 12 hex) or references (nginx:1.27)' },
+    action: { type: 'enum', values: ['warn', 'stop', 'kill', 'pause'], description: 'what --enforce does to a failing container' },
+    fail_fast: { type: 'boolean', description: 'stop a container\'s chain at its first FAIL' },
+  },
+  logging: {
+    log_file: { type: 'string', description: 'file to append log lines to (default: standard error)' },
+    level: { type: 'string', description: 'debug, info, warn, error (or DEBUG, INFO, WARNING, ERROR, CRITICAL)' },
+    format: { type: 'enum', values: ['text', 'json'], description: 'text (for people) or json (one object per line)' },
+  },
+  exporter: {
+    listen_address: { type: 'string', description: 'host:port to listen on' },
+    telemetry_path: { type: 'string', description: 'path of the metrics endpoint' },
+    web_config_file: { type: 'string', description: 'TLS and basic auth (exporter-toolkit web config YAML)' },
+    refresh: { type: 'string', description: 'scrape, or a duration such as 30s' },
+    hostname: { type: 'string', description: 'host name for StatsD tags and log lines' },
+    enforce: { type: 'boolean', description: 'apply [policy] action to failing containers' },
+  },
+  docker: {
+    host: { type: 'string', description: 'engine address (unix:///var/run/docker.sock, tcp://host:2376)' },
+    concurrency: { type: 'string', description: 'most engine calls in flight at once' },
+    timeout: { type: 'duration', description: 'how long one engine call may take' },
+    process_cache_ttl: { type: 'duration', description: 'how long a container\'s process list is reused' },
+  },
+  statsd: {
+    server: { type: 'string', description: 'host:port of a StatsD/DogStatsD server (UDP)' },
+    prefix: { type: 'string', description: 'metric name prefix (cnitch used "cnitch")' },
+  },
+};

@@ -1,0 +1,187 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import Docker from 'dockerode';
+import pLimit, { type LimitFunction } from 'p-limit';
+import type {
+  ContainerInspect,
+  ContainerSummary,
+  EnforcementAction,
+  Engine,
+  EngineEvent,
+  EngineInfo,
+  EngineVersion,
+  ExecInspect,
+  ImageHistoryEntry,
+  ImageInspect,
+  NetworkInspect,
+  ProcessTable,
+} from './types.js';
+
+export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+
+export interface DockerEngineOptions {
+  /** `unix:///path`, `tcp://host:port` or `http(s)://host:port`. */
+  host: string;
+  /** Most engine calls in flight at once. */
+  concurrency: number;
+  /** Milliseconds before one engine call is abandoned. */
+  timeoutMs: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Builds dockerode's connection options from an address, honouring DOCKER_TLS_VERIFY and DOCKER_CERT_PATH. */
+export function connectionOptions(host: string, env: NodeJS.ProcessEnv = process.env): Docker.DockerOptions {
+  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
+  if (host.startsWith('/')) return { socketPath: host };
+  const url = new URL(host.includes('://') ? host : `tcp://${host}`);
+  const tls = env['DOCKER_TLS_VERIFY'] === '1' || url.protocol === 'https:';
+  const options: Docker.DockerOptions = {
+    host: url.hostname,
+    port: url.port || (tls ? '2376' : '2375'),
+    protocol: tls ? 'https' : 'http',
+  };
+  const certPath = env['DOCKER_CERT_PATH'];
+  if (tls && certPath) {
+    options.ca = readFileSync(join(certPath, 'ca.pem'));
+    options.cert = readFileSync(join(certPath, 'cert.pem'));
+    options.key = readFileSync(join(certPath, 'key.pem'));
+  }
+  return options;
+}
+
+/** The Engine interface over dockerode, with a bound on concurrent calls and a timeout on each. */
+export class DockerEngine implements Engine {
+  readonly address: string;
+  private readonly docker: Docker;
+  private readonly limit: LimitFunction;
+  private readonly timeoutMs: number;
+  private readonly counts: Record<string, number> = {};
+
+  constructor(options: DockerEngineOptions) {
+    this.address = options.host;
+    this.docker = new Docker(connectionOptions(options.host, options.env));
+    this.limit = pLimit(options.concurrency);
+    this.timeoutMs = options.timeoutMs;
+  }
+
+  /** One Engine API request under the concurrency limit, abandoned after the timeout. */
+  private request<T>(endpoint: string, method: 'GET' | 'POST', path: string, query: Record<string, string> = {}): Promise<T> {
+    return this.limit(async () => {
+      this.counts[endpoint] = (this.counts[endpoint] ?? 0) + 1;
+      const abortSignal = AbortSignal.timeout(this.timeoutMs);
+      try {
+        return await new Promise<T>((resolve, reject) => {
+          this.docker.modem.dial(
+            {
+              path: `${path}?`,
+              method,
+              options: { ...query },
+              abortSignal,
+              statusCodes: { 200: true, 204: true, 304: true, 404: `no such object (${endpoint})`, 409: 'conflict', 500: 'server error' },
+            },
+            (error, result) => (error ? reject(error) : resolve(result as T)),
+          );
+        });
+      } catch (error) {
+        if (abortSignal.aborted) throw new Error(`engine call ${endpoint} timed out after ${this.timeoutMs} ms`);
+        throw error;
+      }
+    });
+  }
+
+  callCounts(): Readonly<Record<string, number>> {
+    return { ...this.counts };
+  }
+
+  async ping(): Promise<void> {
+    await this.request('ping', 'GET', '/_ping');
+  }
+
+  async listContainers(): Promise<ContainerSummary[]> {
+    const list = await this.request<Docker.ContainerInfo[]>('containers', 'GET', '/containers/json');
+    return list.map((entry) => ({
+      id: entry.Id,
+      name: (entry.Names[0] ?? entry.Id).replace(/^\//, ''),
+      image: entry.Image,
+      imageId: entry.ImageID,
+      labels: entry.Labels,
+      state: entry.State,
+    }));
+  }
+
+  inspectContainer(id: string): Promise<ContainerInspect> {
+    return this.request('inspect', 'GET', `/containers/${encodeURIComponent(id)}/json`);
+  }
+
+  top(id: string): Promise<ProcessTable> {
+    // Ask for the numeric UID column explicitly: user names resolve against the host's passwd.
+    return this.request('top', 'GET', `/containers/${encodeURIComponent(id)}/top`, { ps_args: '-o pid,uid,user,args' });
+  }
+
+  inspectImage(id: string): Promise<ImageInspect> {
+    return this.request('image', 'GET', `/images/${encodeURIComponent(id)}/json`);
+  }
+
+  imageHistory(id: string): Promise<ImageHistoryEntry[]> {
+    return this.request('history', 'GET', `/images/${encodeURIComponent(id)}/history`);
+  }
+
+  inspectExec(id: string): Promise<ExecInspect> {
+    return this.request('exec', 'GET', `/exec/${encodeURIComponent(id)}/json`);
+  }
+
+  info(): Promise<EngineInfo> {
+    return this.request('info', 'GET', '/info');
+  }
+
+  version(): Promise<EngineVersion> {
+    return this.request('version', 'GET', '/version');
+  }
+
+  networks(): Promise<NetworkInspect[]> {
+    return this.request('networks', 'GET', '/networks');
+  }
+
+  async act(id: string, action: EnforcementAction): Promise<void> {
+    await this.request(action, 'POST', `/containers/${encodeURIComponent(id)}/${action}`);
+  }
+
+  async *events(signal: AbortSignal): AsyncIterable<EngineEvent> {
+    // The event stream lives as long as the monitor: it is outside the limit and the per-call timeout.
+    this.counts['events'] = (this.counts['events'] ?? 0) + 1;
+    const stream = (await this.docker.getEvents({
+      filters: { type: ['container'] },
+      abortSignal: signal,
+    })) as Readable;
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    const close = (): void => {
+      stream.destroy();
+    };
+    signal.addEventListener('abort', close, { once: true });
+    try {
+      for await (const line of lines) {
+        if (line.trim() === '') continue;
+        const raw = JSON.parse(line) as {
+          Type?: string;
+          Action?: string;
+          status?: string;
+          id?: string;
+          time?: number;
+          Actor?: { ID?: string; Attributes?: Record<string, string> };
+        };
+        yield {
+          Type: raw.Type ?? 'container',
+          Action: raw.Action ?? raw.status ?? '',
+          id: raw.Actor?.ID ?? raw.id ?? '',
+          name: raw.Actor?.Attributes?.['name'],
+          time: raw.time,
+        };
+      }
+    } finally {
+      signal.removeEventListener('abort', close);
+      stream.destroy();
+    }
+  }
+}

@@ -1,0 +1,19 @@
+import type { ContainerProcess } from '../policy/types.js';
+import { parseProcessTable } from './processes.js';
+import type { ContainerInspect, Engine } from './types.js';
+
+/** Where a container's process list comes from: the engine's `top`, or the host's /proc. */
+export interface ProcessSource {
+  readonly kind: 'top' | 'proc';
+  processes(container: ContainerInspect): Promise<ContainerProcess[]>;
+}
+
+export class TopProcessSource implements ProcessSource {
+  readonly kind = 'top' as const;
+
+  constructor(private readonly engine: Engine) {}
+
+  async processes(container: ContainerInspect): Promise<ContainerProcess[]> {
+    return parseProcessTable(await this.engine.top(container.Id));
+  }
+}

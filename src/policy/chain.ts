@@ -1,0 +1,72 @@
+import { errorMessage } from '../errors.js';
+import type { CheckInstance, CheckResult, ContainerView, HostView } from './types.js';
+
+/**
+ * Runs one check with its timeout. A check that throws, times out or returns nonsense gives `error`:
+ * counted, treated as FAIL for the verdict, and never in the way of the other checks.
+ */
+export async function runCheck<T extends ContainerView | HostView>(
+  check: CheckInstance,
+  viewFor: (signal: AbortSignal) => T,
+): Promise<CheckResult> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new Error(`timed out after ${check.timeoutMs} ms`));
+    }, check.timeoutMs);
+  });
+  try {
+    const outcome = await Promise.race([check.run(viewFor(controller.signal)), timeout]);
+    return { check: check.name, result: outcome.result, reason: outcome.reason };
+  } catch (error) {
+    return { check: check.name, result: 'error', reason: errorMessage(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface ChainOptions {
+  failFast: boolean;
+  /** Verdicts of image-scoped checks, by `section \0 imageId`, reused across containers and refreshes. */
+  imageVerdicts: Map<string, CheckResult>;
+  imageId: string;
+}
+
+export interface ChainOutcome {
+  results: CheckResult[];
+  compliant: boolean;
+}
+
+export function isFailure(result: CheckResult): boolean {
+  return result.result === 'fail' || result.result === 'error';
+}
+
+/**
+ * The CFPB chain: checks in file order; PASS_FAST ends the chain as passed; FAIL (or error) makes the
+ * container non-compliant and, with `fail_fast`, ends the chain. Host-scoped checks are not run here.
+ */
+export async function runChain(
+  checks: readonly CheckInstance[],
+  viewFor: (signal: AbortSignal) => ContainerView,
+  options: ChainOptions,
+): Promise<ChainOutcome> {
+  const results: CheckResult[] = [];
+  for (const check of checks) {
+    if (check.scope === 'host') continue;
+    let result: CheckResult;
+    if (check.scope === 'image') {
+      const key = `${check.section}\u0000${options.imageId}`;
+      const known = options.imageVerdicts.get(key);
+      result = known ?? (await runCheck(check, viewFor));
+      if (known === undefined && result.result !== 'error') options.imageVerdicts.set(key, result);
+    } else {
+      result = await runCheck(check, viewFor);
+    }
+    results.push(result);
+    if (result.result === 'pass_fast') break;
+    if (options.failFast && isFailure(result)) break;
+  }
+  return { results, compliant: !results.some(isFailure) };
+}

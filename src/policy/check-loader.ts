@@ -1,0 +1,159 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { IniSection } from '../config/ini-file.js';
+import { ConfigError, errorMessage } from '../errors.js';
+import { didYouMean, parseOptions } from './options.js';
+import { isCheckClass, type CheckClass } from './policy-check.js';
+import {
+  SEVERITIES,
+  type CheckInstance,
+  type CheckOutcome,
+  type ContainerView,
+  type HostView,
+  type OptionSpec,
+  type Verdict,
+} from './types.js';
+
+export const BUILT_IN_PREFIX = 'docker_monitor.checks.';
+export const DEFAULT_CHECK_TIMEOUT_MS = 10_000;
+
+/** Keys every check accepts, beside its own. */
+const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  severity: { type: 'enum', values: SEVERITIES, description: 'how bad a failure is (critical, high, medium, low, info)' },
+  timeout: { type: 'duration', description: 'how long one run may take before it counts as an error' },
+};
+
+const MODULE_EXTENSIONS = ['', '.js', '.mjs', '.cjs', '.ts', '.mts'];
+const VERDICTS: readonly Verdict[] = ['pass', 'pass_fast', 'fail'];
+
+function normalizeReturn(value: unknown): CheckOutcome {
+  if (typeof value === 'string' && (VERDICTS as readonly string[]).includes(value)) {
+    return { result: value as Verdict };
+  }
+  if (typeof value === 'object' && value !== null) {
+    const { result, reason } = value as { result?: unknown; reason?: unknown };
+    if (typeof result === 'string' && (VERDICTS as readonly string[]).includes(result)) {
+      return { result: result as Verdict, reason: typeof reason === 'string' ? reason : undefined };
+    }
+  }
+  throw new Error(`returned ${JSON.stringify(value)}; a check returns "pass", "pass_fast", "fail" or { result, reason }`);
+}
+
+/** Makes a runnable CheckInstance from a class and its section. */
+export function instantiateCheck(checkClass: CheckClass, section: IniSection, file: string): CheckInstance {
+  const ownOptions = checkClass.options;
+  let config: Record<string, string | boolean | number | string[]>;
+  if (ownOptions === undefined) {
+    // A user's check without an options table takes every key as a string, like the Python tool.
+    const common: Record<string, string> = {};
+    const rest: Record<string, string> = {};
+    for (const [key, value] of Object.entries(section.values)) {
+      (key in COMMON_OPTIONS ? common : rest)[key] = value;
+    }
+    config = { ...rest, ...parseOptions(COMMON_OPTIONS, { ...section, values: common }, file) };
+  } else {
+    config = parseOptions({ ...COMMON_OPTIONS, ...ownOptions }, section, file);
+  }
+  let instance: InstanceType<CheckClass>;
+  try {
+    instance = new checkClass(config);
+  } catch (error) {
+    throw new ConfigError({ file, line: section.line, section: section.name }, `check could not be created: ${errorMessage(error)}`);
+  }
+  // Classes that do not extend PolicyCheck still get their options the way the Python tool gave them.
+  if (instance.config === undefined) Object.assign(instance, { config });
+  const severity = (config['severity'] as CheckInstance['severity'] | undefined) ?? checkClass.severity ?? 'medium';
+  return {
+    name: checkClass.name,
+    section: section.name,
+    description: checkClass.description ?? '',
+    scope: checkClass.scope ?? 'container',
+    severity,
+    cisId: checkClass.cisId,
+    timeoutMs: (config['timeout'] as number | undefined) ?? DEFAULT_CHECK_TIMEOUT_MS,
+    async run(target: ContainerView | HostView): Promise<CheckOutcome> {
+      return normalizeReturn(await instance.check(target as ContainerView & HostView));
+    },
+  };
+}
+
+/** Where `[<module>.<Export>]` may live, relative to the config file's folder first. */
+function resolveModule(moduleName: string, configDir: string): { found: string | undefined; tried: string[] } {
+  const base = isAbsolute(moduleName) ? moduleName : resolve(configDir, moduleName);
+  const dotted = resolve(configDir, moduleName.replaceAll('.', '/'));
+  const tried: string[] = [];
+  for (const stem of moduleName.startsWith('.') || moduleName.includes('/') ? [base] : [base, dotted]) {
+    for (const extension of MODULE_EXTENSIONS) {
+      const candidate = stem + extension;
+      tried.push(candidate);
+      if (existsSync(candidate) && !candidate.endsWith('/')) return { found: candidate, tried };
+    }
+  }
+  try {
+    // A package installed next to the config file (node_modules), as Python found installed modules.
+    return { found: createRequire(resolve(configDir, 'policy.js')).resolve(moduleName), tried };
+  } catch {
+    return { found: undefined, tried };
+  }
+}
+
+async function importModule(path: string): Promise<Record<string, unknown>> {
+  if (/\.m?ts$/.test(path)) {
+    // TypeScript checks load through tsx, so users need not compile them.
+    const { tsImport } = await import('tsx/esm/api');
+    return (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
+  }
+  return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+}
+
+/** Loads a user's check class named by a section such as `[my_checks.MyPolicyCheck]`. */
+export async function loadUserCheck(section: IniSection, file: string): Promise<CheckClass> {
+  const location = { file, line: section.line, section: section.name };
+  const cut = section.name.lastIndexOf('.');
+  if (cut <= 0 || cut === section.name.length - 1) {
+    throw new ConfigError(location, 'a check section is named <module>.<ExportName>, e.g. [docker_monitor.checks.RootProcessCheck] or [./my_checks.js.MyPolicyCheck]');
+  }
+  const moduleName = section.name.slice(0, cut);
+  const exportName = section.name.slice(cut + 1);
+  const { found, tried } = resolveModule(moduleName, dirname(resolve(file)));
+  if (found === undefined) {
+    throw new ConfigError(location, `module "${moduleName}" not found (looked for ${tried.join(', ')})`);
+  }
+  let exports: Record<string, unknown>;
+  try {
+    exports = await importModule(found);
+  } catch (error) {
+    throw new ConfigError(location, `module ${found} could not be loaded: ${errorMessage(error).split('\n')[0]}`);
+  }
+  const candidate = exports[exportName] ?? (exports['default'] as Record<string, unknown> | undefined)?.[exportName];
+  if (candidate === undefined) {
+    const names = Object.keys(exports).filter((name) => name !== 'default');
+    throw new ConfigError(location, `module ${found} has no export "${exportName}"${didYouMean(exportName, names) || ` (it exports: ${names.join(', ') || 'nothing'})`}`);
+  }
+  if (!isCheckClass(candidate)) {
+    throw new ConfigError(location, `export "${exportName}" of ${found} is not a check: expected a class with a check() method`);
+  }
+  return candidate;
+}
+
+/** Finds the class for a check section: a built-in, or a user's module. */
+export async function resolveCheckClass(
+  section: IniSection,
+  file: string,
+  builtIns: Readonly<Record<string, CheckClass>>,
+): Promise<CheckClass> {
+  if (section.name.startsWith(BUILT_IN_PREFIX)) {
+    const name = section.name.slice(BUILT_IN_PREFIX.length);
+    const builtIn = builtIns[name];
+    if (builtIn === undefined) {
+      throw new ConfigError(
+        { file, line: section.line, section: section.name },
+        `unknown built-in check "${name}"${didYouMean(name, Object.keys(builtIns))}`,
+      );
+    }
+    return builtIn;
+  }
+  return loadUserCheck(section, file);
+}

@@ -1,0 +1,74 @@
+import type { CheckResult, ContainerReport, HostReport } from '../policy/types.js';
+
+const LABELS: Readonly<Record<CheckResult['result'], string>> = {
+  pass: 'pass',
+  pass_fast: 'pass fast',
+  fail: 'FAIL',
+  error: 'ERROR',
+};
+
+/** Most checks shown as their own column; past this the table lists failed checks instead. */
+const MAX_CHECK_COLUMNS = 6;
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  return rows
+    .map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  '))
+    .join('\n');
+}
+
+function verdict(report: ContainerReport): string {
+  if (report.alwaysAllowed) return 'allowed';
+  return report.compliant ? 'pass' : 'FAIL';
+}
+
+/** The `check` command's text output: one row per container, then the reason of every failure. */
+export function formatCheckTable(containers: readonly ContainerReport[], host: HostReport, checkNames: readonly string[]): string {
+  const lines: string[] = [];
+  if (containers.length === 0) {
+    lines.push('No running containers.');
+  } else {
+    const perCheck = checkNames.length <= MAX_CHECK_COLUMNS;
+    const header = ['CONTAINER', 'IMAGE', 'VERDICT', ...(perCheck ? checkNames : ['FAILED CHECKS'])];
+    const rows = containers.map((report) => {
+      const byCheck = new Map(report.results.map((result) => [result.check, result]));
+      const cells = perCheck
+        ? checkNames.map((name) => {
+            const result = byCheck.get(name);
+            return result === undefined ? '-' : LABELS[result.result];
+          })
+        : [report.results.filter((result) => result.result === 'fail' || result.result === 'error').map((result) => result.check).join(', ') || '-'];
+      return [report.name, report.image, verdict(report), ...cells];
+    });
+    lines.push(table([header, ...rows]));
+    const failures = containers.flatMap((report) =>
+      report.results
+        .filter((result) => result.result === 'fail' || result.result === 'error')
+        .map((result) => `  ${report.name}: ${result.check} ${LABELS[result.result]}: ${result.reason ?? '(no reason given)'}`),
+    );
+    if (failures.length > 0) lines.push('', 'Failures:', ...failures);
+  }
+  if (host.results.length > 0) {
+    lines.push('', 'Host checks:', table(host.results.map((result) => [`  ${result.check}`, LABELS[result.result], result.reason ?? ''])));
+  }
+  const failed = containers.filter((report) => !report.compliant).length;
+  lines.push('', `${containers.length} container${containers.length === 1 ? '' : 's'} checked, ${failed} failed.`);
+  return lines.join('\n');
+}
+
+/** The `check --format json` document (PRODUCT.md), with host checks beside the containers. */
+export function checkJson(containers: readonly ContainerReport[], host: HostReport): unknown {
+  return {
+    containers: containers.map((report) => ({
+      id: report.id,
+      name: report.name,
+      image: report.image,
+      imageId: report.imageId,
+      compliant: report.compliant,
+      alwaysAllowed: report.alwaysAllowed,
+      rootProcesses: report.rootProcesses ?? null,
+      results: report.results.map(({ check, result, reason }) => ({ check, result, reason: reason ?? null })),
+    })),
+    host: { results: host.results.map(({ check, result, reason }) => ({ check, result, reason: reason ?? null })) },
+  };
+}

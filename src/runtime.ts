@@ -1,0 +1,42 @@
+import { hostname } from 'node:os';
+import { BUILT_IN_CHECKS } from './checks/index.js';
+import { loadPolicy, type LoadedPolicy } from './config/load-policy.js';
+import { applyFlags, type ServeFlags } from './config/flags.js';
+import type { Settings } from './config/settings.js';
+import { EngineCache } from './engine/engine-cache.js';
+import { DEFAULT_DOCKER_HOST, DockerEngine } from './engine/docker-engine.js';
+import { TopProcessSource } from './engine/process-source.js';
+import type { Engine } from './engine/types.js';
+import { Evaluator } from './evaluator.js';
+import { createLogger, type Logger } from './log.js';
+
+/** What both commands run on: settings, the loaded policy, a logger, the engine and the evaluator. */
+export interface Runtime {
+  settings: Settings;
+  policy: LoadedPolicy;
+  logger: Logger;
+  engine: Engine;
+  cache: EngineCache;
+  evaluator: Evaluator;
+}
+
+/** Loads the policy, applies flags over it and wires the engine. Throws UserErrors for bad input. */
+export async function createRuntime(flags: ServeFlags): Promise<Runtime> {
+  const policy = await loadPolicy(flags.configFile, BUILT_IN_CHECKS);
+  const settings = applyFlags(policy.settings, flags);
+  settings.hostname ??= hostname();
+  const logger = createLogger({ level: settings.logLevel, format: settings.logFormat, file: settings.logFile, hostname: settings.hostname });
+  for (const warning of policy.warnings) logger.warn(warning);
+  const engine = new DockerEngine({
+    host: settings.dockerHost ?? DEFAULT_DOCKER_HOST,
+    concurrency: settings.dockerConcurrency,
+    timeoutMs: settings.dockerTimeoutMs,
+  });
+  const cache = new EngineCache(engine, new TopProcessSource(engine), settings.processCacheTtlMs);
+  const evaluator = new Evaluator(cache, {
+    checks: policy.checks,
+    alwaysAllow: settings.alwaysAllow,
+    failFast: settings.failFast,
+  });
+  return { settings, policy, logger, engine, cache, evaluator };
+}
