@@ -9,6 +9,8 @@ import { TopProcessSource } from './engine/process-source.js';
 import type { Engine } from './engine/types.js';
 import { Evaluator } from './evaluator.js';
 import { createLogger, type Logger } from './log.js';
+import { createListeners } from './report/listeners.js';
+import type { ReportListener } from './report/types.js';
 
 /** What both commands run on: settings, the loaded policy, a logger, the engine and the evaluator. */
 export interface Runtime {
@@ -18,6 +20,8 @@ export interface Runtime {
   engine: Engine;
   cache: EngineCache;
   evaluator: Evaluator;
+  /** Text log, StatsD and enforcement: they see every verdict. */
+  listeners: ReportListener[];
 }
 
 /** Loads the policy, applies flags over it and wires the engine. Throws UserErrors for bad input. */
@@ -38,5 +42,6 @@ export async function createRuntime(flags: ServeFlags): Promise<Runtime> {
     alwaysAllow: settings.alwaysAllow,
     failFast: settings.failFast,
   });
-  return { settings, policy, logger, engine, cache, evaluator };
+  const listeners = createListeners({ settings, engine, logger });
+  return { settings, policy, logger, engine, cache, evaluator, listeners };
 }

@@ -6,13 +6,18 @@ export type CheckFormat = 'text' | 'json';
 
 /** `docker-monitor check`: one evaluation of every running container. Returns the exit code. */
 export async function runCheckCommand(runtime: Runtime, format: CheckFormat, write: (text: string) => void): Promise<number> {
-  const { engine, evaluator, logger } = runtime;
+  const { engine, evaluator, logger, listeners } = runtime;
   try {
     await engine.ping();
   } catch (error) {
     throw new EngineUnreachableError(engine.address, errorMessage(error));
   }
   const evaluation = await evaluator.evaluateAll();
+  evaluation.containers.sort((a, b) => a.name.localeCompare(b.name));
+  for (const report of evaluation.containers) {
+    for (const listener of listeners) await listener.onReport(report);
+  }
+  await Promise.all(listeners.map((listener) => listener.close?.()));
   for (const { name, error } of evaluation.failed) {
     logger.error({ container: name, err: error }, 'container could not be evaluated');
   }
