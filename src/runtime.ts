@@ -8,6 +8,7 @@ import { DEFAULT_DOCKER_HOST, DockerEngine } from './engine/docker-engine.js';
 import { TopProcessSource } from './engine/process-source.js';
 import type { Engine } from './engine/types.js';
 import { Evaluator } from './evaluator.js';
+import type { MetricSources } from './exporter/metrics.js';
 import { createLogger, type Logger } from './log.js';
 import { createListeners } from './report/listeners.js';
 import type { ReportListener } from './report/types.js';
@@ -22,6 +23,8 @@ export interface Runtime {
   evaluator: Evaluator;
   /** Text log, StatsD and enforcement: they see every verdict. */
   listeners: ReportListener[];
+  /** Counts kept by listeners and scanners, for the exporter's metrics. */
+  metricSources: Pick<MetricSources, 'enforcementActions' | 'enforcementFailures' | 'imageVulnerabilities'>;
 }
 
 /** Loads the policy, applies flags over it and wires the engine. Throws UserErrors for bad input. */
@@ -43,5 +46,5 @@ export async function createRuntime(flags: ServeFlags): Promise<Runtime> {
     failFast: settings.failFast,
   });
   const listeners = createListeners({ settings, engine, logger });
-  return { settings, policy, logger, engine, cache, evaluator, listeners };
+  return { settings, policy, logger, engine, cache, evaluator, listeners, metricSources: {} };
 }

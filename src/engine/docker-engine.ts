@@ -148,40 +148,46 @@ export class DockerEngine implements Engine {
     await this.request(action, 'POST', `/containers/${encodeURIComponent(id)}/${action}`);
   }
 
-  async *events(signal: AbortSignal): AsyncIterable<EngineEvent> {
+  async events(signal: AbortSignal): Promise<AsyncIterable<EngineEvent>> {
     // The event stream lives as long as the monitor: it is outside the limit and the per-call timeout.
     this.counts['events'] = (this.counts['events'] ?? 0) + 1;
     const stream = (await this.docker.getEvents({
       filters: { type: ['container'] },
       abortSignal: signal,
     })) as Readable;
-    const lines = createInterface({ input: stream, crlfDelay: Infinity });
-    const close = (): void => {
-      stream.destroy();
-    };
-    signal.addEventListener('abort', close, { once: true });
-    try {
-      for await (const line of lines) {
-        if (line.trim() === '') continue;
-        const raw = JSON.parse(line) as {
-          Type?: string;
-          Action?: string;
-          status?: string;
-          id?: string;
-          time?: number;
-          Actor?: { ID?: string; Attributes?: Record<string, string> };
-        };
-        yield {
-          Type: raw.Type ?? 'container',
-          Action: raw.Action ?? raw.status ?? '',
-          id: raw.Actor?.ID ?? raw.id ?? '',
-          name: raw.Actor?.Attributes?.['name'],
-          time: raw.time,
-        };
-      }
-    } finally {
-      signal.removeEventListener('abort', close);
-      stream.destroy();
+    return parseEvents(stream, signal);
+  }
+}
+
+interface RawEvent {
+  Type?: string;
+  Action?: string;
+  status?: string;
+  id?: string;
+  time?: number;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+}
+
+/** The event stream is one JSON object per line. */
+async function* parseEvents(stream: Readable, signal: AbortSignal): AsyncIterable<EngineEvent> {
+  const close = (): void => {
+    stream.destroy();
+  };
+  signal.addEventListener('abort', close, { once: true });
+  try {
+    for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
+      if (line.trim() === '') continue;
+      const raw = JSON.parse(line) as RawEvent;
+      yield {
+        Type: raw.Type ?? 'container',
+        Action: raw.Action ?? raw.status ?? '',
+        id: raw.Actor?.ID ?? raw.id ?? '',
+        name: raw.Actor?.Attributes?.['name'],
+        time: raw.time,
+      };
     }
+  } finally {
+    signal.removeEventListener('abort', close);
+    stream.destroy();
   }
 }

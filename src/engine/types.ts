@@ -48,6 +48,7 @@ export interface HostConfig {
   PortBindings?: Record<string, PortBinding[] | null> | null;
   Binds?: string[] | null;
   Runtime?: string;
+  LogConfig?: { Type?: string; Config?: Record<string, string> };
 }
 
 export interface ContainerConfig {
@@ -193,8 +194,11 @@ export interface Engine {
   info(): Promise<EngineInfo>;
   version(): Promise<EngineVersion>;
   networks(): Promise<NetworkInspect[]>;
-  /** Follows `/events` for containers until the signal aborts; the iterator ends when the stream breaks. */
-  events(signal: AbortSignal): AsyncIterable<EngineEvent>;
+  /**
+   * Opens `/events` for containers; resolves once the stream is open. The iterable ends (or throws)
+   * when the stream breaks, and ends when the signal aborts.
+   */
+  events(signal: AbortSignal): Promise<AsyncIterable<EngineEvent>>;
   act(id: string, action: EnforcementAction): Promise<void>;
   /** Engine calls made since start, by endpoint name (for the benchmark and for debugging). */
   callCounts(): Readonly<Record<string, number>>;

@@ -1,0 +1,61 @@
+import type { Logger } from '../log.js';
+import type { ContainerProcess } from '../policy/types.js';
+import { ProcProcessSource, type ProcProcessSourceOptions } from './proc-process-source.js';
+import { TopProcessSource, type ProcessSource } from './process-source.js';
+import type { ContainerInspect, Engine } from './types.js';
+
+/** Failed checks before /proc is given up for good: one container may simply have stopped meanwhile. */
+const TRIES_BEFORE_TOP = 3;
+
+/**
+ * Uses /proc when the first container asked about proves this process sees the host's PIDs (its inspect
+ * `State.Pid` is in /proc, and that process's cgroup names the container), else the engine's `top`.
+ * Deciding on the first real container costs no extra engine call and works when none runs at start.
+ * A failed check uses `top` for that container and tries again on the next, up to three times.
+ */
+class CheckedProcessSource implements ProcessSource {
+  private chosen: ProcessSource | undefined;
+  private failures = 0;
+
+  constructor(
+    private readonly proc: ProcProcessSource,
+    private readonly top: TopProcessSource,
+    private readonly logger: Logger,
+  ) {}
+
+  get kind(): ProcessSource['kind'] {
+    return this.chosen?.kind ?? 'top';
+  }
+
+  async processes(container: ContainerInspect): Promise<ContainerProcess[]> {
+    return (this.chosen ?? (await this.choose(container))).processes(container);
+  }
+
+  private async choose(container: ContainerInspect): Promise<ProcessSource> {
+    const visibility = await this.proc.visibility(container);
+    if (this.chosen !== undefined) return this.chosen;
+    if (visibility.visible) {
+      this.logger.info(
+        { processSource: 'proc', procRoot: this.proc.procRoot },
+        `reading container processes from ${this.proc.procRoot}: it shows the host's PIDs (container ${container.Name.replace(/^\//, '')}'s init process ${container.State?.Pid ?? 0} is there, in its cgroup)`,
+      );
+      this.chosen = this.proc;
+      return this.proc;
+    }
+    this.failures += 1;
+    const giveUp = this.failures >= TRIES_BEFORE_TOP;
+    if (this.failures === 1 || giveUp) {
+      this.logger.info(
+        { processSource: 'top', reason: visibility.reason },
+        `reading container processes with the engine's top: ${visibility.reason}; run the exporter on the host or with --pid=host for the /proc fast path` +
+          (giveUp ? '' : ' (checking again on the next container)'),
+      );
+    }
+    if (giveUp) this.chosen = this.top;
+    return this.top;
+  }
+}
+
+export function chooseProcessSource(engine: Engine, logger: Logger, options: ProcProcessSourceOptions = {}): ProcessSource {
+  return new CheckedProcessSource(new ProcProcessSource(options), new TopProcessSource(engine), logger);
+}

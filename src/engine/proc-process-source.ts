@@ -1,0 +1,192 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ContainerProcess } from '../policy/types.js';
+import type { ProcessSource } from './process-source.js';
+import type { ContainerInspect } from './types.js';
+
+/**
+ * A cgroup path component that names a container: the bare ID (cgroupfs driver: `/docker/<id>`, Kubernetes)
+ * or a systemd scope (`docker-<id>.scope`, also `cri-containerd-`, `crio-`, `libpod-`).
+ */
+const CONTAINER_COMPONENT = /^(?:[\w.]+-)?([0-9a-f]{64})(?:\.scope)?$/;
+
+/**
+ * The container ID in the contents of a `/proc/<pid>/cgroup` file, or undefined for a process outside any
+ * container. Each line is `hierarchy-ID:controllers:path`; the cgroup v2 line is `0::path`. The v2 line is
+ * read first, then the v1 lines in order, and within a path the innermost component naming a container
+ * wins (Docker in Docker nests `/docker/<outer>/docker/<inner>`). Paths seen from another cgroup namespace
+ * start with `/..`; only the components matter.
+ */
+export function containerIdFromCgroup(text: string): string | undefined {
+  const paths = text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => ({ v2: line.startsWith('0::'), path: line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1) }))
+    .sort((a, b) => Number(b.v2) - Number(a.v2));
+  for (const { path } of paths) {
+    const components = path.split('/');
+    for (let index = components.length - 1; index >= 0; index -= 1) {
+      const match = CONTAINER_COMPONENT.exec(components[index] ?? '');
+      if (match?.[1] !== undefined) return match[1];
+    }
+  }
+  return undefined;
+}
+
+/** The fields of `/proc/<pid>/status` a process list needs. */
+export interface ProcStatus {
+  name: string;
+  /** Real, effective, saved set and filesystem UID, as the `Uid:` line lists them. */
+  uids: [number, number, number, number];
+}
+
+export function parseStatus(text: string): ProcStatus {
+  const field = (key: string): string => {
+    const line = text.split('\n').find((candidate) => candidate.startsWith(`${key}:`));
+    if (line === undefined) throw new Error(`no ${key}: line in /proc status`);
+    return line.slice(key.length + 1).trim();
+  };
+  const uids = field('Uid').split(/\s+/).map(Number);
+  if (uids.length !== 4 || uids.some((uid) => !Number.isInteger(uid))) throw new Error(`unreadable Uid: line "${field('Uid')}"`);
+  return { name: field('Name'), uids: uids as ProcStatus['uids'] };
+}
+
+/**
+ * The command line as `ps -o args` shows it: arguments joined by spaces, or `[name]` when the process has
+ * none (a zombie, or a kernel thread).
+ */
+export function commandLine(cmdline: string, name: string): string {
+  const args = cmdline.split('\0');
+  if (args.at(-1) === '') args.pop();
+  return args.length === 0 ? `[${name}]` : args.join(' ');
+}
+
+/**
+ * One process as `docker top -o pid,uid,user,args` would list it; undefined when it exited meanwhile.
+ * `uid` is the effective UID, as ps's `uid` column (an alias of `euid`) shows it: the identity the kernel
+ * checks permissions against, so a set-UID-root program run by UID 1000 counts as root, and a root process
+ * that only lowered its effective UID for a while does not. `user` is the UID as text: names in
+ * `/etc/passwd` belong to whichever root file system the reader has, not necessarily the host's.
+ */
+async function readProcess(procRoot: string, pid: number): Promise<ContainerProcess | undefined> {
+  try {
+    const [status, cmdline] = await Promise.all([
+      readFile(join(procRoot, String(pid), 'status'), 'utf8'),
+      readFile(join(procRoot, String(pid), 'cmdline'), 'utf8'),
+    ]);
+    const { name, uids } = parseStatus(status);
+    return { pid, uid: uids[1], user: String(uids[1]), command: commandLine(cmdline, name) };
+  } catch (error) {
+    if (isGone(error)) return undefined;
+    throw error;
+  }
+}
+
+function isGone(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ESRCH';
+}
+
+/** Host PIDs by container ID, from one pass over every `/proc/<pid>/cgroup`. */
+export type ContainerPidIndex = ReadonlyMap<string, readonly number[]>;
+
+export async function scanContainerPids(procRoot: string): Promise<ContainerPidIndex> {
+  const pids = (await readdir(procRoot)).filter((entry) => /^\d+$/.test(entry)).map(Number);
+  const index = new Map<string, number[]>();
+  const owners = await Promise.all(
+    pids.map((pid) =>
+      readFile(join(procRoot, String(pid), 'cgroup'), 'utf8').then(containerIdFromCgroup, (error: unknown) => {
+        if (isGone(error)) return undefined;
+        throw error;
+      }),
+    ),
+  );
+  owners.forEach((id, position) => {
+    if (id === undefined) return;
+    const list = index.get(id) ?? [];
+    list.push(pids[position] ?? 0);
+    index.set(id, list);
+  });
+  for (const list of index.values()) list.sort((a, b) => a - b);
+  return index;
+}
+
+/** Whether this reader's /proc shows a container's processes under their host PIDs, and if not, why. */
+export type Visibility = { visible: true } | { visible: false; reason: string };
+
+export interface ProcProcessSourceOptions {
+  /** Where the host's proc file system is mounted. */
+  procRoot?: string;
+  /** How long one scan of /proc serves later calls: one refresh's calls share it. */
+  indexTtlMs?: number;
+  now?: () => number;
+}
+
+export const DEFAULT_INDEX_TTL_MS = 1000;
+
+/**
+ * Processes read from the host's /proc rather than from the engine's `top` (which forks `ps` inside
+ * dockerd for every container). Needs the host's PID namespace: the exporter on the host, or in a
+ * container started with `--pid=host`. PIDs are found by scanning /proc once and indexing them by the
+ * container ID their cgroup names; that index is reused for `indexTtlMs`, except that a container whose init
+ * process (`State.Pid` from inspect, a host PID) is missing from it gets a scan no older than its request,
+ * so a container that just started is never reported empty.
+ */
+export class ProcProcessSource implements ProcessSource {
+  readonly kind = 'proc' as const;
+  readonly procRoot: string;
+  private readonly indexTtlMs: number;
+  private readonly now: () => number;
+  private scan: { startedAt: number; index: Promise<ContainerPidIndex> } | undefined;
+
+  constructor(options: ProcProcessSourceOptions = {}) {
+    this.procRoot = options.procRoot ?? '/proc';
+    this.indexTtlMs = options.indexTtlMs ?? DEFAULT_INDEX_TTL_MS;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** A scan started at or after `notBefore`: the one in flight or cached when it qualifies, else a new one. */
+  private index(notBefore: number): Promise<ContainerPidIndex> {
+    if (this.scan === undefined || this.scan.startedAt < notBefore) {
+      const scan = { startedAt: this.now(), index: scanContainerPids(this.procRoot) };
+      scan.index.catch(() => {
+        if (this.scan === scan) this.scan = undefined;
+      });
+      this.scan = scan;
+    }
+    return this.scan.index;
+  }
+
+  async processes(container: ContainerInspect): Promise<ContainerProcess[]> {
+    const initPid = container.State?.Pid ?? 0;
+    if (initPid <= 0) throw new Error(`container ${container.Name} has no init process (not running)`);
+    const requestedAt = this.now();
+    let index = await this.index(requestedAt - this.indexTtlMs);
+    if (!index.get(container.Id)?.includes(initPid)) index = await this.index(requestedAt);
+    const pids = index.get(container.Id) ?? [];
+    if (!pids.includes(initPid)) {
+      throw new Error(`init process ${initPid} of container ${container.Name} is not in ${this.procRoot} (it stopped, or this is not the host's PID namespace)`);
+    }
+    const processes = await Promise.all(pids.map((pid) => readProcess(this.procRoot, pid)));
+    return processes.filter((process): process is ContainerProcess => process !== undefined);
+  }
+
+  /** Checks that the container's init process (a host PID) is in this /proc under that container's cgroup. */
+  async visibility(container: ContainerInspect): Promise<Visibility> {
+    const initPid = container.State?.Pid ?? 0;
+    const name = container.Name.replace(/^\//, '');
+    if (initPid <= 0) return { visible: false, reason: `container ${name} reports no init PID` };
+    let cgroup: string;
+    try {
+      cgroup = await readFile(join(this.procRoot, String(initPid), 'cgroup'), 'utf8');
+    } catch (error) {
+      return { visible: false, reason: `${join(this.procRoot, String(initPid))} (init process of container ${name}) cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` };
+    }
+    const owner = containerIdFromCgroup(cgroup);
+    if (owner === container.Id) return { visible: true };
+    return {
+      visible: false,
+      reason: `PID ${initPid} (init process of container ${name} on the host) belongs to ${owner === undefined ? 'no container' : `container ${owner.slice(0, 12)}`} here`,
+    };
+  }
+}

@@ -1,0 +1,193 @@
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { SecureContextOptions, SecureVersion } from 'node:tls';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError, errorMessage } from '../errors.js';
+
+/**
+ * `--web.config.file`: the Prometheus exporter-toolkit format (tls_server_config, http_server_config,
+ * basic_auth_users). Paths inside it are relative to the file's folder, as in exporter-toolkit.
+ */
+export interface WebConfig {
+  tls: TlsConfig | undefined;
+  /** User name → bcrypt hash. Empty: no authentication. */
+  basicAuthUsers: Readonly<Record<string, string>>;
+  headers: Readonly<Record<string, string>>;
+}
+
+export type ClientAuthType =
+  | 'NoClientCert'
+  | 'RequestClientCert'
+  | 'RequireAnyClientCert'
+  | 'VerifyClientCertIfGiven'
+  | 'RequireAndVerifyClientCert';
+
+export interface TlsConfig {
+  certFile: string;
+  keyFile: string;
+  clientAuthType: ClientAuthType;
+  clientCaFile: string | undefined;
+  minVersion: SecureVersion;
+  maxVersion: SecureVersion | undefined;
+}
+
+const CLIENT_AUTH_TYPES: readonly ClientAuthType[] = [
+  'NoClientCert',
+  'RequestClientCert',
+  'RequireAnyClientCert',
+  'VerifyClientCertIfGiven',
+  'RequireAndVerifyClientCert',
+];
+const TLS_VERSIONS: Readonly<Record<string, SecureVersion>> = {
+  TLS10: 'TLSv1',
+  TLS11: 'TLSv1.1',
+  TLS12: 'TLSv1.2',
+  TLS13: 'TLSv1.3',
+};
+const TOP_KEYS = ['tls_server_config', 'http_server_config', 'basic_auth_users'];
+const TLS_KEYS = ['cert_file', 'key_file', 'client_auth_type', 'client_ca_file', 'min_version', 'max_version', 'cipher_suites', 'curve_preferences', 'prefer_server_cipher_suites', 'client_allowed_sans'];
+const HTTP_KEYS = ['http2', 'headers'];
+const BCRYPT_HASH = /^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/;
+
+type YamlMap = Record<string, unknown>;
+
+function isMap(value: unknown): value is YamlMap {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function parseWebConfig(text: string, file: string): WebConfig {
+  const fail = (key: string | undefined, detail: string): never => {
+    throw new ConfigError({ file, key }, detail);
+  };
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    fail(undefined, `not valid YAML: ${errorMessage(error).split('\n')[0]}`);
+  }
+  if (document === null || document === undefined) document = {};
+  if (!isMap(document)) return fail(undefined, 'must be a YAML mapping');
+  const unknownKeys = (map: YamlMap, known: readonly string[], prefix: string): void => {
+    for (const key of Object.keys(map)) if (!known.includes(key)) fail(`${prefix}${key}`, `unknown key (known: ${known.join(', ')})`);
+  };
+  unknownKeys(document, TOP_KEYS, '');
+  const base = dirname(resolve(file));
+  const path = (value: unknown, key: string): string | undefined => {
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value !== 'string') return fail(key, 'must be a file path');
+    return resolve(base, value);
+  };
+
+  let tls: TlsConfig | undefined;
+  const tlsSection = document['tls_server_config'];
+  if (tlsSection !== undefined && tlsSection !== null) {
+    if (!isMap(tlsSection)) return fail('tls_server_config', 'must be a mapping');
+    unknownKeys(tlsSection, TLS_KEYS, 'tls_server_config.');
+    const certFile = path(tlsSection['cert_file'], 'tls_server_config.cert_file');
+    const keyFile = path(tlsSection['key_file'], 'tls_server_config.key_file');
+    if (certFile === undefined || keyFile === undefined) {
+      return fail('tls_server_config', 'cert_file and key_file are both required');
+    }
+    const clientAuthType = (tlsSection['client_auth_type'] ?? 'NoClientCert') as ClientAuthType;
+    if (!CLIENT_AUTH_TYPES.includes(clientAuthType)) {
+      return fail('tls_server_config.client_auth_type', `"${String(clientAuthType)}" is not one of ${CLIENT_AUTH_TYPES.join(', ')}`);
+    }
+    const clientCaFile = path(tlsSection['client_ca_file'], 'tls_server_config.client_ca_file');
+    if (clientAuthType.includes('Verify') && clientCaFile === undefined) {
+      return fail('tls_server_config.client_ca_file', `is required with client_auth_type ${clientAuthType}`);
+    }
+    const version = (key: string, fallback: SecureVersion | undefined): SecureVersion | undefined => {
+      const value = tlsSection[key];
+      if (value === undefined) return fallback;
+      const mapped = TLS_VERSIONS[String(value)];
+      return mapped ?? fail(`tls_server_config.${key}`, `"${String(value)}" is not one of ${Object.keys(TLS_VERSIONS).join(', ')}`);
+    };
+    tls = {
+      certFile,
+      keyFile,
+      clientAuthType,
+      clientCaFile,
+      minVersion: version('min_version', 'TLSv1.2') ?? 'TLSv1.2',
+      maxVersion: version('max_version', undefined),
+    };
+  }
+
+  const users: Record<string, string> = {};
+  const userSection = document['basic_auth_users'];
+  if (userSection !== undefined && userSection !== null) {
+    if (!isMap(userSection)) return fail('basic_auth_users', 'must map user names to bcrypt hashes');
+    for (const [user, hash] of Object.entries(userSection)) {
+      if (typeof hash !== 'string' || !BCRYPT_HASH.test(hash)) {
+        return fail(`basic_auth_users.${user}`, 'is not a bcrypt hash (make one with: htpasswd -nBC 10 "" | tr -d \':\\n\')');
+      }
+      users[user] = hash;
+    }
+  }
+
+  const headers: Record<string, string> = {};
+  const httpSection = document['http_server_config'];
+  if (httpSection !== undefined && httpSection !== null) {
+    if (!isMap(httpSection)) return fail('http_server_config', 'must be a mapping');
+    unknownKeys(httpSection, HTTP_KEYS, 'http_server_config.');
+    const headerSection = httpSection['headers'];
+    if (headerSection !== undefined && headerSection !== null) {
+      if (!isMap(headerSection)) return fail('http_server_config.headers', 'must map header names to values');
+      for (const [name, value] of Object.entries(headerSection)) headers[name] = String(value);
+    }
+  }
+  return { tls, basicAuthUsers: users, headers };
+}
+
+export function readWebConfig(file: string): WebConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError({ file }, `cannot read the web config file: ${code === 'ENOENT' ? 'no such file' : errorMessage(error)}`);
+  }
+  const config = parseWebConfig(text, file);
+  if (config.tls !== undefined) secureContextOptions(config.tls, file);
+  return config;
+}
+
+/** Reads the certificate files named by the config; errors name the web config file and key. */
+export function secureContextOptions(tls: TlsConfig, file: string): SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean } {
+  const read = (path: string, key: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new ConfigError({ file, key: `tls_server_config.${key}` }, `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`);
+    }
+  };
+  const options: SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean } = {
+    cert: read(tls.certFile, 'cert_file'),
+    key: read(tls.keyFile, 'key_file'),
+    minVersion: tls.minVersion,
+    requestCert: tls.clientAuthType !== 'NoClientCert',
+    // Node verifies against `ca` only when rejecting; "if given" and "any" are finished in the request hook.
+    rejectUnauthorized: tls.clientAuthType === 'RequireAndVerifyClientCert',
+  };
+  if (tls.maxVersion !== undefined) options.maxVersion = tls.maxVersion;
+  if (tls.clientCaFile !== undefined) options.ca = read(tls.clientCaFile, 'client_ca_file');
+  return options;
+}
+
+/** The files whose change means the web config must be read again. */
+export function watchedFiles(file: string, config: WebConfig): string[] {
+  const tls = config.tls;
+  return [file, ...(tls === undefined ? [] : [tls.certFile, tls.keyFile, ...(tls.clientCaFile === undefined ? [] : [tls.clientCaFile])])];
+}
+
+export function modificationStamp(files: readonly string[]): string {
+  return files
+    .map((path) => {
+      try {
+        const stats = statSync(path);
+        return `${stats.mtimeMs}:${stats.size}:${stats.ino}`;
+      } catch {
+        return 'missing';
+      }
+    })
+    .join('|');
+}

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import bcrypt from 'bcryptjs';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import { modificationStamp, readWebConfig, secureContextOptions, watchedFiles, type WebConfig } from './web-config.js';
+
+/** A hash to compare against for unknown users, so a wrong user name costs as much as a wrong password. */
+const DUMMY_HASH = bcrypt.hashSync('docker-monitor', 10);
+const MAX_CACHED_LOGINS = 1024;
+
+export type AuthResult = { ok: true } | { ok: false; status: 401 | 403; reason: string };
+
+/**
+ * The web config in force. Like exporter-toolkit it is re-read when the file (or a certificate it
+ * names) changes, so certificates rotate and users change without a restart; a broken new version is
+ * logged and the last good one stays.
+ */
+export class WebSecurity {
+  private config: WebConfig;
+  private stamp: string;
+  /** Verified logins: bcrypt costs ~70 ms, far too much to pay on every scrape. */
+  private readonly verified = new Set<string>();
+  private readonly tlsListeners: ((options: ReturnType<typeof secureContextOptions>) => void)[] = [];
+
+  constructor(
+    readonly file: string,
+    private readonly logger: Logger | undefined,
+  ) {
+    this.config = readWebConfig(file);
+    this.stamp = modificationStamp(watchedFiles(file, this.config));
+  }
+
+  get current(): WebConfig {
+    return this.config;
+  }
+
+  /** TLS options for the server at start; undefined for plain HTTP. */
+  tlsOptions(): ReturnType<typeof secureContextOptions> | undefined {
+    return this.config.tls === undefined ? undefined : secureContextOptions(this.config.tls, this.file);
+  }
+
+  /** Called with fresh TLS options whenever the certificates change. */
+  onTlsChange(listener: (options: ReturnType<typeof secureContextOptions>) => void): void {
+    this.tlsListeners.push(listener);
+  }
+
+  /** Re-reads the config if any of its files changed. Cheap: a stat of each file. */
+  reloadIfChanged(): void {
+    const stamp = modificationStamp(watchedFiles(this.file, this.config));
+    if (stamp === this.stamp) return;
+    this.stamp = stamp;
+    try {
+      const next = readWebConfig(this.file);
+      const tls = next.tls === undefined ? undefined : secureContextOptions(next.tls, this.file);
+      this.config = next;
+      this.stamp = modificationStamp(watchedFiles(this.file, next));
+      this.verified.clear();
+      if (tls !== undefined) for (const listener of this.tlsListeners) listener(tls);
+      this.logger?.info({ file: this.file }, 'web config reloaded');
+    } catch (error) {
+      this.logger?.error({ err: errorMessage(error) }, 'web config could not be reloaded; keeping the previous one');
+    }
+  }
+
+  /** Client certificate rules that the TLS handshake alone does not enforce, then basic auth. */
+  async authorize(authorization: string | undefined, socket: unknown): Promise<AuthResult> {
+    const tls = this.config.tls;
+    if (tls !== undefined && (tls.clientAuthType === 'RequireAnyClientCert' || tls.clientAuthType === 'VerifyClientCertIfGiven')) {
+      const tlsSocket = socket as TLSSocket;
+      const certificate = tlsSocket.getPeerCertificate?.();
+      const presented = certificate !== undefined && Object.keys(certificate).length > 0;
+      if (tls.clientAuthType === 'RequireAnyClientCert' && !presented) return { ok: false, status: 403, reason: 'client certificate required' };
+      if (tls.clientAuthType === 'VerifyClientCertIfGiven' && presented && !tlsSocket.authorized) {
+        return { ok: false, status: 403, reason: 'client certificate not trusted' };
+      }
+    }
+    const users = this.config.basicAuthUsers;
+    if (Object.keys(users).length === 0) return { ok: true };
+    const credentials = parseBasic(authorization);
+    if (credentials === undefined) return { ok: false, status: 401, reason: 'authentication required' };
+    const hash = users[credentials.user];
+    const key = createHash('sha256').update(`${credentials.user}\0${credentials.password}\0${hash ?? ''}`).digest('hex');
+    if (hash !== undefined && this.verified.has(key)) return { ok: true };
+    const matches = await bcrypt.compare(credentials.password, hash ?? DUMMY_HASH);
+    if (!matches || hash === undefined) return { ok: false, status: 401, reason: 'wrong user name or password' };
+    if (this.verified.size >= MAX_CACHED_LOGINS) this.verified.clear();
+    this.verified.add(key);
+    return { ok: true };
+  }
+}
+
+function parseBasic(header: string | undefined): { user: string; password: string } | undefined {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (match?.[1] === undefined) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}

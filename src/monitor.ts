@@ -1,0 +1,226 @@
+import { errorMessage } from './errors.js';
+import type { EngineCache } from './engine/engine-cache.js';
+import type { Engine, EngineEvent } from './engine/types.js';
+import type { Evaluator } from './evaluator.js';
+import type { Logger } from './log.js';
+import type { ContainerReport, HostReport } from './policy/types.js';
+import type { ReportListener } from './report/types.js';
+
+/** What the metrics, the landing page and the probes read: replaced whole, never edited in place. */
+export interface MonitorState {
+  containers: ReadonlyMap<string, ContainerReport>;
+  host: HostReport;
+  /** Whether the last refresh reached the engine. */
+  up: boolean;
+  /** Unix seconds at the end of the last successful refresh; 0 before the first. */
+  lastRefreshTimestamp: number;
+  /** Seconds the last refresh took. */
+  refreshDuration: number;
+}
+
+export interface MonitorOptions {
+  engine: Engine;
+  cache: EngineCache;
+  evaluator: Evaluator;
+  logger: Logger;
+  listeners: readonly ReportListener[];
+  /** `scrape`: evaluate when asked (scrapes share one evaluation in flight); a number: every so many ms. */
+  refresh: 'scrape' | number;
+}
+
+/** Actions after which a container is evaluated at once. */
+const EVALUATE_ON = new Set(['start', 'restart', 'unpause', 'pause', 'update', 'rename', 'exec_die']);
+/** Actions after which a container loses its series at once. */
+const REMOVE_ON = new Set(['die', 'destroy', 'stop', 'kill', 'oom']);
+const BACKOFF_MIN_MS = 250;
+const BACKOFF_MAX_MS = 5_000;
+
+/**
+ * Keeps the current verdict of every running container. Refreshes (full lists) and Docker events both
+ * feed it; a per-container sequence number keeps a slow full refresh from undoing a newer event.
+ * While the engine is unreachable the last-known verdicts stay, with `up` false, so alerts do not flap
+ * and the staleness of `lastRefreshTimestamp` tells how old they are.
+ */
+export class Monitor {
+  private current: MonitorState = {
+    containers: new Map(),
+    host: { results: [] },
+    up: false,
+    lastRefreshTimestamp: 0,
+    refreshDuration: 0,
+  };
+  private readonly checkErrors = new Map<string, number>();
+  private readonly touched = new Map<string, number>();
+  private sequence = 0;
+  private inFlight: Promise<void> | undefined;
+  private firstRefreshDone = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly stopEvents = new AbortController();
+  private eventsLoop: Promise<void> | undefined;
+
+  constructor(private readonly options: MonitorOptions) {
+    for (const check of options.evaluator.checks) this.checkErrors.set(check.name, 0);
+  }
+
+  get state(): MonitorState {
+    return this.current;
+  }
+
+  /** True once the first refresh has finished, whether or not it reached the engine. */
+  get ready(): boolean {
+    return this.firstRefreshDone;
+  }
+
+  /** Checks that threw or timed out, by check name, since start. */
+  get errorCounts(): ReadonlyMap<string, number> {
+    return this.checkErrors;
+  }
+
+  /** Starts the background refresh (interval mode) and the event stream. */
+  start(): void {
+    const { refresh } = this.options;
+    this.eventsLoop = this.followEvents();
+    void this.refresh();
+    if (refresh !== 'scrape') {
+      this.timer = setInterval(() => void this.refresh(), refresh);
+      this.timer.unref();
+    }
+  }
+
+  /** The state a scrape should expose: in `scrape` mode a fresh evaluation (shared by overlapping scrapes). */
+  async forScrape(): Promise<MonitorState> {
+    if (this.options.refresh === 'scrape') await this.refresh();
+    return this.current;
+  }
+
+  /** A full refresh; concurrent callers share the one in flight. Never throws. */
+  refresh(): Promise<void> {
+    this.inFlight ??= this.fullRefresh().finally(() => {
+      this.inFlight = undefined;
+      this.firstRefreshDone = true;
+    });
+    return this.inFlight;
+  }
+
+  private async fullRefresh(): Promise<void> {
+    const startSequence = this.sequence;
+    const started = performance.now();
+    try {
+      const evaluation = await this.options.evaluator.evaluateAll();
+      const containers = new Map<string, ContainerReport>();
+      for (const report of evaluation.containers) containers.set(report.id, report);
+      for (const failed of evaluation.failed) {
+        this.options.logger.warn({ container: failed.name, err: failed.error }, 'container could not be evaluated; keeping its last verdict');
+        const previous = this.current.containers.get(failed.id);
+        if (previous !== undefined) containers.set(failed.id, previous);
+      }
+      // Containers touched by an event during this refresh keep what the event decided.
+      for (const [id, touchedAt] of this.touched) {
+        if (touchedAt <= startSequence) continue;
+        const newer = this.current.containers.get(id);
+        if (newer === undefined) containers.delete(id);
+        else containers.set(id, newer);
+      }
+      this.touched.clear();
+      this.current = {
+        containers,
+        host: evaluation.host,
+        up: true,
+        lastRefreshTimestamp: Date.now() / 1000,
+        refreshDuration: (performance.now() - started) / 1000,
+      };
+      this.countErrors([...evaluation.containers.flatMap((report) => report.results), ...evaluation.host.results]);
+      await this.notify(evaluation.containers);
+    } catch (error) {
+      if (this.current.up) this.options.logger.error({ err: errorMessage(error) }, 'engine unreachable; serving the last-known verdicts with docker_monitor_up 0');
+      this.current = { ...this.current, up: false, refreshDuration: (performance.now() - started) / 1000 };
+    }
+  }
+
+  private countErrors(results: readonly { check: string; result: string }[]): void {
+    for (const { check, result } of results) {
+      if (result === 'error') this.checkErrors.set(check, (this.checkErrors.get(check) ?? 0) + 1);
+    }
+  }
+
+  private async notify(reports: readonly ContainerReport[]): Promise<void> {
+    for (const report of reports) {
+      for (const listener of this.options.listeners) {
+        try {
+          await listener.onReport(report);
+        } catch (error) {
+          this.options.logger.error({ container: report.name, err: errorMessage(error) }, 'report listener failed');
+        }
+      }
+    }
+  }
+
+  private setContainer(id: string, report: ContainerReport | undefined, sequence: number): void {
+    // A later event for the same container has already decided; this result is out of date.
+    if ((this.touched.get(id) ?? 0) > sequence) return;
+    const containers = new Map(this.current.containers);
+    if (report === undefined) containers.delete(id);
+    else containers.set(id, report);
+    this.current = { ...this.current, containers };
+  }
+
+  /** Applies one engine event: evaluate the container at once, or drop its series at once. */
+  async handleEvent(event: EngineEvent): Promise<void> {
+    if (event.Type !== 'container' || event.id === '') return;
+    const action = event.Action.split(':')[0] ?? '';
+    const remove = REMOVE_ON.has(action);
+    if (!remove && !EVALUATE_ON.has(action)) return;
+    this.sequence += 1;
+    const sequence = this.sequence;
+    this.touched.set(event.id, sequence);
+    if (remove) {
+      this.setContainer(event.id, undefined, sequence);
+      this.options.cache.forgetContainer(event.id);
+      return;
+    }
+    this.options.cache.forgetContainer(event.id);
+    try {
+      const report = await this.options.evaluator.evaluateContainer(event.id);
+      this.setContainer(event.id, report, sequence);
+      if (report !== undefined) {
+        this.countErrors(report.results);
+        await this.notify([report]);
+      }
+    } catch (error) {
+      this.options.logger.warn({ container: event.name ?? event.id, err: errorMessage(error) }, 'container could not be evaluated after an event');
+    }
+  }
+
+  /** Follows `/events`; on a break, reconnects with backoff and resynchronises with a full refresh. */
+  private async followEvents(): Promise<void> {
+    const signal = this.stopEvents.signal;
+    const { engine, logger } = this.options;
+    let backoff = BACKOFF_MIN_MS;
+    let resync = false;
+    while (!signal.aborted) {
+      try {
+        const events = await engine.events(signal);
+        backoff = BACKOFF_MIN_MS;
+        logger.info(resync ? 'reconnected to Docker events; resynchronising' : 'following Docker events');
+        // Whatever happened while the stream was down is caught up by a full list.
+        if (resync) void this.refresh();
+        for await (const event of events) void this.handleEvent(event);
+      } catch (error) {
+        if (!signal.aborted) logger.debug({ err: errorMessage(error), retryInMs: backoff }, 'Docker event stream unavailable');
+      }
+      if (signal.aborted) return;
+      // A broken stream usually means the engine went away: find out now, not at the next interval.
+      void this.refresh();
+      resync = true;
+      await new Promise((resolve) => setTimeout(resolve, backoff).unref());
+      backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.stopEvents.abort();
+    await this.eventsLoop?.catch(() => undefined);
+    await this.inFlight;
+  }
+}
