@@ -170,12 +170,16 @@ interface RawEvent {
 
 /** The event stream is one JSON object per line. */
 async function* parseEvents(stream: Readable, signal: AbortSignal): AsyncIterable<EngineEvent> {
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  // Destroying the input alone does not end readline's iterator: close both.
   const close = (): void => {
+    lines.close();
     stream.destroy();
   };
   signal.addEventListener('abort', close, { once: true });
+  stream.once('close', () => lines.close());
   try {
-    for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
+    for await (const line of lines) {
       if (line.trim() === '') continue;
       const raw = JSON.parse(line) as RawEvent;
       yield {
@@ -188,6 +192,6 @@ async function* parseEvents(stream: Readable, signal: AbortSignal): AsyncIterabl
     }
   } finally {
     signal.removeEventListener('abort', close);
-    stream.destroy();
+    close();
   }
 }

@@ -199,5 +199,10 @@ export function createMetrics(sources: MetricSources): Registry {
   }).set({ version: VERSION, revision: REVISION, nodejs_version: process.version }, 1);
 
   collectDefaultMetrics({ register: registry });
+  // prom-client exports these gauges with a counter's `_total` suffix, which promtool rejects; the same
+  // counts remain as nodejs_active_handles, nodejs_active_requests and nodejs_active_resources by type.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(name);
+  }
   return registry;
 }

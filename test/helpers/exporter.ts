@@ -1,0 +1,69 @@
+/** Builds the exporter in-process (as `serve` does, without the socket) for inject() tests. */
+import type { FastifyInstance } from 'fastify';
+import type { ServeFlags } from '../../src/config/flags.js';
+import { buildApp } from '../../src/exporter/app.js';
+import { createMetrics } from '../../src/exporter/metrics.js';
+import { WebSecurity } from '../../src/exporter/web-security.js';
+import { Monitor } from '../../src/monitor.js';
+import { createRuntime, type Runtime } from '../../src/runtime.js';
+
+export interface TestExporter {
+  runtime: Runtime;
+  monitor: Monitor;
+  app: FastifyInstance;
+  scrape(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startExporter(flags: ServeFlags, options: { start?: boolean } = {}): Promise<TestExporter> {
+  const runtime = await createRuntime({ 'log.level': 'error', ...flags });
+  const { settings, logger, engine, cache, evaluator, listeners } = runtime;
+  const monitor = new Monitor({ engine, cache, evaluator, logger, listeners, refresh: settings.refresh });
+  const registry = createMetrics({
+    monitor,
+    checks: evaluator.checks,
+    refresh: settings.refresh,
+    processCacheTtlMs: settings.processCacheTtlMs,
+    ...runtime.metricSources,
+  });
+  const security = settings.webConfigFile === undefined ? undefined : new WebSecurity(settings.webConfigFile, logger);
+  const app = await buildApp({ monitor, registry, telemetryPath: settings.telemetryPath, security });
+  if (options.start !== false) monitor.start();
+  return {
+    runtime,
+    monitor,
+    app,
+    async scrape() {
+      const response = await app.inject({ method: 'GET', url: settings.telemetryPath });
+      if (response.statusCode !== 200) throw new Error(`scrape answered ${response.statusCode}: ${response.body}`);
+      return response.body;
+    },
+    async close() {
+      await app.close();
+      await monitor.close();
+    },
+  };
+}
+
+/** Series lines of an exposition (no comments), optionally only those mentioning `text`. */
+export function seriesLines(exposition: string, text = ''): string[] {
+  return exposition.split('\n').filter((line) => line !== '' && !line.startsWith('#') && line.includes(text));
+}
+
+/** The value of one series, or undefined. */
+export function sampleValue(exposition: string, series: string): number | undefined {
+  const line = exposition.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** Polls until `predicate` holds (or fails after `timeoutMs`), returning the last value. */
+export async function eventually<T>(read: () => Promise<T>, predicate: (value: T) => boolean, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!predicate(value)) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    value = await read();
+  }
+  return value;
+}

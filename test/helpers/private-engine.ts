@@ -1,0 +1,91 @@
+/**
+ * A private dockerd for tests that stop and start the engine (outages): its own socket, data, exec
+ * root and bridge, so the shared engine and its containers are never touched.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { RUN_ID, TEST_IMAGE, docker, ensureTestImage } from './docker.js';
+
+const run = promisify(execFile);
+
+export class PrivateEngine {
+  readonly root: string;
+  readonly socket: string;
+  readonly host: string;
+  readonly bridge: string;
+  private process: ChildProcess | undefined;
+
+  constructor(name: string) {
+    const id = `${name}${RUN_ID}`.slice(0, 12);
+    this.root = `/tmp/dm-engine-${id}`;
+    this.socket = `${this.root}/docker.sock`;
+    this.host = `unix://${this.socket}`;
+    // Bridge names are limited to 15 characters.
+    this.bridge = `dmb${id}`.slice(0, 15);
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return { ...process.env, DOCKER_HOST: this.host };
+  }
+
+  /** Runs the docker CLI against this engine. */
+  docker(args: readonly string[]): Promise<string> {
+    return docker(args, this.env);
+  }
+
+  async start(): Promise<void> {
+    await mkdir(`${this.root}/data`, { recursive: true });
+    // Its own bridge, so a --bridge=none engine never deletes the shared engine's docker0.
+    await run('sh', ['-c', `ip link show ${this.bridge} >/dev/null 2>&1 || { ip link add ${this.bridge} type bridge && ip addr add 10.250.${Math.floor(Math.random() * 250)}.1/24 dev ${this.bridge} && ip link set ${this.bridge} up; }`]);
+    this.process = spawn(
+      'dockerd',
+      [
+        '--host', this.host,
+        '--data-root', `${this.root}/data`,
+        '--exec-root', `${this.root}/exec`,
+        '--pidfile', `${this.root}/docker.pid`,
+        '--iptables=false',
+        '--ip-masq=false',
+        `--bridge=${this.bridge}`,
+      ],
+      { stdio: 'ignore', detached: false },
+    );
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      try {
+        await this.docker(['version', '--format', '{{.Server.Version}}']);
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+    throw new Error(`private dockerd at ${this.host} did not start`);
+  }
+
+  /** Copies the busybox test image from the shared engine. */
+  async loadTestImage(): Promise<void> {
+    await ensureTestImage();
+    await run('sh', ['-c', `docker save ${TEST_IMAGE} | DOCKER_HOST=${this.host} docker load -q`]);
+  }
+
+  /** Stops dockerd (its containers stop with it). */
+  async stop(): Promise<void> {
+    const child = this.process;
+    if (child === undefined || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    this.process = undefined;
+  }
+
+  /** Stops the engine and removes everything it made: its containers, its data and its bridge. */
+  async destroy(): Promise<void> {
+    if (this.process !== undefined) {
+      const ids = await this.docker(['ps', '-aq']).catch(() => '');
+      if (ids !== '') await this.docker(['rm', '-f', ...ids.split(/\s+/)]).catch(() => undefined);
+    }
+    await this.stop();
+    await run('sh', ['-c', `ip link del ${this.bridge} 2>/dev/null; umount -R ${this.root}/exec ${this.root}/data 2>/dev/null; true`]);
+    await rm(this.root, { recursive: true, force: true }).catch(() => undefined);
+  }
+}

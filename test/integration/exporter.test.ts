@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { ensureTestImage, removeContainer, removeTestContainers, requireEngine, startContainer } from '../helpers/docker.js';
+import { eventually, sampleValue, seriesLines, startExporter, type TestExporter } from '../helpers/exporter.js';
+
+const run = promisify(execFile);
+
+before(async () => {
+  await requireEngine();
+  await ensureTestImage();
+});
+after(removeTestContainers);
+
+describe('serve with --refresh scrape', () => {
+  let exporter: TestExporter;
+  before(async () => {
+    exporter = await startExporter({ refresh: 'scrape' });
+  });
+  after(() => exporter.close());
+
+  test('a root container shows every metric of PRODUCT.md with its verdicts', async () => {
+    const root = await startContainer();
+    const body = await exporter.scrape();
+    assert.equal(sampleValue(body, `docker_monitor_check_result{check="RunningAsRootCheck",container="${root.name}"}`), 0);
+    assert.equal(sampleValue(body, `docker_monitor_check_result{check="RootProcessCheck",container="${root.name}"}`), 0);
+    assert.equal(sampleValue(body, `docker_monitor_check_result{check="ActiveBuildCheck",container="${root.name}"}`), 1);
+    assert.equal(sampleValue(body, `docker_monitor_container_compliant{container="${root.name}"}`), 0);
+    assert.equal(sampleValue(body, `docker_monitor_root_processes{container="${root.name}"}`), 1);
+    assert.match(body, new RegExp(`docker_monitor_container_info\\{container="${root.name}",id="${root.id}",image="docker-monitor-test/busybox:1",image_id="sha256:[0-9a-f]{64}"\\} 1`));
+    assert.equal(sampleValue(body, 'docker_monitor_up'), 1);
+    assert.ok((sampleValue(body, 'docker_monitor_last_refresh_timestamp_seconds') ?? 0) > Date.now() / 1000 - 60);
+    assert.ok((sampleValue(body, 'docker_monitor_refresh_duration_seconds') ?? -1) >= 0);
+    assert.match(body, /docker_monitor_build_info\{version="\d+\.\d+\.\d+",revision="[^"]*",nodejs_version="v\d+[^"]*"\} 1/);
+    assert.match(body, /docker_monitor_check_info\{check="RootProcessCheck",description="[^"]+",cis_id="",severity="high"\} 1/);
+    assert.equal(sampleValue(body, 'docker_monitor_check_errors_total{check="RootProcessCheck"}'), 0);
+    assert.match(body, /^process_resident_memory_bytes \d+/m);
+    assert.match(body, /^nodejs_version_info\{/m);
+    assert.match(body, /# HELP docker_monitor_check_result .*Evaluated at each scrape/);
+  });
+
+  test('a non-root container passes', async () => {
+    const user = await startContainer(['--user', '1000:1000']);
+    const body = await exporter.scrape();
+    assert.equal(sampleValue(body, `docker_monitor_container_compliant{container="${user.name}"}`), 1);
+    assert.equal(sampleValue(body, `docker_monitor_root_processes{container="${user.name}"}`), 0);
+  });
+
+  test('overlapping scrapes share one evaluation', async () => {
+    await exporter.scrape();
+    const before = exporter.runtime.engine.callCounts()['containers'] ?? 0;
+    await Promise.all([exporter.scrape(), exporter.scrape(), exporter.scrape()]);
+    const after = exporter.runtime.engine.callCounts()['containers'] ?? 0;
+    assert.equal(after - before, 1, 'three overlapping scrapes listed the containers once');
+  });
+
+  test('promtool check metrics accepts a real scrape', async () => {
+    await startContainer();
+    const body = await exporter.scrape();
+    const dir = await mkdtemp(join(tmpdir(), 'dm-promtool-'));
+    try {
+      await writeFile(join(dir, 'metrics.txt'), body);
+      const { stdout, stderr } = await run('sh', ['-c', `promtool check metrics < "${join(dir, 'metrics.txt')}"`]);
+      assert.equal(`${stdout}${stderr}`.trim(), '', 'promtool reported problems');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('landing page and probes', async () => {
+    await exporter.scrape();
+    const landing = await exporter.app.inject({ url: '/' });
+    assert.equal(landing.statusCode, 200);
+    assert.match(landing.body, /<a href="\/metrics">Metrics<\/a>/);
+    assert.match(landing.body, /<dd id="watched">\d+<\/dd>/);
+    assert.match(landing.body, /<dd id="failing">\d+<\/dd>/);
+    assert.equal((await exporter.app.inject({ url: '/-/healthy' })).statusCode, 200);
+    assert.equal((await exporter.app.inject({ url: '/-/ready' })).statusCode, 200);
+  });
+});
+
+describe('serve with --refresh 1h (cache, events)', () => {
+  let exporter: TestExporter;
+  before(async () => {
+    exporter = await startExporter({ refresh: '1h' });
+    await eventually(async () => exporter.monitor.ready, Boolean, 15_000, 'first refresh');
+  });
+  after(() => exporter.close());
+
+  test('a new root container appears from its start event, without a refresh', async () => {
+    const refreshesBefore = exporter.runtime.engine.callCounts()['containers'] ?? 0;
+    const root = await startContainer();
+    const body = await eventually(
+      () => exporter.scrape(),
+      (text) => text.includes(`docker_monitor_root_processes{container="${root.name}"} 1`),
+      15_000,
+      'the new container in /metrics',
+    );
+    assert.equal(sampleValue(body, `docker_monitor_container_compliant{container="${root.name}"}`), 0);
+    assert.equal(exporter.runtime.engine.callCounts()['containers'] ?? 0, refreshesBefore, 'no full refresh ran');
+  });
+
+  test('a removed container loses every series at once', async () => {
+    const doomed = await startContainer();
+    await eventually(() => exporter.scrape(), (text) => text.includes(`container="${doomed.name}"`), 15_000, 'the container');
+    await removeContainer(doomed);
+    const body = await eventually(
+      () => exporter.scrape(),
+      (text) => !text.includes(doomed.name),
+      15_000,
+      'its series to disappear',
+    );
+    assert.deepEqual(seriesLines(body, doomed.name), []);
+  });
+
+  test('a stopped container loses its series, a renamed one is reported under its new name', async () => {
+    const renamed = await startContainer();
+    await eventually(() => exporter.scrape(), (text) => text.includes(`container="${renamed.name}"`), 15_000, 'the container');
+    const newName = `${renamed.name}-renamed`;
+    await run('docker', ['rename', renamed.id, newName]);
+    const body = await eventually(() => exporter.scrape(), (text) => text.includes(`container="${newName}"`), 15_000, 'the new name');
+    assert.deepEqual(seriesLines(body, `container="${renamed.name}"`), []);
+    await run('docker', ['stop', '-t', '0', renamed.id]);
+    await eventually(() => exporter.scrape(), (text) => !text.includes(newName), 15_000, 'the stopped container to go');
+  });
+
+  test('HELP says the values are cached', async () => {
+    assert.match(await exporter.scrape(), /# HELP docker_monitor_check_result .*Cached: evaluated every 60m and on Docker events/);
+  });
+});
