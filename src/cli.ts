@@ -13,6 +13,8 @@ function addCommonFlags(command: Command): Command {
     .option('-v, --verbose', 'one level more verbose than --log.level, each time given', (_: string, count: number) => count + 1, 0)
     .option('--log.format <format>', 'text (for people) or json (one object per line) (default: text)')
     .option('--docker.host <url>', 'engine address (default: $DOCKER_HOST, else unix:///var/run/docker.sock)')
+    .option('--docker.concurrency <n>', 'most engine calls in flight at once (default: 8)')
+    .option('--docker.timeout <duration>', 'how long one engine call may take (default: 10s)')
     .option('--enforce', 'apply [policy] action to failing containers')
     .option('--no-enforce', 'only warn about failing containers (default)');
 }

@@ -2,6 +2,7 @@ import { UsageError, errorMessage } from '../errors.js';
 import { moreVerbose } from '../log.js';
 import { parseRefresh } from './load-policy.js';
 import { parseLogLevel, type Settings } from './settings.js';
+import { parseDuration, parseInteger } from './values.js';
 
 /** Flags as commander parses them; every one optional, so the file's value stands when a flag is absent. */
 export interface CommonFlags {
@@ -10,6 +11,8 @@ export interface CommonFlags {
   'log.format'?: string;
   verbose?: number;
   'docker.host'?: string;
+  'docker.concurrency'?: string;
+  'docker.timeout'?: string;
   enforce?: boolean;
 }
 
@@ -44,6 +47,10 @@ export function applyFlags(settings: Settings, flags: ServeFlags, env: NodeJS.Pr
     });
   }
   result.dockerHost = flags['docker.host'] ?? settings.dockerHost ?? (env['DOCKER_HOST'] || undefined);
+  if (flags['docker.concurrency'] !== undefined) {
+    result.dockerConcurrency = flagValue('--docker.concurrency', flags['docker.concurrency'], (value) => parseInteger(value, 1));
+  }
+  if (flags['docker.timeout'] !== undefined) result.dockerTimeoutMs = flagValue('--docker.timeout', flags['docker.timeout'], parseDuration);
   if (flags.enforce !== undefined) result.enforce = flags.enforce;
   if (flags['web.listenAddress'] !== undefined) result.listenAddress = flags['web.listenAddress'];
   if (flags['web.telemetryPath'] !== undefined) {
