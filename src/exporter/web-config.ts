@@ -29,6 +29,8 @@ export interface TlsConfig {
   clientCaFile: string | undefined;
   minVersion: SecureVersion;
   maxVersion: SecureVersion | undefined;
+  /** When set, a client certificate must carry one of these subject alternative names. */
+  clientAllowedSans: readonly string[];
 }
 
 const CLIENT_AUTH_TYPES: readonly ClientAuthType[] = [
@@ -102,7 +104,15 @@ export function parseWebConfig(text: string, file: string): WebConfig {
       const mapped = TLS_VERSIONS[String(value)];
       return mapped ?? fail(`tls_server_config.${key}`, `"${String(value)}" is not one of ${Object.keys(TLS_VERSIONS).join(', ')}`);
     };
+    const sans = tlsSection['client_allowed_sans'] ?? [];
+    if (!Array.isArray(sans) || sans.some((san) => typeof san !== 'string')) {
+      return fail('tls_server_config.client_allowed_sans', 'must be a list of names');
+    }
+    if (sans.length > 0 && clientCaFile === undefined) {
+      return fail('tls_server_config.client_allowed_sans', 'needs client_ca_file (only verified certificates are checked)');
+    }
     tls = {
+      clientAllowedSans: sans as string[],
       certFile,
       keyFile,
       clientAuthType,

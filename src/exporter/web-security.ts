@@ -75,6 +75,13 @@ export class WebSecurity {
         return { ok: false, status: 403, reason: 'client certificate not trusted' };
       }
     }
+    if (tls !== undefined && tls.clientAllowedSans.length > 0) {
+      const certificate = (socket as TLSSocket).getPeerCertificate?.();
+      const names = (certificate?.subjectaltname ?? '').split(', ').map((entry) => entry.slice(entry.indexOf(':') + 1));
+      if (!tls.clientAllowedSans.some((san) => names.includes(san))) {
+        return { ok: false, status: 403, reason: 'client certificate has none of the allowed subject alternative names' };
+      }
+    }
     const users = this.config.basicAuthUsers;
     if (Object.keys(users).length === 0) return { ok: true };
     const credentials = parseBasic(authorization);

@@ -33,7 +33,8 @@ export async function makeCertificates(): Promise<Certificates> {
   await openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=docker-monitor test CA']);
   const server = await issueServerCertificate(dir, 'server');
   await openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=prometheus']);
-  await openssl(dir, ['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'client.crt']);
+  await run('sh', ['-c', "printf 'subjectAltName=DNS:prometheus.example\\n' > client.ext"], { cwd: dir });
+  await openssl(dir, ['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'client.crt', '-extfile', 'client.ext']);
   return {
     dir,
     ca: join(dir, 'ca.crt'),

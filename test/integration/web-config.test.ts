@@ -126,6 +126,28 @@ describe('mutual TLS', () => {
   });
 });
 
+describe('client_allowed_sans', () => {
+  test('a verified client certificate must carry an allowed name', async () => {
+    const ca = await readFile(certificates.ca);
+    const client = { ca, cert: await readFile(certificates.clientCert), key: await readFile(certificates.clientKey) };
+    for (const [allowed, status] of [['prometheus.example', 200], ['other.example', 403]] as const) {
+      const file = join(certificates.dir, `sans-${allowed}.yml`);
+      await writeFile(
+        file,
+        `tls_server_config:\n  cert_file: ${certificates.serverCert}\n  key_file: ${certificates.serverKey}\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${certificates.ca}\n  client_allowed_sans: [${allowed}]\n`,
+      );
+      const exporter = await startExporter({ 'web.config.file': file });
+      try {
+        await exporter.app.listen({ host: '127.0.0.1', port: 0 });
+        const port = (exporter.app.server.address() as AddressInfo).port;
+        assert.equal((await get(port, '/metrics', client)).status, status, `allowed ${allowed}`);
+      } finally {
+        await exporter.close();
+      }
+    }
+  });
+});
+
 describe('bad web config', () => {
   test('a missing file and bad YAML are clear startup errors', async () => {
     await assert.rejects(startExporter({ 'web.config.file': join(certificates.dir, 'absent.yml') }), {

@@ -33,6 +33,7 @@ describe('parseWebConfig', () => {
       clientCaFile: '/etc/docker-monitor/ca.crt',
       minVersion: 'TLSv1.3',
       maxVersion: undefined,
+      clientAllowedSans: [],
     });
     assert.deepEqual(config.basicAuthUsers, { prometheus: hash });
     assert.deepEqual(config.headers, { 'X-Frame-Options': 'deny' });
