@@ -50,7 +50,10 @@ export class Monitor {
     refreshDuration: 0,
   };
   private readonly checkErrors = new Map<string, number>();
+  /** Sequence number of the latest event per container, so older results never overwrite newer ones. */
   private readonly touched = new Map<string, number>();
+  /** Event evaluations still running per container; their `touched` entry must outlive a refresh. */
+  private readonly pending = new Map<string, number>();
   private sequence = 0;
   private inFlight: Promise<void> | undefined;
   private firstRefreshDone = false;
@@ -121,7 +124,9 @@ export class Monitor {
         if (newer === undefined) containers.delete(id);
         else containers.set(id, newer);
       }
-      this.touched.clear();
+      for (const [id, touchedAt] of this.touched) {
+        if (touchedAt <= startSequence && !this.pending.has(id)) this.touched.delete(id);
+      }
       this.current = {
         containers,
         host: evaluation.host,
@@ -155,13 +160,14 @@ export class Monitor {
     }
   }
 
-  private setContainer(id: string, report: ContainerReport | undefined, sequence: number): void {
-    // A later event for the same container has already decided; this result is out of date.
-    if ((this.touched.get(id) ?? 0) > sequence) return;
+  /** Applies an event's result unless a later event for the same container already decided; says whether it did. */
+  private setContainer(id: string, report: ContainerReport | undefined, sequence: number): boolean {
+    if ((this.touched.get(id) ?? 0) > sequence) return false;
     const containers = new Map(this.current.containers);
     if (report === undefined) containers.delete(id);
     else containers.set(id, report);
     this.current = { ...this.current, containers };
+    return true;
   }
 
   /** Applies one engine event: evaluate the container at once, or drop its series at once. */
@@ -179,15 +185,19 @@ export class Monitor {
       return;
     }
     this.options.cache.forgetContainer(event.id);
+    this.pending.set(event.id, (this.pending.get(event.id) ?? 0) + 1);
     try {
       const report = await this.options.evaluator.evaluateContainer(event.id);
-      this.setContainer(event.id, report, sequence);
-      if (report !== undefined) {
+      if (this.setContainer(event.id, report, sequence) && report !== undefined) {
         this.countErrors(report.results);
         await this.notify([report]);
       }
     } catch (error) {
       this.options.logger.warn({ container: event.name ?? event.id, err: errorMessage(error) }, 'container could not be evaluated after an event');
+    } finally {
+      const left = (this.pending.get(event.id) ?? 1) - 1;
+      if (left === 0) this.pending.delete(event.id);
+      else this.pending.set(event.id, left);
     }
   }
 

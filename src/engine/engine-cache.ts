@@ -13,6 +13,13 @@ import type {
 
 const FOREVER = Number.POSITIVE_INFINITY;
 
+/** Host-level reads of the current refresh. */
+interface HostData {
+  info?: Promise<EngineInfo>;
+  version?: Promise<EngineVersion>;
+  networks?: Promise<NetworkInspect[]>;
+}
+
 /**
  * The expensive engine reads, cached so that refreshes and scrapes stay cheap: image data per image ID
  * (an ID's content never changes; entries go when no container uses the image), process lists per
@@ -22,7 +29,7 @@ export class EngineCache {
   private readonly images = new TtlCache<string, ImageInspect>(FOREVER);
   private readonly histories = new TtlCache<string, ImageHistoryEntry[]>(FOREVER);
   private readonly processLists: TtlCache<string, ContainerProcess[]>;
-  private host = this.newHostCache();
+  private host: HostData = {};
 
   constructor(
     readonly engine: Engine,
@@ -32,13 +39,9 @@ export class EngineCache {
     this.processLists = new TtlCache(processTtlMs);
   }
 
-  private newHostCache(): { info?: Promise<EngineInfo>; version?: Promise<EngineVersion>; networks?: Promise<NetworkInspect[]> } {
-    return {};
-  }
-
   /** Starts a refresh: host-level data is read again once. */
   beginRefresh(): void {
-    this.host = this.newHostCache();
+    this.host = {};
   }
 
   image(imageId: string): Promise<ImageInspect> {
