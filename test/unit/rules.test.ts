@@ -1,0 +1,122 @@
+/**
+ * The alert rules, their unit tests, the Alertmanager and Prometheus examples, checked by the real
+ * promtool and amtool (Debian's prometheus and prometheus-alertmanager packages), plus the mixin
+ * conventions promtool does not check: severity, summary, description, runbook_url to a README
+ * section that exists, and every alert shown both firing and not firing.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { REPO_ROOT, RULES_FILE, RULES_TEST_FILE, alertingRules } from '../helpers/monitoring-files.js';
+
+const run = promisify(execFile);
+const RUNBOOK_BASE = 'https://github.com/docker-monitor/docker-monitor#';
+const README_FRAGMENT = join(REPO_ROOT, 'docs-fragments/dashboards-alerts-deploy.md');
+const ALERTMANAGER_EXAMPLE = join(REPO_ROOT, 'examples/alertmanager.yml');
+const PROMETHEUS_EXAMPLE = join(REPO_ROOT, 'examples/prometheus.yml');
+
+/** Runs a tool; on failure the assertion message carries its output. */
+async function tool(command: string, args: readonly string[]): Promise<string> {
+  try {
+    const { stdout, stderr } = await run(command, [...args], { cwd: REPO_ROOT });
+    return stdout + stderr;
+  } catch (error) {
+    const failed = error as { stdout?: string; stderr?: string; message: string };
+    assert.fail(`${command} ${args.join(' ')} failed:\n${failed.stdout ?? ''}${failed.stderr ?? failed.message}`);
+  }
+}
+
+const alerts = alertingRules();
+
+describe('promtool and amtool', () => {
+  test('promtool check rules accepts the rules', async () => {
+    assert.match(await tool('promtool', ['check', 'rules', RULES_FILE]), new RegExp(`SUCCESS: ${alerts.length} rules found`));
+  });
+
+  test('promtool test rules passes', async () => {
+    assert.match(await tool('promtool', ['test', 'rules', RULES_TEST_FILE]), /SUCCESS/);
+  });
+
+  test('promtool check config accepts examples/prometheus.yml and finds the rule file', async () => {
+    assert.match(await tool('promtool', ['check', 'config', PROMETHEUS_EXAMPLE]), /SUCCESS: 1 rule files found/);
+  });
+
+  test('amtool check-config accepts examples/alertmanager.yml', async () => {
+    assert.match(await tool('amtool', ['check-config', ALERTMANAGER_EXAMPLE]), /SUCCESS/);
+  });
+
+  test('the Alertmanager example routes by severity', async () => {
+    const routes: Record<string, string> = { critical: 'pager', warning: 'ticket', info: 'blackhole' };
+    for (const [severity, receiver] of Object.entries(routes)) {
+      const output = await tool('amtool', [
+        'config', 'routes', 'test', `--config.file=${ALERTMANAGER_EXAMPLE}`, `--verify.receivers=${receiver}`,
+        'alertname=DockerMonitorRootProcess', `severity=${severity}`,
+      ]);
+      assert.equal(output.split('\n')[0]?.trim(), receiver, `severity=${severity}`);
+    }
+  });
+});
+
+describe('mixin conventions', () => {
+  test('the required alerts exist, the privileged and socket ones critical', () => {
+    const names = alerts.map((rule) => rule.alert);
+    for (const name of [
+      'DockerMonitorDown',
+      'DockerMonitorEngineUnreachable',
+      'DockerMonitorResultsStale',
+      'DockerMonitorContainerNonCompliant',
+      'DockerMonitorRootProcess',
+      'DockerMonitorPrivilegedContainer',
+      'DockerMonitorDockerSocketMounted',
+      'DockerMonitorCheckErrors',
+      'DockerMonitorEnforcementAction',
+    ]) {
+      assert.ok(names.includes(name), `${name} is missing`);
+    }
+    assert.equal(new Set(names).size, names.length, 'alert names are unique');
+    const critical = alerts.filter((rule) => rule.labels?.['severity'] === 'critical').map((rule) => rule.alert);
+    assert.deepEqual(critical.sort(), ['DockerMonitorDockerSocketMounted', 'DockerMonitorPrivilegedContainer']);
+  });
+
+  for (const rule of alerts) {
+    test(`${rule.alert} has a severity, summary, description and a runbook_url to its README section`, () => {
+      assert.match(rule.alert, /^DockerMonitor[A-Z][A-Za-z]+$/);
+      assert.ok(['critical', 'warning', 'info'].includes(rule.labels?.['severity'] ?? ''), 'severity');
+      assert.ok((rule.annotations?.['summary'] ?? '').length > 10, 'summary');
+      assert.match(rule.annotations?.['description'] ?? '', /\{\{ \$labels\.instance \}\}/, 'description names the instance');
+      assert.equal(rule.annotations?.['runbook_url'], RUNBOOK_BASE + rule.alert.toLowerCase());
+    });
+  }
+
+  test('the README (and its fragment) has exactly one "### <AlertName>" section per alert under "## Alerts"', () => {
+    // The fragment is merged into README.md; once it is there, the README's anchors are the runbooks.
+    const documents = [README_FRAGMENT, join(REPO_ROOT, 'README.md')]
+      .filter((path) => existsSync(path))
+      .map((path) => ({ path, text: readFileSync(path, 'utf8') }))
+      .filter(({ text }) => /^## Alerts$/m.test(text));
+    assert.ok(documents.length > 0, 'a "## Alerts" section in README.md or docs-fragments/dashboards-alerts-deploy.md');
+    for (const { path, text } of documents) {
+      const section = text.split(/^## /m).find((part) => part.startsWith('Alerts\n')) ?? '';
+      const headings = [...section.matchAll(/^### (.+)$/gm)].map((match) => match[1]);
+      assert.deepEqual(headings, alerts.map((rule) => rule.alert), path);
+    }
+  });
+
+  test('every alert is shown firing and not firing by the promtool tests', () => {
+    interface AlertTest {
+      alertname: string;
+      exp_alerts: unknown[];
+    }
+    const suite = parse(readFileSync(RULES_TEST_FILE, 'utf8')) as { tests: { alert_rule_test?: AlertTest[] }[] };
+    const cases = suite.tests.flatMap((entry) => entry.alert_rule_test ?? []);
+    for (const rule of alerts) {
+      const own = cases.filter((entry) => entry.alertname === rule.alert);
+      assert.ok(own.some((entry) => entry.exp_alerts.length > 0), `${rule.alert} is never shown firing`);
+      assert.ok(own.some((entry) => entry.exp_alerts.length === 0), `${rule.alert} is never shown not firing`);
+    }
+  });
+});
