@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { ensureTestImage, removeTestContainers, requireEngine, startContainer } from '../helpers/docker.js';
 import { eventually } from '../helpers/exporter.js';
+import { freePort } from '../helpers/services.js';
 
 const CLI = new URL('../../dist/cli.js', import.meta.url).pathname;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  return port;
-}
 
 interface Served {
   child: ChildProcess;
