@@ -38,6 +38,7 @@ export interface HostConfig {
   Memory?: number;
   CpuShares?: number;
   NanoCpus?: number;
+  CpuQuota?: number;
   ReadonlyRootfs?: boolean;
   RestartPolicy?: { Name?: string; MaximumRetryCount?: number };
   Devices?: { PathOnHost?: string; PathInContainer?: string; CgroupPermissions?: string }[] | null;

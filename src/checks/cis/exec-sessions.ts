@@ -1,0 +1,71 @@
+import type { ContainerInspect, ExecInspect } from '../../engine/types.js';
+import { PolicyCheck } from '../../policy/policy-check.js';
+import type { CheckReturn, ContainerView } from '../../policy/types.js';
+import { isRootUser } from '../running-as-root-check.js';
+
+/** The command a healthcheck probe runs, as its exec session records it. */
+function healthcheckCommand(inspect: ContainerInspect): string[] | undefined {
+  const [kind, ...rest] = inspect.Config?.Healthcheck?.Test ?? [];
+  if (kind === 'CMD') return rest;
+  if (kind === 'CMD-SHELL') return ['/bin/sh', '-c', ...rest];
+  return undefined;
+}
+
+/**
+ * The container's exec sessions the engine still knows (running ones: the engine forgets a session
+ * when it exits, so this sees what runs now, not history), without the healthcheck's own probes.
+ */
+async function execSessions(container: ContainerView): Promise<ExecInspect[]> {
+  const probe = JSON.stringify(healthcheckCommand(container.inspect));
+  const sessions = await Promise.all(
+    (container.inspect.ExecIDs ?? []).map((id) =>
+      container.exec(id).catch((error: unknown) => {
+        // Gone between inspect and now.
+        if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+        throw error;
+      }),
+    ),
+  );
+  return sessions.filter((session): session is ExecInspect => {
+    if (session === undefined) return false;
+    const { entrypoint, arguments: args = [] } = session.ProcessConfig ?? {};
+    return JSON.stringify([entrypoint, ...args]) !== probe;
+  });
+}
+
+function describeExec(session: ExecInspect): string {
+  const { entrypoint = '', arguments: args = [] } = session.ProcessConfig ?? {};
+  return `exec ${session.ID.slice(0, 12)} (${[entrypoint, ...args].join(' ')})`;
+}
+
+/** CIS 5.23: no exec session runs privileged (`docker exec --privileged`). */
+export class PrivilegedExecCheck extends PolicyCheck {
+  static override description = 'no exec session runs privileged';
+  static override options = {};
+  static override severity = 'high' as const;
+  static override cisId = '5.23';
+
+  async check(container: ContainerView): Promise<CheckReturn> {
+    const privileged = (await execSessions(container)).filter((session) => session.ProcessConfig?.privileged === true);
+    if (privileged.length === 0) return this.PASS;
+    return this.fail(`privileged ${privileged.map(describeExec).join(', ')}`);
+  }
+}
+
+/**
+ * CIS 5.24: no exec session runs as root, whether asked for (`--user root`, `-u 0:0`) or inherited
+ * from a container configured to run as root.
+ */
+export class RootExecCheck extends PolicyCheck {
+  static override description = 'no exec session runs as root';
+  static override options = {};
+  static override severity = 'medium' as const;
+  static override cisId = '5.24';
+
+  async check(container: ContainerView): Promise<CheckReturn> {
+    const configured = container.inspect.Config?.User ?? '';
+    const root = (await execSessions(container)).filter((session) => isRootUser(session.ProcessConfig?.user || configured));
+    if (root.length === 0) return this.PASS;
+    return this.fail(`root ${root.map(describeExec).join(', ')}`);
+  }
+}

@@ -1,0 +1,128 @@
+import { HostPolicyCheck } from '../../policy/policy-check.js';
+import type { CheckReturn, HostView } from '../../policy/types.js';
+import { engineSecurityFeatures } from './security-options.js';
+
+/** The registries every engine trusts without TLS by default: not a finding (docker-bench #529). */
+const BUILT_IN_INSECURE = new Set(['127.0.0.0/8', '::1/128']);
+
+/** CIS 2.2: containers on the default bridge cannot talk to each other (`--icc=false`). */
+export class DefaultBridgeIccCheck extends HostPolicyCheck {
+  static override description = 'inter-container traffic is off on the default bridge (icc=false)';
+  static override severity = 'medium' as const;
+  static override cisId = '2.2';
+
+  async check(host: HostView): Promise<CheckReturn> {
+    const networks = await host.networks();
+    const bridge = networks.find((network) => network.Options?.['com.docker.network.bridge.default_bridge'] === 'true') ??
+      networks.find((network) => network.Name === 'bridge' && network.Driver === 'bridge');
+    if (bridge === undefined) return { result: this.PASS, reason: 'no default bridge network' };
+    // The engine writes the option out; absent, it means the default, which is on.
+    return bridge.Options?.['com.docker.network.bridge.enable_icc'] === 'false' ? this.PASS : this.fail('icc is on for the default bridge');
+  }
+}
+
+/** CIS 2.5: no registry is reached without TLS, beyond the loopback ranges every engine allows. */
+export class InsecureRegistryCheck extends HostPolicyCheck {
+  static override description = 'no insecure registries are configured (beyond loopback)';
+  static override severity = 'high' as const;
+  static override cisId = '2.5';
+
+  async check(host: HostView): Promise<CheckReturn> {
+    const registry = (await host.engineInfo()).RegistryConfig ?? {};
+    const ranges = (registry.InsecureRegistryCIDRs ?? []).filter((cidr) => !BUILT_IN_INSECURE.has(cidr));
+    const names = Object.entries(registry.IndexConfigs ?? {})
+      .filter(([, index]) => index.Secure === false)
+      .map(([name]) => name);
+    const insecure = [...ranges, ...names];
+    return insecure.length === 0 ? this.PASS : this.fail(`insecure registries: ${insecure.join(', ')}`);
+  }
+}
+
+/** CIS 2.6: the aufs storage driver (unmaintained, removed from Docker 24) is not used. */
+export class AufsStorageCheck extends HostPolicyCheck {
+  static override description = 'the aufs storage driver is not used';
+  static override severity = 'medium' as const;
+  static override cisId = '2.6';
+
+  async check(host: HostView): Promise<CheckReturn> {
+    return (await host.engineInfo()).Driver === 'aufs' ? this.fail('storage driver aufs') : this.PASS;
+  }
+}
+
+/** CIS 2.9: container root is remapped to an unprivileged host user (userns-remap, or a rootless engine). */
+export class UsernsRemapCheck extends HostPolicyCheck {
+  static override description = 'user namespace remapping is enabled';
+  static override severity = 'medium' as const;
+  static override cisId = '2.9';
+
+  async check(host: HostView): Promise<CheckReturn> {
+    const features = engineSecurityFeatures(await host.engineInfo());
+    if (features.has('userns')) return this.PASS;
+    if (features.has('rootless')) return { result: this.PASS, reason: 'rootless engine' };
+    return this.fail('container root is root on the host (no userns-remap)');
+  }
+}
+
+/**
+ * CIS 2.13: logs leave the host. The drivers in `local_drivers` keep them on it (docker-bench passes
+ * `local` and `none`; we do not).
+ */
+export class LoggingDriverCheck extends HostPolicyCheck {
+  static override description = 'the default logging driver ships logs off the host';
+  static override options = {
+    local_drivers: {
+      type: 'list' as const,
+      default: ['json-file', 'local', 'none'],
+      description: 'logging drivers that keep logs on the host (or drop them)',
+    },
+  };
+  static override severity = 'low' as const;
+  static override cisId = '2.13';
+
+  async check(host: HostView): Promise<CheckReturn> {
+    const driver = (await host.engineInfo()).LoggingDriver ?? '';
+    return (this.config['local_drivers'] as string[]).includes(driver) ? this.fail(`logging driver ${driver} keeps logs on the host`) : this.PASS;
+  }
+}
+
+/** CIS 2.15: containers keep running while the daemon restarts. Swarm mode cannot have it, so passes. */
+export class LiveRestoreCheck extends HostPolicyCheck {
+  static override description = 'live restore is enabled';
+  static override severity = 'low' as const;
+  static override cisId = '2.15';
+
+  async check(host: HostView): Promise<CheckReturn> {
+    const info = await host.engineInfo();
+    if (info.LiveRestoreEnabled === true) return this.PASS;
+    if (isSwarmActive(info.Swarm?.LocalNodeState)) return { result: this.PASS, reason: 'swarm mode (incompatible with live restore)' };
+    return this.fail('live restore is off');
+  }
+}
+
+/** CIS 2.18: experimental features are off in production. */
+export class ExperimentalCheck extends HostPolicyCheck {
+  static override description = 'experimental features are off';
+  static override severity = 'low' as const;
+  static override cisId = '2.18';
+
+  async check(host: HostView): Promise<CheckReturn> {
+    const [info, version] = await Promise.all([host.engineInfo(), host.engineVersion()]);
+    return info.ExperimentalBuild === true || version.Experimental === true ? this.fail('experimental features are on') : this.PASS;
+  }
+}
+
+function isSwarmActive(state: string | undefined): boolean {
+  return state !== undefined && state !== '' && state !== 'inactive';
+}
+
+/** CIS 5.1: swarm mode is off unless needed (it opens management ports and holds cluster secrets). */
+export class SwarmModeCheck extends HostPolicyCheck {
+  static override description = 'swarm mode is not enabled';
+  static override severity = 'low' as const;
+  static override cisId = '5.1';
+
+  async check(host: HostView): Promise<CheckReturn> {
+    const state = (await host.engineInfo()).Swarm?.LocalNodeState;
+    return isSwarmActive(state) ? this.fail(`swarm mode is ${state ?? ''}`) : this.PASS;
+  }
+}

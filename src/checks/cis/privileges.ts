@@ -1,0 +1,76 @@
+import { PolicyCheck } from '../../policy/policy-check.js';
+import type { CheckReturn, ContainerView } from '../../policy/types.js';
+
+/** The capabilities Docker grants every container unless dropped (moby's default set). */
+export const DEFAULT_CAPABILITIES: ReadonlySet<string> = new Set([
+  'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD',
+  'NET_BIND_SERVICE', 'NET_RAW', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT',
+]);
+
+/** `cap_sys_admin`, `CAP_SYS_ADMIN`, `sys_admin` → `SYS_ADMIN`. */
+function capabilityName(name: string): string {
+  return name.trim().toUpperCase().replace(/^CAP_/, '');
+}
+
+/** CIS 5.5: `--privileged` gives every capability, every device, and no AppArmor or seccomp. */
+export class PrivilegedContainerCheck extends PolicyCheck {
+  static override description = 'the container is not privileged';
+  static override options = {};
+  static override severity = 'critical' as const;
+  static override cisId = '5.5';
+
+  check({ inspect }: ContainerView): CheckReturn {
+    return inspect.HostConfig?.Privileged === true ? this.fail('runs privileged (--privileged)') : this.PASS;
+  }
+}
+
+/** CIS 5.4: no capability added beyond Docker's default set (a privileged container has them all). */
+export class AddedCapabilitiesCheck extends PolicyCheck {
+  static override description = 'no capabilities added beyond Docker\'s defaults';
+  static override options = {
+    allowed_capabilities: {
+      type: 'list' as const,
+      default: [],
+      description: 'capabilities the container may add besides Docker\'s defaults (NET_ADMIN or CAP_NET_ADMIN, any case)',
+    },
+  };
+  static override severity = 'high' as const;
+  static override cisId = '5.4';
+
+  private readonly allowed = new Set((this.config['allowed_capabilities'] as string[]).map(capabilityName));
+
+  check({ inspect }: ContainerView): CheckReturn {
+    if (inspect.HostConfig?.Privileged === true && !this.allowed.has('ALL')) {
+      return this.fail('privileged: holds every capability');
+    }
+    const added = (inspect.HostConfig?.CapAdd ?? [])
+      .map(capabilityName)
+      .filter((name) => !DEFAULT_CAPABILITIES.has(name) && !this.allowed.has(name));
+    if (added.length === 0) return this.PASS;
+    return this.fail(`adds ${added.join(', ')}`);
+  }
+}
+
+/** CIS 5.18: no host device passed in (`--device`); a privileged container sees them all. */
+export class HostDevicesCheck extends PolicyCheck {
+  static override description = 'no host devices are exposed to the container';
+  static override options = {
+    allowed_devices: {
+      type: 'list' as const,
+      default: [],
+      description: 'host device paths the container may use (e.g. /dev/fuse)',
+    },
+  };
+  static override severity = 'high' as const;
+  static override cisId = '5.18';
+
+  check({ inspect }: ContainerView): CheckReturn {
+    if (inspect.HostConfig?.Privileged === true) return this.fail('privileged: every host device is available');
+    const allowed = this.config['allowed_devices'] as string[];
+    const devices = (inspect.HostConfig?.Devices ?? [])
+      .map((device) => device.PathOnHost ?? '')
+      .filter((path) => !allowed.includes(path));
+    if (devices.length === 0) return this.PASS;
+    return this.fail(`host device${devices.length === 1 ? '' : 's'} ${devices.join(', ')}`);
+  }
+}

@@ -1,0 +1,99 @@
+import { PolicyCheck } from '../../policy/policy-check.js';
+import type { CheckReturn, ContainerView } from '../../policy/types.js';
+
+/**
+ * CIS 5.15: restarts are bounded. `no` passes; `on-failure` passes with at most `max_retries` retries;
+ * `always`, `unless-stopped` and `on-failure` without a count restart forever and fail (CIS's audit
+ * text; docker-bench ignores the policy name) unless `allow_unlimited` is on.
+ */
+export class RestartPolicyCheck extends PolicyCheck {
+  static override description = 'restarts are limited (on-failure with few retries, or no restart)';
+  static override options = {
+    max_retries: { type: 'integer' as const, default: 5, description: 'most on-failure retries allowed' },
+    allow_unlimited: {
+      type: 'boolean' as const,
+      default: false,
+      description: 'accept always, unless-stopped and on-failure without a retry count',
+    },
+  };
+  static override severity = 'low' as const;
+  static override cisId = '5.15';
+
+  check({ inspect }: ContainerView): CheckReturn {
+    const { Name: name = '', MaximumRetryCount: retries = 0 } = inspect.HostConfig?.RestartPolicy ?? {};
+    const maxRetries = this.config['max_retries'] as number;
+    const allowUnlimited = this.config['allow_unlimited'] === true;
+    if (name === '' || name === 'no') return this.PASS;
+    if (name === 'on-failure' && retries > 0) {
+      return retries <= maxRetries ? this.PASS : this.fail(`on-failure:${retries} allows more than ${maxRetries} retries`);
+    }
+    return allowUnlimited ? this.PASS : this.fail(`restart policy ${name === 'on-failure' ? 'on-failure without a retry count' : name} restarts without limit`);
+  }
+}
+
+/**
+ * CIS 5.27: the container's health is checked and it is not unhealthy. An `unhealthy` status always
+ * fails (docker-bench passes it); a container without a healthcheck fails only with
+ * `require_healthcheck` (the image-side HEALTHCHECK is ImageHealthcheckCheck, CIS 4.6).
+ */
+export class HealthStatusCheck extends PolicyCheck {
+  static override description = 'the container is not unhealthy';
+  static override options = {
+    require_healthcheck: {
+      type: 'boolean' as const,
+      default: false,
+      description: 'also fail containers that have no healthcheck',
+    },
+  };
+  static override severity = 'medium' as const;
+  static override cisId = '5.27';
+
+  check({ inspect }: ContainerView): CheckReturn {
+    const health = inspect.State?.Health;
+    if (health?.Status === undefined) {
+      return this.config['require_healthcheck'] === true ? this.fail('no healthcheck') : this.PASS;
+    }
+    if (health.Status === 'unhealthy') return this.fail(`unhealthy (${health.FailingStreak ?? 0} failed probes in a row)`);
+    return this.PASS;
+  }
+}
+
+/** A program name or OpenSSH's retitled processes (`sshd: /usr/sbin/sshd -D [listener] …`, `sshd: alice@pts/0`). */
+function isSshd(command: string): boolean {
+  const line = command.trim();
+  const program = line.split(/\s+/)[0] ?? '';
+  return program.split('/').pop() === 'sshd' || line.startsWith('sshd:');
+}
+
+/**
+ * CIS 5.7: no SSH server runs inside. Read from the host-side process list (`top` or /proc), so it
+ * works in images without `ps`, where docker-bench's `docker exec ps` silently misses.
+ */
+export class SshdCheck extends PolicyCheck {
+  static override description = 'no SSH server runs in the container';
+  static override options = {};
+  static override severity = 'medium' as const;
+  static override cisId = '5.7';
+
+  async check(container: ContainerView): Promise<CheckReturn> {
+    const sshd = (await container.processes()).filter(({ command }) => isSshd(command));
+    if (sshd.length === 0) return this.PASS;
+    return this.fail(`sshd running: ${sshd.map(({ pid, command }) => `pid ${pid} (${command})`).join(', ')}`);
+  }
+}
+
+/**
+ * CIS 5.30: the container is not on the default bridge network, where every container can reach
+ * every other. Judged by network (`bridge` in `NetworkSettings.Networks`), whatever the bridge
+ * interface is called (docker-bench looks for `docker0` by name).
+ */
+export class DefaultBridgeCheck extends PolicyCheck {
+  static override description = 'the container is not attached to the default bridge network';
+  static override options = {};
+  static override severity = 'low' as const;
+  static override cisId = '5.30';
+
+  check({ inspect }: ContainerView): CheckReturn {
+    return 'bridge' in (inspect.NetworkSettings?.Networks ?? {}) ? this.fail('attached to the default bridge network') : this.PASS;
+  }
+}

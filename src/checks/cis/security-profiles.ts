@@ -1,0 +1,95 @@
+import { PolicyCheck } from '../../policy/policy-check.js';
+import type { CheckOutcome, CheckReturn, ContainerView, OptionSpec } from '../../policy/types.js';
+import { engineSecurityFeatures, securityOptions } from './security-options.js';
+
+/** The option that judges containers although the engine does not report the security module. */
+function requireOption(module: string): OptionSpec {
+  return {
+    type: 'boolean',
+    default: false,
+    description: `judge containers even when the engine does not report ${module} (without it, they all fail)`,
+  };
+}
+
+/** A pass that says why, when the engine does not use the module (per `/info`) and the policy does not require it. */
+async function moduleNotInUse(container: ContainerView, feature: string, module: string, required: boolean): Promise<CheckOutcome | undefined> {
+  if (required || engineSecurityFeatures(await container.engineInfo()).has(feature)) return undefined;
+  return { result: 'pass', reason: `the engine does not use ${module}` };
+}
+
+/**
+ * CIS 5.2: the container runs under an AppArmor profile. Judged only where the engine reports AppArmor
+ * in `/info` (docker-bench fails every container on hosts without it); `require_apparmor` judges anyway.
+ */
+export class AppArmorProfileCheck extends PolicyCheck {
+  static override description = 'the container runs under an AppArmor profile (where the engine has AppArmor)';
+  static override options = { require_apparmor: requireOption('AppArmor') };
+  static override severity = 'medium' as const;
+  static override cisId = '5.2';
+
+  async check(container: ContainerView): Promise<CheckReturn> {
+    const notInUse = await moduleNotInUse(container, 'apparmor', 'AppArmor', this.config['require_apparmor'] === true);
+    if (notInUse !== undefined) return notInUse;
+    const profile = container.inspect.AppArmorProfile ?? '';
+    if (profile === '' || profile === 'unconfined') return this.fail(profile === '' ? 'no AppArmor profile' : 'AppArmor profile "unconfined"');
+    return this.PASS;
+  }
+}
+
+/**
+ * CIS 5.3: SELinux label options are set. Judged only where the engine reports SELinux in `/info`
+ * (`require_selinux` judges anyway); only a `label=` option counts, and `label=disable` fails.
+ */
+export class SelinuxOptionsCheck extends PolicyCheck {
+  static override description = 'SELinux label options are set (where the engine has SELinux)';
+  static override options = { require_selinux: requireOption('SELinux') };
+  static override severity = 'medium' as const;
+  static override cisId = '5.3';
+
+  async check(container: ContainerView): Promise<CheckReturn> {
+    const notInUse = await moduleNotInUse(container, 'selinux', 'SELinux', this.config['require_selinux'] === true);
+    if (notInUse !== undefined) return notInUse;
+    const labels = securityOptions(container.inspect).filter(({ key }) => key === 'label');
+    if (labels.some(({ value }) => value === 'disable')) return this.fail('SELinux labelling disabled (label=disable)');
+    if (container.inspect.HostConfig?.Privileged === true) return this.fail('privileged: SELinux labelling is off');
+    return labels.length > 0 ? this.PASS : this.fail('no SELinux label options (--security-opt label=…)');
+  }
+}
+
+/** CIS 5.22: the default seccomp profile is not turned off (privileged containers run without one). */
+export class SeccompUnconfinedCheck extends PolicyCheck {
+  static override description = 'seccomp is not disabled';
+  static override options = {};
+  static override severity = 'high' as const;
+  static override cisId = '5.22';
+
+  check({ inspect }: ContainerView): CheckReturn {
+    if (inspect.HostConfig?.Privileged === true) return this.fail('privileged: runs without seccomp');
+    const unconfined = securityOptions(inspect).some(({ key, value }) => key === 'seccomp' && value === 'unconfined');
+    return unconfined ? this.fail('seccomp=unconfined') : this.PASS;
+  }
+}
+
+/**
+ * CIS 5.26: processes cannot gain privileges (setuid binaries, file capabilities). Set per container
+ * with `--security-opt no-new-privileges`, or daemon-wide, which `/info` reports from Engine 24.0 on.
+ * An explicit `no-new-privileges=false` fails even under the daemon-wide setting.
+ */
+export class NoNewPrivilegesCheck extends PolicyCheck {
+  static override description = 'the container cannot gain new privileges (no-new-privileges)';
+  static override options = {};
+  static override severity = 'medium' as const;
+  static override cisId = '5.26';
+
+  async check(container: ContainerView): Promise<CheckReturn> {
+    const setting = securityOptions(container.inspect).find(({ key }) => key === 'no-new-privileges');
+    if (setting !== undefined) {
+      const value = (setting.value ?? 'true').toLowerCase();
+      return value === 'true' ? this.PASS : this.fail(`no-new-privileges=${setting.value ?? ''} turns it off`);
+    }
+    if (engineSecurityFeatures(await container.engineInfo()).has('no-new-privileges')) {
+      return { result: this.PASS, reason: 'set daemon-wide' };
+    }
+    return this.fail('no-new-privileges is not set');
+  }
+}
