@@ -76,4 +76,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+/** Resolves once everything written so far to `stream` has been handed to the OS (a full pipe queues writes). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
+const exitCode = await main(process.argv.slice(2));
+// Exit as soon as the command is done: a check abandoned at its timeout may still hold timers or sockets.
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(exitCode);

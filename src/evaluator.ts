@@ -10,6 +10,8 @@ export interface EvaluatorPolicy {
   checks: readonly CheckInstance[];
   alwaysAllow: readonly string[];
   failFast: boolean;
+  /** After each full refresh, with the image IDs still in use: for caches kept outside the evaluator (scanners). */
+  onRetain?: (imageIds: ReadonlySet<string>) => void;
 }
 
 export interface Evaluation {
@@ -88,6 +90,7 @@ export class Evaluator {
           }),
       this.cache.processes(inspect).catch(() => undefined),
     ]);
+    const roots = processes === undefined ? undefined : rootProcesses(processes);
     return {
       id: inspect.Id,
       name: inspect.Name.replace(/^\//, ''),
@@ -96,7 +99,8 @@ export class Evaluator {
       compliant: chain.compliant,
       alwaysAllowed,
       results: chain.results,
-      rootProcesses: processes === undefined ? undefined : rootProcesses(processes).length,
+      rootProcesses: roots?.length,
+      rootProcessList: roots?.map(({ pid, command }) => ({ pid, command })),
       startedAt: inspect.State?.StartedAt ?? '',
       labels: inspect.Config?.Labels ?? {},
     };
@@ -142,6 +146,7 @@ export class Evaluator {
   private retain(containerIds: readonly string[], usedImageIds: readonly string[]): void {
     const imageIds = new Set(usedImageIds);
     this.cache.retain(new Set(containerIds), imageIds);
+    this.policy.onRetain?.(imageIds);
     for (const key of this.imageVerdicts.keys()) {
       if (!imageIds.has(key.slice(key.indexOf('\u0000') + 1))) this.imageVerdicts.delete(key);
     }

@@ -3,14 +3,16 @@ import { BUILT_IN_CHECKS } from './checks/index.js';
 import { loadPolicy, type LoadedPolicy } from './config/load-policy.js';
 import { applyFlags, type ServeFlags } from './config/flags.js';
 import type { Settings } from './config/settings.js';
+import { chooseProcessSource } from './engine/choose-process-source.js';
 import { EngineCache } from './engine/engine-cache.js';
 import { DEFAULT_DOCKER_HOST, DockerEngine } from './engine/docker-engine.js';
-import { TopProcessSource } from './engine/process-source.js';
 import type { Engine } from './engine/types.js';
 import { Evaluator } from './evaluator.js';
 import type { MetricSources } from './exporter/metrics.js';
 import { createLogger, type Logger } from './log.js';
 import { createListeners } from './report/listeners.js';
+import { Enforcer } from './enforce/enforcer.js';
+import { imageVulnerabilities, retain as retainScannedImages } from './scanners/vulnerability-store.js';
 import type { ReportListener } from './report/types.js';
 
 /** What both commands run on: settings, the loaded policy, a logger, the engine and the evaluator. */
@@ -39,12 +41,18 @@ export async function createRuntime(flags: ServeFlags): Promise<Runtime> {
     concurrency: settings.dockerConcurrency,
     timeoutMs: settings.dockerTimeoutMs,
   });
-  const cache = new EngineCache(engine, new TopProcessSource(engine), settings.processCacheTtlMs);
+  const cache = new EngineCache(engine, chooseProcessSource(engine, logger), settings.processCacheTtlMs);
   const evaluator = new Evaluator(cache, {
     checks: policy.checks,
     alwaysAllow: settings.alwaysAllow,
     failFast: settings.failFast,
+    onRetain: retainScannedImages,
   });
   const listeners = createListeners({ settings, engine, logger });
-  return { settings, policy, logger, engine, cache, evaluator, listeners, metricSources: {} };
+  const enforcer = listeners.find((listener): listener is Enforcer => listener instanceof Enforcer);
+  const metricSources: Runtime['metricSources'] = {
+    imageVulnerabilities,
+    ...(enforcer === undefined ? {} : { enforcementActions: () => enforcer.counts(), enforcementFailures: () => enforcer.failures() }),
+  };
+  return { settings, policy, logger, engine, cache, evaluator, listeners, metricSources };
 }

@@ -5,8 +5,8 @@ const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
 
 /**
  * PASS_FAST for containers that are building an image, so the checks after it leave builds alone.
- * The classic builder runs each RUN step in a container made from the previous step's bare image ID,
- * with the healthcheck forced off and the command given to the shell; BuildKit runs in
+ * The classic builder runs each RUN step (shell or exec form) in a container made from the previous
+ * step's bare image ID, with the healthcheck forced off and logging off (`LogConfig` `none`); BuildKit runs in
  * `moby/buildkit` containers that buildx names `buildx_buildkit_<builder>`.
  */
 export class ActiveBuildCheck extends PolicyCheck {
@@ -17,9 +17,9 @@ export class ActiveBuildCheck extends PolicyCheck {
   check({ name, inspect }: ContainerView): CheckReturn {
     const config = inspect.Config ?? {};
     const image = config.Image ?? '';
-    const command = config.Cmd ?? [];
     const healthcheckOff = config.Healthcheck?.Test?.[0] === 'NONE';
-    if (IMAGE_ID.test(image) && healthcheckOff && command.length >= 2 && command.includes('-c')) {
+    const loggingOff = inspect.HostConfig?.LogConfig?.Type === 'none';
+    if (IMAGE_ID.test(image) && healthcheckOff && loggingOff) {
       return this.passFast('classic builder step (RUN) in progress');
     }
     if (name.startsWith('buildx_buildkit_') || /^(docker\.io\/)?moby\/buildkit(:|@|$)/.test(image)) {

@@ -12,7 +12,7 @@ export class RootProcessCheck extends PolicyCheck {
     allowed_commands: {
       type: 'list' as const,
       default: [],
-      description: 'commands allowed to run as root (matched against the start of the command line or its program name)',
+      description: 'commands allowed to run as root: a program name or path (nginx, /usr/sbin/sshd) or the start of a command line, up to a space',
     },
   };
   static override severity = 'high' as const;
@@ -30,7 +30,9 @@ export class RootProcessCheck extends PolicyCheck {
   }
 }
 
+/** An entry allows a command line it starts (up to a word boundary), or its program by path or name. */
 function isAllowed(command: string, entry: string): boolean {
-  const program = command.trim().split(/\s+/)[0] ?? '';
-  return command.startsWith(entry) || program === entry || program.split('/').pop() === entry;
+  const line = command.trim();
+  const program = line.split(/\s+/)[0] ?? '';
+  return line === entry || line.startsWith(`${entry} `) || program === entry || program.split('/').pop() === entry;
 }

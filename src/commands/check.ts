@@ -12,7 +12,18 @@ export async function runCheckCommand(runtime: Runtime, format: CheckFormat, wri
   } catch (error) {
     throw new EngineUnreachableError(engine.address, errorMessage(error));
   }
-  const evaluation = await evaluator.evaluateAll();
+  const started = performance.now();
+  let evaluation: Awaited<ReturnType<typeof evaluator.evaluateAll>>;
+  try {
+    evaluation = await evaluator.evaluateAll();
+  } catch (error) {
+    // The engine answered the ping but could not list its containers: no verdict, so not exit 1.
+    throw new EngineUnreachableError(engine.address, errorMessage(error));
+  }
+  logger.debug(
+    { containers: evaluation.containers.length, unevaluated: evaluation.failed.length, durationMs: Math.round(performance.now() - started) },
+    'evaluation finished',
+  );
   evaluation.containers.sort((a, b) => a.name.localeCompare(b.name));
   for (const report of evaluation.containers) {
     for (const listener of listeners) await listener.onReport(report);

@@ -22,23 +22,41 @@ export interface IniDocument {
 const HEADER = /^\s*\[([^\]]*)\]\s*(?:[;#].*)?$/;
 const KEY = /^\s*([^=;#[\s][^=]*?)\s*=/;
 
+/** Python's `key: value` written as `key = value`, so `ini` reads it (configparser accepts both). */
+function withEquals(line: string): string {
+  const colon = line.indexOf(':');
+  const equals = line.indexOf('=');
+  if (colon < 0 || (equals >= 0 && equals < colon)) return line;
+  return `${line.slice(0, colon)}=${line.slice(colon + 1)}`;
+}
+
+function indentOf(line: string): number {
+  return line.length - line.trimStart().length;
+}
+
 /**
  * Splits the file at its section headers (keeping their order and line numbers, which `ini` does not
  * report, and which `ini` would otherwise nest at every dot of `docker_monitor.checks.X`), then lets
- * `ini` parse each section's body (quoting, comments, escapes).
+ * `ini` parse each section's body (quoting, comments, escapes). As in Python's configparser, which the
+ * CFPB tool used: keys are case-insensitive (kept lower-case), `key: value` equals `key = value`, and a
+ * line indented deeper than its key continues that key's value on a new line.
  */
 export function parseIni(text: string, file: string): IniDocument {
   const sections = new Map<string, IniSection>();
   const warnings: string[] = [];
-  let current: { section: IniSection; body: string[]; lines: number[] } | undefined;
+  let current:
+    | { section: IniSection; body: string[]; lines: number[]; lastKey?: { name: string; indent: number }; continued: Record<string, string[]> }
+    | undefined;
   const flush = (): void => {
     if (current === undefined) return;
     const parsed = parse(current.body.join('\n')) as Record<string, unknown>;
     for (const [key, value] of Object.entries(parsed)) {
-      current.section.values[key] = typeof value === 'string' ? value : String(value);
+      const name = key.toLowerCase();
+      const first = typeof value === 'string' ? value : String(value);
+      current.section.values[name] = [first, ...(current.continued[name] ?? [])].join('\n').trim();
     }
     current.body.forEach((bodyLine, index) => {
-      const key = KEY.exec(bodyLine)?.[1];
+      const key = KEY.exec(bodyLine)?.[1]?.toLowerCase();
       if (key !== undefined && current !== undefined) current.section.keyLines[key] = current.lines[index] ?? 0;
     });
   };
@@ -59,7 +77,7 @@ export function parseIni(text: string, file: string): IniDocument {
           `${file}:${lineNumber}: section [${name}] is written again (first at line ${section.line}); its keys are merged and it runs once`,
         );
       }
-      current = { section, body: [], lines: [] };
+      current = { section, body: [], lines: [], continued: {} };
       return;
     }
     const trimmed = raw.trim();
@@ -67,13 +85,22 @@ export function parseIni(text: string, file: string): IniDocument {
     if (current === undefined) {
       throw new ConfigError({ file, line: lineNumber }, `"${trimmed}" is outside any section (add a [section] header above it)`);
     }
-    if (!trimmed.includes('=')) {
+    const lastKey = current.lastKey;
+    if (lastKey !== undefined && indentOf(raw) > lastKey.indent) {
+      (current.continued[lastKey.name] ??= []).push(trimmed);
+      return;
+    }
+    const line = withEquals(raw);
+    const key = KEY.exec(line)?.[1];
+    if (key === undefined) {
       throw new ConfigError(
         { file, line: lineNumber, section: current.section.name },
         `"${trimmed}" is not a key = value line`,
       );
     }
-    current.body.push(raw);
+    current.lastKey = { name: key.toLowerCase(), indent: indentOf(raw) };
+    current.continued[current.lastKey.name] = [];
+    current.body.push(line);
     current.lines.push(lineNumber);
   });
   flush();

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError, errorMessage } from '../errors.js';
-import { resolveCheckClass } from '../policy/check-loader.js';
-import { instantiateCheck } from '../policy/check-loader.js';
+import { instantiateCheck, resolveCheckClass } from '../policy/check-loader.js';
 import type { CheckClass } from '../policy/policy-check.js';
 import { parseOptions } from '../policy/options.js';
 import type { CheckInstance, OptionValue } from '../policy/types.js';
@@ -95,9 +94,20 @@ async function loadChecks(
   builtIns: Readonly<Record<string, CheckClass>>,
 ): Promise<CheckInstance[]> {
   const checks: CheckInstance[] = [];
+  const sectionByName = new Map<string, IniSection>();
   for (const section of sections) {
     if (section.name in SETTINGS_SECTIONS) continue;
-    checks.push(instantiateCheck(await resolveCheckClass(section, file, builtIns), section, file));
+    const check = instantiateCheck(await resolveCheckClass(section, file, builtIns), section, file);
+    // Results and metrics are labelled by class name, so two sections must not share one.
+    const earlier = sectionByName.get(check.name);
+    if (earlier !== undefined) {
+      throw new ConfigError(
+        { file, line: section.line, section: section.name },
+        `check name ${check.name} is already used by [${earlier.name}] (line ${earlier.line}); give one of the classes another name`,
+      );
+    }
+    sectionByName.set(check.name, section);
+    checks.push(check);
   }
   return checks;
 }

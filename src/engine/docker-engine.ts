@@ -20,6 +20,8 @@ import type {
 } from './types.js';
 
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+/** Seconds `stop` gives a container to exit on SIGTERM, as `docker stop` does. */
+const STOP_GRACE_SECONDS = 10;
 
 export interface DockerEngineOptions {
   /** `unix:///path`, `tcp://host:port` or `http(s)://host:port`. */
@@ -67,10 +69,16 @@ export class DockerEngine implements Engine {
   }
 
   /** One Engine API request under the concurrency limit, abandoned after the timeout. */
-  private request<T>(endpoint: string, method: 'GET' | 'POST', path: string, query: Record<string, string> = {}): Promise<T> {
+  private request<T>(
+    endpoint: string,
+    method: 'GET' | 'POST',
+    path: string,
+    query: Record<string, string> = {},
+    timeoutMs = this.timeoutMs,
+  ): Promise<T> {
     return this.limit(async () => {
       this.counts[endpoint] = (this.counts[endpoint] ?? 0) + 1;
-      const abortSignal = AbortSignal.timeout(this.timeoutMs);
+      const abortSignal = AbortSignal.timeout(timeoutMs);
       try {
         return await new Promise<T>((resolve, reject) => {
           this.docker.modem.dial(
@@ -85,7 +93,7 @@ export class DockerEngine implements Engine {
           );
         });
       } catch (error) {
-        if (abortSignal.aborted) throw new Error(`engine call ${endpoint} timed out after ${this.timeoutMs} ms`);
+        if (abortSignal.aborted) throw new Error(`engine call ${endpoint} timed out after ${timeoutMs} ms`);
         throw error;
       }
     });
@@ -145,7 +153,13 @@ export class DockerEngine implements Engine {
   }
 
   async act(id: string, action: EnforcementAction): Promise<void> {
-    await this.request(action, 'POST', `/containers/${encodeURIComponent(id)}/${action}`);
+    const path = `/containers/${encodeURIComponent(id)}/${action}`;
+    if (action === 'stop') {
+      // The engine waits up to STOP_GRACE_SECONDS for SIGTERM before SIGKILL; the call may take that long.
+      await this.request(action, 'POST', path, { t: String(STOP_GRACE_SECONDS) }, this.timeoutMs + STOP_GRACE_SECONDS * 1000);
+    } else {
+      await this.request(action, 'POST', path);
+    }
   }
 
   async events(signal: AbortSignal): Promise<AsyncIterable<EngineEvent>> {

@@ -1,5 +1,6 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ContainerProcess } from '../policy/types.js';
 import type { ProcessSource } from './process-source.js';
 import type { ContainerInspect } from './types.js';
@@ -9,6 +10,7 @@ import type { ContainerInspect } from './types.js';
  * or a systemd scope (`docker-<id>.scope`, also `cri-containerd-`, `crio-`, `libpod-`).
  */
 const CONTAINER_COMPONENT = /^(?:[\w.]+-)?([0-9a-f]{64})(?:\.scope)?$/;
+const ANY_ID = /[0-9a-f]{64}/;
 
 /**
  * The container ID in the contents of a `/proc/<pid>/cgroup` file, or undefined for a process outside any
@@ -18,13 +20,12 @@ const CONTAINER_COMPONENT = /^(?:[\w.]+-)?([0-9a-f]{64})(?:\.scope)?$/;
  * start with `/..`; only the components matter.
  */
 export function containerIdFromCgroup(text: string): string | undefined {
-  const paths = text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => ({ v2: line.startsWith('0::'), path: line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1) }))
-    .sort((a, b) => Number(b.v2) - Number(a.v2));
-  for (const { path } of paths) {
-    const components = path.split('/');
+  // Most processes on a host are in no container: one search rules them out.
+  if (!ANY_ID.test(text)) return undefined;
+  const lines = text.split('\n');
+  const v2 = lines.find((line) => line.startsWith('0::'));
+  for (const line of v2 === undefined ? lines : [v2, ...lines]) {
+    const components = line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1).split('/');
     for (let index = components.length - 1; index >= 0; index -= 1) {
       const match = CONTAINER_COMPONENT.exec(components[index] ?? '');
       if (match?.[1] !== undefined) return match[1];
@@ -41,14 +42,10 @@ export interface ProcStatus {
 }
 
 export function parseStatus(text: string): ProcStatus {
-  const field = (key: string): string => {
-    const line = text.split('\n').find((candidate) => candidate.startsWith(`${key}:`));
-    if (line === undefined) throw new Error(`no ${key}: line in /proc status`);
-    return line.slice(key.length + 1).trim();
-  };
-  const uids = field('Uid').split(/\s+/).map(Number);
-  if (uids.length !== 4 || uids.some((uid) => !Number.isInteger(uid))) throw new Error(`unreadable Uid: line "${field('Uid')}"`);
-  return { name: field('Name'), uids: uids as ProcStatus['uids'] };
+  const name = /^Name:\t(.*)$/m.exec(text)?.[1];
+  const uids = /^Uid:\t(\d+)\t(\d+)\t(\d+)\t(\d+)$/m.exec(text)?.slice(1).map(Number);
+  if (name === undefined || uids === undefined) throw new Error(`no ${name === undefined ? 'Name' : 'Uid'}: line of the expected form in /proc status`);
+  return { name, uids: uids as ProcStatus['uids'] };
 }
 
 /**
@@ -62,51 +59,52 @@ export function commandLine(cmdline: string, name: string): string {
 }
 
 /**
+ * A file under /proc, or undefined when its process has exited. procfs is generated in memory: a synchronous
+ * read takes microseconds, several times less than the thread-pool round trips of an asynchronous one.
+ */
+function readProcFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH') return undefined;
+    throw error;
+  }
+}
+
+/**
  * One process as `docker top -o pid,uid,user,args` would list it; undefined when it exited meanwhile.
  * `uid` is the effective UID, as ps's `uid` column (an alias of `euid`) shows it: the identity the kernel
  * checks permissions against, so a set-UID-root program run by UID 1000 counts as root, and a root process
  * that only lowered its effective UID for a while does not. `user` is the UID as text: names in
  * `/etc/passwd` belong to whichever root file system the reader has, not necessarily the host's.
  */
-async function readProcess(procRoot: string, pid: number): Promise<ContainerProcess | undefined> {
-  try {
-    const [status, cmdline] = await Promise.all([
-      readFile(join(procRoot, String(pid), 'status'), 'utf8'),
-      readFile(join(procRoot, String(pid), 'cmdline'), 'utf8'),
-    ]);
-    const { name, uids } = parseStatus(status);
-    return { pid, uid: uids[1], user: String(uids[1]), command: commandLine(cmdline, name) };
-  } catch (error) {
-    if (isGone(error)) return undefined;
-    throw error;
-  }
-}
-
-function isGone(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ESRCH';
+function readProcess(procRoot: string, pid: number): ContainerProcess | undefined {
+  const status = readProcFile(join(procRoot, String(pid), 'status'));
+  const cmdline = readProcFile(join(procRoot, String(pid), 'cmdline'));
+  if (status === undefined || cmdline === undefined) return undefined;
+  const { name, uids } = parseStatus(status);
+  return { pid, uid: uids[1], user: String(uids[1]), command: commandLine(cmdline, name) };
 }
 
 /** Host PIDs by container ID, from one pass over every `/proc/<pid>/cgroup`. */
 export type ContainerPidIndex = ReadonlyMap<string, readonly number[]>;
 
+/** PIDs read between two turns of the event loop, so a scan of a busy host never holds up a scrape for long. */
+const SCAN_SLICE = 100;
+
 export async function scanContainerPids(procRoot: string): Promise<ContainerPidIndex> {
-  const pids = (await readdir(procRoot)).filter((entry) => /^\d+$/.test(entry)).map(Number);
+  const pids = readdirSync(procRoot).filter((entry) => /^\d+$/.test(entry));
   const index = new Map<string, number[]>();
-  const owners = await Promise.all(
-    pids.map((pid) =>
-      readFile(join(procRoot, String(pid), 'cgroup'), 'utf8').then(containerIdFromCgroup, (error: unknown) => {
-        if (isGone(error)) return undefined;
-        throw error;
-      }),
-    ),
-  );
-  owners.forEach((id, position) => {
-    if (id === undefined) return;
+  for (const [position, pid] of pids.entries()) {
+    if (position > 0 && position % SCAN_SLICE === 0) await nextTurn();
+    const cgroup = readProcFile(join(procRoot, pid, 'cgroup'));
+    const id = cgroup === undefined ? undefined : containerIdFromCgroup(cgroup);
+    if (id === undefined) continue;
     const list = index.get(id) ?? [];
-    list.push(pids[position] ?? 0);
+    list.push(Number(pid));
     index.set(id, list);
-  });
+  }
   for (const list of index.values()) list.sort((a, b) => a - b);
   return index;
 }
@@ -129,8 +127,9 @@ export const DEFAULT_INDEX_TTL_MS = 1000;
  * dockerd for every container). Needs the host's PID namespace: the exporter on the host, or in a
  * container started with `--pid=host`. PIDs are found by scanning /proc once and indexing them by the
  * container ID their cgroup names; that index is reused for `indexTtlMs`, except that a container whose init
- * process (`State.Pid` from inspect, a host PID) is missing from it gets a scan no older than its request,
- * so a container that just started is never reported empty.
+ * process (`State.Pid` from inspect, a host PID) is missing from it gets a scan begun after its request, so a
+ * container that just started is never reported empty. A process started later in a container the index
+ * already holds shows once the index expires.
  */
 export class ProcProcessSource implements ProcessSource {
   readonly kind = 'proc' as const;
@@ -138,6 +137,8 @@ export class ProcProcessSource implements ProcessSource {
   private readonly indexTtlMs: number;
   private readonly now: () => number;
   private scan: { startedAt: number; index: Promise<ContainerPidIndex> } | undefined;
+  /** Scans started so far: tells whether one began after a given call did. */
+  private scansStarted = 0;
 
   constructor(options: ProcProcessSourceOptions = {}) {
     this.procRoot = options.procRoot ?? '/proc';
@@ -145,30 +146,31 @@ export class ProcProcessSource implements ProcessSource {
     this.now = options.now ?? Date.now;
   }
 
-  /** A scan started at or after `notBefore`: the one in flight or cached when it qualifies, else a new one. */
-  private index(notBefore: number): Promise<ContainerPidIndex> {
-    if (this.scan === undefined || this.scan.startedAt < notBefore) {
-      const scan = { startedAt: this.now(), index: scanContainerPids(this.procRoot) };
-      scan.index.catch(() => {
-        if (this.scan === scan) this.scan = undefined;
-      });
-      this.scan = scan;
-    }
-    return this.scan.index;
+  private startScan(): Promise<ContainerPidIndex> {
+    const scan = { startedAt: this.now(), index: scanContainerPids(this.procRoot) };
+    scan.index.catch(() => {
+      if (this.scan === scan) this.scan = undefined;
+    });
+    this.scan = scan;
+    this.scansStarted += 1;
+    return scan.index;
   }
 
   async processes(container: ContainerInspect): Promise<ContainerProcess[]> {
     const initPid = container.State?.Pid ?? 0;
     if (initPid <= 0) throw new Error(`container ${container.Name} has no init process (not running)`);
-    const requestedAt = this.now();
-    let index = await this.index(requestedAt - this.indexTtlMs);
-    if (!index.get(container.Id)?.includes(initPid)) index = await this.index(requestedAt);
+    const scansBefore = this.scansStarted;
+    const cached = this.scan !== undefined && this.now() - this.scan.startedAt < this.indexTtlMs ? this.scan.index : undefined;
+    let index = await (cached ?? this.startScan());
+    if (!index.get(container.Id)?.includes(initPid)) {
+      // The init process existed before this call: any scan begun since then sees it.
+      index = await (this.scansStarted > scansBefore && this.scan !== undefined ? this.scan.index : this.startScan());
+    }
     const pids = index.get(container.Id) ?? [];
     if (!pids.includes(initPid)) {
       throw new Error(`init process ${initPid} of container ${container.Name} is not in ${this.procRoot} (it stopped, or this is not the host's PID namespace)`);
     }
-    const processes = await Promise.all(pids.map((pid) => readProcess(this.procRoot, pid)));
-    return processes.filter((process): process is ContainerProcess => process !== undefined);
+    return pids.map((pid) => readProcess(this.procRoot, pid)).filter((process): process is ContainerProcess => process !== undefined);
   }
 
   /** Checks that the container's init process (a host PID) is in this /proc under that container's cgroup. */
@@ -178,7 +180,7 @@ export class ProcProcessSource implements ProcessSource {
     if (initPid <= 0) return { visible: false, reason: `container ${name} reports no init PID` };
     let cgroup: string;
     try {
-      cgroup = await readFile(join(this.procRoot, String(initPid), 'cgroup'), 'utf8');
+      cgroup = readFileSync(join(this.procRoot, String(initPid), 'cgroup'), 'utf8');
     } catch (error) {
       return { visible: false, reason: `${join(this.procRoot, String(initPid))} (init process of container ${name}) cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` };
     }

@@ -7,8 +7,8 @@ function column(titles: readonly string[], ...names: string[]): number {
 
 /**
  * Reads `top` output by its `Titles` row rather than fixed positions (cnitch's mistake): the columns
- * depend on the ps arguments the engine was given. UID comes from a UID column when present, else from a
- * numeric USER column, else `root` in USER means 0.
+ * depend on the ps arguments the engine was given. UID comes from a numeric UID column when present, else
+ * from a numeric USER column; `root` in either means 0.
  */
 export function parseProcessTable(table: ProcessTable): ContainerProcess[] {
   const titles = table.Titles ?? [];
@@ -18,12 +18,13 @@ export function parseProcessTable(table: ProcessTable): ContainerProcess[] {
   const commandColumn = column(titles, 'COMMAND', 'CMD', 'ARGS');
   return (table.Processes ?? []).map((row) => {
     const user = userColumn >= 0 ? (row[userColumn] ?? '') : '';
-    const uidText = uidColumn >= 0 ? row[uidColumn] : /^\d+$/.test(user) ? user : undefined;
-    const uid = uidText !== undefined && /^\d+$/.test(uidText) ? Number(uidText) : user === 'root' ? 0 : undefined;
+    // `ps -ef` titles its user-name column UID: "root" there is UID 0 too.
+    const uidText = uidColumn >= 0 ? (row[uidColumn] ?? '') : user;
+    const uid = /^\d+$/.test(uidText) ? Number(uidText) : uidText === 'root' || user === 'root' ? 0 : undefined;
     return {
       pid: Number(pidColumn >= 0 ? row[pidColumn] : NaN),
       uid,
-      user: user || (uid === undefined ? '' : String(uid)),
+      user: user || uidText,
       command: commandColumn >= 0 ? (row[commandColumn] ?? '') : row[row.length - 1] ?? '',
     };
   });

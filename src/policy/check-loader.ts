@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -62,8 +62,11 @@ export function instantiateCheck(checkClass: CheckClass, section: IniSection, fi
   } catch (error) {
     throw new ConfigError({ file, line: section.line, section: section.name }, `check could not be created: ${errorMessage(error)}`);
   }
-  // Classes that do not extend PolicyCheck still get their options the way the Python tool gave them.
-  if (instance.config === undefined) Object.assign(instance, { config });
+  // Classes that do not extend PolicyCheck still get their options and the verdict constants
+  // (`this.PASS`, `this.PASS_FAST`, `this.FAIL`) the way the Python tool's base class gave them.
+  for (const [property, value] of Object.entries({ config, PASS: 'pass', PASS_FAST: 'pass_fast', FAIL: 'fail' })) {
+    if ((instance as Record<string, unknown>)[property] === undefined) Object.assign(instance, { [property]: value });
+  }
   const severity = (config['severity'] as CheckInstance['severity'] | undefined) ?? checkClass.severity ?? 'medium';
   return {
     name: checkClass.name,
@@ -84,11 +87,11 @@ function resolveModule(moduleName: string, configDir: string): { found: string |
   const base = isAbsolute(moduleName) ? moduleName : resolve(configDir, moduleName);
   const dotted = resolve(configDir, moduleName.replaceAll('.', '/'));
   const tried: string[] = [];
-  for (const stem of moduleName.startsWith('.') || moduleName.includes('/') ? [base] : [base, dotted]) {
+  for (const stem of moduleName.startsWith('.') || moduleName.includes('/') ? [base] : new Set([base, dotted])) {
     for (const extension of MODULE_EXTENSIONS) {
       const candidate = stem + extension;
       tried.push(candidate);
-      if (existsSync(candidate) && !candidate.endsWith('/')) return { found: candidate, tried };
+      if (statSync(candidate, { throwIfNoEntry: false })?.isFile() === true) return { found: candidate, tried };
     }
   }
   try {

@@ -5,20 +5,26 @@
  */
 
 const HEX_ID = /^(?:sha256:)?([0-9a-f]{12,64})$/;
+/** Names of Docker Hub that the engine treats as `docker.io`. */
+const DOCKER_HUB = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
 
-/** `nginx` → `docker.io/library/nginx:latest`, as the engine resolves short names. */
+/** `nginx`, `docker.io/nginx` → `docker.io/library/nginx:latest`, as the engine resolves short names. */
 export function normalizeReference(reference: string): string {
   let name = reference.trim();
   const digestAt = name.indexOf('@');
   const digest = digestAt >= 0 ? name.slice(digestAt) : '';
   if (digestAt >= 0) name = name.slice(0, digestAt);
-  const lastSlash = name.lastIndexOf('/');
-  const colon = name.lastIndexOf(':');
-  const hasTag = colon > lastSlash;
+  const hasTag = name.lastIndexOf(':') > name.lastIndexOf('/');
   const slash = name.indexOf('/');
   const first = slash >= 0 ? name.slice(0, slash) : '';
   const hasRegistry = slash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost');
-  if (!hasRegistry) name = `docker.io/${slash >= 0 ? '' : 'library/'}${name}`;
+  let registry = hasRegistry ? first : 'docker.io';
+  let path = hasRegistry ? name.slice(slash + 1) : name;
+  if (DOCKER_HUB.has(registry.toLowerCase())) {
+    registry = 'docker.io';
+    if (!path.includes('/')) path = `library/${path}`;
+  }
+  name = `${registry}/${path}`;
   if (!hasTag && digest === '') name += ':latest';
   return (name + digest).toLowerCase();
 }

@@ -119,6 +119,8 @@ export interface ContainerReport {
   results: CheckResult[];
   /** Processes running as UID 0 on the host; undefined when the process list could not be read. */
   rootProcesses: number | undefined;
+  /** Those processes (cnitch's log and StatsD report each one); undefined when the list could not be read. */
+  rootProcessList?: { pid: number; command: string }[] | undefined;
   /** State.StartedAt, so enforcement acts at most once per start. */
   startedAt: string;
   labels: Record<string, string>;

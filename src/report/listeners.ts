@@ -1,6 +1,11 @@
+import { hostname } from 'node:os';
 import type { Settings } from '../config/settings.js';
+import { Enforcer } from '../enforce/enforcer.js';
+import { detectSelfContainer } from '../enforce/self-container.js';
 import type { Engine } from '../engine/types.js';
 import type { Logger } from '../log.js';
+import { StatsdReporter, parseStatsdServer } from './statsd-reporter.js';
+import { TextReporter } from './text-reporter.js';
 import type { ReportListener } from './types.js';
 
 export interface ListenerContext {
@@ -9,7 +14,25 @@ export interface ListenerContext {
   logger: Logger;
 }
 
-/** The listeners the settings ask for (text log, StatsD, enforcement). */
-export function createListeners(_context: ListenerContext): ReportListener[] {
-  return [];
+/**
+ * The listeners the settings ask for, in this order: the text log (always; per-container lines at
+ * info, failures at warn), StatsD (with a StatsD server), and the Enforcer (always: without --enforce
+ * it warns what it would do). Throws a UsageError for a StatsD server that is not host:port.
+ */
+export function createListeners({ settings, engine, logger }: ListenerContext): ReportListener[] {
+  const listeners: ReportListener[] = [new TextReporter(logger)];
+  if (settings.statsdServer !== undefined) {
+    listeners.push(
+      new StatsdReporter({
+        server: parseStatsdServer(settings.statsdServer),
+        prefix: settings.statsdPrefix,
+        hostname: settings.hostname ?? hostname(),
+        logger,
+      }),
+    );
+  }
+  const self = detectSelfContainer();
+  if (self.known.length > 0) logger.debug({ containerIds: self.known }, 'running in a container: enforcement never acts on it');
+  listeners.push(new Enforcer({ engine, logger, action: settings.action, enforce: settings.enforce, self }));
+  return listeners;
 }

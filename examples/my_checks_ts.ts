@@ -1,0 +1,37 @@
+/**
+ * Your own checks in TypeScript: docker-monitor loads `.ts` modules through tsx, so there is nothing to
+ * compile. Name them in the policy file as `[my_checks_ts.<ClassName>]`. Only types are imported from
+ * docker-monitor (erased when the module loads); outside this repository, import them from
+ * 'docker-monitor' instead of '../src/policy/types.js'.
+ */
+import type { CheckOptions, CheckReturn, ContainerView, OptionSpec } from '../src/policy/types.js';
+
+/** The CFPB README's `MyPolicyCheck`, typed: a verdict is 'pass', 'pass_fast', 'fail' or { result, reason }. */
+export class MyPolicyCheck {
+  static description = 'my custom policy check (TypeScript)';
+
+  constructor(readonly config: CheckOptions) {}
+
+  check(_container: ContainerView): CheckReturn {
+    if (this.config['pass'] === 'pass') return 'pass';
+    if (this.config['pass'] === 'pass fast') return 'pass_fast';
+    return 'fail';
+  }
+}
+
+/** FAIL when a container runs more processes than `max`: reads the process list on demand. */
+export class MaxProcessesCheck {
+  static description = 'the container runs at most `max` processes';
+  static options: Record<string, OptionSpec> = {
+    max: { type: 'integer', default: 50, description: 'most processes a container may run' },
+  };
+
+  constructor(readonly config: CheckOptions) {}
+
+  async check(container: ContainerView): Promise<CheckReturn> {
+    const max = this.config['max'] as number;
+    const processes = await container.processes();
+    if (processes.length <= max) return 'pass';
+    return { result: 'fail', reason: `${processes.length} processes running (at most ${max})` };
+  }
+}

@@ -1,0 +1,119 @@
+import { PolicyCheck } from '../policy/policy-check.js';
+import type { CheckOptions, CheckOutcome, ContainerView } from '../policy/types.js';
+import { errorMessage } from '../errors.js';
+import { findExecutable } from '../scanners/executable.js';
+import type { ImageScanCache } from '../scanners/image-scan-cache.js';
+import { lastLine, runScanner } from '../scanners/run-scanner.js';
+import { SCANNER_OPTIONS, scannerSettings } from '../scanners/scanner-options.js';
+import {
+  VULNERABILITY_SEVERITIES,
+  recordVulnerabilities,
+  type SeverityCounts,
+  type VulnerabilitySeverity,
+} from '../scanners/vulnerability-store.js';
+
+/** The part of trivy's JSON report (`--format json`, schema version 2) that is counted. */
+interface TrivyReport {
+  Results?: { Vulnerabilities?: { Severity?: string; FixedVersion?: string }[] | null }[] | null;
+}
+
+function severityOf(name: string | undefined): VulnerabilitySeverity {
+  const severity = (name ?? '').toLowerCase();
+  return (VULNERABILITY_SEVERITIES as readonly string[]).includes(severity) ? (severity as VulnerabilitySeverity) : 'unknown';
+}
+
+/** Counts a trivy JSON report's vulnerabilities by severity; `ignoreUnfixed` leaves out those without a FixedVersion. */
+export function countVulnerabilities(json: string, ignoreUnfixed: boolean): SeverityCounts {
+  let report: TrivyReport;
+  try {
+    report = JSON.parse(json) as TrivyReport;
+  } catch {
+    throw new Error(`trivy did not print a JSON report: ${JSON.stringify(json.trim().slice(0, 120))}`);
+  }
+  if (typeof report !== 'object' || report === null || Array.isArray(report)) {
+    throw new Error('trivy printed JSON that is not a report (an object with Results)');
+  }
+  const counts = Object.fromEntries(VULNERABILITY_SEVERITIES.map((severity) => [severity, 0])) as Record<VulnerabilitySeverity, number>;
+  for (const result of report.Results ?? []) {
+    for (const vulnerability of result.Vulnerabilities ?? []) {
+      if (ignoreUnfixed && !vulnerability.FixedVersion) continue;
+      counts[severityOf(vulnerability.Severity)] += 1;
+    }
+  }
+  return counts;
+}
+
+/**
+ * For those without Prisma Cloud: `trivy image --format json --quiet <image ID>` and FAIL when more than
+ * `max` vulnerabilities are at or above `severity`. The counts by severity are also kept for
+ * `docker_monitor_image_vulnerabilities`. Each image ID is scanned once per `cache_ttl`; see
+ * PrismaScanCheck for why the scope is `container`.
+ */
+export class TrivyScanCheck extends PolicyCheck {
+  static override description = 'the image has no more than `max` known vulnerabilities at or above `severity` (trivy image)';
+  static override options = {
+    trivy_path: { type: 'string' as const, default: 'trivy', description: 'the trivy program: a path, or a name found on PATH' },
+    // Replaces the common `severity` key: the threshold is also how bad this check's failure is.
+    severity: {
+      type: 'enum' as const,
+      values: ['critical', 'high', 'medium', 'low'],
+      default: 'high',
+      description: 'count vulnerabilities at or above this severity (CRITICAL, HIGH, MEDIUM, LOW)',
+    },
+    max: { type: 'integer' as const, default: 0, description: 'most vulnerabilities at or above severity an image may have' },
+    ignore_unfixed: { type: 'boolean' as const, default: false, description: 'leave out vulnerabilities that have no fixed version yet' },
+    ...SCANNER_OPTIONS,
+  };
+  static override severity = 'high' as const;
+
+  private readonly trivy: string;
+  private readonly counted: readonly VulnerabilitySeverity[];
+  private readonly max: number;
+  private readonly ignoreUnfixed: boolean;
+  private readonly timeoutMs: number;
+  private readonly cache: ImageScanCache<SeverityCounts>;
+
+  constructor(config: CheckOptions) {
+    super(config);
+    try {
+      this.trivy = findExecutable(config['trivy_path'] as string);
+    } catch (error) {
+      throw new Error(`trivy_path: ${errorMessage(error)}`);
+    }
+    const threshold = VULNERABILITY_SEVERITIES.indexOf(config['severity'] as VulnerabilitySeverity);
+    this.counted = VULNERABILITY_SEVERITIES.slice(0, threshold + 1);
+    this.max = config['max'] as number;
+    if (this.max < 0) throw new Error('max must be 0 or more');
+    this.ignoreUnfixed = config['ignore_unfixed'] as boolean;
+    ({ timeoutMs: this.timeoutMs, cache: this.cache } = scannerSettings<SeverityCounts>(config));
+  }
+
+  async check(container: ContainerView): Promise<CheckOutcome> {
+    const imageId = container.inspect.Image;
+    const image = container.inspect.Config?.Image || imageId;
+    const counts = await this.cache.get(imageId, (expires) => this.scan(imageId, image, expires));
+    const found = this.counted.filter((severity) => counts[severity] > 0);
+    const total = found.reduce((sum, severity) => sum + counts[severity], 0);
+    if (total <= this.max) return { result: 'pass' };
+    const threshold = (this.counted[this.counted.length - 1] ?? 'high').toUpperCase();
+    const bySeverity = found.map((severity) => `${severity.toUpperCase()} ${counts[severity]}`).join(', ');
+    return {
+      result: 'fail',
+      reason: `${total} ${this.ignoreUnfixed ? 'fixable ' : ''}vulnerabilit${total === 1 ? 'y' : 'ies'} at ${threshold} or above (${bySeverity}); at most ${this.max} allowed`,
+    };
+  }
+
+  private async scan(imageId: string, image: string, expires: number): Promise<SeverityCounts> {
+    const output = await runScanner({
+      file: this.trivy,
+      args: ['image', '--format', 'json', '--quiet', imageId],
+      timeoutMs: this.timeoutMs,
+    });
+    if (output.exitCode !== 0) {
+      throw new Error(`trivy failed (exit code ${output.exitCode}): ${lastLine(output.stderr) || lastLine(output.stdout) || 'no output'}`);
+    }
+    const counts = countVulnerabilities(output.stdout, this.ignoreUnfixed);
+    recordVulnerabilities(imageId, image, counts, expires);
+    return counts;
+  }
+}

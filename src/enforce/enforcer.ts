@@ -1,0 +1,114 @@
+import type { PolicyAction } from '../config/settings.js';
+import type { Engine } from '../engine/types.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import { isFailure } from '../policy/chain.js';
+import type { ContainerReport } from '../policy/types.js';
+import type { ReportListener } from '../report/types.js';
+
+export interface EnforcerOptions {
+  engine: Pick<Engine, 'act'>;
+  logger: Logger;
+  /** `[policy] action`. */
+  action: PolicyAction;
+  /** `--enforce`: without it every action is only a warning of what would have been done. */
+  enforce: boolean;
+  /** docker-monitor's own container, never acted on. */
+  self: { matches(containerId: string): boolean };
+}
+
+/** Containers remembered as handled for their current start; the oldest are forgotten past this. */
+const MAX_REMEMBERED = 10_000;
+
+const DONE: Readonly<Record<PolicyAction, string>> = { warn: 'warned about', stop: 'stopped', kill: 'killed', pause: 'paused' };
+
+/**
+ * `--enforce`: applies `[policy] action` to a container whose chain failed, at most once per start of
+ * that container (a restart is a new start), never to docker-monitor's own container or to an image in
+ * `[policy] always_allow`. Every decision is logged with the container, image, failed checks and action.
+ * Actions are counted by name, failed actions separately; a failed action is logged, never thrown.
+ * Without --enforce, or with action = warn, it only warns (counted as `warn`).
+ */
+export class Enforcer implements ReportListener {
+  /** Container ID → the StartedAt it was last handled for. */
+  private readonly handled = new Map<string, string>();
+  /** Container ID → the StartedAt for which "only errors, not acting" was already logged. */
+  private readonly skipped = new Map<string, string>();
+  private readonly done = new Map<string, number>();
+  private readonly failed = new Map<string, number>();
+
+  constructor(private readonly options: EnforcerOptions) {
+    // The configured action's counters exist from the start, so increase() sees the first action.
+    const action = options.enforce ? options.action : 'warn';
+    this.done.set(action, 0);
+    if (action !== 'warn') this.failed.set(action, 0);
+  }
+
+  /** Actions taken, by action (`warn`, `stop`, `kill`, `pause`): docker_monitor_enforcement_actions_total. */
+  counts(): ReadonlyMap<string, number> {
+    return this.done;
+  }
+
+  /** Actions the engine refused or that failed, by action: docker_monitor_enforcement_failures_total. */
+  failures(): ReadonlyMap<string, number> {
+    return this.failed;
+  }
+
+  async onReport(report: ContainerReport): Promise<void> {
+    if (report.compliant || report.alwaysAllowed) return;
+    if (this.handled.get(report.id) === report.startedAt) return;
+    if (!report.results.some((result) => result.result === 'fail')) {
+      // Only errors (a scanner timed out, the engine hiccuped): nothing is known to be wrong, so nothing
+      // is killed. The container is not marked as handled: a real FAIL later in this start still counts.
+      if (this.skipped.get(report.id) === report.startedAt) return;
+      this.remember(this.skipped, report.id, report.startedAt);
+      this.options.logger.warn(
+        { container: report.name, image: report.image, erroredChecks: report.results.filter(isFailure).map((result) => result.check) },
+        'container failed the policy only through check errors; not acting on it',
+      );
+      return;
+    }
+    // Marked before acting: a refresh and an event may report the same container at the same time.
+    this.remember(this.handled, report.id, report.startedAt);
+    const { logger, enforce } = this.options;
+    const action: PolicyAction = enforce ? this.options.action : 'warn';
+    const fields = {
+      container: report.name,
+      id: report.id.slice(0, 12),
+      image: report.image,
+      failedChecks: report.results.filter(isFailure).map((result) => result.check),
+      action,
+    };
+    if (this.options.self.matches(report.id)) {
+      logger.warn({ ...fields, action: 'none' }, 'docker-monitor\'s own container failed the policy; never acting on it');
+      return;
+    }
+    if (action === 'warn') {
+      const wouldDo = this.options.action === 'warn' ? '' : `; would ${this.options.action} it with --enforce`;
+      logger.warn(fields, `container failed the policy${wouldDo}`);
+      this.count(this.done, 'warn');
+      return;
+    }
+    try {
+      await this.options.engine.act(report.id, action);
+      this.count(this.done, action);
+      logger.warn(fields, `${DONE[action]} container that failed the policy`);
+    } catch (error) {
+      this.count(this.failed, action);
+      logger.error({ ...fields, err: errorMessage(error) }, `could not ${action} container that failed the policy`);
+    }
+  }
+
+  private remember(starts: Map<string, string>, id: string, startedAt: string): void {
+    starts.delete(id);
+    starts.set(id, startedAt);
+    if (starts.size > MAX_REMEMBERED) {
+      const oldest = starts.keys().next().value;
+      if (oldest !== undefined) starts.delete(oldest);
+    }
+  }
+
+  private count(counts: Map<string, number>, action: string): void {
+    counts.set(action, (counts.get(action) ?? 0) + 1);
+  }
+}

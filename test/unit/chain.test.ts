@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { BUILT_IN_CHECKS } from '../../src/checks/index.js';
+import { parsePolicy } from '../../src/config/load-policy.js';
+import { runChain, runCheck } from '../../src/policy/chain.js';
+import type { CheckInstance, CheckResult, ContainerView } from '../../src/policy/types.js';
+import { fixtureView } from '../helpers/fixture-view.js';
+
+/** Checks that record each run in `calls`; the verdict comes from the section's `verdict` key. */
+const MODULE = `
+export const calls = [];
+class Recording {
+  check(container) {
+    calls.push(this.constructor.name + ':' + container.name);
+    return this.config.verdict ?? 'pass';
+  }
+}
+export class A extends Recording {}
+export class B extends Recording {}
+export class C extends Recording {}
+export class D extends Recording {}
+export class Thrower extends Recording {
+  check(container) { super.check(container); throw new Error('scanner exploded'); }
+}
+export class Sleeper extends Recording {
+  async check(container) {
+    super.check(container);
+    await new Promise((resolve) => container.signal.addEventListener('abort', resolve));
+    calls.push('aborted');
+    return 'pass';
+  }
+}
+export class PerImage extends Recording { static scope = 'image'; }
+export class ImageThrower extends Thrower { static scope = 'image'; }
+export class HostOnly extends Recording { static scope = 'host'; }
+`;
+
+let dir = '';
+let calls: string[] = [];
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'dm-chain-'));
+  writeFileSync(join(dir, 'recording.js'), MODULE);
+  calls = ((await import(pathToFileURL(join(dir, 'recording.js')).href)) as { calls: string[] }).calls;
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+beforeEach(() => calls.splice(0));
+
+/** The checks of `[recording.<Name>]` sections, loaded as the CLI loads them. */
+async function checks(text: string): Promise<CheckInstance[]> {
+  return (await parsePolicy(text, join(dir, 'policy.ini'), BUILT_IN_CHECKS)).checks;
+}
+
+function chain(list: CheckInstance[], view: ContainerView, failFast = false, imageVerdicts = new Map<string, CheckResult>()) {
+  return runChain(list, (signal) => ({ ...view, signal }), { failFast, imageVerdicts, imageId: view.inspect.Image });
+}
+
+const view = fixtureView('user-1000');
+
+describe('runChain', () => {
+  test('runs every check in file order; compliant when all pass', async () => {
+    const outcome = await chain(await checks('[recording.C]\n[recording.A]\n[recording.B]\n'), view);
+    assert.deepEqual(calls, [`C:${view.name}`, `A:${view.name}`, `B:${view.name}`]);
+    assert.deepEqual(outcome, {
+      compliant: true,
+      results: ['C', 'A', 'B'].map((check) => ({ check, result: 'pass', reason: undefined })),
+    });
+  });
+
+  test('PASS_FAST ends the chain as passed: later checks are absent from the results', async () => {
+    const outcome = await chain(await checks('[recording.A]\n[recording.B]\nverdict = pass_fast\n[recording.C]\nverdict = fail\n'), view);
+    assert.deepEqual(calls, [`A:${view.name}`, `B:${view.name}`]);
+    assert.equal(outcome.compliant, true);
+    assert.deepEqual(outcome.results.map(({ check, result }) => [check, result]), [['A', 'pass'], ['B', 'pass_fast']]);
+  });
+
+  test('PASS_FAST after a FAIL does not undo it', async () => {
+    const outcome = await chain(await checks('[recording.A]\nverdict = fail\n[recording.B]\nverdict = pass_fast\n[recording.C]\n'), view);
+    assert.equal(outcome.compliant, false);
+    assert.deepEqual(outcome.results.map(({ result }) => result), ['fail', 'pass_fast']);
+  });
+
+  test('fail_fast off (default): every check runs so every violation is visible', async () => {
+    const outcome = await chain(await checks('[recording.A]\nverdict = fail\n[recording.B]\n[recording.C]\nverdict = fail\n'), view);
+    assert.equal(calls.length, 3);
+    assert.equal(outcome.compliant, false);
+    assert.deepEqual(outcome.results.map(({ result }) => result), ['fail', 'pass', 'fail']);
+  });
+
+  test('fail_fast on: the chain stops at the first FAIL, as the CFPB tool did', async () => {
+    const outcome = await chain(await checks('[recording.A]\n[recording.B]\nverdict = fail\n[recording.C]\n'), view, true);
+    assert.deepEqual(calls, [`A:${view.name}`, `B:${view.name}`]);
+    assert.deepEqual(outcome.results.map(({ check, result }) => [check, result]), [['A', 'pass'], ['B', 'fail']]);
+    assert.equal(outcome.compliant, false);
+  });
+
+  test('a check that throws gives error (a failure for the verdict) and the next checks still run', async () => {
+    const outcome = await chain(await checks('[recording.Thrower]\n[recording.A]\n'), view);
+    assert.deepEqual(outcome.results, [
+      { check: 'Thrower', result: 'error', reason: 'scanner exploded' },
+      { check: 'A', result: 'pass', reason: undefined },
+    ]);
+    assert.equal(outcome.compliant, false);
+  });
+
+  test('with fail_fast an error stops the chain like a FAIL', async () => {
+    const outcome = await chain(await checks('[recording.Thrower]\n[recording.A]\n'), view, true);
+    assert.deepEqual(outcome.results.map(({ result }) => result), ['error']);
+  });
+
+  test('a check past its timeout gives error, its signal is aborted, and the chain goes on', async () => {
+    const started = Date.now();
+    const outcome = await chain(await checks('[recording.Sleeper]\ntimeout = 100ms\n[recording.A]\n'), view);
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 90 && elapsed < 2000, `took ${elapsed} ms`);
+    assert.deepEqual(outcome.results, [
+      { check: 'Sleeper', result: 'error', reason: 'timed out after 100 ms' },
+      { check: 'A', result: 'pass', reason: undefined },
+    ]);
+    assert.ok(calls.includes('aborted'), 'the check saw its signal abort');
+  });
+
+  test('image-scoped verdicts are computed once per image ID and reused; errors are not cached', async () => {
+    const list = await checks('[recording.PerImage]\nverdict = fail\n[recording.ImageThrower]\n[recording.A]\n');
+    const imageVerdicts = new Map<string, CheckResult>();
+    const other = fixtureView('user-app-app');
+    assert.equal(other.inspect.Image, view.inspect.Image, 'both fixtures run the test image');
+    const first = await chain(list, view, false, imageVerdicts);
+    const second = await chain(list, other, false, imageVerdicts);
+    assert.deepEqual(first.results, second.results);
+    assert.deepEqual(calls, [
+      `PerImage:${view.name}`,
+      `ImageThrower:${view.name}`,
+      `A:${view.name}`,
+      `ImageThrower:${other.name}`,
+      `A:${other.name}`,
+    ]);
+    assert.deepEqual([...imageVerdicts.keys()], [`recording.PerImage\u0000${view.inspect.Image}`]);
+  });
+
+  test('host-scoped checks are not part of a container\'s chain', async () => {
+    const outcome = await chain(await checks('[recording.HostOnly]\n[recording.A]\n'), view);
+    assert.deepEqual(outcome.results.map(({ check }) => check), ['A']);
+  });
+
+  test('the built-in default chain on captured containers', async () => {
+    const defaults = (await parsePolicy('[docker_monitor.checks.ActiveBuildCheck]\n[docker_monitor.checks.RunningAsRootCheck]\n[docker_monitor.checks.RootProcessCheck]\n', 'default', BUILT_IN_CHECKS)).checks;
+    const build = await chain(defaults, fixtureView('classic-build-step'));
+    assert.deepEqual(build.results.map(({ result }) => result), ['pass_fast']);
+    assert.equal(build.compliant, true);
+    const root = await chain(defaults, fixtureView('exec-root'));
+    assert.deepEqual(root.results.map(({ check, result }) => [check, result]), [
+      ['ActiveBuildCheck', 'pass'],
+      ['RunningAsRootCheck', 'pass'],
+      ['RootProcessCheck', 'fail'],
+    ]);
+  });
+});
+
+describe('runCheck', () => {
+  test('a view that cannot be built is an error of that check', async () => {
+    const [check] = await checks('[recording.A]\n');
+    assert.ok(check);
+    const result = await runCheck(check, () => {
+      throw new Error('container vanished');
+    });
+    assert.deepEqual(result, { check: 'A', result: 'error', reason: 'container vanished' });
+  });
+});

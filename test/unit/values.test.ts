@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseBoolean, parseDuration, parseEnum, parseInteger, parseList } from '../../src/config/values.js';
+import { parseLogLevel } from '../../src/config/settings.js';
+
+describe('parseBoolean', () => {
+  test('on/off, true/false, yes/no, 1/0 in any case and with blanks', () => {
+    for (const word of ['on', 'ON', 'true', 'True', 'yes', 'YES', '1', '  on  ']) assert.equal(parseBoolean(word), true, word);
+    for (const word of ['off', 'Off', 'false', 'FALSE', 'no', 'No', '0', '\toff ']) assert.equal(parseBoolean(word), false, word);
+  });
+
+  test('anything else is an error that says what is accepted', () => {
+    for (const word of ['', 'offf', 'enabled', '2', 'y', 'n']) {
+      assert.throws(() => parseBoolean(word), { message: `"${word}" is not a boolean (use on/off, true/false, yes/no or 1/0)` });
+    }
+  });
+});
+
+describe('parseDuration', () => {
+  test('Prometheus-style durations in milliseconds', () => {
+    assert.equal(parseDuration('500ms'), 500);
+    assert.equal(parseDuration('30s'), 30_000);
+    assert.equal(parseDuration('5m'), 300_000);
+    assert.equal(parseDuration('1h30m'), 5_400_000);
+    assert.equal(parseDuration('24h'), 86_400_000);
+    assert.equal(parseDuration('7d'), 604_800_000);
+    assert.equal(parseDuration('1w'), 604_800_000);
+    assert.equal(parseDuration('1.5s'), 1500);
+    assert.equal(parseDuration(' 10s '), 10_000);
+  });
+
+  test('a number without unit, a unit alone, or junk is an error', () => {
+    for (const text of ['', '10', 's', '10 s', '10sec', '-1s', '1h 30m', 'soon']) {
+      assert.throws(() => parseDuration(text), { message: `"${text}" is not a duration (use e.g. 500ms, 30s, 5m, 1h30m, 24h)` }, text);
+    }
+  });
+});
+
+describe('parseInteger, parseList, parseEnum, parseLogLevel', () => {
+  test('integers, with a lower bound', () => {
+    assert.equal(parseInteger(' 42 '), 42);
+    assert.equal(parseInteger('-3'), -3);
+    assert.throws(() => parseInteger('4.2'), { message: '"4.2" is not a whole number' });
+    assert.throws(() => parseInteger('0', 1), { message: '"0" is not a whole number of at least 1' });
+  });
+
+  test('lists split at commas and newlines, blanks dropped', () => {
+    assert.deepEqual(parseList('a, b ,,c\nd'), ['a', 'b', 'c', 'd']);
+    assert.deepEqual(parseList(' '), []);
+  });
+
+  test('enums ignore case', () => {
+    assert.equal(parseEnum('KILL', ['warn', 'kill']), 'kill');
+    assert.throws(() => parseEnum('nuke', ['warn', 'kill']), { message: '"nuke" is not one of warn, kill' });
+  });
+
+  test('log levels: ours and Python\'s names', () => {
+    assert.equal(parseLogLevel('debug'), 'debug');
+    assert.equal(parseLogLevel('DEBUG'), 'debug');
+    assert.equal(parseLogLevel('INFO'), 'info');
+    assert.equal(parseLogLevel('WARNING'), 'warn');
+    assert.equal(parseLogLevel('warn'), 'warn');
+    assert.equal(parseLogLevel('ERROR'), 'error');
+    assert.equal(parseLogLevel('CRITICAL'), 'fatal');
+    assert.throws(() => parseLogLevel('verbose'), /"verbose" is not a log level/);
+  });
+});
