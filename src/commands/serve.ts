@@ -1,25 +1,13 @@
 import { UserError, errorMessage } from '../errors.js';
-import { buildApp } from '../exporter/app.js';
+import { createExporter } from '../exporter/exporter.js';
 import { parseListenAddress } from '../exporter/listen-address.js';
-import { createMetrics } from '../exporter/metrics.js';
-import { WebSecurity } from '../exporter/web-security.js';
-import { Monitor } from '../monitor.js';
 import type { Runtime } from '../runtime.js';
 
 /** `docker-monitor serve`: the exporter. Resolves with the exit code once SIGTERM or SIGINT has shut it down. */
 export async function runServe(runtime: Runtime): Promise<number> {
-  const { settings, logger, engine, cache, evaluator, listeners, policy } = runtime;
+  const { settings, logger, engine, evaluator, listeners, policy } = runtime;
   const address = parseListenAddress(settings.listenAddress);
-  const security = settings.webConfigFile === undefined ? undefined : new WebSecurity(settings.webConfigFile, logger);
-  const monitor = new Monitor({ engine, cache, evaluator, logger, listeners, refresh: settings.refresh });
-  const registry = createMetrics({
-    monitor,
-    checks: evaluator.checks,
-    refresh: settings.refresh,
-    processCacheTtlMs: settings.processCacheTtlMs,
-    ...runtime.metricSources,
-  });
-  const app = await buildApp({ monitor, registry, telemetryPath: settings.telemetryPath, logger, security });
+  const { monitor, app, security } = await createExporter(runtime);
   try {
     await app.listen({ port: address.port, ...(address.host === undefined ? {} : { host: address.host }) });
   } catch (error) {

@@ -1,10 +1,8 @@
 /** Builds the exporter in-process (as `serve` does, without the socket) for inject() tests. */
 import type { FastifyInstance } from 'fastify';
 import type { ServeFlags } from '../../src/config/flags.js';
-import { buildApp } from '../../src/exporter/app.js';
-import { createMetrics } from '../../src/exporter/metrics.js';
-import { WebSecurity } from '../../src/exporter/web-security.js';
-import { Monitor } from '../../src/monitor.js';
+import { createExporter } from '../../src/exporter/exporter.js';
+import type { Monitor } from '../../src/monitor.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 
 export interface TestExporter {
@@ -15,26 +13,16 @@ export interface TestExporter {
   close(): Promise<void>;
 }
 
-export async function startExporter(flags: ServeFlags, options: { start?: boolean } = {}): Promise<TestExporter> {
+export async function startExporter(flags: ServeFlags): Promise<TestExporter> {
   const runtime = await createRuntime({ 'log.level': 'error', ...flags });
-  const { settings, logger, engine, cache, evaluator, listeners } = runtime;
-  const monitor = new Monitor({ engine, cache, evaluator, logger, listeners, refresh: settings.refresh });
-  const registry = createMetrics({
-    monitor,
-    checks: evaluator.checks,
-    refresh: settings.refresh,
-    processCacheTtlMs: settings.processCacheTtlMs,
-    ...runtime.metricSources,
-  });
-  const security = settings.webConfigFile === undefined ? undefined : new WebSecurity(settings.webConfigFile, logger);
-  const app = await buildApp({ monitor, registry, telemetryPath: settings.telemetryPath, security });
-  if (options.start !== false) monitor.start();
+  const { monitor, app } = await createExporter(runtime);
+  monitor.start();
   return {
     runtime,
     monitor,
     app,
     async scrape() {
-      const response = await app.inject({ method: 'GET', url: settings.telemetryPath });
+      const response = await app.inject({ method: 'GET', url: runtime.settings.telemetryPath });
       if (response.statusCode !== 200) throw new Error(`scrape answered ${response.statusCode}: ${response.body}`);
       return response.body;
     },

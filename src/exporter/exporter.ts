@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify';
+import { Monitor } from '../monitor.js';
+import type { Runtime } from '../runtime.js';
+import { buildApp } from './app.js';
+import { createMetrics } from './metrics.js';
+import { WebSecurity } from './web-security.js';
+
+export interface Exporter {
+  monitor: Monitor;
+  app: FastifyInstance;
+  security: WebSecurity | undefined;
+}
+
+/**
+ * The exporter assembled from a runtime: the monitor, its metrics and the HTTP app, not yet listening
+ * nor refreshing (`serve` calls `listen` then `monitor.start()`; tests use `inject`).
+ */
+export async function createExporter(runtime: Runtime): Promise<Exporter> {
+  const { settings, logger, engine, cache, evaluator, listeners } = runtime;
+  // Read first: a bad web config stops the start before anything else happens.
+  const security = settings.webConfigFile === undefined ? undefined : new WebSecurity(settings.webConfigFile, logger);
+  const monitor = new Monitor({ engine, cache, evaluator, logger, listeners, refresh: settings.refresh });
+  const registry = createMetrics({
+    monitor,
+    checks: evaluator.checks,
+    refresh: settings.refresh,
+    processCacheTtlMs: settings.processCacheTtlMs,
+    ...runtime.metricSources,
+  });
+  const app = await buildApp({ monitor, registry, telemetryPath: settings.telemetryPath, logger, security });
+  return { monitor, app, security };
+}
