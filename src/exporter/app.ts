@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import type { Monitor } from '../monitor.js';
+import type { Exposition } from './metrics.js';
 import { landingPage } from './landing-page.js';
 import type { WebSecurity } from './web-security.js';
 
@@ -9,7 +9,7 @@ const PROBES = new Set(['/-/healthy', '/-/ready']);
 
 export interface AppOptions {
   monitor: Monitor;
-  registry: Registry;
+  metrics: Exposition;
   telemetryPath: string;
   logger?: Logger | undefined;
   /** TLS and basic auth from --web.config.file. */
@@ -21,7 +21,7 @@ export interface AppOptions {
  * With TLS configured, the server is HTTPS and its certificates follow the web config file.
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const { monitor, registry, telemetryPath, security } = options;
+  const { monitor, metrics, telemetryPath, security } = options;
   const tls = security?.tlsOptions();
   const app = (Fastify({
     ...(options.logger === undefined ? {} : { loggerInstance: options.logger }),
@@ -50,8 +50,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.get(telemetryPath, async (_request, reply) => {
     await monitor.forScrape();
-    const body = await registry.metrics();
-    return reply.type(registry.contentType).send(body);
+    const body = await metrics.render();
+    return reply.type(metrics.contentType).send(body);
   });
 
   if (telemetryPath !== '/') {

@@ -20,13 +20,13 @@ export async function createExporter(runtime: Runtime): Promise<Exporter> {
   // Read first: a bad web config stops the start before anything else happens.
   const security = settings.webConfigFile === undefined ? undefined : new WebSecurity(settings.webConfigFile, logger);
   const monitor = new Monitor({ engine, cache, evaluator, logger, listeners, refresh: settings.refresh });
-  const registry = createMetrics({
+  const metrics = createMetrics({
     monitor,
     checks: evaluator.checks,
     refresh: settings.refresh,
     processCacheTtlMs: settings.processCacheTtlMs,
     ...runtime.metricSources,
   });
-  const app = await buildApp({ monitor, registry, telemetryPath: settings.telemetryPath, logger, security });
+  const app = await buildApp({ monitor, metrics, telemetryPath: settings.telemetryPath, logger, security });
   return { monitor, app, security };
 }

@@ -37,12 +37,44 @@ function freshness(refresh: RefreshMode): string {
     : `Cached: evaluated every ${seconds(refresh)} and on Docker events`;
 }
 
+/** What the metrics endpoint serves. */
+export interface Exposition {
+  readonly contentType: string;
+  /** The exposition text of the current state. */
+  render(): Promise<string>;
+}
+
 /**
- * A private registry whose gauges build their samples from the monitor's current state in `collect()`,
- * so a container that is gone leaves no series behind. Every collect is synchronous: prom-client starts
- * them all in the same tick, so one exposition never mixes two states.
+ * Two private registries whose metrics build their samples from the monitor's current state in
+ * `collect()`, so a container that is gone leaves no series behind. Every collect is synchronous:
+ * prom-client starts them all in the same tick, so one exposition never mixes two states.
+ *
+ * The per-container series (thousands with a CIS policy) change only when the monitor's state object
+ * is replaced, so their text is rendered once per state and reused by every scrape until the next
+ * refresh or event; the rest (counters, health, process metrics) is rendered at every scrape.
  */
-export function createMetrics(sources: MetricSources): Registry {
+export function createMetrics(sources: MetricSources): Exposition {
+  const registry = createLiveRegistry(sources);
+  const verdicts = createVerdictRegistry(sources);
+  let renderedState: MonitorState | undefined;
+  let renderedVerdicts = Promise.resolve('');
+  return {
+    contentType: registry.contentType,
+    async render() {
+      // Read in the same tick as the verdict collects run, so the text belongs to this state object.
+      const state = sources.monitor.state;
+      if (state !== renderedState) {
+        renderedState = state;
+        renderedVerdicts = verdicts.metrics();
+      }
+      const [verdictText, liveText] = await Promise.all([renderedVerdicts, registry.metrics()]);
+      return verdictText + liveText;
+    },
+  };
+}
+
+/** Series per container and per check: a function of the monitor's state object alone. */
+function createVerdictRegistry(sources: MetricSources): Registry {
   const registry = new Registry();
   const { monitor, checks } = sources;
   const fresh = freshness(sources.refresh);
@@ -119,6 +151,15 @@ export function createMetrics(sources: MetricSources): Registry {
       for (const result of state().host.results) this.set({ check: result.check }, RESULT_VALUES[result.result]);
     },
   });
+
+  return registry;
+}
+
+/** Counters, health and process metrics: they change without the state changing. */
+function createLiveRegistry(sources: MetricSources): Registry {
+  const registry = new Registry();
+  const { monitor } = sources;
+  const state = (): MonitorState => monitor.state;
 
   new Counter({
     name: 'docker_monitor_check_errors_total',
