@@ -11,7 +11,8 @@ const TRIES_BEFORE_TOP = 3;
  * Uses /proc when the first container asked about proves this process sees the host's PIDs (its inspect
  * `State.Pid` is in /proc, and that process's cgroup names the container), else the engine's `top`.
  * Deciding on the first real container costs no extra engine call and works when none runs at start.
- * A failed check uses `top` for that container and tries again on the next, up to three times.
+ * A failed check uses `top` for that container and checks again on the next one; after three failed checks
+ * `top` stays. Either choice is logged once, with its reason.
  */
 class CheckedProcessSource implements ProcessSource {
   private chosen: ProcessSource | undefined;
@@ -27,13 +28,12 @@ class CheckedProcessSource implements ProcessSource {
     return this.chosen?.kind ?? 'top';
   }
 
-  async processes(container: ContainerInspect): Promise<ContainerProcess[]> {
-    return (this.chosen ?? (await this.choose(container))).processes(container);
+  processes(container: ContainerInspect): Promise<ContainerProcess[]> {
+    return (this.chosen ?? this.choose(container)).processes(container);
   }
 
-  private async choose(container: ContainerInspect): Promise<ProcessSource> {
-    const visibility = await this.proc.visibility(container);
-    if (this.chosen !== undefined) return this.chosen;
+  private choose(container: ContainerInspect): ProcessSource {
+    const visibility = this.proc.visibility(container);
     if (visibility.visible) {
       this.logger.info(
         { processSource: 'proc', procRoot: this.proc.procRoot },
@@ -56,6 +56,7 @@ class CheckedProcessSource implements ProcessSource {
   }
 }
 
+/** The process source for this exporter: /proc when it sees the host's PIDs, else `top` (see above). */
 export function chooseProcessSource(engine: Engine, logger: Logger, options: ProcProcessSourceOptions = {}): ProcessSource {
   return new CheckedProcessSource(new ProcProcessSource(options), new TopProcessSource(engine), logger);
 }

@@ -158,7 +158,8 @@ export class ProcProcessSource implements ProcessSource {
 
   async processes(container: ContainerInspect): Promise<ContainerProcess[]> {
     const initPid = container.State?.Pid ?? 0;
-    if (initPid <= 0) throw new Error(`container ${container.Name} has no init process (not running)`);
+    const name = container.Name.replace(/^\//, '');
+    if (initPid <= 0) throw new Error(`container ${name} has no init process (not running)`);
     const scansBefore = this.scansStarted;
     const cached = this.scan !== undefined && this.now() - this.scan.startedAt < this.indexTtlMs ? this.scan.index : undefined;
     let index = await (cached ?? this.startScan());
@@ -168,13 +169,13 @@ export class ProcProcessSource implements ProcessSource {
     }
     const pids = index.get(container.Id) ?? [];
     if (!pids.includes(initPid)) {
-      throw new Error(`init process ${initPid} of container ${container.Name} is not in ${this.procRoot} (it stopped, or this is not the host's PID namespace)`);
+      throw new Error(`init process ${initPid} of container ${name} is not in ${this.procRoot} (it stopped, or this is not the host's PID namespace)`);
     }
     return pids.map((pid) => readProcess(this.procRoot, pid)).filter((process): process is ContainerProcess => process !== undefined);
   }
 
   /** Checks that the container's init process (a host PID) is in this /proc under that container's cgroup. */
-  async visibility(container: ContainerInspect): Promise<Visibility> {
+  visibility(container: ContainerInspect): Visibility {
     const initPid = container.State?.Pid ?? 0;
     const name = container.Name.replace(/^\//, '');
     if (initPid <= 0) return { visible: false, reason: `container ${name} reports no init PID` };

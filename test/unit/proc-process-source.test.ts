@@ -82,7 +82,7 @@ describe('ProcProcessSource on a proc root built from captured files', () => {
   test('an init PID that is not in /proc under the container is an error, never an empty list', async () => {
     addProcess(200, 'root-container');
     const source = new ProcProcessSource({ procRoot });
-    await assert.rejects(source.processes(inspect(userId, 200)), /init process 200 of container \/c-200 is not in/);
+    await assert.rejects(source.processes(inspect(userId, 200)), /init process 200 of container c-200 is not in/);
     await assert.rejects(source.processes(inspect(userId, 300)), /init process 300/);
     await assert.rejects(source.processes({ ...inspect(userId, 0), State: { Running: false, Pid: 0 } }), /no init process/);
   });
@@ -90,13 +90,13 @@ describe('ProcProcessSource on a proc root built from captured files', () => {
   test('visibility: the init PID must be present and its cgroup must name the container', async () => {
     addProcess(200, 'root-container');
     const source = new ProcProcessSource({ procRoot });
-    assert.deepEqual(await source.visibility(inspect(rootId, 200)), { visible: true });
-    const elsewhere = await source.visibility(inspect(userId, 200));
+    assert.deepEqual(source.visibility(inspect(rootId, 200)), { visible: true });
+    const elsewhere = source.visibility(inspect(userId, 200));
     assert.equal(elsewhere.visible, false);
     assert.match(elsewhere.visible ? '' : elsewhere.reason, new RegExp(`belongs to container ${rootId.slice(0, 12)}`));
-    const missing = await source.visibility(inspect(rootId, 300));
+    const missing = source.visibility(inspect(rootId, 300));
     assert.match(missing.visible ? '' : missing.reason, /\/300 \(init process of container c-300\) cannot be read: ENOENT/);
-    const hostProcess = await source.visibility(inspect(rootId, 1));
+    const hostProcess = source.visibility(inspect(rootId, 1));
     assert.match(hostProcess.visible ? '' : hostProcess.reason, /belongs to no container/);
   });
 });

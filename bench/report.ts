@@ -1,0 +1,115 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { promisify } from 'node:util';
+import type { DockerBenchEstimate } from './docker-bench-estimate.js';
+import { engineCallTotal, type EvaluationFigures } from './evaluation.js';
+import type { EventFigures, ScrapeFigures } from './exporter.js';
+import type { ProcessScanFigures } from './process-scan.js';
+import { round } from './stats.js';
+
+export interface ExporterFigures {
+  policy: string;
+  scrape: ScrapeFigures;
+  events: EventFigures;
+  rssBytes: number;
+  peakRssBytes: number;
+}
+
+export interface SizeFigures {
+  /** Benchmark containers running (other containers on the engine are evaluated too and counted in the evaluations). */
+  containers: number;
+  evaluations: EvaluationFigures[];
+  processScan: ProcessScanFigures;
+  dockerBench?: DockerBenchEstimate;
+  exporters: ExporterFigures[];
+  notes: string[];
+}
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  kernel: string;
+  docker: string;
+  node: string;
+}
+
+export async function describeMachine(): Promise<Machine> {
+  const docker = await promisify(execFile)('docker', ['info', '--format', '{{.ServerVersion}}, cgroup v{{.CgroupVersion}}, {{.CgroupDriver}} driver, {{.Driver}} storage']);
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: round(totalmem() / 2 ** 30, 1),
+    kernel: (await readFile('/proc/sys/kernel/osrelease', 'utf8')).trim(),
+    docker: docker.stdout.trim(),
+    node: process.version,
+  };
+}
+
+export interface Target {
+  name: string;
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+const ms = (value: number): string => (value >= 10_000 ? `${round(value / 1000, 1)} s` : value >= 100 ? `${Math.round(value)} ms` : `${round(value, value >= 10 ? 1 : 2)} ms`);
+const mb = (bytes: number): string => `${Math.round(bytes / 1e6)} MB`;
+const faster = (baseline: number, value: number): string => `${round(baseline / value, baseline / value >= 10 ? 0 : 1)}× faster`;
+const policyName = (file: string): string => (file.startsWith('<') ? 'default policy' : file.split('/').pop() ?? file);
+
+/** The figures of one fleet size as a Markdown table, with ratios against the baselines of the same run. */
+export function sizeTable(figures: SizeFigures): string {
+  const rows: string[][] = [];
+  const scan = figures.processScan;
+  const slowest = figures.evaluations.at(-1);
+  for (const evaluation of figures.evaluations) {
+    const name = policyName(evaluation.policy);
+    const bench = figures.dockerBench;
+    rows.push([
+      `full evaluation, ${name} (${evaluation.checks} checks, ${evaluation.containers} containers), cold`,
+      `${ms(evaluation.coldMs)}, ${engineCallTotal(evaluation.coldEngineCalls)} engine calls`,
+      bench === undefined || evaluation !== slowest ? '' : `${ms(bench.estimatedMs)} (docker-bench-security call pattern, estimate)`,
+      bench === undefined || evaluation !== slowest ? '' : faster(bench.estimatedMs, evaluation.coldMs),
+    ]);
+    rows.push([`full evaluation, ${name}, warm (caches filled)`, `${ms(evaluation.warmMs)}, ${engineCallTotal(evaluation.warmEngineCalls)} engine calls`, '', '']);
+  }
+  const baseline = scan.topSequential.medianMs;
+  rows.push([`root-process scan, \`top\` one container after another (cnitch)`, ms(baseline), 'baseline', '1×']);
+  rows.push([`root-process scan, \`top\` ${scan.topConcurrent.concurrency} at a time`, ms(scan.topConcurrent.medianMs), ms(baseline), faster(baseline, scan.topConcurrent.medianMs)]);
+  rows.push([`root-process scan, /proc`, ms(scan.proc.medianMs), ms(baseline), faster(baseline, scan.proc.medianMs)]);
+  for (const exporter of figures.exporters) {
+    const name = policyName(exporter.policy);
+    rows.push([`\`/metrics\` p50 / p99, ${name} (${exporter.scrape.series} series, ${exporter.scrape.scrapes} scrapes)`, `${ms(exporter.scrape.p50Ms)} / ${ms(exporter.scrape.p99Ms)}`, '', '']);
+    const missed = exporter.events.missed === 0 ? '' : `, ${exporter.events.missed} missed`;
+    rows.push([`container start → its series in \`/metrics\`, p50 / p99 (${exporter.events.starts} starts${missed})`, `${ms(exporter.events.p50Ms)} / ${ms(exporter.events.p99Ms)}`, '', '']);
+    rows.push([`exporter resident memory after all of it (peak)`, `${mb(exporter.rssBytes)} (${mb(exporter.peakRssBytes)})`, '', '']);
+  }
+  const lines = [
+    `| ${figures.containers} containers | measured | baseline (same run) | ratio |`,
+    '|---|---|---|---|',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ];
+  return [...lines, ...figures.notes.map((note) => `\n_${note}_`)].join('\n');
+}
+
+/** The issue's targets, judged on the figures for 200 containers. */
+export function judgeTargets(figures: SizeFigures): Target[] {
+  const targets: Target[] = [];
+  const cis = figures.evaluations.find((evaluation) => evaluation.policy.endsWith('cis.ini'));
+  if (cis !== undefined) targets.push({ name: 'full evaluation of examples/cis.ini (cold)', target: '≤ 1 s', measured: ms(cis.coldMs), met: cis.coldMs <= 1000 });
+  const speedup = figures.processScan.topSequential.medianMs / figures.processScan.proc.medianMs;
+  targets.push({ name: 'root-process scan, /proc against sequential top', target: '≥ 20× faster', measured: `${round(speedup, 0)}×`, met: speedup >= 20 });
+  for (const exporter of figures.exporters) {
+    const name = policyName(exporter.policy);
+    targets.push({ name: `/metrics p99, cached mode, ${name}`, target: '≤ 20 ms', measured: ms(exporter.scrape.p99Ms), met: exporter.scrape.p99Ms <= 20 });
+    targets.push({ name: `event to metric p99, ${name}`, target: '≤ 1 s', measured: ms(exporter.events.p99Ms), met: exporter.events.p99Ms <= 1000 && exporter.events.missed === 0 });
+    targets.push({ name: `resident memory, ${name}`, target: '≤ 150 MB', measured: mb(exporter.rssBytes), met: exporter.rssBytes <= 150e6 });
+  }
+  return targets;
+}
+
+export function targetTable(targets: readonly Target[]): string {
+  return ['| target (200 containers) | goal | measured | met |', '|---|---|---|---|', ...targets.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`)].join('\n');
+}

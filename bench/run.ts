@@ -1,0 +1,166 @@
+/**
+ * `npm run bench`: docker-monitor against the baselines it replaces, in one run on the local engine.
+ * Creates labelled busybox containers (root, non-root, non-root with a root process from `docker exec -u 0`),
+ * measures policy evaluation, the root-process scan (cnitch's sequential `top`, bounded-concurrency `top`,
+ * /proc), the exporter's `/metrics` latency, event-to-metric latency and memory, then removes its containers.
+ *
+ *   npm run bench -- --sizes 50,200,500 --scrapes 1000 --starts 20 --runs 3 --docker-bench-sample 10
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DockerEngine } from '../src/engine/docker-engine.js';
+import { DOCKER_HOST, ensureTestImage, requireEngine, TEST_IMAGE } from '../test/helpers/docker.js';
+import { estimateDockerBench } from './docker-bench-estimate.js';
+import { measureEvaluation } from './evaluation.js';
+import { measureEventLatency, measureScrapes, ServeProcess } from './exporter.js';
+import { Fleet } from './fleet.js';
+import { measureProcessScan } from './process-scan.js';
+import { describeMachine, judgeTargets, sizeTable, targetTable, type ExporterFigures, type SizeFigures } from './report.js';
+import { timed } from './stats.js';
+
+const root = join(import.meta.dirname, '..');
+const CLI = join(root, 'dist/cli.js');
+const CIS_POLICY = join(root, 'examples/cis.ini');
+const TARGET_SIZE = 200;
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '50,200' },
+    scrapes: { type: 'string', default: '1000' },
+    starts: { type: 'string', default: '20' },
+    runs: { type: 'string', default: '3' },
+    'docker-bench-sample': { type: 'string', default: '10' },
+  },
+});
+function positive(name: string, text: string, min = 1): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new Error(`--${name}: "${text}" is not a whole number ≥ ${min}`);
+  return value;
+}
+const options = {
+  sizes: values.sizes.split(',').map((size) => positive('sizes', size.trim())).sort((a, b) => a - b),
+  scrapes: positive('scrapes', values.scrapes),
+  starts: positive('starts', values.starts),
+  runs: positive('runs', values.runs),
+  dockerBenchSample: positive('docker-bench-sample', values['docker-bench-sample'], 0),
+};
+
+const log = (message: string): void => {
+  process.stderr.write(`[bench] ${message}\n`);
+};
+
+const runId = randomBytes(4).toString('hex');
+const fleet = new Fleet(DOCKER_HOST, TEST_IMAGE, runId);
+let serving: ServeProcess | undefined;
+let interrupted = false;
+let cleaning: Promise<void> | undefined;
+
+/** Stops the exporter and removes this run's containers; every caller waits for the one clean-up. */
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    await serving?.stop();
+    const removed = await fleet.close();
+    log(`removed ${removed} containers labelled docker-monitor.bench=${runId}`);
+  })();
+  return cleaning;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${signal}: stopping and removing this run's containers`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+/** The policies to compare: the embedded default, and examples/cis.ini when it exists. */
+function policies(notes: string[]): (string | undefined)[] {
+  if (existsSync(CIS_POLICY)) return [undefined, CIS_POLICY];
+  notes.push('examples/cis.ini is absent: its rows are skipped.');
+  return [undefined];
+}
+
+async function measureExporter(configFile: string | undefined): Promise<ExporterFigures> {
+  serving = await ServeProcess.start(CLI, configFile);
+  try {
+    const scrape = await measureScrapes(serving, options.scrapes);
+    const events = await measureEventLatency(serving, fleet, options.starts);
+    const memory = await serving.memory();
+    return { policy: configFile ?? '<embedded default policy>', scrape, events, ...memory };
+  } finally {
+    await serving.stop();
+    serving = undefined;
+  }
+}
+
+async function measureSize(size: number): Promise<SizeFigures> {
+  const grown = await timed(() => fleet.growTo(size));
+  log(`${size} containers running (${Math.round(grown.ms / 1000)} s to start the new ones)`);
+  const notes: string[] = [];
+  const files = policies(notes);
+  const evaluations = [];
+  for (const file of files) {
+    evaluations.push(await measureEvaluation(file));
+    log(`evaluated ${file ?? 'the default policy'}`);
+  }
+  const engine = new DockerEngine({ host: DOCKER_HOST, concurrency: 8, timeoutMs: 30_000 });
+  const inspects = await Promise.all(fleet.members.map(({ id }) => engine.inspectContainer(id)));
+  const processScan = await measureProcessScan(DOCKER_HOST, inspects, options.runs);
+  log('measured the root-process scans');
+  let dockerBench;
+  if (options.dockerBenchSample > 0) {
+    dockerBench = await estimateDockerBench(fleet.members.map(({ id }) => id), options.dockerBenchSample, size);
+    log('timed the docker-bench-security call pattern');
+  } else {
+    notes.push('docker-bench-security estimate left out (--docker-bench-sample 0).');
+  }
+  const exporters = [];
+  for (const file of files) {
+    exporters.push(await measureExporter(file));
+    log(`measured the exporter with ${file ?? 'the default policy'}`);
+  }
+  return { containers: size, evaluations, processScan, ...(dockerBench === undefined ? {} : { dockerBench }), exporters, notes };
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run bench" (it builds first)`);
+  await requireEngine();
+  await ensureTestImage();
+  const startedAt = new Date();
+  const machine = await describeMachine();
+  log(`run ${runId} on ${machine.cores} × ${machine.cpu}, Docker ${machine.docker}; sizes ${options.sizes.join(', ')}`);
+  const sizes: SizeFigures[] = [];
+  try {
+    for (const size of options.sizes) sizes.push(await measureSize(size));
+  } finally {
+    await cleanUp();
+  }
+  const atTarget = sizes.find((figures) => figures.containers === TARGET_SIZE);
+  const targets = atTarget === undefined ? [] : judgeTargets(atTarget);
+  const results = { runId, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, options, sizes, targets };
+  const folder = join(root, 'bench/results');
+  await mkdir(folder, { recursive: true });
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  await writeFile(join(folder, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`), json);
+  await writeFile(join(folder, 'latest.json'), json);
+  const machineLine = `Machine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Docker ${machine.docker}, Node ${machine.node}.`;
+  const tables = sizes.map(sizeTable);
+  if (targets.length > 0) tables.push(targetTable(targets));
+  process.stdout.write(`${machineLine}\n\n${tables.join('\n\n')}\n`);
+}
+
+// Exits explicitly: the engine clients keep their keep-alive sockets to dockerd open.
+main().then(
+  () => process.exit(0),
+  async (error: unknown) => {
+    // After a signal the measurements fail on purpose; the signal handler exits once clean.
+    if (interrupted) return;
+    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    await cleanUp();
+    process.exit(1);
+  },
+);
