@@ -13,7 +13,7 @@ import { HostPolicyCheck } from '../../src/policy/policy-check.js';
 import { SEVERITIES } from '../../src/policy/types.js';
 import { CONTAINER_CASES, HOST_CASES } from '../fixtures/cis/cases.js';
 
-/** What no engine on this machine can show live (see cases.ts and docs-fragments/cis.md). */
+/** What no engine on this machine can show live (see cases.ts and the README's CIS caveats). */
 const CANNOT_SHOW: Readonly<Record<string, 'pass' | 'fail'>> = {
   AufsStorageCheck: 'fail', // the kernel has no aufs
   DefaultBridgeIccCheck: 'pass', // icc=false needs iptables, off limits to private engines here

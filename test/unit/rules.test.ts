@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -15,7 +15,7 @@ import { REPO_ROOT, RULES_FILE, RULES_TEST_FILE, alertingRules } from '../helper
 
 const run = promisify(execFile);
 const RUNBOOK_BASE = 'https://github.com/docker-monitor/docker-monitor#';
-const README_FRAGMENT = join(REPO_ROOT, 'docs-fragments/dashboards-alerts-deploy.md');
+const README = join(REPO_ROOT, 'README.md');
 const ALERTMANAGER_EXAMPLE = join(REPO_ROOT, 'examples/alertmanager.yml');
 const PROMETHEUS_EXAMPLE = join(REPO_ROOT, 'examples/prometheus.yml');
 
@@ -92,18 +92,12 @@ describe('mixin conventions', () => {
     });
   }
 
-  test('the README (and its fragment) has exactly one "### <AlertName>" section per alert under "## Alerts"', () => {
-    // The fragment is merged into README.md; once it is there, the README's anchors are the runbooks.
-    const documents = [README_FRAGMENT, join(REPO_ROOT, 'README.md')]
-      .filter((path) => existsSync(path))
-      .map((path) => ({ path, text: readFileSync(path, 'utf8') }))
-      .filter(({ text }) => /^## Alerts$/m.test(text));
-    assert.ok(documents.length > 0, 'a "## Alerts" section in README.md or docs-fragments/dashboards-alerts-deploy.md');
-    for (const { path, text } of documents) {
-      const section = text.split(/^## /m).find((part) => part.startsWith('Alerts\n')) ?? '';
-      const headings = [...section.matchAll(/^### (.+)$/gm)].map((match) => match[1]);
-      assert.deepEqual(headings, alerts.map((rule) => rule.alert), path);
-    }
+  test('the README has exactly one "### <AlertName>" runbook section per alert under "## Alerts"', () => {
+    const text = readFileSync(README, 'utf8');
+    const section = text.split(/^## /m).find((part) => part.startsWith('Alerts\n'));
+    assert.ok(section !== undefined, 'README.md has a "## Alerts" section');
+    const headings = [...section.matchAll(/^### (.+)$/gm)].map((match) => match[1]);
+    assert.deepEqual(headings, alerts.map((rule) => rule.alert));
   });
 
   test('every alert is shown firing and not firing by the promtool tests', () => {
