@@ -10,11 +10,13 @@ command -v dockerd >/dev/null || need+=(docker.io)
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v amtool >/dev/null || need+=(prometheus-alertmanager)
+command -v ip >/dev/null || need+=(iproute2)          # private engines' bridges
+command -v openssl >/dev/null || need+=(openssl)      # throwaway TLS certificates
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "test/run-all.sh: missing ${need[*]}; install them (as root: apt-get install -y ${need[*]})" >&2; exit 1; fi
   echo "installing ${need[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
 if ! docker version >/dev/null 2>&1; then
