@@ -2,10 +2,18 @@
  * ContainerViews built from JSON captured on the real engine by test/fixtures/capture-core.ts, so unit
  * tests run checks on what the engine really returns. Data that was not captured throws when asked for.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseProcessTable } from '../../src/engine/processes.js';
-import type { ContainerInspect, ProcessTable } from '../../src/engine/types.js';
+import type {
+  ContainerInspect,
+  EngineInfo,
+  ExecInspect,
+  ImageHistoryEntry,
+  ImageInspect,
+  NetworkInspect,
+  ProcessTable,
+} from '../../src/engine/types.js';
 import type { ContainerView } from '../../src/policy/types.js';
 
 const fixtures = join(import.meta.dirname, '../fixtures');
@@ -24,22 +32,44 @@ function notCaptured(what: string): () => Promise<never> {
   return () => Promise.reject(new Error(`${what} was not captured for this fixture`));
 }
 
-/** A view of the captured container `inspect`, whose processes come from the `top` fixture of the same name when there is one. */
-export function fixtureView(name: string, options: { top?: string; signal?: AbortSignal } = {}): ContainerView {
-  const inspect = inspectFixture(name);
-  const topName = options.top ?? name;
+/** What was captured of one container and its engine; whatever is missing throws when asked for. */
+export interface CapturedContainer {
+  inspect: ContainerInspect;
+  top?: ProcessTable | undefined;
+  image?: ImageInspect | undefined;
+  history?: ImageHistoryEntry[] | undefined;
+  execs?: ExecInspect[] | undefined;
+  info?: EngineInfo | undefined;
+  networks?: NetworkInspect[] | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** The ContainerView a check would get for captured data, answering only with what the engine gave. */
+export function capturedView(captured: CapturedContainer): ContainerView {
+  const { inspect, top, image, history, execs, info, networks } = captured;
+  const sessions = new Map((execs ?? []).map((session) => [session.ID, session]));
   return {
     id: inspect.Id,
     name: inspect.Name.replace(/^\//, ''),
     inspect,
-    signal: options.signal ?? new AbortController().signal,
-    processes: async () => parseProcessTable(topFixture(topName)),
-    image: notCaptured('image inspect'),
-    imageHistory: notCaptured('image history'),
-    exec: notCaptured('exec inspect'),
-    engineInfo: notCaptured('engine info'),
-    networks: notCaptured('networks'),
+    signal: captured.signal ?? new AbortController().signal,
+    processes: top === undefined ? notCaptured('top') : async () => parseProcessTable(top),
+    image: image === undefined ? notCaptured('image inspect') : async () => image,
+    imageHistory: history === undefined ? notCaptured('image history') : async () => history,
+    exec:
+      execs === undefined
+        ? notCaptured('exec inspect')
+        : async (id) => sessions.get(id) ?? Promise.reject(Object.assign(new Error(`no such exec ${id}`), { statusCode: 404 })),
+    engineInfo: info === undefined ? notCaptured('engine info') : async () => info,
+    networks: networks === undefined ? notCaptured('networks') : async () => networks,
   };
+}
+
+/** A view of the captured container `inspect`, whose processes come from the `top` fixture of the same name when there is one. */
+export function fixtureView(name: string, options: { top?: string; signal?: AbortSignal } = {}): ContainerView {
+  const topName = options.top ?? name;
+  const hasTop = existsSync(join(fixtures, 'top', `${topName}.json`));
+  return capturedView({ inspect: inspectFixture(name), top: hasTop ? topFixture(topName) : undefined, signal: options.signal });
 }
 
 /** Every user-spelling fixture with its configured user, as capture-core.ts made them. */
