@@ -132,7 +132,8 @@ export async function loadUserCheck(section: IniSection, file: string): Promise<
   }
   const candidate = exports[exportName] ?? (exports['default'] as Record<string, unknown> | undefined)?.[exportName];
   if (candidate === undefined) {
-    const names = Object.keys(exports).filter((name) => name !== 'default');
+    // Importing CommonJS adds `default` (and on newer Node.js `module.exports`): not the module's own names.
+    const names = Object.keys(exports).filter((name) => name !== 'default' && name !== 'module.exports');
     throw new ConfigError(location, `module ${found} has no export "${exportName}"${didYouMean(exportName, names) || ` (it exports: ${names.join(', ') || 'nothing'})`}`);
   }
   if (!isCheckClass(candidate)) {
