@@ -1,3 +1,4 @@
+import { BoundedMap } from '../bounded-map.js';
 import type { PolicyAction } from '../config/settings.js';
 import type { Engine } from '../engine/types.js';
 import { errorMessage } from '../errors.js';
@@ -31,9 +32,9 @@ const DONE: Readonly<Record<PolicyAction, string>> = { warn: 'warned about', sto
  */
 export class Enforcer implements ReportListener {
   /** Container ID → the StartedAt it was last handled for. */
-  private readonly handled = new Map<string, string>();
+  private readonly handled = new BoundedMap<string, string>(MAX_REMEMBERED);
   /** Container ID → the StartedAt for which "only errors, not acting" was already logged. */
-  private readonly skipped = new Map<string, string>();
+  private readonly skipped = new BoundedMap<string, string>(MAX_REMEMBERED);
   private readonly done = new Map<string, number>();
   private readonly failed = new Map<string, number>();
 
@@ -61,7 +62,7 @@ export class Enforcer implements ReportListener {
       // Only errors (a scanner timed out, the engine hiccuped): nothing is known to be wrong, so nothing
       // is killed. The container is not marked as handled: a real FAIL later in this start still counts.
       if (this.skipped.get(report.id) === report.startedAt) return;
-      this.remember(this.skipped, report.id, report.startedAt);
+      this.skipped.set(report.id, report.startedAt);
       this.options.logger.warn(
         { container: report.name, image: report.image, erroredChecks: report.results.filter(isFailure).map((result) => result.check) },
         'container failed the policy only through check errors; not acting on it',
@@ -69,7 +70,7 @@ export class Enforcer implements ReportListener {
       return;
     }
     // Marked before acting: a refresh and an event may report the same container at the same time.
-    this.remember(this.handled, report.id, report.startedAt);
+    this.handled.set(report.id, report.startedAt);
     const { logger, enforce } = this.options;
     const action: PolicyAction = enforce ? this.options.action : 'warn';
     const fields = {
@@ -96,15 +97,6 @@ export class Enforcer implements ReportListener {
     } catch (error) {
       this.count(this.failed, action);
       logger.error({ ...fields, err: errorMessage(error) }, `could not ${action} container that failed the policy`);
-    }
-  }
-
-  private remember(starts: Map<string, string>, id: string, startedAt: string): void {
-    starts.delete(id);
-    starts.set(id, startedAt);
-    if (starts.size > MAX_REMEMBERED) {
-      const oldest = starts.keys().next().value;
-      if (oldest !== undefined) starts.delete(oldest);
     }
   }
 

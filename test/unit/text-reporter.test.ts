@@ -36,4 +36,31 @@ describe('TextReporter, cnitch\'s log lines', () => {
       ],
     );
   });
+
+  test('unchanged findings are not logged again at every scrape; a change or a new start is', () => {
+    const { logger, records } = captureLogger();
+    const reporter = new TextReporter(logger);
+    reporter.onReport(FAILING_REPORT);
+    const firstTime = records.length;
+    reporter.onReport(FAILING_REPORT);
+    assert.deepEqual(
+      records.slice(firstTime).map(({ level, msg }) => [level, msg]),
+      [['debug', `Checking image: ubuntu, id: ${FAILING_REPORT.id} (no change)`]],
+    );
+    const fixed = { ...FAILING_REPORT, results: FAILING_REPORT.results.filter((result) => result.check !== 'RunningAsRootCheck') };
+    const beforeChange = records.length;
+    reporter.onReport(fixed);
+    assert.deepEqual(
+      records.slice(beforeChange).map(({ msg }) => msg),
+      [
+        `Checking image: ubuntu, id: ${FAILING_REPORT.id}`,
+        '>> WARNING: found process running as root: tail -f /dev/null pid: 365',
+        '>> WARNING: found process running as root: sh pid: 366',
+        '>> ERROR RootProcessCheck: timed out after 10000 ms',
+      ],
+    );
+    const beforeRestart = records.length;
+    reporter.onReport({ ...fixed, startedAt: '2026-11-22T09:00:00.000000000Z' });
+    assert.equal(records.slice(beforeRestart).filter(({ level }) => level !== 'debug').length, 4, 'a new start is logged in full');
+  });
 });
