@@ -29,7 +29,12 @@ export interface MonitorOptions {
 }
 
 /** Actions after which a container is evaluated at once. */
-const EVALUATE_ON = new Set(['start', 'restart', 'unpause', 'pause', 'update', 'rename', 'exec_die']);
+const EVALUATE_ON = new Set(['start', 'restart', 'unpause', 'pause', 'update', 'rename', 'health_status', 'exec_start', 'exec_die']);
+/**
+ * The engine announces `exec_start` before it starts the process, so an exec session (a root shell,
+ * say) is evaluated this long after its event, when its process can be seen.
+ */
+const EXEC_SETTLE_MS = 500;
 /** Actions after which a container loses its series at once. */
 const REMOVE_ON = new Set(['die', 'destroy', 'stop', 'kill', 'oom']);
 const BACKOFF_MIN_MS = 250;
@@ -176,6 +181,10 @@ export class Monitor {
     const action = event.Action.split(':')[0] ?? '';
     const remove = REMOVE_ON.has(action);
     if (!remove && !EVALUATE_ON.has(action)) return;
+    if (action === 'exec_start') {
+      await new Promise((resolve) => setTimeout(resolve, EXEC_SETTLE_MS).unref());
+      if (this.stopEvents.signal.aborted) return;
+    }
     this.sequence += 1;
     const sequence = this.sequence;
     this.touched.set(event.id, sequence);

@@ -32,6 +32,11 @@ class CheckedProcessSource implements ProcessSource {
     return (this.chosen ?? this.choose(container)).processes(container);
   }
 
+  /** `top` reads afresh every time; only the /proc index can be stale. */
+  forget(): void {
+    this.proc.forget();
+  }
+
   private choose(container: ContainerInspect): ProcessSource {
     const visibility = this.proc.visibility(container);
     if (visibility.visible) {

@@ -68,9 +68,10 @@ export class EngineCache {
     return (this.host.networks ??= this.engine.networks());
   }
 
-  /** A container changed (started, updated): its process list is read again. */
+  /** A container changed (started, updated, an exec began): its process list is read again. */
   forgetContainer(id: string): void {
     this.processLists.delete(id);
+    this.processSource.forget?.();
   }
 
   /** After a full refresh: keep only what the running containers still use. */

@@ -174,6 +174,11 @@ export class ProcProcessSource implements ProcessSource {
     return pids.map((pid) => readProcess(this.procRoot, pid)).filter((process): process is ContainerProcess => process !== undefined);
   }
 
+  /** The next call scans /proc again: a process may have started in that container since the last scan. */
+  forget(): void {
+    this.scan = undefined;
+  }
+
   /** Checks that the container's init process (a host PID) is in this /proc under that container's cgroup. */
   visibility(container: ContainerInspect): Visibility {
     const initPid = container.State?.Pid ?? 0;

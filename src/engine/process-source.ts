@@ -6,6 +6,8 @@ import type { ContainerInspect, Engine } from './types.js';
 export interface ProcessSource {
   readonly kind: 'top' | 'proc';
   processes(container: ContainerInspect): Promise<ContainerProcess[]>;
+  /** Something changed in a container (an exec started): the next call must not reuse older reads. */
+  forget?(): void;
 }
 
 export class TopProcessSource implements ProcessSource {

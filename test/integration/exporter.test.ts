@@ -104,6 +104,26 @@ describe('serve with --refresh 1h (cache, events)', () => {
     assert.equal(exporter.runtime.engine.callCounts()['containers'] ?? 0, refreshesBefore, 'no full refresh ran');
   });
 
+  test('a root process started later by docker exec shows up from the exec event', async () => {
+    const user = await startContainer(['--user', '1000']);
+    await eventually(
+      () => exporter.scrape(),
+      (text) => text.includes(`docker_monitor_root_processes{container="${user.name}"} 0`),
+      15_000,
+      'the non-root container',
+    );
+    const refreshesBefore = exporter.runtime.engine.callCounts()['containers'] ?? 0;
+    await run('docker', ['exec', '-d', '-u', '0', user.id, 'sleep', '600']);
+    const body = await eventually(
+      () => exporter.scrape(),
+      (text) => text.includes(`docker_monitor_root_processes{container="${user.name}"} 1`),
+      15_000,
+      'the exec\'d root process',
+    );
+    assert.equal(sampleValue(body, `docker_monitor_check_result{check="RootProcessCheck",container="${user.name}"}`), 0);
+    assert.equal(exporter.runtime.engine.callCounts()['containers'] ?? 0, refreshesBefore, 'no full refresh ran');
+  });
+
   test('a removed container loses every series at once', async () => {
     const doomed = await startContainer();
     await eventually(() => exporter.scrape(), (text) => text.includes(`container="${doomed.name}"`), 15_000, 'the container');
