@@ -61,6 +61,16 @@ describe('ProcProcessSource on a proc root built from captured files', () => {
     assert.equal((await source.processes(inspect(userId, 100))).length, 2, 'after the TTL the exec\'d process shows');
   });
 
+  test('forget(): after an event in a container, the next call scans again within the TTL', async () => {
+    addProcess(100, 'user-container');
+    const source = new ProcProcessSource({ procRoot, indexTtlMs: 60_000 });
+    assert.equal((await source.processes(inspect(userId, 100))).length, 1);
+    addProcess(140, 'exec-root-in-user-container');
+    assert.equal((await source.processes(inspect(userId, 100))).length, 1, 'the index is reused');
+    source.forget();
+    assert.equal((await source.processes(inspect(userId, 100))).length, 2, 'the exec\'d process after forget()');
+  });
+
   test('a container started after the scan is found at once: its init PID forces a new scan', async () => {
     const now = 0;
     addProcess(100, 'user-container');
