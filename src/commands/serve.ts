@@ -13,6 +13,12 @@ export async function runServe(runtime: Runtime): Promise<number> {
   } catch (error) {
     throw new UserError(`--web.listen-address: cannot listen on ${settings.listenAddress}: ${errorMessage(error)}`, 2);
   }
+  // The last line of defence: a promise some check or library forgot to handle must not end the
+  // exporter and every other container's results with it.
+  const unhandled = (reason: unknown): void => {
+    logger.error({ err: errorMessage(reason) }, 'unhandled rejection (ignored; please report it)');
+  };
+  process.on('unhandledRejection', unhandled);
   monitor.start();
   logger.info(
     {
@@ -42,5 +48,6 @@ export async function runServe(runtime: Runtime): Promise<number> {
   await app.close();
   await monitor.close();
   await Promise.all(listeners.map((listener) => listener.close?.()));
+  process.off('unhandledRejection', unhandled);
   return 0;
 }

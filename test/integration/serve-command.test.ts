@@ -51,6 +51,20 @@ test('plain docker-monitor serves; SIGTERM finishes the scrape in flight, then e
   assert.match(served.output(), /shutting down/);
 });
 
+test('a check that leaks a rejected promise does not bring the exporter down', async () => {
+  await startContainer();
+  const leaky = new URL('../fixtures/checks/leaky.ini', import.meta.url).pathname;
+  const served = await serve(['-f', leaky, '--log.format', 'json']);
+  for (let scrape = 0; scrape < 3; scrape += 1) {
+    const response = await fetch(`http://127.0.0.1:${served.port}/metrics`);
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), /docker_monitor_check_result\{check="LeakyCheck",container="[^"]+"\} 1/);
+  }
+  assert.match(served.output(), /unhandled rejection \(ignored; please report it\)/);
+  served.child.kill('SIGTERM');
+  assert.equal(await served.exit, 0);
+});
+
 test('--check 1s (cnitch\'s flag) refreshes in the background; SIGINT exits 0', async () => {
   const served = await serve(['serve', '--check', '1s', '--log.format', 'json']);
   const metrics = await (await fetch(`http://127.0.0.1:${served.port}/metrics`)).text();
