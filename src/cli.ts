@@ -55,7 +55,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--format <format>', 'text or json').choices(['text', 'json']).default('text'))
     .exitOverride()
     .action(async (flags: ServeFlags & { format: CheckFormat }) => {
-      const runtime = await createRuntime(flags);
+      // The table is the report: the cnitch-style text log would only repeat it on standard error.
+      const runtime = await createRuntime(flags, { textLog: false });
       exitCode = await runCheckCommand(runtime, flags.format, (text) => process.stdout.write(text));
     });
 

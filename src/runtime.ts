@@ -30,7 +30,7 @@ export interface Runtime {
 }
 
 /** Loads the policy, applies flags over it and wires the engine. Throws UserErrors for bad input. */
-export async function createRuntime(flags: ServeFlags): Promise<Runtime> {
+export async function createRuntime(flags: ServeFlags, options: { textLog: boolean } = { textLog: true }): Promise<Runtime> {
   const policy = await loadPolicy(flags.configFile, BUILT_IN_CHECKS);
   const settings = applyFlags(policy.settings, flags);
   settings.hostname ??= hostname();
@@ -48,7 +48,7 @@ export async function createRuntime(flags: ServeFlags): Promise<Runtime> {
     failFast: settings.failFast,
     onRetain: retainScannedImages,
   });
-  const listeners = createListeners({ settings, engine, logger });
+  const listeners = createListeners({ settings, engine, logger, textLog: options.textLog });
   const enforcer = listeners.find((listener): listener is Enforcer => listener instanceof Enforcer);
   const metricSources: Runtime['metricSources'] = {
     imageVulnerabilities,

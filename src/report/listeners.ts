@@ -12,15 +12,17 @@ export interface ListenerContext {
   settings: Settings;
   engine: Engine;
   logger: Logger;
+  /** The cnitch-style text log; `check` prints its own table of the same findings instead. */
+  textLog: boolean;
 }
 
 /**
- * The listeners the settings ask for, in this order: the text log (always; per-container lines at
+ * The listeners the settings ask for, in this order: the text log (for `serve`; per-container lines at
  * info, failures at warn), StatsD (with a StatsD server), and the Enforcer (always: without --enforce
  * it warns what it would do). Throws a UsageError for a StatsD server that is not host:port.
  */
-export function createListeners({ settings, engine, logger }: ListenerContext): ReportListener[] {
-  const listeners: ReportListener[] = [new TextReporter(logger)];
+export function createListeners({ settings, engine, logger, textLog }: ListenerContext): ReportListener[] {
+  const listeners: ReportListener[] = textLog ? [new TextReporter(logger)] : [];
   if (settings.statsdServer !== undefined) {
     listeners.push(
       new StatsdReporter({

@@ -71,7 +71,7 @@ describe('StatsdReporter against a UDP socket on loopback', () => {
     received.length = 0;
     const { logger } = captureLogger();
     const settings = { ...DEFAULT_SETTINGS, statsdServer: `127.0.0.1:${port}`, hostname: 'h1' };
-    const listeners = createListeners({ settings, engine: new DockerEngine({ host: 'unix:///nonexistent.sock', concurrency: 1, timeoutMs: 1000 }), logger });
+    const listeners = createListeners({ settings, engine: new DockerEngine({ host: 'unix:///nonexistent.sock', concurrency: 1, timeoutMs: 1000 }), logger, textLog: true });
     const statsd = listeners.find((listener) => listener instanceof StatsdReporter);
     assert.ok(statsd);
     await statsd.onReport(FAILING_REPORT);
@@ -124,15 +124,16 @@ describe('StatsD settings and the listeners', () => {
     }
   });
 
-  test('createListeners: text log and enforcer always, StatsD only with a server', async () => {
+  test('createListeners: the enforcer always, the text log when asked, StatsD only with a server', async () => {
     const { logger } = captureLogger();
     const engine = new DockerEngine({ host: 'unix:///nonexistent.sock', concurrency: 1, timeoutMs: 1000 });
-    const kinds = async (statsdServer: string | undefined): Promise<unknown[]> => {
-      const listeners = createListeners({ settings: { ...DEFAULT_SETTINGS, statsdServer }, engine, logger });
+    const kinds = async (statsdServer: string | undefined, textLog = true): Promise<unknown[]> => {
+      const listeners = createListeners({ settings: { ...DEFAULT_SETTINGS, statsdServer }, engine, logger, textLog });
       await Promise.all(listeners.map((listener) => listener.close?.()));
       return listeners.map((listener) => listener.constructor);
     };
     assert.deepEqual(await kinds(undefined), [TextReporter, Enforcer]);
+    assert.deepEqual(await kinds(undefined, false), [Enforcer]);
     assert.deepEqual(await kinds(`127.0.0.1:${port}`), [TextReporter, StatsdReporter, Enforcer]);
     await assert.rejects(kinds('nowhere'), UsageError);
   });
