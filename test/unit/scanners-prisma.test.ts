@@ -160,7 +160,7 @@ describe('PrismaScanCheck runs twistcli safely', () => {
     const started = Date.now();
     const result = await run(check);
     assert.equal(result.result, 'error');
-    assert.ok(Date.now() - started < 3000, 'the verdict comes at the timeout, not when the scanner ends');
+    assert.ok(Date.now() - started < 10_000, 'the verdict comes at the timeout, not when the scanner (600 s) ends');
     const [invocation] = invocations(log);
     assert.ok(invocation);
     assert.ok(
