@@ -29,14 +29,16 @@ export interface MonitorOptions {
 }
 
 /** Actions after which a container is evaluated at once. */
-const EVALUATE_ON = new Set(['start', 'restart', 'unpause', 'pause', 'update', 'rename', 'health_status', 'exec_start', 'exec_die']);
+// `kill` (any signal, e.g. SIGHUP to reload) and `oom` (one process killed) do not end a container by
+// themselves: it is looked at again, and goes only if it is no longer running.
+const EVALUATE_ON = new Set(['start', 'restart', 'unpause', 'pause', 'update', 'rename', 'health_status', 'exec_start', 'exec_die', 'kill', 'oom']);
 /**
  * The engine announces `exec_start` before it starts the process, so an exec session (a root shell,
  * say) is evaluated this long after its event, when its process can be seen.
  */
 const EXEC_SETTLE_MS = 500;
 /** Actions after which a container loses its series at once. */
-const REMOVE_ON = new Set(['die', 'destroy', 'stop', 'kill', 'oom']);
+const REMOVE_ON = new Set(['die', 'destroy', 'stop']);
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 5_000;
 

@@ -148,6 +148,16 @@ describe('serve with --refresh 1h (cache, events)', () => {
     await eventually(() => exporter.scrape(), (text) => !text.includes(newName), 15_000, 'the stopped container to go');
   });
 
+  test('a signal that does not end the container (docker kill -s HUP) keeps its series', async () => {
+    const signalled = await startContainer();
+    await eventually(() => exporter.scrape(), (text) => text.includes(`container="${signalled.name}"`), 15_000, 'the container');
+    await run('docker', ['kill', '-s', 'HUP', signalled.id]);
+    // Events are handled in order: once a later container's series is in, the kill event was seen.
+    const marker = await startContainer();
+    const body = await eventually(() => exporter.scrape(), (text) => text.includes(`container="${marker.name}"`), 15_000, 'a later container');
+    assert.equal(sampleValue(body, `docker_monitor_container_compliant{container="${signalled.name}"}`), 0, 'still there after SIGHUP');
+  });
+
   test('HELP says the values are cached', async () => {
     assert.match(await exporter.scrape(), /# HELP docker_monitor_check_result .*Cached: evaluated every 60m and on Docker events/);
   });
