@@ -32,9 +32,10 @@ export class ServeProcess {
 
   static async start(cli: string, configFile: string | undefined): Promise<ServeProcess> {
     const port = await freePort();
-    const args = [cli, 'serve', '--web.listen-address', `127.0.0.1:${port}`, '--refresh', '1h', '--log.level', 'warn'];
+    const args = ['serve', '--web.listen-address', `127.0.0.1:${port}`, '--refresh', '1h', '--log.level', 'warn'];
     if (configFile !== undefined) args.push('--config-file', configFile);
-    const serve = new ServeProcess(spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] }), port);
+    // Started as users start it: the executable itself, whose #! line carries the V8 settings.
+    const serve = new ServeProcess(spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] }), port);
     await serve.waitReady();
     return serve;
   }

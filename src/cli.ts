@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 import { Command, CommanderError, Option } from 'commander';
 import { runCheckCommand, type CheckFormat } from './commands/check.js';
 import type { ServeFlags } from './config/flags.js';

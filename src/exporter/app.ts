@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from '../log.js';
 import type { Monitor } from '../monitor.js';
@@ -50,8 +51,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.get(telemetryPath, async (_request, reply) => {
     await monitor.forScrape();
-    const body = await metrics.render();
-    return reply.type(metrics.contentType).send(body);
+    const chunks = await metrics.render();
+    return reply.type(metrics.contentType).send(Readable.from(chunks));
   });
 
   if (telemetryPath !== '/') {

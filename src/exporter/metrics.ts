@@ -40,8 +40,8 @@ function freshness(refresh: RefreshMode): string {
 /** What the metrics endpoint serves. */
 export interface Exposition {
   readonly contentType: string;
-  /** The exposition text of the current state. */
-  render(): Promise<string>;
+  /** The exposition of the current state, as chunks of UTF-8 text to send one after the other. */
+  render(): Promise<readonly Buffer[]>;
 }
 
 /**
@@ -57,7 +57,7 @@ export function createMetrics(sources: MetricSources): Exposition {
   const registry = createLiveRegistry(sources);
   const verdicts = createVerdictRegistry(sources);
   let renderedState: MonitorState | undefined;
-  let renderedVerdicts = Promise.resolve('');
+  let renderedVerdicts = Promise.resolve(Buffer.alloc(0));
   return {
     contentType: registry.contentType,
     async render() {
@@ -65,10 +65,11 @@ export function createMetrics(sources: MetricSources): Exposition {
       const state = sources.monitor.state;
       if (state !== renderedState) {
         renderedState = state;
-        renderedVerdicts = verdicts.metrics();
+        // Kept as bytes: every scrape sends the same buffer instead of encoding a megabyte of text again.
+        renderedVerdicts = verdicts.metrics().then((text) => Buffer.from(text));
       }
-      const [verdictText, liveText] = await Promise.all([renderedVerdicts, registry.metrics()]);
-      return verdictText + liveText;
+      const [verdictBytes, liveText] = await Promise.all([renderedVerdicts, registry.metrics()]);
+      return [verdictBytes, Buffer.from(liveText)];
     },
   };
 }
