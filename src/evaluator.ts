@@ -5,6 +5,7 @@ import type { ContainerInspect } from './engine/types.js';
 import { runChain, runCheck } from './policy/chain.js';
 import { ImageAllowList } from './policy/image-match.js';
 import type { CheckInstance, CheckResult, ContainerReport, ContainerView, HostReport, HostView } from './policy/types.js';
+import { containerName } from './engine/container-name.js';
 
 export interface EvaluatorPolicy {
   checks: readonly CheckInstance[];
@@ -45,7 +46,7 @@ export class Evaluator {
     const cache = this.cache;
     return {
       id: inspect.Id,
-      name: inspect.Name.replace(/^\//, ''),
+      name: containerName(inspect.Name),
       inspect,
       signal,
       image: () => cache.image(inspect.Image),
@@ -93,7 +94,7 @@ export class Evaluator {
     const roots = processes === undefined ? undefined : rootProcesses(processes);
     return {
       id: inspect.Id,
-      name: inspect.Name.replace(/^\//, ''),
+      name: containerName(inspect.Name),
       image: inspect.Config?.Image ?? '',
       imageId: inspect.Image,
       compliant: chain.compliant,

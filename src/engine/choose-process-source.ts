@@ -3,6 +3,7 @@ import type { ContainerProcess } from '../policy/types.js';
 import { ProcProcessSource, type ProcProcessSourceOptions } from './proc-process-source.js';
 import { TopProcessSource, type ProcessSource } from './process-source.js';
 import type { ContainerInspect, Engine } from './types.js';
+import { containerName } from './container-name.js';
 
 /** Failed checks before /proc is given up for good: one container may simply have stopped meanwhile. */
 const TRIES_BEFORE_TOP = 3;
@@ -42,7 +43,7 @@ class CheckedProcessSource implements ProcessSource {
     if (visibility.visible) {
       this.logger.info(
         { processSource: 'proc', procRoot: this.proc.procRoot },
-        `reading container processes from ${this.proc.procRoot}: it shows the host's PIDs (container ${container.Name.replace(/^\//, '')}'s init process ${container.State?.Pid ?? 0} is there, in its cgroup)`,
+        `reading container processes from ${this.proc.procRoot}: it shows the host's PIDs (container ${containerName(container.Name)}'s init process ${container.State?.Pid ?? 0} is there, in its cgroup)`,
       );
       this.chosen = this.proc;
       return this.proc;

@@ -18,6 +18,7 @@ import type {
   NetworkInspect,
   ProcessTable,
 } from './types.js';
+import { containerName } from './container-name.js';
 
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
 /** Seconds `stop` gives a container to exit on SIGTERM, as `docker stop` does. */
@@ -111,7 +112,7 @@ export class DockerEngine implements Engine {
     const list = await this.request<Docker.ContainerInfo[]>('containers', 'GET', '/containers/json');
     return list.map((entry) => ({
       id: entry.Id,
-      name: (entry.Names[0] ?? entry.Id).replace(/^\//, ''),
+      name: containerName(entry.Names[0] ?? entry.Id),
       image: entry.Image,
       imageId: entry.ImageID,
       labels: entry.Labels,

@@ -4,6 +4,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ContainerProcess } from '../policy/types.js';
 import type { ProcessSource } from './process-source.js';
 import type { ContainerInspect } from './types.js';
+import { containerName } from './container-name.js';
 
 /**
  * A cgroup path component that names a container: the bare ID (cgroupfs driver: `/docker/<id>`, Kubernetes)
@@ -158,7 +159,7 @@ export class ProcProcessSource implements ProcessSource {
 
   async processes(container: ContainerInspect): Promise<ContainerProcess[]> {
     const initPid = container.State?.Pid ?? 0;
-    const name = container.Name.replace(/^\//, '');
+    const name = containerName(container.Name);
     if (initPid <= 0) throw new Error(`container ${name} has no init process (not running)`);
     const scansBefore = this.scansStarted;
     const cached = this.scan !== undefined && this.now() - this.scan.startedAt < this.indexTtlMs ? this.scan.index : undefined;
@@ -182,7 +183,7 @@ export class ProcProcessSource implements ProcessSource {
   /** Checks that the container's init process (a host PID) is in this /proc under that container's cgroup. */
   visibility(container: ContainerInspect): Visibility {
     const initPid = container.State?.Pid ?? 0;
-    const name = container.Name.replace(/^\//, '');
+    const name = containerName(container.Name);
     if (initPid <= 0) return { visible: false, reason: `container ${name} reports no init PID` };
     let cgroup: string;
     try {

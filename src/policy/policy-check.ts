@@ -9,13 +9,8 @@ import type {
   Severity,
 } from './types.js';
 
-/**
- * The base of every check, as `docker_monitor.policy.PolicyCheck` was in the CFPB tool: options in
- * `this.config` (already parsed to booleans, numbers and lists per the class's `options`), verdict
- * constants on the instance, and one method that decides. A user's check may extend this class or be
- * any class with a `check()` method; the static fields are all optional.
- */
-export abstract class PolicyCheck {
+/** What every built-in check shares: its metadata, its parsed options and the verdicts it returns. */
+abstract class CheckBase {
   /** Shown in `docker_monitor_check_info` and in `check` output. */
   static description = '';
   /** The keys the check accepts; left undefined, every key is accepted and passed on as a string. */
@@ -27,44 +22,37 @@ export abstract class PolicyCheck {
   static cisId: string | undefined = undefined;
 
   readonly PASS = 'pass' as const;
-  readonly PASS_FAST = 'pass_fast' as const;
   readonly FAIL = 'fail' as const;
 
   constructor(readonly config: CheckOptions) {}
 
-  abstract check(target: ContainerView): CheckReturn | Promise<CheckReturn>;
-
   protected fail(reason: string): CheckOutcome {
     return { result: 'fail', reason };
   }
+}
+
+/**
+ * The base of every container check, as `docker_monitor.policy.PolicyCheck` was in the CFPB tool:
+ * options in `this.config` (already parsed to booleans, numbers and lists per the class's `options`),
+ * verdict constants on the instance, and one method that decides. A user's check may extend this class
+ * or be any class with a `check()` method; the static fields are all optional.
+ */
+export abstract class PolicyCheck extends CheckBase {
+  readonly PASS_FAST = 'pass_fast' as const;
+
+  abstract check(target: ContainerView): CheckReturn | Promise<CheckReturn>;
 
   protected passFast(reason: string): CheckOutcome {
     return { result: 'pass_fast', reason };
   }
-
-  protected option<T extends CheckOptions[string]>(key: string): T {
-    return this.config[key] as T;
-  }
 }
 
 /** A check of the engine itself (CIS host checks), run once per refresh. */
-export abstract class HostPolicyCheck {
-  static description = '';
-  static options: Readonly<Record<string, OptionSpec>> | undefined = {};
-  static scope: CheckScope = 'host';
-  static severity: Severity = 'medium';
-  static cisId: string | undefined = undefined;
-
-  readonly PASS = 'pass' as const;
-  readonly FAIL = 'fail' as const;
-
-  constructor(readonly config: CheckOptions) {}
+export abstract class HostPolicyCheck extends CheckBase {
+  static override options: Readonly<Record<string, OptionSpec>> | undefined = {};
+  static override scope: CheckScope = 'host';
 
   abstract check(host: HostView): CheckReturn | Promise<CheckReturn>;
-
-  protected fail(reason: string): CheckOutcome {
-    return { result: 'fail', reason };
-  }
 }
 
 /** What the loader needs of a check class, whether or not it extends PolicyCheck. */

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { containerName } from '../../src/engine/container-name.js';
 import { parseProcessTable } from '../../src/engine/processes.js';
 import type {
   ContainerInspect,
@@ -50,7 +51,7 @@ export function capturedView(captured: CapturedContainer): ContainerView {
   const sessions = new Map((execs ?? []).map((session) => [session.ID, session]));
   return {
     id: inspect.Id,
-    name: inspect.Name.replace(/^\//, ''),
+    name: containerName(inspect.Name),
     inspect,
     signal: captured.signal ?? new AbortController().signal,
     processes: top === undefined ? notCaptured('top') : async () => parseProcessTable(top),
