@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import { modificationStamp, readWebConfig, secureContextOptions, watchedFiles, type WebConfig } from './web-config.js';
 
 /** A hash to compare against for unknown users, so a wrong user name costs as much as a wrong password. */
-const DUMMY_HASH = bcrypt.hashSync('docker-monitor', 10);
+let dummyHash: Promise<string> | undefined;
 const MAX_CACHED_LOGINS = 1024;
 
 export type AuthResult = { ok: true } | { ok: false; status: 401 | 403; reason: string };
@@ -89,7 +89,8 @@ export class WebSecurity {
     const hash = users[credentials.user];
     const key = createHash('sha256').update(`${credentials.user}\0${credentials.password}\0${hash ?? ''}`).digest('hex');
     if (hash !== undefined && this.verified.has(key)) return { ok: true };
-    const matches = await bcrypt.compare(credentials.password, hash ?? DUMMY_HASH);
+    // Made on first need: every start would otherwise pay a bcrypt hash, with or without basic auth.
+    const matches = await bcrypt.compare(credentials.password, hash ?? (await (dummyHash ??= bcrypt.hash('docker-monitor', 10))));
     if (!matches || hash === undefined) return { ok: false, status: 401, reason: 'wrong user name or password' };
     if (this.verified.size >= MAX_CACHED_LOGINS) this.verified.clear();
     this.verified.add(key);
