@@ -7,6 +7,19 @@ import { landingPage } from './landing-page.js';
 import type { WebSecurity } from './web-security.js';
 
 const PROBES = new Set(['/-/healthy', '/-/ready']);
+/** Time kept back from the scraper's timeout to render and send the answer, as Go exporters' timeout offset. */
+const SCRAPE_MARGIN_MS = 500;
+
+/**
+ * How long a scrape may wait for a fresh evaluation: Prometheus sends its scrape timeout in
+ * X-Prometheus-Scrape-Timeout-Seconds. Undefined (wait for the refresh) without a usable header.
+ */
+export function scrapeBudgetMs(header: string | string[] | undefined): number | undefined {
+  const seconds = Number(Array.isArray(header) ? header[0] : header);
+  if (header === undefined || !Number.isFinite(seconds) || seconds <= 0) return undefined;
+  const timeoutMs = seconds * 1000;
+  return timeoutMs > 2 * SCRAPE_MARGIN_MS ? timeoutMs - SCRAPE_MARGIN_MS : timeoutMs / 2;
+}
 
 export interface AppOptions {
   monitor: Monitor;
@@ -49,8 +62,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   }
 
-  app.get(telemetryPath, async (_request, reply) => {
-    await monitor.forScrape();
+  app.get(telemetryPath, async (request, reply) => {
+    await monitor.forScrape(scrapeBudgetMs(request.headers['x-prometheus-scrape-timeout-seconds']));
     const chunks = await metrics.render();
     return reply.type(metrics.contentType).send(Readable.from(chunks));
   });
@@ -63,11 +76,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.get('/-/healthy', async (_request, reply) => reply.type('text/plain').send('Healthy\n'));
 
-  app.get('/-/ready', async (_request, reply) =>
-    monitor.ready
+  // Ready: the first refresh has finished and the engine has been reached at least once.
+  app.get('/-/ready', async (_request, reply) => {
+    const reason = monitor.notReadyReason;
+    return reason === undefined
       ? reply.type('text/plain').send('Ready\n')
-      : reply.code(503).type('text/plain').send('Not ready: the first refresh has not finished\n'),
-  );
+      : reply.code(503).type('text/plain').send(`Not ready: ${reason}\n`);
+  });
 
   return app;
 }
