@@ -92,6 +92,11 @@ export class Monitor {
     return this.current;
   }
 
+  /** True once the first refresh has finished, whether or not it reached the engine. */
+  get refreshed(): boolean {
+    return this.firstRefreshDone;
+  }
+
   /** True once the first refresh has finished and the engine has been reached at least once. */
   get ready(): boolean {
     return this.firstRefreshDone && this.engineReached;
@@ -195,9 +200,10 @@ export class Monitor {
     const { kind, hint } = describeUnreachable(this.options.engine.address, error);
     if (kind === this.loggedFailure) return;
     this.loggedFailure = kind;
+    // The hint goes in the message: it is what a user reads first, in text and JSON logs alike.
     this.options.logger.error(
-      { engine: this.options.engine.address, err: hint },
-      'cannot reach the Docker engine; serving the last-known verdicts with docker_monitor_up 0',
+      { engine: this.options.engine.address },
+      `cannot reach the Docker engine at ${this.options.engine.address}: ${hint}; serving the last-known verdicts with docker_monitor_up 0`,
     );
   }
 

@@ -70,7 +70,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   if (telemetryPath !== '/') {
     app.get('/', async (_request, reply) =>
-      reply.type('text/html; charset=utf-8').send(landingPage(monitor.state, telemetryPath, monitor.ready)),
+      reply.type('text/html; charset=utf-8').send(landingPage(monitor.state, telemetryPath, monitor.refreshed)),
     );
   }
 

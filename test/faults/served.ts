@@ -21,9 +21,9 @@ export class Served {
   }
 
   /** Starts `serve` and waits until `/-/healthy` answers. */
-  static async start(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Served> {
+  static async start(args: readonly string[], env: NodeJS.ProcessEnv = process.env, user?: { uid: number; gid: number }): Promise<Served> {
     const port = await freePort();
-    const child = spawn(process.execPath, [CLI, 'serve', ...args, '--web.listen-address', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = spawn(process.execPath, [CLI, 'serve', ...args, '--web.listen-address', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'], env, ...user });
     const served = new Served(child, port);
     await eventually(
       () => fetch(`${served.url}/-/healthy`).then((response) => response.status).catch(() => 0),
