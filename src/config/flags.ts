@@ -2,7 +2,8 @@ import { UsageError, errorMessage } from '../errors.js';
 import { moreVerbose } from '../log.js';
 import { parseRefresh } from './load-policy.js';
 import { parseLogLevel, type Settings } from './settings.js';
-import { parseDuration, parseInteger } from './values.js';
+import { parseInteger, parseTimeout } from './values.js';
+import { checkDockerHost, checkTelemetryPath } from './checked-paths.js';
 
 /** Flags as commander parses them; every one optional, so the file's value stands when a flag is absent. */
 export interface CommonFlags {
@@ -46,17 +47,16 @@ export function applyFlags(settings: Settings, flags: ServeFlags, env: NodeJS.Pr
       return value;
     });
   }
-  result.dockerHost = flags['docker.host'] ?? settings.dockerHost ?? (env['DOCKER_HOST'] || undefined);
+  if (flags['docker.host'] !== undefined) result.dockerHost = flagValue('--docker.host', flags['docker.host'], checkDockerHost);
+  else if (settings.dockerHost === undefined && env['DOCKER_HOST']) result.dockerHost = flagValue('DOCKER_HOST', env['DOCKER_HOST'], checkDockerHost);
   if (flags['docker.concurrency'] !== undefined) {
     result.dockerConcurrency = flagValue('--docker.concurrency', flags['docker.concurrency'], (value) => parseInteger(value, 1));
   }
-  if (flags['docker.timeout'] !== undefined) result.dockerTimeoutMs = flagValue('--docker.timeout', flags['docker.timeout'], parseDuration);
+  if (flags['docker.timeout'] !== undefined) result.dockerTimeoutMs = flagValue('--docker.timeout', flags['docker.timeout'], parseTimeout);
   if (flags.enforce !== undefined) result.enforce = flags.enforce;
   if (flags['web.listenAddress'] !== undefined) result.listenAddress = flags['web.listenAddress'];
   if (flags['web.telemetryPath'] !== undefined) {
-    const path = flags['web.telemetryPath'];
-    if (!path.startsWith('/')) throw new UsageError(`--web.telemetry-path: "${path}" must start with /`);
-    result.telemetryPath = path;
+    result.telemetryPath = flagValue('--web.telemetry-path', flags['web.telemetryPath'], checkTelemetryPath);
   }
   if (flags['web.config.file'] !== undefined) result.webConfigFile = flags['web.config.file'];
   if (flags.refresh !== undefined && flags.check !== undefined) {

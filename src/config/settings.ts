@@ -91,7 +91,7 @@ export const SETTINGS_SECTIONS: Readonly<Record<string, Readonly<Record<string, 
   docker: {
     host: { type: 'string', description: 'engine address (unix:///var/run/docker.sock, tcp://host:2376)' },
     concurrency: { type: 'string', description: 'most engine calls in flight at once' },
-    timeout: { type: 'duration', description: 'how long one engine call may take' },
+    timeout: { type: 'timeout', description: 'how long one engine call may take' },
     process_cache_ttl: { type: 'duration', description: 'how long a container\'s process list is reused' },
   },
   statsd: {

@@ -22,7 +22,7 @@ export const DEFAULT_CHECK_TIMEOUT_MS = 10_000;
 /** Keys every check accepts, beside its own. */
 const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   severity: { type: 'enum', values: SEVERITIES, description: 'how bad a failure is (critical, high, medium, low, info)' },
-  timeout: { type: 'duration', description: 'how long one run may take before it counts as an error' },
+  timeout: { type: 'timeout', description: 'how long one run may take before it counts as an error' },
 };
 
 const MODULE_EXTENSIONS = ['', '.js', '.mjs', '.cjs', '.ts', '.mts'];
