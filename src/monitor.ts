@@ -79,6 +79,10 @@ export class Monitor {
   /** The kind of the last engine failure logged, so that an outage is logged once, not at every refresh. */
   private loggedFailure: string | undefined;
   private eventsInFlight = 0;
+  /** Exec sessions started by health checks; `exec_die` names no command, only the session. */
+  private readonly healthExecs = new Set<string>();
+  /** Last health status seen per container: only a change is worth an evaluation. */
+  private readonly healthStatus = new Map<string, string>();
   private eventSlotFreed: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly stopEvents = new AbortController();
@@ -177,6 +181,7 @@ export class Monitor {
       for (const [id, touchedAt] of this.touched) {
         if (touchedAt <= startSequence && !this.pending.has(id)) this.touched.delete(id);
       }
+      for (const id of this.healthStatus.keys()) if (!containers.has(id)) this.healthStatus.delete(id);
       this.engineReached = true;
       if (this.loggedFailure !== undefined) this.options.logger.info({ engine: this.options.engine.address }, 'engine reachable again');
       this.loggedFailure = undefined;
@@ -235,12 +240,31 @@ export class Monitor {
     return true;
   }
 
+  private isHealthCheckExec(action: string, event: EngineEvent): boolean {
+    if (event.execId === undefined) return false;
+    if (action === 'exec_die') return this.healthExecs.delete(event.execId);
+    if (action !== 'exec_start' || !this.options.evaluator.isHealthCheckExec(event.id, event.Action)) return false;
+    // Sessions whose exec_die was missed (a stream break) must not pile up.
+    if (this.healthExecs.size >= MAX_TOUCHED) this.healthExecs.clear();
+    this.healthExecs.add(event.execId);
+    return true;
+  }
+
   /** Applies one engine event: evaluate the container at once, or drop its series at once. */
   async handleEvent(event: EngineEvent): Promise<void> {
     if (event.Type !== 'container' || event.id === '') return;
     const action = event.Action.split(':')[0] ?? '';
     const remove = REMOVE_ON.has(action);
     if (!remove && !EVALUATE_ON.has(action)) return;
+    // A health check runs as an exec every few seconds: neither its exec events nor an unchanged health
+    // status say anything new about the container (its process list included).
+    const health = action === 'health_status';
+    if (this.isHealthCheckExec(action, event)) return;
+    if (health) {
+      const status = event.Action.slice(event.Action.indexOf(':') + 1).trim();
+      if (this.healthStatus.get(event.id) === status) return;
+      this.healthStatus.set(event.id, status);
+    }
     if (action === 'exec_start') {
       await new Promise((resolve) => setTimeout(resolve, EXEC_SETTLE_MS).unref());
       if (this.stopEvents.signal.aborted) return;
@@ -250,11 +274,12 @@ export class Monitor {
     this.touched.set(event.id, sequence);
     if (this.touched.size > MAX_TOUCHED) void this.refresh();
     if (remove) {
+      this.healthStatus.delete(event.id);
       this.setContainer(event.id, undefined, sequence);
       this.options.cache.forgetContainer(event.id);
       return;
     }
-    this.options.cache.forgetContainer(event.id);
+    if (!health) this.options.cache.forgetContainer(event.id);
     this.pending.set(event.id, (this.pending.get(event.id) ?? 0) + 1);
     try {
       const report = await this.options.evaluator.evaluateContainer(event.id);

@@ -275,6 +275,7 @@ function toEvent(line: string): EngineEvent {
     id: typeof raw.Actor?.ID === 'string' ? raw.Actor.ID : typeof raw.id === 'string' ? raw.id : '',
     name: typeof raw.Actor?.Attributes?.['name'] === 'string' ? raw.Actor.Attributes['name'] : undefined,
     time: typeof raw.time === 'number' ? raw.time : undefined,
+    execId: typeof raw.Actor?.Attributes?.['execID'] === 'string' ? raw.Actor.Attributes['execID'] : undefined,
   };
 }
 
