@@ -53,9 +53,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       // Probes reveal nothing and must work for health checkers that hold no credentials.
       if (PROBES.has(request.url)) return undefined;
       for (const [name, value] of Object.entries(security.current.headers)) void reply.header(name, value);
-      const result = await security.authorize(request.headers.authorization, request.raw.socket);
+      const result = await security.authorize(request.headers.authorization, request.raw.socket, request.ip);
       if (!result.ok) {
         if (result.status === 401) void reply.header('www-authenticate', 'Basic realm="docker-monitor"');
+        if (result.status === 429) void reply.header('retry-after', '1');
         return reply.code(result.status).type('text/plain').send(`${result.reason}\n`);
       }
       return undefined;

@@ -26,6 +26,7 @@ export async function createExporter(runtime: Runtime): Promise<Exporter> {
     refresh: settings.refresh,
     processCacheTtlMs: settings.processCacheTtlMs,
     ...runtime.metricSources,
+    ...(security === undefined ? {} : { failedLogins: () => security.failedLogins() }),
   });
   const app = await buildApp({ monitor, metrics, telemetryPath: settings.telemetryPath, logger, security });
   return { monitor, app, security };

@@ -22,6 +22,8 @@ export interface MetricSources {
   enforcementActions?: () => ReadonlyMap<string, number>;
   /** Actions that failed, by action. */
   enforcementFailures?: () => ReadonlyMap<string, number>;
+  /** Failed basic-auth logins, by reason (missing, wrong, rate_limited). */
+  failedLogins?: () => ReadonlyMap<string, number>;
   /** Vulnerability counts of scanned images. */
   imageVulnerabilities?: () => readonly VulnerabilityCount[];
 }
@@ -192,6 +194,17 @@ function createLiveRegistry(sources: MetricSources): Registry {
     collect() {
       this.reset();
       for (const [action, count] of sources.enforcementFailures?.() ?? []) this.inc({ action }, count);
+    },
+  });
+
+  new Counter({
+    name: 'docker_monitor_web_failed_logins_total',
+    help: 'Requests refused by basic auth (--web.config.file), by reason: missing (no credentials), wrong (user name or password), rate_limited (too many failures from the address).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, count] of sources.failedLogins?.() ?? []) this.inc({ reason }, count);
     },
   });
 
