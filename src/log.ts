@@ -19,6 +19,11 @@ export function moreVerbose(level: LogLevel, steps: number): LogLevel {
   return LEVELS[Math.max(0, LEVELS.indexOf(level) - steps)] ?? 'debug';
 }
 
+/** Control characters (newlines, escapes, C1, line separators) as visible `\uXXXX` escapes. */
+export function escapeControl(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Fields never written as they are: tokens and credentials. */
 export const REDACTED_PATHS = ['token', '*.token', 'password', '*.password', 'authorization', '*.authorization', 'req.headers.authorization'];
 
@@ -37,7 +42,8 @@ export function createLogger(options: LogOptions): Logger {
     );
   }
   return pino(
-    common,
+    // pino-pretty prints the error key's field on lines of its own: keep it off `err`, our one-line field.
+    { ...common, errorKey: 'error_object' },
     pretty({
       colorize: false,
       sync: true,
@@ -45,6 +51,10 @@ export function createLogger(options: LogOptions): Logger {
       translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',
       ignore: 'pid,hostname,host',
       singleLine: true,
+      errorLikeObjectKeys: [],
+      // One record, one line: a container's name, command line or a check's reason may hold newlines or
+      // terminal escapes, which must not forge lines or recolour the terminal. JSON escapes them itself.
+      messageFormat: (log, messageKey) => escapeControl(String(log[messageKey] ?? '')),
     }),
   );
 }

@@ -1,12 +1,14 @@
 import { EngineUnreachableError, errorMessage } from '../errors.js';
 import { checkJson, formatCheckTable } from '../report/check-table.js';
 import type { Runtime } from '../runtime.js';
+import { logUnhandledRejections } from './unhandled.js';
 
 export type CheckFormat = 'text' | 'json';
 
 /** `docker-monitor check`: one evaluation of every running container. Returns the exit code. */
 export async function runCheckCommand(runtime: Runtime, format: CheckFormat, write: (text: string) => void): Promise<number> {
   const { engine, evaluator, logger, listeners } = runtime;
+  logUnhandledRejections(logger);
   try {
     await engine.ping();
   } catch (error) {

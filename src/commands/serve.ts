@@ -2,6 +2,7 @@ import { UserError, errorMessage } from '../errors.js';
 import { createExporter } from '../exporter/exporter.js';
 import { parseListenAddress } from '../exporter/listen-address.js';
 import type { Runtime } from '../runtime.js';
+import { logUnhandledRejections } from './unhandled.js';
 
 /** `docker-monitor serve`: the exporter. Resolves with the exit code once SIGTERM or SIGINT has shut it down. */
 export async function runServe(runtime: Runtime): Promise<number> {
@@ -13,12 +14,7 @@ export async function runServe(runtime: Runtime): Promise<number> {
   } catch (error) {
     throw new UserError(`--web.listen-address: cannot listen on ${settings.listenAddress}: ${errorMessage(error)}`, 2);
   }
-  // The last line of defence: a promise some check or library forgot to handle must not end the
-  // exporter and every other container's results with it.
-  const unhandled = (reason: unknown): void => {
-    logger.error({ err: errorMessage(reason) }, 'unhandled rejection (ignored; please report it)');
-  };
-  process.on('unhandledRejection', unhandled);
+  const stopLoggingRejections = logUnhandledRejections(logger);
   monitor.start();
   logger.info(
     {
@@ -48,6 +44,6 @@ export async function runServe(runtime: Runtime): Promise<number> {
   await app.close();
   await monitor.close();
   await Promise.all(listeners.map((listener) => listener.close?.()));
-  process.off('unhandledRejection', unhandled);
+  stopLoggingRejections();
   return 0;
 }

@@ -38,7 +38,13 @@ function normalizeReturn(value: unknown): CheckOutcome {
       return { result: result as Verdict, reason: typeof reason === 'string' ? reason : undefined };
     }
   }
-  throw new Error(`returned ${JSON.stringify(value)}; a check returns "pass", "pass_fast", "fail" or { result, reason }`);
+  let shown: string;
+  try {
+    shown = JSON.stringify(value) ?? String(value);
+  } catch {
+    shown = Object.prototype.toString.call(value);
+  }
+  throw new Error(`returned ${shown.slice(0, 200)}; a check returns "pass", "pass_fast", "fail" or { result, reason }`);
 }
 
 /** Makes a runnable CheckInstance from a class and its section. */
@@ -111,6 +117,34 @@ async function importModule(path: string): Promise<Record<string, unknown>> {
   return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
 }
 
+/** How long a user's module may take to load (its top-level code and awaits). */
+export const IMPORT_TIMEOUT_MS = 10_000;
+
+function withImportDeadline<T>(loading: Promise<T>, path: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    // Keeps the process alive until it fires: a module that never settles would otherwise end it (exit 13).
+    timer = setTimeout(() => reject(new Error(`${path} did not finish loading within ${IMPORT_TIMEOUT_MS / 1000} s`)), IMPORT_TIMEOUT_MS);
+  });
+  return Promise.race([loading, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Once users' modules are loaded, `process.exit` from their code would end the exporter and every other
+ * container's results with it: it throws instead (a check calling it gives `error`). docker-monitor's own
+ * exit goes through `exitProcess`, kept from before any module was loaded.
+ */
+export const exitProcess: (code?: number) => never = process.exit.bind(process);
+let exitGuarded = false;
+
+function guardProcessExit(): void {
+  if (exitGuarded) return;
+  exitGuarded = true;
+  process.exit = ((code?: number | string | null) => {
+    throw new Error(`called process.exit(${String(code ?? '')}), which a check may not do`);
+  }) as typeof process.exit;
+}
+
 /** Loads a user's check class named by a section such as `[my_checks.MyPolicyCheck]`. */
 export async function loadUserCheck(section: IniSection, file: string): Promise<CheckClass> {
   const location = { file, line: section.line, section: section.name };
@@ -125,8 +159,9 @@ export async function loadUserCheck(section: IniSection, file: string): Promise<
     throw new ConfigError(location, `module "${moduleName}" not found (looked for ${tried.join(', ')})`);
   }
   let exports: Record<string, unknown>;
+  guardProcessExit();
   try {
-    exports = await importModule(found);
+    exports = await withImportDeadline(importModule(found), found);
   } catch (error) {
     throw new ConfigError(location, `module ${found} could not be loaded: ${errorMessage(error).split('\n')[0]}`);
   }

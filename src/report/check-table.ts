@@ -1,4 +1,5 @@
 import type { CheckResult, ContainerReport, HostReport } from '../policy/types.js';
+import { escapeControl } from '../log.js';
 
 const LABELS: Readonly<Record<CheckResult['result'], string>> = {
   pass: 'pass',
@@ -44,12 +45,12 @@ export function formatCheckTable(containers: readonly ContainerReport[], host: H
     const failures = containers.flatMap((report) =>
       report.results
         .filter((result) => result.result === 'fail' || result.result === 'error')
-        .map((result) => `  ${report.name}: ${result.check} ${LABELS[result.result]}: ${result.reason ?? '(no reason given)'}`),
+        .map((result) => `  ${report.name}: ${result.check} ${LABELS[result.result]}: ${escapeControl(result.reason ?? '(no reason given)')}`),
     );
     if (failures.length > 0) lines.push('', 'Failures:', ...failures);
   }
   if (host.results.length > 0) {
-    lines.push('', 'Host checks:', table(host.results.map((result) => [`  ${result.check}`, LABELS[result.result], result.reason ?? ''])));
+    lines.push('', 'Host checks:', table(host.results.map((result) => [`  ${result.check}`, LABELS[result.result], escapeControl(result.reason ?? '')])));
   }
   const failed = containers.filter((report) => !report.compliant).length;
   lines.push('', `${containers.length} container${containers.length === 1 ? '' : 's'} checked, ${failed} failed.`);
