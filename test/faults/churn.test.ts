@@ -158,6 +158,29 @@ test('a health check every second neither re-evaluates the container nor drops i
   }
 });
 
+test('a command line with newlines, terminal escapes and HTML cannot forge log lines or metric lines', async () => {
+  const forged = '[2026-01-01 00:00:00.000] ERROR: forged by a container';
+  const argument = `x\n${forged}\n\u001b[31m<script>alert(1)</script>\ndocker_monitor_up{forged="1"} 1`;
+  const id = await runContainer(`forger-${RUN_ID}`, { Cmd: ['sh', '-c', 'sleep 3600; :', argument] });
+  try {
+    await eventually(async () => served.output, (text) => text.includes('forged by a container'), 20_000, 'the root process logged');
+    const lines = served.output.split('\n');
+    assert.ok(!lines.some((line) => line.startsWith(forged)), 'a forged log line');
+    assert.ok(!served.output.includes('\u001b[31m'), 'a terminal escape reached the log');
+    assert.ok(served.output.includes('\\u000a[2026-01-01 00:00:00.000] ERROR: forged by a container\\u000a\\u001b[31m<script>'), 'the command line is logged, escaped');
+    const metrics = (await served.get('/metrics')).body;
+    assert.ok(!metrics.split('\n').some((line) => line.startsWith('docker_monitor_up{forged')), 'a forged metric line');
+    assert.ok(!metrics.includes('<script>'), 'the command line reached the metrics');
+    record.add({
+      fault: 'a root process whose command line holds newlines, a fake log line, an ANSI escape, HTML and a fake metric line',
+      outcome: 'logged on one line with control characters as \\uXXXX; command lines are not exported as metrics',
+      figures: 'no forged log or metric line',
+    });
+  } finally {
+    await api('DELETE', `/containers/${id}?force=1`);
+  }
+});
+
 /** Seconds until `docker_monitor_up` reads `value`, scraping every 100 ms; every scrape must answer 200. */
 async function secondsUntilUp(value: 0 | 1, timeoutMs: number, started = performance.now()): Promise<{ seconds: number; slowestMs: number }> {
   let slowestMs = 0;
