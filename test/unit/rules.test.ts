@@ -1,7 +1,7 @@
 /**
  * The alert rules, their unit tests, the Alertmanager and Prometheus examples, checked by the real
  * promtool and amtool (Debian's prometheus and prometheus-alertmanager packages), plus the mixin
- * conventions promtool does not check: severity, summary, description, runbook_url to a README
+ * conventions promtool does not check: severity, summary, description, runbook_url to a runbook
  * section that exists, and every alert shown both firing and not firing.
  */
 import assert from 'node:assert/strict';
@@ -14,8 +14,8 @@ import { parse } from 'yaml';
 import { REPO_ROOT, RULES_FILE, RULES_TEST_FILE, alertingRules } from '../helpers/monitoring-files.js';
 
 const run = promisify(execFile);
-const RUNBOOK_BASE = 'https://github.com/docker-monitor/docker-monitor#';
-const README = join(REPO_ROOT, 'README.md');
+const RUNBOOK_BASE = 'https://github.com/docker-monitor/docker-monitor/blob/main/docs/alerts.md#';
+const ALERTS_PAGE = join(REPO_ROOT, 'docs/alerts.md');
 const ALERTMANAGER_EXAMPLE = join(REPO_ROOT, 'examples/alertmanager.yml');
 const PROMETHEUS_EXAMPLE = join(REPO_ROOT, 'examples/prometheus.yml');
 
@@ -83,7 +83,7 @@ describe('mixin conventions', () => {
   });
 
   for (const rule of alerts) {
-    test(`${rule.alert} has a severity, summary, description and a runbook_url to its README section`, () => {
+    test(`${rule.alert} has a severity, summary, description and a runbook_url to its runbook section`, () => {
       assert.match(rule.alert, /^DockerMonitor[A-Z][A-Za-z]+$/);
       assert.ok(['critical', 'warning', 'info'].includes(rule.labels?.['severity'] ?? ''), 'severity');
       assert.ok((rule.annotations?.['summary'] ?? '').length > 10, 'summary');
@@ -92,11 +92,9 @@ describe('mixin conventions', () => {
     });
   }
 
-  test('the README has exactly one "### <AlertName>" runbook section per alert under "## Alerts"', () => {
-    const text = readFileSync(README, 'utf8');
-    const section = text.split(/^## /m).find((part) => part.startsWith('Alerts\n'));
-    assert.ok(section !== undefined, 'README.md has a "## Alerts" section');
-    const headings = [...section.matchAll(/^### (.+)$/gm)].map((match) => match[1]);
+  test('docs/alerts.md has exactly one "## <AlertName>" runbook section per alert, in the rules file\'s order', () => {
+    const text = readFileSync(ALERTS_PAGE, 'utf8');
+    const headings = [...text.matchAll(/^## (DockerMonitor\w+)$/gm)].map((match) => match[1]);
     assert.deepEqual(headings, alerts.map((rule) => rule.alert));
   });
 
