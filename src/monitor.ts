@@ -4,6 +4,7 @@ import type { Engine, EngineEvent } from './engine/types.js';
 import type { Evaluator } from './evaluator.js';
 import type { Logger } from './log.js';
 import type { ContainerReport, HostReport } from './policy/types.js';
+import { ReportQueue } from './report/report-queue.js';
 import type { ReportListener } from './report/types.js';
 
 /** What the metrics, the landing page and the probes read: replaced whole, never edited in place. */
@@ -23,6 +24,7 @@ export interface MonitorOptions {
   cache: EngineCache;
   evaluator: Evaluator;
   logger: Logger;
+  /** Text log, StatsD and enforcement: fed from a queue after each new state is published, never awaited by it. */
   listeners: readonly ReportListener[];
   /** `scrape`: evaluate when asked (scrapes share one evaluation in flight); a number: every so many ms. */
   refresh: 'scrape' | number;
@@ -67,8 +69,10 @@ export class Monitor {
   private timer: NodeJS.Timeout | undefined;
   private readonly stopEvents = new AbortController();
   private eventsLoop: Promise<void> | undefined;
+  private readonly reports: ReportQueue;
 
   constructor(private readonly options: MonitorOptions) {
+    this.reports = new ReportQueue(options.listeners, options.logger);
     for (const check of options.evaluator.checks) this.checkErrors.set(check.name, 0);
   }
 
@@ -79,6 +83,11 @@ export class Monitor {
   /** True once the first refresh has finished, whether or not it reached the engine. */
   get ready(): boolean {
     return this.firstRefreshDone;
+  }
+
+  /** Reports the listeners fell too far behind to receive, since start. */
+  get reportsDropped(): number {
+    return this.reports.dropped;
   }
 
   /** Checks that threw or timed out, by check name, since start. */
@@ -142,7 +151,7 @@ export class Monitor {
         refreshDuration: (performance.now() - started) / 1000,
       };
       this.countErrors([...evaluation.containers.flatMap((report) => report.results), ...evaluation.host.results]);
-      await this.notify(evaluation.containers);
+      this.reports.push(evaluation.containers);
     } catch (error) {
       if (this.current.up) this.options.logger.error({ err: errorMessage(error) }, 'engine unreachable; serving the last-known verdicts with docker_monitor_up 0');
       this.current = { ...this.current, up: false, refreshDuration: (performance.now() - started) / 1000 };
@@ -152,18 +161,6 @@ export class Monitor {
   private countErrors(results: readonly { check: string; result: string }[]): void {
     for (const { check, result } of results) {
       if (result === 'error') this.checkErrors.set(check, (this.checkErrors.get(check) ?? 0) + 1);
-    }
-  }
-
-  private async notify(reports: readonly ContainerReport[]): Promise<void> {
-    for (const report of reports) {
-      for (const listener of this.options.listeners) {
-        try {
-          await listener.onReport(report);
-        } catch (error) {
-          this.options.logger.error({ container: report.name, err: errorMessage(error) }, 'report listener failed');
-        }
-      }
     }
   }
 
@@ -201,7 +198,7 @@ export class Monitor {
       const report = await this.options.evaluator.evaluateContainer(event.id);
       if (this.setContainer(event.id, report, sequence) && report !== undefined) {
         this.countErrors(report.results);
-        await this.notify([report]);
+        this.reports.push([report]);
       }
     } catch (error) {
       this.options.logger.warn({ container: event.name ?? event.id, err: errorMessage(error) }, 'container could not be evaluated after an event');
@@ -243,5 +240,6 @@ export class Monitor {
     this.stopEvents.abort();
     await this.eventsLoop?.catch(() => undefined);
     await this.inFlight;
+    await this.reports.idle();
   }
 }
