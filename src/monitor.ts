@@ -4,6 +4,7 @@ import type { Engine, EngineEvent } from './engine/types.js';
 import type { Evaluator } from './evaluator.js';
 import type { Logger } from './log.js';
 import type { ContainerReport, HostReport } from './policy/types.js';
+import type { EventCounters } from './event-counters.js';
 import { ReportQueue } from './report/report-queue.js';
 import type { ReportListener } from './report/types.js';
 
@@ -26,6 +27,7 @@ export interface MonitorOptions {
   logger: Logger;
   /** Text log, StatsD and enforcement: fed from a queue after each new state is published, never awaited by it. */
   listeners: readonly ReportListener[];
+  counters: Pick<EventCounters, 'checkErrors' | 'reportsDropped'>;
   /** `scrape`: evaluate when asked (scrapes share one evaluation in flight); a number: every so many ms. */
   refresh: 'scrape' | number;
 }
@@ -58,7 +60,6 @@ export class Monitor {
     lastRefreshTimestamp: 0,
     refreshDuration: 0,
   };
-  private readonly checkErrors = new Map<string, number>();
   /** Sequence number of the latest event per container, so older results never overwrite newer ones. */
   private readonly touched = new Map<string, number>();
   /** Event evaluations still running per container; their `touched` entry must outlive a refresh. */
@@ -72,8 +73,9 @@ export class Monitor {
   private readonly reports: ReportQueue;
 
   constructor(private readonly options: MonitorOptions) {
-    this.reports = new ReportQueue(options.listeners, options.logger);
-    for (const check of options.evaluator.checks) this.checkErrors.set(check.name, 0);
+    this.reports = new ReportQueue(options.listeners, options.logger, options.counters.reportsDropped);
+    // Every check's error counter exists from the start, so increase() sees the first error.
+    for (const check of options.evaluator.checks) options.counters.checkErrors.inc({ check: check.name }, 0);
   }
 
   get state(): MonitorState {
@@ -83,16 +85,6 @@ export class Monitor {
   /** True once the first refresh has finished, whether or not it reached the engine. */
   get ready(): boolean {
     return this.firstRefreshDone;
-  }
-
-  /** Reports the listeners fell too far behind to receive, since start. */
-  get reportsDropped(): number {
-    return this.reports.dropped;
-  }
-
-  /** Checks that threw or timed out, by check name, since start. */
-  get errorCounts(): ReadonlyMap<string, number> {
-    return this.checkErrors;
   }
 
   /** Starts the background refresh (interval mode) and the event stream. */
@@ -160,7 +152,7 @@ export class Monitor {
 
   private countErrors(results: readonly { check: string; result: string }[]): void {
     for (const { check, result } of results) {
-      if (result === 'error') this.checkErrors.set(check, (this.checkErrors.get(check) ?? 0) + 1);
+      if (result === 'error') this.options.counters.checkErrors.inc({ check });
     }
   }
 

@@ -13,10 +13,12 @@ export type Verdict = 'pass' | 'pass_fast' | 'fail';
 /** What the chain records: a verdict, or `error` when the check threw or timed out. */
 export type ResultKind = Verdict | 'error';
 
-export interface CheckOutcome {
+export interface CheckOutcome<Data = unknown> {
   result: Verdict;
   /** Why the check failed (or passed fast), in words an operator can act on. */
   reason?: string | undefined;
+  /** What the check found (the root processes, the vulnerability counts), for its metrics and reporters. */
+  data?: Data;
 }
 
 export type CheckReturn = Verdict | CheckOutcome;
@@ -61,6 +63,19 @@ export interface HostView {
   readonly signal: AbortSignal;
 }
 
+/** Runs tasks with a bound on how many run at once. */
+export interface TaskPool {
+  /** Asks for at most this many at once; the smallest request wins. */
+  request(concurrency: number): void;
+  run<T>(task: () => Promise<T>): Promise<T>;
+}
+
+/** What the checks of one loaded policy share with each other, and with nothing outside that policy. */
+export interface CheckContext {
+  /** Every image scan of the policy's scanner checks waits for a place here. */
+  readonly scanPool: TaskPool;
+}
+
 export type OptionValue = string | boolean | number | string[];
 export type CheckOptions = Readonly<Record<string, OptionValue>>;
 
@@ -98,13 +113,36 @@ export interface CheckInstance {
   readonly severity: Severity;
   readonly cisId: string | undefined;
   readonly timeoutMs: number;
+  /** Metrics the check brings, made from the data of its results. */
+  readonly metrics: readonly CheckMetric[];
   run(target: ContainerView | HostView): Promise<CheckOutcome>;
+}
+
+/** One series of a check's own metric. */
+export interface MetricSample {
+  labels: Readonly<Record<string, string>>;
+  value: number;
+}
+
+/**
+ * A metric that a check brings with it (a gauge): the exporter registers it once per policy and fills
+ * it at each scrape from the `data` of that check's results in the monitor's state, so a new check
+ * needs no wiring. Results without data (errors, checks that did not run) give no series.
+ */
+export interface CheckMetric<Data = unknown> {
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  /** The series for one container's result; series with equal labels from several containers are one. */
+  samples(data: Data, container: { name: string; image: string; imageId: string }): readonly MetricSample[];
 }
 
 export interface CheckResult {
   check: string;
   result: ResultKind;
   reason?: string | undefined;
+  /** The check's findings (see CheckOutcome.data); undefined for errors and checks that return none. */
+  data?: unknown;
 }
 
 /** The chain's verdict on one container. */
@@ -117,10 +155,6 @@ export interface ContainerReport {
   /** True when the image is listed in `[policy] always_allow`: no check ran. */
   alwaysAllowed: boolean;
   results: CheckResult[];
-  /** Processes running as UID 0 on the host; undefined when the process list could not be read. */
-  rootProcesses: number | undefined;
-  /** Those processes (cnitch's log and StatsD report each one); undefined when the list could not be read. */
-  rootProcessList?: { pid: number; command: string }[] | undefined;
   /** State.StartedAt, so enforcement acts at most once per start. */
   startedAt: string;
   labels: Record<string, string>;

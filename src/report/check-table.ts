@@ -1,4 +1,5 @@
 import type { CheckResult, ContainerReport, HostReport } from '../policy/types.js';
+import { rootProcessesOf } from '../checks/root-process-check.js';
 
 const LABELS: Readonly<Record<CheckResult['result'], string>> = {
   pass: 'pass',
@@ -66,7 +67,7 @@ export function checkJson(containers: readonly ContainerReport[], host: HostRepo
       imageId: report.imageId,
       compliant: report.compliant,
       alwaysAllowed: report.alwaysAllowed,
-      rootProcesses: report.rootProcesses ?? null,
+      rootProcesses: rootProcessesOf(report)?.length ?? null,
       results: report.results.map(({ check, result, reason }) => ({ check, result, reason: reason ?? null })),
     })),
     host: { results: host.results.map(({ check, result, reason }) => ({ check, result, reason: reason ?? null })) },

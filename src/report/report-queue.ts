@@ -1,4 +1,5 @@
 import { errorMessage } from '../errors.js';
+import type { EventCounters } from '../event-counters.js';
 import type { Logger } from '../log.js';
 import type { ContainerReport } from '../policy/types.js';
 import type { ReportListener } from './types.js';
@@ -15,18 +16,14 @@ export const REPORT_QUEUE_LIMIT = 10_000;
 export class ReportQueue {
   private readonly waiting: ContainerReport[] = [];
   private draining: Promise<void> | undefined;
-  private droppedCount = 0;
+  private warned = false;
 
   constructor(
     private readonly listeners: readonly ReportListener[],
     private readonly logger: Logger,
+    private readonly dropped: EventCounters['reportsDropped'],
     private readonly limit = REPORT_QUEUE_LIMIT,
   ) {}
-
-  /** Reports dropped because the queue was full, since start. */
-  get dropped(): number {
-    return this.droppedCount;
-  }
 
   /** Queues reports for the listeners and returns at once. */
   push(reports: readonly ContainerReport[]): void {
@@ -35,8 +32,9 @@ export class ReportQueue {
     const excess = this.waiting.length - this.limit;
     if (excess > 0) {
       this.waiting.splice(0, excess);
-      if (this.droppedCount === 0) this.logger.warn({ limit: this.limit }, 'report listeners fall behind; dropping the oldest reports');
-      this.droppedCount += excess;
+      if (!this.warned) this.logger.warn({ limit: this.limit }, 'report listeners fall behind; dropping the oldest reports');
+      this.warned = true;
+      this.dropped.inc(excess);
     }
     this.kick();
   }

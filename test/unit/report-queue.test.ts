@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { createEventCounters } from '../../src/event-counters.js';
 import type { ContainerReport } from '../../src/policy/types.js';
 import { ReportQueue } from '../../src/report/report-queue.js';
 import type { ReportListener } from '../../src/report/types.js';
@@ -36,7 +37,7 @@ describe('ReportQueue', () => {
   test('push returns before a slow listener has finished; idle() waits for it; order is kept', async () => {
     const { logger } = captureLogger();
     const slow = gatedListener();
-    const queue = new ReportQueue([slow.listener], logger);
+    const queue = new ReportQueue([slow.listener], logger, createEventCounters().reportsDropped);
     queue.push([report('a'), report('b')]);
     queue.push([report('c')]);
     await new Promise((resolve) => setImmediate(resolve));
@@ -50,18 +51,18 @@ describe('ReportQueue', () => {
     slow.release();
     await waiting;
     assert.deepEqual(slow.seen, ['a', 'b', 'c']);
-    assert.equal(queue.dropped, 0);
   });
 
   test('past its limit the oldest waiting reports are dropped, counted and logged once', async () => {
     const { logger, records } = captureLogger();
     const slow = gatedListener();
-    const queue = new ReportQueue([slow.listener], logger, 2);
+    const { reportsDropped } = createEventCounters();
+    const queue = new ReportQueue([slow.listener], logger, reportsDropped, 2);
     queue.push([report('a')]); // taken at once by the listener
     await new Promise((resolve) => setImmediate(resolve));
     queue.push([report('b'), report('c'), report('d')]);
     queue.push([report('e')]);
-    assert.equal(queue.dropped, 2);
+    assert.equal((await reportsDropped.get()).values[0]?.value, 2);
     slow.release();
     await queue.idle();
     assert.deepEqual(slow.seen, ['a', 'd', 'e']);
@@ -76,12 +77,12 @@ describe('ReportQueue', () => {
         throw new Error('statsd exploded');
       },
     };
-    const queue = new ReportQueue([failing, { onReport: (received) => void seen.push(received.name) }], logger);
+    const queue = new ReportQueue([failing, { onReport: (received) => void seen.push(received.name) }], logger, createEventCounters().reportsDropped);
     queue.push([report('a'), report('b')]);
     await queue.idle();
     assert.deepEqual(seen, ['a', 'b']);
     assert.deepEqual(
-      records.filter((record) => record.level === 'error').map((record) => [record.container, record.err]),
+      records.filter((record) => record.level === 'error').map((record) => [record['container'], record['err']]),
       [
         ['a', 'statsd exploded'],
         ['b', 'statsd exploded'],
@@ -92,7 +93,7 @@ describe('ReportQueue', () => {
   test('a report pushed after a drain finished is delivered without another push', async () => {
     const { logger } = captureLogger();
     const seen: string[] = [];
-    const queue = new ReportQueue([{ onReport: (received) => void seen.push(received.name) }], logger);
+    const queue = new ReportQueue([{ onReport: (received) => void seen.push(received.name) }], logger, createEventCounters().reportsDropped);
     queue.push([report('a')]);
     await queue.idle();
     queue.push([report('b')]);
