@@ -48,13 +48,11 @@ export class PrismaScanCheck extends PolicyCheck {
     url: { type: 'string' as const, description: 'Prisma Cloud Compute Console address (https://…), passed as --address' },
     token: {
       type: 'string' as const,
-      secret: true,
       description: 'API token, passed as --token (visible in the host\'s process list while a scan runs; prefer user and password)',
     },
     user: { type: 'string' as const, description: 'access key ID or user name, passed to twistcli in TWISTLOCK_USER' },
     password: {
       type: 'string' as const,
-      secret: true,
       description: 'secret key or password, passed to twistcli in TWISTLOCK_PASSWORD (never on its command line)',
     },
     ...SCANNER_OPTIONS,

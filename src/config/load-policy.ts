@@ -6,8 +6,8 @@ import { parseOptions } from '../policy/options.js';
 import type { CheckContext, CheckInstance, OptionValue } from '../policy/types.js';
 import { ScanPool } from '../scanners/scan-pool.js';
 import { DEFAULT_POLICY_INI, DEFAULT_POLICY_NAME } from './default-policy.js';
-import { parseIni, type IniDocument, type IniSection } from './ini-file.js';
-import { parseDuration, parseInteger } from './values.js';
+import { parseIni, type IniDocument, type IniSection } from '../ini/ini-file.js';
+import { parseDuration, parseInteger } from '../ini/values.js';
 import {
   DEFAULT_SETTINGS,
   SETTINGS_SECTIONS,

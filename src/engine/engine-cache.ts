@@ -1,8 +1,8 @@
-import type { ContainerProcess } from '../policy/types.js';
 import type { ProcessSource } from './process-source.js';
 import { TtlCache } from './ttl-cache.js';
 import type {
   ContainerInspect,
+  ContainerProcess,
   Engine,
   EngineInfo,
   EngineVersion,

@@ -1,6 +1,7 @@
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RefreshMode } from '../config/settings.js';
 import type { EventCounters } from '../event-counters.js';
+import { formatDuration } from '../ini/values.js';
 import type { Monitor, MonitorState } from '../monitor.js';
 import type { CheckInstance, CheckMetric, ContainerReport, ResultKind } from '../policy/types.js';
 import { REVISION, VERSION } from '../version.js';
@@ -16,15 +17,11 @@ export interface MetricSources {
   counters: EventCounters;
 }
 
-function seconds(ms: number): string {
-  return ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`;
-}
-
 /** How fresh the values are, for HELP texts (exporter guidelines: say when values are cached). */
 function freshness(refresh: RefreshMode): string {
   return refresh === 'scrape'
     ? 'Evaluated at each scrape and on Docker events'
-    : `Cached: evaluated every ${seconds(refresh)} and on Docker events`;
+    : `Cached: evaluated every ${formatDuration(refresh)} and on Docker events`;
 }
 
 /** What the metrics endpoint serves. */
@@ -74,7 +71,7 @@ function createVerdictRegistry(sources: MetricSources): Registry {
 
   new Gauge({
     name: 'docker_monitor_check_result',
-    help: `Result of a policy check on a running container: 0 fail (or error), 1 pass, 2 pass fast; absent when the check did not run. ${fresh}; image-level checks are cached per image ID, process lists for ${seconds(sources.processCacheTtlMs)}.`,
+    help: `Result of a policy check on a running container: 0 fail (or error), 1 pass, 2 pass fast; absent when the check did not run. ${fresh}; image-level checks are cached per image ID, process lists for ${formatDuration(sources.processCacheTtlMs)}.`,
     labelNames: ['check', 'container'] as const,
     registers: [registry],
     collect() {

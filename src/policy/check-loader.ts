@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { IniSection } from '../config/ini-file.js';
+import type { IniSection } from '../ini/ini-file.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import { didYouMean, parseOptions } from './options.js';
 import { isCheckClass, type CheckClass } from './policy-check.js';

@@ -1,5 +1,6 @@
 import type {
   ContainerInspect,
+  ContainerProcess,
   EngineInfo,
   EngineVersion,
   ExecInspect,
@@ -7,6 +8,8 @@ import type {
   ImageInspect,
   NetworkInspect,
 } from '../engine/types.js';
+
+export type { ContainerProcess } from '../engine/types.js';
 
 /** What a check may return, as the CFPB tool's PASS / PASS_FAST / FAIL. */
 export type Verdict = 'pass' | 'pass_fast' | 'fail';
@@ -22,15 +25,6 @@ export interface CheckOutcome<Data = unknown> {
 }
 
 export type CheckReturn = Verdict | CheckOutcome;
-
-/** One process of a container, as the engine (or /proc) reports it from the host's point of view. */
-export interface ContainerProcess {
-  pid: number;
-  /** Numeric user ID on the host; undefined only when the source gave a name that could not be resolved. */
-  uid: number | undefined;
-  user: string;
-  command: string;
-}
 
 /** What a container-scoped or image-scoped check receives: inspect data, and the rest on demand. */
 export interface ContainerView {
@@ -89,8 +83,6 @@ export interface OptionSpec {
   values?: readonly string[];
   /** Must be given a non-empty value. */
   required?: boolean;
-  /** Never logged or shown (tokens, passwords). */
-  secret?: boolean;
 }
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';

@@ -1,3 +1,4 @@
+import { isFailure } from '../policy/chain.js';
 import type { CheckResult, ContainerReport, HostReport } from '../policy/types.js';
 import { rootProcessesOf } from '../checks/root-process-check.js';
 
@@ -38,13 +39,13 @@ export function formatCheckTable(containers: readonly ContainerReport[], host: H
             const result = byCheck.get(name);
             return result === undefined ? '-' : LABELS[result.result];
           })
-        : [report.results.filter((result) => result.result === 'fail' || result.result === 'error').map((result) => result.check).join(', ') || '-'];
+        : [report.results.filter(isFailure).map((result) => result.check).join(', ') || '-'];
       return [report.name, report.image, verdict(report), ...cells];
     });
     lines.push(table([header, ...rows]));
     const failures = containers.flatMap((report) =>
       report.results
-        .filter((result) => result.result === 'fail' || result.result === 'error')
+        .filter(isFailure)
         .map((result) => `  ${report.name}: ${result.check} ${LABELS[result.result]}: ${result.reason ?? '(no reason given)'}`),
     );
     if (failures.length > 0) lines.push('', 'Failures:', ...failures);
