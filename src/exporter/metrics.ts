@@ -1,9 +1,8 @@
-import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RefreshMode } from '../config/settings.js';
 import type { EventCounters } from '../event-counters.js';
 import { formatDuration } from '../ini/values.js';
+import { compressHead, gzipBody, type CompressedHead } from './gzip-body.js';
 import type { Monitor, MonitorState } from '../monitor.js';
 import type { CheckInstance, CheckMetric, ContainerReport, ResultKind } from '../policy/types.js';
 import { REVISION, VERSION } from '../version.js';
@@ -40,8 +39,6 @@ export interface Exposition {
   render(request: ExpositionRequest): Promise<{ contentType: string; encoding: 'gzip' | undefined; chunks: readonly Buffer[] }>;
 }
 
-const gzip = promisify(gzipCallback);
-
 /** prom-client separates metric families with blank lines; the exposition has none. */
 function compact(text: string): string {
   return text.replace(/\n{2,}/g, '\n');
@@ -59,10 +56,10 @@ function toOpenMetrics(text: string): string {
   return `${renamed}# EOF\n`;
 }
 
-/** The verdicts of one state object, as text and gzip, each made once and only when first asked for. */
+/** The verdicts of one state object, as text and compressed, each made once and only when first asked for. */
 class RenderedVerdicts {
   private text: Promise<Buffer> | undefined;
-  private compressed: Promise<Buffer> | undefined;
+  private compressed: Promise<CompressedHead> | undefined;
 
   constructor(private readonly render: () => Promise<string>) {}
 
@@ -71,8 +68,8 @@ class RenderedVerdicts {
     return this.text;
   }
 
-  gzipped(): Promise<Buffer> {
-    this.compressed ??= this.plain().then((bytes) => gzip(bytes));
+  deflated(): Promise<CompressedHead> {
+    this.compressed ??= this.plain().then(compressHead);
     return this.compressed;
   }
 }
@@ -85,8 +82,8 @@ class RenderedVerdicts {
  * The per-container series (thousands with a CIS policy) change only when the monitor's state object
  * is replaced, so their text, and its gzip, are made once per state and reused by every scrape until
  * the next refresh or event; the rest (counters, health, process metrics) is rendered at every scrape.
- * With gzip the body is two gzip members, the cached one and the live one: a gzip reader reads on
- * across members (RFC 1952), as Go's does for Prometheus. The verdicts are gauges, written the same in
+ * With gzip, the live part's deflate blocks follow the cached verdicts' blocks in one gzip member
+ * (gzip-body.ts). The verdicts are gauges, written the same in
  * both text formats, so only the live part is written again for OpenMetrics (counters and `# EOF`).
  */
 export function createMetrics(sources: MetricSources): Exposition {
@@ -102,11 +99,11 @@ export function createMetrics(sources: MetricSources): Exposition {
         renderedState = state;
         rendered = new RenderedVerdicts(() => verdicts.metrics());
       }
-      const verdictBytes = request.gzip ? rendered.gzipped() : rendered.plain();
-      const liveBytes = live.metrics().then((text) => Buffer.from(request.openMetrics ? toOpenMetrics(compact(text)) : compact(text)));
-      const [head, tail] = await Promise.all([verdictBytes, request.gzip ? liveBytes.then((bytes) => gzip(bytes)) : liveBytes]);
       const contentType = request.openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE;
-      return { contentType, encoding: request.gzip ? 'gzip' : undefined, chunks: [head, tail] };
+      const liveBytes = live.metrics().then((text) => Buffer.from(request.openMetrics ? toOpenMetrics(compact(text)) : compact(text)));
+      if (!request.gzip) return { contentType, encoding: undefined, chunks: await Promise.all([rendered.plain(), liveBytes]) };
+      const [head, tail] = await Promise.all([rendered.deflated(), liveBytes]);
+      return { contentType, encoding: 'gzip', chunks: await gzipBody(head, tail) };
     },
   };
 }
