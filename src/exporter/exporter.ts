@@ -25,6 +25,9 @@ export async function createExporter(runtime: Runtime): Promise<Exporter> {
     checks: evaluator.checks,
     refresh: settings.refresh,
     processCacheTtlMs: settings.processCacheTtlMs,
+    resultsMode: settings.metricsResults,
+    containerLabels: settings.metricsContainerLabels,
+    waivers: runtime.policy.waivers,
     ...runtime.metricSources,
   });
   const app = await buildApp({ monitor, metrics, telemetryPath: settings.telemetryPath, logger, security });

@@ -2,10 +2,21 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RefreshMode } from '../config/settings.js';
 import type { Monitor, MonitorState } from '../monitor.js';
 import type { CheckInstance, ResultKind } from '../policy/types.js';
+import type { Waiver } from '../policy/waivers.js';
+import { ContainerLabelCopier } from './container-labels.js';
 import { REVISION, VERSION } from '../version.js';
 
-/** The metric values of a result, as the CFPB tool's constants: FAIL 0, PASS 1, PASS_FAST 2 (errors count as fail). */
-export const RESULT_VALUES: Readonly<Record<ResultKind, number>> = { fail: 0, error: 0, pass: 1, pass_fast: 2 };
+/** The metric values of a result, as the CFPB tool's constants: FAIL 0, PASS 1, PASS_FAST 2 (errors count as fail); 3 waived. */
+export const RESULT_VALUES: Readonly<Record<ResultKind, number>> = { fail: 0, error: 0, pass: 1, pass_fast: 2, waived: 3 };
+const RESULT_KINDS = Object.keys(RESULT_VALUES) as ResultKind[];
+
+/** `--metrics.results`: which per-container results are exported (per-check totals always are). */
+export type ResultsMode = 'all' | 'failing' | 'none';
+export const RESULTS_MODES: readonly ResultsMode[] = ['all', 'failing', 'none'];
+
+function isPass(result: ResultKind): boolean {
+  return result === 'pass' || result === 'pass_fast';
+}
 
 export interface VulnerabilityCount {
   image: string;
@@ -18,6 +29,11 @@ export interface MetricSources {
   checks: readonly CheckInstance[];
   refresh: RefreshMode;
   processCacheTtlMs: number;
+  /** Default `all`. */
+  resultsMode?: ResultsMode;
+  /** Globs of container labels copied onto docker_monitor_container_info; none by default. */
+  containerLabels?: readonly string[];
+  waivers?: readonly Waiver[];
   /** Actions taken under --enforce, by action. */
   enforcementActions?: () => ReadonlyMap<string, number>;
   /** Actions that failed, by action. */
@@ -55,7 +71,7 @@ export interface Exposition {
  */
 export function createMetrics(sources: MetricSources): Exposition {
   const registry = createLiveRegistry(sources);
-  const verdicts = createVerdictRegistry(sources);
+  const { registry: verdicts, beforeRender } = createVerdictRegistry(sources);
   let renderedState: MonitorState | undefined;
   let renderedVerdicts = Promise.resolve(Buffer.alloc(0));
   return {
@@ -65,6 +81,7 @@ export function createMetrics(sources: MetricSources): Exposition {
       const state = sources.monitor.state;
       if (state !== renderedState) {
         renderedState = state;
+        beforeRender(state);
         // Kept as bytes: every scrape sends the same buffer instead of encoding a megabyte of text again.
         renderedVerdicts = verdicts.metrics().then((text) => Buffer.from(text));
       }
@@ -75,29 +92,76 @@ export function createMetrics(sources: MetricSources): Exposition {
 }
 
 /** Series per container and per check: a function of the monitor's state object alone. */
-function createVerdictRegistry(sources: MetricSources): Registry {
+function createVerdictRegistry(sources: MetricSources): { registry: Registry; beforeRender: (state: MonitorState) => void } {
   const registry = new Registry();
   const { monitor, checks } = sources;
+  const mode = sources.resultsMode ?? 'all';
   const fresh = freshness(sources.refresh);
   const state = (): MonitorState => monitor.state;
   const containers = () => state().containers.values();
+  const exported = (result: ResultKind): boolean => mode === 'all' || (mode === 'failing' && !isPass(result));
+  const modeNote = mode === 'all' ? '' : ` Exported only for results that are not a pass (--metrics.results ${mode}).`;
 
   new Gauge({
     name: 'docker_monitor_check_result',
-    help: `Result of a policy check on a running container: 0 fail (or error), 1 pass, 2 pass fast; absent when the check did not run. ${fresh}; image-level checks are cached per image ID, process lists for ${seconds(sources.processCacheTtlMs)}.`,
+    help: `Result of a policy check on a running container: 0 fail (or error), 1 pass, 2 pass fast, 3 waived; absent when the check did not run. ${fresh}; image-level checks are cached per image ID, process lists for ${seconds(sources.processCacheTtlMs)}.${mode === 'failing' ? modeNote : ''}`,
     labelNames: ['check', 'container'] as const,
-    registers: [registry],
+    registers: mode === 'none' ? [] : [registry],
     collect() {
       this.reset();
       for (const report of containers()) {
-        for (const result of report.results) this.set({ check: result.check, container: report.name }, RESULT_VALUES[result.result]);
+        for (const result of report.results) {
+          if (exported(result.result)) this.set({ check: result.check, container: report.name }, RESULT_VALUES[result.result]);
+        }
       }
+    },
+  });
+
+  const containerChecks = checks.filter((check) => check.scope !== 'host');
+  new Gauge({
+    name: 'docker_monitor_check_containers',
+    help: `Running containers with each result of each check (pass, pass_fast, fail, error, waived), whatever --metrics.results says. ${fresh}.`,
+    labelNames: ['check', 'result'] as const,
+    registers: [registry],
+    collect() {
+      const counts = new Map<string, number>();
+      for (const report of containers()) {
+        for (const { check, result } of report.results) counts.set(`${check}\u0000${result}`, (counts.get(`${check}\u0000${result}`) ?? 0) + 1);
+      }
+      for (const { name } of containerChecks) {
+        for (const result of RESULT_KINDS) this.set({ check: name, result }, counts.get(`${name}\u0000${result}`) ?? 0);
+      }
+    },
+  });
+
+  const waivers = sources.waivers ?? [];
+  const expiry = new Gauge({
+    name: 'docker_monitor_waiver_expiry_timestamp_seconds',
+    help: 'Unix time at which each [waiver:NAME] of the policy ends (the start of its expires day, UTC); absent for a waiver without expires.',
+    labelNames: ['waiver'] as const,
+    registers: waivers.some((waiver) => waiver.expiresAt !== undefined) ? [registry] : [],
+  });
+  for (const waiver of waivers) {
+    if (waiver.expiresAt !== undefined) expiry.set({ waiver: waiver.name }, waiver.expiresAt / 1000);
+  }
+
+  new Gauge({
+    name: 'docker_monitor_waiver_matches',
+    help: `Results each [waiver:NAME] of the policy turns into waived right now (0: it covers nothing, or has expired). ${fresh}.`,
+    labelNames: ['waiver'] as const,
+    registers: waivers.length > 0 ? [registry] : [],
+    collect() {
+      const counts = new Map<string, number>(waivers.map((waiver) => [waiver.name, 0]));
+      for (const report of containers()) {
+        for (const { waiver } of report.results) if (waiver !== undefined) counts.set(waiver.name, (counts.get(waiver.name) ?? 0) + 1);
+      }
+      for (const [waiver, count] of counts) this.set({ waiver }, count);
     },
   });
 
   new Gauge({
     name: 'docker_monitor_container_compliant',
-    help: `1 when the container passed the whole check chain, 0 when it failed. ${fresh}.`,
+    help: `1 when the container passed the whole check chain (waived results count as passed), 0 when it failed. ${fresh}.`,
     labelNames: ['container'] as const,
     registers: [registry],
     collect() {
@@ -108,29 +172,42 @@ function createVerdictRegistry(sources: MetricSources): Registry {
 
   new Gauge({
     name: 'docker_monitor_root_processes',
-    help: `Processes in the container running as UID 0 on the host. ${fresh}; process lists are cached for ${seconds(sources.processCacheTtlMs)}.`,
+    help: `Processes in the container running as UID 0 on the host. ${fresh}; process lists are cached for ${seconds(sources.processCacheTtlMs)}.${mode === 'all' ? '' : ` Exported only when above 0 (--metrics.results ${mode}).`}`,
     labelNames: ['container'] as const,
     registers: [registry],
     collect() {
       this.reset();
       for (const report of containers()) {
-        if (report.rootProcesses !== undefined) this.set({ container: report.name }, report.rootProcesses);
+        if (report.rootProcesses !== undefined && (mode === 'all' || report.rootProcesses > 0)) this.set({ container: report.name }, report.rootProcesses);
       }
     },
   });
 
-  new Gauge({
-    name: 'docker_monitor_container_info',
-    help: 'Always 1 for each running container; join on container for its ID and image.',
-    labelNames: ['container', 'id', 'image', 'image_id'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const report of containers()) {
-        this.set({ container: report.name, id: report.id, image: report.image, image_id: report.imageId }, 1);
-      }
-    },
-  });
+  const labels = new ContainerLabelCopier(sources.containerLabels ?? []);
+  const infoHelp = `Always 1 for each running container; join on container for its ID and image${labels.empty ? '' : ', and the container labels chosen by --metrics.container-labels (as label_<name>)'}.`;
+  let info: Gauge<string> | undefined;
+  let infoLabelNames = '';
+  /** The info gauge's label names follow the labels the containers carry, so it is made again when they change. */
+  const beforeRender = (current: MonitorState): void => {
+    const names = labels.labelNames(current.containers.values());
+    const key = names.join(',');
+    if (info !== undefined && key === infoLabelNames) return;
+    if (info !== undefined) registry.removeSingleMetric('docker_monitor_container_info');
+    infoLabelNames = key;
+    info = new Gauge({
+      name: 'docker_monitor_container_info',
+      help: infoHelp,
+      labelNames: ['container', 'id', 'image', 'image_id', ...names],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const report of containers()) {
+          this.set({ container: report.name, id: report.id, image: report.image, image_id: report.imageId, ...labels.values(report, names) }, 1);
+        }
+      },
+    });
+  };
+  beforeRender(state());
 
   const checkInfo = new Gauge({
     name: 'docker_monitor_check_info',
@@ -153,7 +230,7 @@ function createVerdictRegistry(sources: MetricSources): Registry {
     },
   });
 
-  return registry;
+  return { registry, beforeRender };
 }
 
 /** Counters, health and process metrics: they change without the state changing. */

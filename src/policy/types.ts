@@ -7,11 +7,19 @@ import type {
   ImageInspect,
   NetworkInspect,
 } from '../engine/types.js';
+import type { ContainerSelector } from './selector.js';
 
 /** What a check may return, as the CFPB tool's PASS / PASS_FAST / FAIL. */
 export type Verdict = 'pass' | 'pass_fast' | 'fail';
-/** What the chain records: a verdict, or `error` when the check threw or timed out. */
-export type ResultKind = Verdict | 'error';
+/** What the chain records: a verdict, `error` when the check threw or timed out, `waived` for a FAIL a waiver covers. */
+export type ResultKind = Verdict | 'error' | 'waived';
+/** The waiver that turned a FAIL into `waived`. */
+export interface WaiverRef {
+  name: string;
+  reason: string;
+  /** YYYY-MM-DD; the waiver ends at the start of that day, UTC. */
+  expires?: string | undefined;
+}
 
 export interface CheckOutcome {
   result: Verdict;
@@ -98,6 +106,8 @@ export interface CheckInstance {
   readonly severity: Severity;
   readonly cisId: string | undefined;
   readonly timeoutMs: number;
+  /** Containers this check skips (`exclude_*` in its section); undefined when none. */
+  readonly exclude?: ContainerSelector | undefined;
   run(target: ContainerView | HostView): Promise<CheckOutcome>;
 }
 
@@ -105,6 +115,7 @@ export interface CheckResult {
   check: string;
   result: ResultKind;
   reason?: string | undefined;
+  waiver?: WaiverRef | undefined;
 }
 
 /** The chain's verdict on one container. */
