@@ -102,6 +102,21 @@ describe('check', () => {
   });
 });
 
+describe('bad fleet keys stop the CLI', () => {
+  test('exit 2 and one line naming file, line, section and key (check and serve alike)', async () => {
+    const bad = join(dir, 'bad.ini');
+    writeFileSync(bad, '[docker_monitor.checks.RunningAsRootCheck]\n[waiver:x]\nchecks = RunningAsRootCheck\ncontainers = a-*\nreason = r\nexpires = 2027-13-01\n');
+    for (const command of ['check', 'serve']) {
+      const run = await cli([command, '-f', bad, '--web.listen-address', '127.0.0.1:1'].slice(0, command === 'check' ? 3 : 5));
+      assert.equal(run.code, 2, run.stderr);
+      assert.equal(run.stderr, `docker-monitor: ${bad}:6 [waiver:x] expires: "2027-13-01" is not a date (use YYYY-MM-DD, e.g. 2027-01-31; the waiver ends at the start of that day, UTC)\n`);
+    }
+    const flag = await cli(['serve', '--metrics.results', 'lean']);
+    assert.equal(flag.code, 2);
+    assert.equal(flag.stderr, 'docker-monitor: --metrics.results: "lean" is not one of all, failing, none\n');
+  });
+});
+
 async function serve(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<(path?: string) => Promise<string>> {
   const port = await freePort();
   const child = spawn(process.execPath, [CLI, 'serve', '-f', policyPath, '--web.listen-address', `127.0.0.1:${port}`, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
