@@ -5,6 +5,7 @@
  * /proc), the exporter's `/metrics` latency, event-to-metric latency and memory, then removes its containers.
  *
  *   npm run bench -- --sizes 50,200,500 --scrapes 1000 --starts 20 --runs 3 --docker-bench-sample 10
+ *   npm run bench -- --only series        the series count per --metrics.results mode alone
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -20,11 +21,16 @@ import { Fleet } from './fleet.js';
 import { measureProcessScan } from './process-scan.js';
 import { describeMachine, judgeTargets, sizeTable, targetTable, type ExporterFigures, type SizeFigures } from './report.js';
 import { timed } from './stats.js';
+import { measureSeries, seriesTable, startCompliant, type MeasuredSeries } from './series.js';
 
 const root = join(import.meta.dirname, '..');
 const CLI = join(root, 'dist/cli.js');
 const CIS_POLICY = join(root, 'examples/cis.ini');
 const TARGET_SIZE = 200;
+/** Sizes of the series table that are projected from the measured ones when not measured. */
+const SERIES_SIZES = [200, 1000];
+/** Containers that pass examples/cis.ini, added to the fleet for the series table. */
+const COMPLIANT_CONTAINERS = 10;
 
 const { values } = parseArgs({
   options: {
@@ -33,8 +39,10 @@ const { values } = parseArgs({
     starts: { type: 'string', default: '20' },
     runs: { type: 'string', default: '3' },
     'docker-bench-sample': { type: 'string', default: '10' },
+    only: { type: 'string' },
   },
 });
+if (values.only !== undefined && values.only !== 'series') throw new Error(`--only: "${values.only}" is not series`);
 function positive(name: string, text: string, min = 1): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < min) throw new Error(`--${name}: "${text}" is not a whole number ≥ ${min}`);
@@ -97,9 +105,17 @@ async function measureExporter(configFile: string | undefined): Promise<Exporter
   }
 }
 
-async function measureSize(size: number): Promise<SizeFigures> {
+const seriesBySize: MeasuredSeries[] = [];
+
+async function measureSize(size: number): Promise<SizeFigures | undefined> {
   const grown = await timed(() => fleet.growTo(size));
   log(`${size} containers running (${Math.round(grown.ms / 1000)} s to start the new ones)`);
+  if (existsSync(CIS_POLICY)) {
+    if (seriesBySize.length === 0) await startCompliant(runId, COMPLIANT_CONTAINERS);
+    seriesBySize.push({ size, figures: await measureSeries(CLI, CIS_POLICY) });
+    log('counted the series of each --metrics.results mode');
+  }
+  if (values.only === 'series') return undefined;
   const notes: string[] = [];
   const files = policies(notes);
   const evaluations = [];
@@ -135,21 +151,25 @@ async function main(): Promise<void> {
   log(`run ${runId} on ${machine.cores} × ${machine.cpu}, Docker ${machine.docker}; sizes ${options.sizes.join(', ')}`);
   const sizes: SizeFigures[] = [];
   try {
-    for (const size of options.sizes) sizes.push(await measureSize(size));
+    for (const size of options.sizes) {
+      const figures = await measureSize(size);
+      if (figures !== undefined) sizes.push(figures);
+    }
   } finally {
     await cleanUp();
   }
   const atTarget = sizes.find((figures) => figures.containers === TARGET_SIZE);
   const targets = atTarget === undefined ? [] : judgeTargets(atTarget);
-  const results = { runId, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, options, sizes, targets };
+  const results = { runId, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, options, sizes, targets, series: seriesBySize };
   const folder = join(root, 'bench/results');
   await mkdir(folder, { recursive: true });
   const json = `${JSON.stringify(results, null, 2)}\n`;
   await writeFile(join(folder, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`), json);
-  await writeFile(join(folder, 'latest.json'), json);
+  if (values.only === undefined) await writeFile(join(folder, 'latest.json'), json);
   const machineLine = `Machine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Docker ${machine.docker}, Node ${machine.node}.`;
   const tables = sizes.map(sizeTable);
   if (targets.length > 0) tables.push(targetTable(targets));
+  if (seriesBySize.length > 0) tables.push(seriesTable(seriesBySize, SERIES_SIZES, 'examples/cis.ini'));
   process.stdout.write(`${machineLine}\n\n${tables.join('\n\n')}\n`);
 }
 

@@ -8,13 +8,21 @@ import type {
   ImageInspect,
   NetworkInspect,
 } from '../engine/types.js';
+import type { ContainerSelector } from './selector.js';
 
 export type { ContainerProcess } from '../engine/types.js';
 
 /** What a check may return, as the CFPB tool's PASS / PASS_FAST / FAIL. */
 export type Verdict = 'pass' | 'pass_fast' | 'fail';
-/** What the chain records: a verdict, or `error` when the check threw or timed out. */
-export type ResultKind = Verdict | 'error';
+/** What the chain records: a verdict, `error` when the check threw or timed out, `waived` for a FAIL a waiver covers. */
+export type ResultKind = Verdict | 'error' | 'waived';
+/** The waiver that turned a FAIL into `waived`. */
+export interface WaiverRef {
+  name: string;
+  reason: string;
+  /** YYYY-MM-DD; the waiver ends at the start of that day, UTC. */
+  expires?: string | undefined;
+}
 
 export interface CheckOutcome<Data = unknown> {
   result: Verdict;
@@ -107,6 +115,8 @@ export interface CheckInstance {
   readonly timeoutMs: number;
   /** Metrics the check brings, made from the data of its results. */
   readonly metrics: readonly CheckMetric[];
+  /** Containers this check skips (`exclude_*` in its section); undefined when none. */
+  readonly exclude?: ContainerSelector | undefined;
   run(target: ContainerView | HostView): Promise<CheckOutcome>;
 }
 
@@ -135,6 +145,7 @@ export interface CheckResult {
   reason?: string | undefined;
   /** The check's findings (see CheckOutcome.data); undefined for errors and checks that return none. */
   data?: unknown;
+  waiver?: WaiverRef | undefined;
 }
 
 /** The chain's verdict on one container. */

@@ -7,6 +7,7 @@ const LABELS: Readonly<Record<CheckResult['result'], string>> = {
   pass_fast: 'pass fast',
   fail: 'FAIL',
   error: 'ERROR',
+  waived: 'waived',
 };
 
 /** Most checks shown as their own column; past this the table lists failed checks instead. */
@@ -49,6 +50,12 @@ export function formatCheckTable(containers: readonly ContainerReport[], host: H
         .map((result) => `  ${report.name}: ${result.check} ${LABELS[result.result]}: ${result.reason ?? '(no reason given)'}`),
     );
     if (failures.length > 0) lines.push('', 'Failures:', ...failures);
+    const waived = containers.flatMap((report) =>
+      report.results.flatMap(({ check, reason, waiver }) =>
+        waiver === undefined ? [] : [`  ${report.name}: ${check} waived by ${waiver.name}${waiver.expires === undefined ? '' : ` until ${waiver.expires}`}: ${waiver.reason} (FAIL: ${reason ?? 'no reason given'})`],
+      ),
+    );
+    if (waived.length > 0) lines.push('', 'Waived:', ...waived);
   }
   if (host.results.length > 0) {
     lines.push('', 'Host checks:', table(host.results.map((result) => [`  ${result.check}`, LABELS[result.result], result.reason ?? ''])));
@@ -69,7 +76,12 @@ export function checkJson(containers: readonly ContainerReport[], host: HostRepo
       compliant: report.compliant,
       alwaysAllowed: report.alwaysAllowed,
       rootProcesses: rootProcessesOf(report)?.length ?? null,
-      results: report.results.map(({ check, result, reason }) => ({ check, result, reason: reason ?? null })),
+      results: report.results.map(({ check, result, reason, waiver }) => ({
+        check,
+        result,
+        reason: reason ?? null,
+        ...(waiver === undefined ? {} : { waiver: { name: waiver.name, reason: waiver.reason, expires: waiver.expires ?? null } }),
+      })),
     })),
     host: { results: host.results.map(({ check, result, reason }) => ({ check, result, reason: reason ?? null })) },
   };
