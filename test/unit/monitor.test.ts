@@ -25,7 +25,7 @@ const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve
 async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(resolve, ms);
+    timer = setTimeout(() => resolve(undefined), ms);
   });
   try {
     return await Promise.race([promise, late]);
@@ -59,8 +59,6 @@ function verdict(state: MonitorState, engine: FakeEngine, role: Role): { complia
 }
 
 const COMPLIANT = { compliant: true, failed: [] };
-/** `app` while its root exec session runs: the session's `sleep 3` is a root process. */
-const ROOT_SESSION = { compliant: false, failed: ['RootProcessCheck'] };
 /** `root` and `hog`: no USER, and `sleep 3600` runs as UID 0. */
 const RUNS_AS_ROOT = { compliant: false, failed: ['RunningAsRootCheck', 'RootProcessCheck'] };
 
@@ -185,6 +183,29 @@ describe('Monitor: a slow refresh against newer events', () => {
     await monitor.refresh();
     assert.equal(verdict(monitor.state, engine, 'app'), undefined);
   });
+
+  test(
+    'listeners are not handed the verdict of a refresh that a newer event superseded',
+    { todo: 'src/monitor.ts fullRefresh pushes every report it evaluated to the queue, also those the state rejected as older than an event' },
+    async () => {
+      const seen: ContainerReport[] = [];
+      const { engine, monitor } = await rig({ listeners: [{ onReport: (report) => void seen.push(report) }] });
+      engine.set('app', 'app.exec-root');
+      const slowTop = engine.hold('top', engine.id('app'));
+      const refreshing = monitor.refresh();
+      await slowTop.arrived;
+      engine.set('app', 'app.exec-ended');
+      await monitor.handleEvent(engine.event('app', 'exec_die'));
+      slowTop.release();
+      await refreshing;
+      await monitor.close();
+      // Enforcement is a listener: a stale verdict could stop a container that is compliant by now.
+      assert.deepEqual(
+        seen.filter((report) => report.id === engine.id('app')).map((report) => report.compliant),
+        [true],
+      );
+    },
+  );
 
   test('two overlapping events for one container: the older evaluation, finishing last, does not win', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout'] });
@@ -406,7 +427,7 @@ describe('Monitor: scrapes and listeners', () => {
     const made = await rig({ listeners: [stuck] });
     monitor = made.monitor;
     for (let scrape = 1; scrape <= 3; scrape += 1) {
-      const served = await within(monitor.forScrape(), 2_000);
+      const served: MonitorState | undefined = await within(monitor.forScrape(), 2_000);
       assert.ok(served !== undefined, `scrape ${scrape} waited for the listener`);
       assert.equal(served.containers.size, CAPTURED.list.length);
     }
