@@ -41,13 +41,16 @@ interface Rig {
 }
 
 /** A Monitor over a fresh fake engine (every captured container running), with the default policy. */
-async function rig(options: { refresh?: 'scrape' | number; listeners?: ReportListener[] } = {}): Promise<Rig> {
+async function rig(t: TestContext, options: { refresh?: 'scrape' | number; listeners?: ReportListener[] } = {}): Promise<Rig> {
   const engine = new FakeEngine();
   const cache = new EngineCache(engine, new TopProcessSource(engine), 10_000);
   const { checks } = await parsePolicy(DEFAULT_POLICY_INI, DEFAULT_POLICY_NAME, BUILT_IN_CHECKS);
   const evaluator = new Evaluator(cache, { checks, alwaysAllow: [], failFast: false });
   const { logger, records } = captureLogger();
   const monitor = new Monitor({ engine, cache, evaluator, logger, listeners: options.listeners ?? [], refresh: options.refresh ?? 'scrape' });
+  // Stops the event loop and the interval even when an assertion ended the test early (not awaited:
+  // a listener that never finishes would hold close() forever).
+  t.after(() => void monitor.close());
   return { engine, monitor, records };
 }
 
@@ -74,8 +77,8 @@ async function advance(t: TestContext, done: () => boolean, limitMs: number, ste
 }
 
 describe('Monitor: refresh', () => {
-  test('a refresh publishes a verdict per running container with up=1; ready only once the first refresh ended', async () => {
-    const { engine, monitor } = await rig();
+  test('a refresh publishes a verdict per running container with up=1; ready only once the first refresh ended', async (t) => {
+    const { engine, monitor } = await rig(t);
     assert.equal(monitor.ready, false);
     assert.equal(monitor.state.up, false);
     await monitor.refresh();
@@ -91,8 +94,8 @@ describe('Monitor: refresh', () => {
     assert.equal(state.containers.get(engine.id('root'))?.name, CAPTURED.containers.root.name);
   });
 
-  test('a first refresh that cannot reach the engine still makes the monitor ready, with up=0 and nothing to show', async () => {
-    const { engine, monitor, records } = await rig();
+  test('a first refresh that cannot reach the engine still makes the monitor ready, with up=0 and nothing to show', async (t) => {
+    const { engine, monitor, records } = await rig(t);
     engine.goDown();
     await monitor.refresh();
     assert.equal(monitor.ready, true);
@@ -102,8 +105,8 @@ describe('Monitor: refresh', () => {
     assert.equal(records.filter((record) => record.level === 'error').length, 0, 'it was never up: nothing went down');
   });
 
-  test('an engine outage keeps the last-known verdicts with up=0; the first refresh that reaches it again brings up=1', async () => {
-    const { engine, monitor, records } = await rig();
+  test('an engine outage keeps the last-known verdicts with up=0; the first refresh that reaches it again brings up=1', async (t) => {
+    const { engine, monitor, records } = await rig(t);
     await monitor.refresh();
     const known = monitor.state;
     engine.goDown();
@@ -127,8 +130,8 @@ describe('Monitor: refresh', () => {
     assert.deepEqual(verdict(back, engine, 'app'), COMPLIANT);
   });
 
-  test('a container the engine fails to inspect during a refresh keeps its last verdict; the others are refreshed', async () => {
-    const { engine, monitor, records } = await rig();
+  test('a container the engine fails to inspect during a refresh keeps its last verdict; the others are refreshed', async (t) => {
+    const { engine, monitor, records } = await rig(t);
     await monitor.refresh();
     const before = monitor.state.containers;
     engine.failNext('inspect', engineError(CAPTURED.errors.unreachable), engine.id('app'));
@@ -145,8 +148,8 @@ describe('Monitor: refresh', () => {
 });
 
 describe('Monitor: a slow refresh against newer events', () => {
-  test('a container destroyed (event) while a refresh that listed it is still running is not brought back by that refresh', async () => {
-    const { engine, monitor } = await rig();
+  test('a container destroyed (event) while a refresh that listed it is still running is not brought back by that refresh', async (t) => {
+    const { engine, monitor } = await rig(t);
     await monitor.refresh();
     assert.deepEqual(verdict(monitor.state, engine, 'root'), RUNS_AS_ROOT);
     // The refresh lists `root` and asks for its inspect, which answers slowly (still running then).
@@ -163,13 +166,15 @@ describe('Monitor: a slow refresh against newer events', () => {
     assert.deepEqual(verdict(monitor.state, engine, 'twin'), COMPLIANT, 'the rest of the refresh applied');
   });
 
-  test('a verdict from an event is not replaced by the older one of a refresh that started before the event', async () => {
-    const { engine, monitor } = await rig();
+  test('a verdict from an event is not replaced by the older one of a refresh that started before the event', async (t) => {
+    const { engine, monitor } = await rig(t);
     // The refresh reads `app` during a root exec session; its process list answers slowly.
     engine.set('app', 'app.exec-root');
     const slowTop = engine.hold('top', engine.id('app'));
     const refreshing = monitor.refresh();
     await slowTop.arrived;
+    // Both of its process-list reads (the chain's and the count's) wait on that slow answer.
+    await flush();
     // The session ends; its event is evaluated at once, on the engine's newer answers.
     engine.set('app', 'app.exec-ended');
     await monitor.handleEvent(engine.event('app', 'exec_die'));
@@ -187,13 +192,14 @@ describe('Monitor: a slow refresh against newer events', () => {
   test(
     'listeners are not handed the verdict of a refresh that a newer event superseded',
     { todo: 'src/monitor.ts fullRefresh pushes every report it evaluated to the queue, also those the state rejected as older than an event' },
-    async () => {
+    async (t) => {
       const seen: ContainerReport[] = [];
-      const { engine, monitor } = await rig({ listeners: [{ onReport: (report) => void seen.push(report) }] });
+      const { engine, monitor } = await rig(t, { listeners: [{ onReport: (report) => void seen.push(report) }] });
       engine.set('app', 'app.exec-root');
       const slowTop = engine.hold('top', engine.id('app'));
       const refreshing = monitor.refresh();
       await slowTop.arrived;
+      await flush();
       engine.set('app', 'app.exec-ended');
       await monitor.handleEvent(engine.event('app', 'exec_die'));
       slowTop.release();
@@ -210,7 +216,7 @@ describe('Monitor: a slow refresh against newer events', () => {
   test('two overlapping events for one container: the older evaluation, finishing last, does not win', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout'] });
     const seen: ContainerReport[] = [];
-    const { engine, monitor } = await rig({ listeners: [{ onReport: (report) => void seen.push(report) }] });
+    const { engine, monitor } = await rig(t, { listeners: [{ onReport: (report) => void seen.push(report) }] });
     await monitor.refresh();
     // A root exec session starts: its event is evaluated once the session's process can be seen, and
     // that evaluation's process list answers slowly.
@@ -219,6 +225,8 @@ describe('Monitor: a slow refresh against newer events', () => {
     const older = monitor.handleEvent(engine.event('app', 'exec_start'));
     t.mock.timers.tick(5_000);
     await slowTop.arrived;
+    // Both of its process-list reads (the chain's and the count's) wait on that slow answer.
+    await flush();
     // The session ends; the newer event's evaluation finishes first.
     engine.set('app', 'app.exec-ended');
     await monitor.handleEvent(engine.event('app', 'exec_die'));
@@ -237,8 +245,8 @@ describe('Monitor: a slow refresh against newer events', () => {
 });
 
 describe('Monitor: events', () => {
-  test('kill (SIGHUP ignored) and oom re-evaluate the container, which stays while it runs; a kill of a container that is gone drops it', async () => {
-    const { engine, monitor } = await rig();
+  test('kill (SIGHUP ignored) and oom re-evaluate the container, which stays while it runs; a kill of a container that is gone drops it', async (t) => {
+    const { engine, monitor } = await rig(t);
     await monitor.refresh();
     for (const [role, action, snapshot] of [
       ['app', 'kill', 'app.after-hup'],
@@ -263,8 +271,8 @@ describe('Monitor: events', () => {
   });
 
   for (const action of ['die', 'stop', 'destroy']) {
-    test(`${action} drops the container at once, without asking the engine`, async () => {
-      const { engine, monitor } = await rig();
+    test(`${action} drops the container at once, without asking the engine`, async (t) => {
+      const { engine, monitor } = await rig(t);
       await monitor.refresh();
       engine.goDown(); // any engine call would fail, and an evaluation that fails keeps the container
       const calls = engine.callCounts();
@@ -275,8 +283,8 @@ describe('Monitor: events', () => {
     });
   }
 
-  test('events other than container lifecycle ones (create, top, exec_create) change nothing and ask nothing', async () => {
-    const { engine, monitor } = await rig();
+  test('events other than container lifecycle ones (create, top, exec_create) change nothing and ask nothing', async (t) => {
+    const { engine, monitor } = await rig(t);
     await monitor.refresh();
     const state = monitor.state;
     const calls = engine.callCounts();
@@ -289,7 +297,7 @@ describe('Monitor: events', () => {
 describe('Monitor: the event stream', () => {
   test('start() follows the stream: events pushed on it are applied; close() ends it', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
-    const { engine, monitor } = await rig();
+    const { engine, monitor } = await rig(t);
     monitor.start();
     const stream = await engine.stream(1);
     await flush();
@@ -305,7 +313,7 @@ describe('Monitor: the event stream', () => {
 
   test('a stream that ends is reopened after a delay, and the monitor resynchronises with a full refresh', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
-    const { engine, monitor } = await rig();
+    const { engine, monitor } = await rig(t);
     monitor.start();
     const first = await engine.stream(1);
     await flush();
@@ -332,7 +340,7 @@ describe('Monitor: the event stream', () => {
 
   test('while the engine is away the stream is retried with a growing delay, verdicts kept with up=0; once back: reconnect and resync', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
-    const { engine, monitor } = await rig();
+    const { engine, monitor } = await rig(t);
     monitor.start();
     const first = await engine.stream(1);
     await flush();
@@ -377,8 +385,8 @@ describe('Monitor: the event stream', () => {
 });
 
 describe('Monitor: scrapes and listeners', () => {
-  test('--refresh scrape: overlapping scrapes share one evaluation; the next scrape starts a new one', async () => {
-    const { engine, monitor } = await rig();
+  test('--refresh scrape: overlapping scrapes share one evaluation; the next scrape starts a new one', async (t) => {
+    const { engine, monitor } = await rig(t);
     const slowList = engine.hold('containers');
     const scrapes = Array.from({ length: 5 }, () => monitor.forScrape());
     await slowList.arrived;
@@ -396,7 +404,7 @@ describe('Monitor: scrapes and listeners', () => {
 
   test('with a refresh interval, refreshes run on it and a scrape does not start one', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] });
-    const { engine, monitor } = await rig({ refresh: 30_000 });
+    const { engine, monitor } = await rig(t, { refresh: 30_000 });
     monitor.start();
     await flush();
     assert.equal(engine.count('containers'), 1);
@@ -413,7 +421,7 @@ describe('Monitor: scrapes and listeners', () => {
     assert.equal(engine.count('containers'), 3, 'no refresh after close()');
   });
 
-  test('a listener that never finishes delays no scrape: reports reach it from a queue after the state is published', async () => {
+  test('a listener that never finishes delays no scrape: reports reach it from a queue after the state is published', async (t) => {
     const seen: ContainerReport[] = [];
     let monitor: Monitor | undefined;
     const publishedFirst: boolean[] = [];
@@ -424,7 +432,7 @@ describe('Monitor: scrapes and listeners', () => {
         return new Promise<void>(() => undefined);
       },
     };
-    const made = await rig({ listeners: [stuck] });
+    const made = await rig(t, { listeners: [stuck] });
     monitor = made.monitor;
     for (let scrape = 1; scrape <= 3; scrape += 1) {
       const served: MonitorState | undefined = await within(monitor.forScrape(), 2_000);
@@ -438,10 +446,10 @@ describe('Monitor: scrapes and listeners', () => {
     assert.equal(monitor.reportsDropped, 0);
   });
 
-  test('listeners get every published report, from refreshes and events, each after the state holds it', async () => {
+  test('listeners get every published report, from refreshes and events, each after the state holds it', async (t) => {
     const seen: string[] = [];
     let monitor: Monitor | undefined;
-    const { engine, monitor: made } = await rig({
+    const { engine, monitor: made } = await rig(t, {
       listeners: [
         {
           onReport(report) {
