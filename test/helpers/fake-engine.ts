@@ -31,7 +31,8 @@ export type CapturedError = Record<string, unknown> & { name: string; message: s
 
 export interface Snapshot {
   inspect: ContainerInspect;
-  top: ProcessTable;
+  /** Absent for a container that is not running (`top` then fails as the engine's did). */
+  top?: ProcessTable;
   execs: ExecInspect[];
 }
 
@@ -44,14 +45,18 @@ export interface CapturedEngine {
   list: ContainerSummary[];
   /**
    * By role as started, plus `app.exec-root` (a root exec session running), `app.exec-ended` (after
-   * it) and `app.after-hup` (after `docker kill -s HUP`, which it ignores).
+   * it), `app.after-hup` (after `docker kill -s HUP`, which it ignores) and `root.stopped` (after
+   * `docker stop`, before `docker rm`).
    */
   snapshots: Record<string, Snapshot>;
   images: Record<string, { inspect: ImageInspect; history: ImageHistoryEntry[] }>;
   /** What `events()` yielded for these containers, in order. */
   events: EngineEvent[];
-  /** `notFound`: inspecting the removed `root`; `unreachable`: a call to a port where nothing listens. */
-  errors: { notFound: CapturedError; unreachable: CapturedError };
+  /**
+   * `notFound` and `topNotFound`: inspect and top of the removed `root`; `topNotRunning`: top of the
+   * stopped `root`; `unreachable`: a call to a port where nothing listens.
+   */
+  errors: { notFound: CapturedError; topNotFound: CapturedError; topNotRunning: CapturedError; unreachable: CapturedError };
 }
 
 export const CAPTURED: CapturedEngine = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/monitor/engine.json'), 'utf8')) as CapturedEngine;
@@ -130,7 +135,7 @@ export class FakeEngine implements Engine {
   /** Streams opened by `events()`, oldest first. */
   readonly streams: FakeEventStream[] = [];
   private readonly calls: Partial<Record<Endpoint, number>> = {};
-  private readonly running = new Map<string, Snapshot>();
+  private readonly containers = new Map<string, Snapshot>();
   private readonly rules: Rule[] = [];
   private outage: CapturedError | undefined;
   private streamWaiters: { count: number; resolve: (stream: FakeEventStream) => void }[] = [];
@@ -155,12 +160,12 @@ export class FakeEngine implements Engine {
   set(role: Role, name: string): void {
     const snapshot = this.captured.snapshots[name];
     if (snapshot === undefined) throw new Error(`no snapshot ${name} was captured`);
-    this.running.set(this.id(role), structuredClone(snapshot));
+    this.containers.set(this.id(role), structuredClone(snapshot));
   }
 
   /** The container is gone: not listed, and inspect and top answer 404 as the engine did. */
   remove(role: Role): void {
-    this.running.delete(this.id(role));
+    this.containers.delete(this.id(role));
   }
 
   /** Calls made so far to one endpoint. */
@@ -233,10 +238,14 @@ export class FakeEngine implements Engine {
     return outcome.value;
   }
 
-  private container(id: string): Snapshot {
-    const snapshot = this.running.get(id);
-    if (snapshot === undefined) throw engineError(this.captured.errors.notFound);
+  private container(id: string, notFound = this.captured.errors.notFound): Snapshot {
+    const snapshot = this.containers.get(id);
+    if (snapshot === undefined) throw engineError(notFound);
     return snapshot;
+  }
+
+  private fail(error: CapturedError): never {
+    throw engineError(error);
   }
 
   private image(id: string): { inspect: ImageInspect; history: ImageHistoryEntry[] } {
@@ -250,7 +259,8 @@ export class FakeEngine implements Engine {
   }
 
   listContainers(): Promise<ContainerSummary[]> {
-    return this.call('containers', undefined, () => this.captured.list.filter((summary) => this.running.has(summary.id)));
+    // Only running containers are listed, as `GET /containers/json` does.
+    return this.call('containers', undefined, () => this.captured.list.filter((summary) => this.containers.get(summary.id)?.inspect.State?.Running === true));
   }
 
   inspectContainer(id: string): Promise<ContainerInspect> {
@@ -258,7 +268,7 @@ export class FakeEngine implements Engine {
   }
 
   top(id: string): Promise<ProcessTable> {
-    return this.call('top', id, () => this.container(id).top);
+    return this.call('top', id, () => this.container(id, this.captured.errors.topNotFound).top ?? this.fail(this.captured.errors.topNotRunning));
   }
 
   inspectImage(id: string): Promise<ImageInspect> {
@@ -271,7 +281,7 @@ export class FakeEngine implements Engine {
 
   inspectExec(id: string): Promise<ExecInspect> {
     return this.call('exec', id, () => {
-      for (const snapshot of this.running.values()) {
+      for (const snapshot of this.containers.values()) {
         const session = snapshot.execs.find((exec) => exec.ID === id);
         if (session !== undefined) return session;
       }

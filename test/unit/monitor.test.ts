@@ -12,6 +12,7 @@ import { parsePolicy } from '../../src/config/load-policy.js';
 import { EngineCache } from '../../src/engine/engine-cache.js';
 import { TopProcessSource } from '../../src/engine/process-source.js';
 import { Evaluator } from '../../src/evaluator.js';
+import { createEventCounters, type EventCounters } from '../../src/event-counters.js';
 import { Monitor, type MonitorState } from '../../src/monitor.js';
 import type { ContainerReport } from '../../src/policy/types.js';
 import type { ReportListener } from '../../src/report/types.js';
@@ -38,6 +39,7 @@ interface Rig {
   engine: FakeEngine;
   monitor: Monitor;
   records: LogRecord[];
+  counters: EventCounters;
 }
 
 /** A Monitor over a fresh fake engine (every captured container running), with the default policy. */
@@ -47,11 +49,12 @@ async function rig(t: TestContext, options: { refresh?: 'scrape' | number; liste
   const { checks } = await parsePolicy(DEFAULT_POLICY_INI, DEFAULT_POLICY_NAME, BUILT_IN_CHECKS);
   const evaluator = new Evaluator(cache, { checks, alwaysAllow: [], failFast: false });
   const { logger, records } = captureLogger();
-  const monitor = new Monitor({ engine, cache, evaluator, logger, listeners: options.listeners ?? [], refresh: options.refresh ?? 'scrape' });
+  const counters = createEventCounters();
+  const monitor = new Monitor({ engine, cache, evaluator, logger, counters, listeners: options.listeners ?? [], refresh: options.refresh ?? 'scrape' });
   // Stops the event loop and the interval even when an assertion ended the test early (not awaited:
   // a listener that never finishes would hold close() forever).
   t.after(() => void monitor.close());
-  return { engine, monitor, records };
+  return { engine, monitor, records, counters };
 }
 
 /** What the state says of one container: absent, or its verdict and the checks it failed. */
@@ -443,7 +446,7 @@ describe('Monitor: scrapes and listeners', () => {
     assert.equal(made.engine.count('containers'), 3);
     assert.equal(seen.length, 1, 'the listener holds the first report; the rest wait in the queue');
     assert.deepEqual(publishedFirst, [true]);
-    assert.equal(monitor.reportsDropped, 0);
+    assert.equal((await made.counters.reportsDropped.get()).values[0]?.value, 0);
   });
 
   test('listeners get every published report, from refreshes and events, each after the state holds it', async (t) => {

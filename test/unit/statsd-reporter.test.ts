@@ -106,7 +106,7 @@ describe('StatsdReporter against a UDP socket on loopback', () => {
     const { logger, records } = captureLogger();
     const reporter = new StatsdReporter({ server: { host: '127.0.0.1', port: deadPort }, prefix: 'cnitch', hostname: 'h', logger });
     // Reports reach the reporter as `serve` hands them over: from the queue, which awaits each listener.
-    const queue = new ReportQueue([reporter], logger);
+    const queue = new ReportQueue([reporter], logger, createEventCounters().reportsDropped);
     // A loopback HTTP server stands for /metrics: it must go on answering while the reports go out.
     const web = createServer((_request, response) => response.end('ok'));
     web.listen(0, '127.0.0.1');
