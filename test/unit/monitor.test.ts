@@ -18,22 +18,10 @@ import type { ContainerReport } from '../../src/policy/types.js';
 import type { ReportListener } from '../../src/report/types.js';
 import { CAPTURED, FakeEngine, engineError, type Role } from '../helpers/fake-engine.js';
 import { captureLogger, type LogRecord } from '../helpers/log-capture.js';
+import { within } from '../helpers/within.js';
 
 /** Every call of the fake engine answers within microtasks: one turn of the event loop settles them all. */
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** The promise's value, or undefined when it takes longer than `ms` (real time). */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 interface Rig {
   engine: FakeEngine;
@@ -77,6 +65,26 @@ async function advance(t: TestContext, done: () => boolean, limitMs: number, ste
     await flush();
   }
   return elapsed;
+}
+
+/**
+ * A refresh reads `app` during a root exec session, and its process list answers slowly; meanwhile the
+ * session ends and its `exec_die` event is evaluated on the engine's newer answers. Returns once the
+ * event is applied, the refresh still waiting; the function returned lets the refresh answer and end.
+ */
+async function refreshOutrunByEvent(engine: FakeEngine, monitor: Monitor): Promise<() => Promise<void>> {
+  engine.set('app', 'app.exec-root');
+  const slowTop = engine.hold('top', engine.id('app'));
+  const refreshing = monitor.refresh();
+  await slowTop.arrived;
+  // All of the refresh that can run has run: what it evaluates of `app` waits on that answer.
+  await flush();
+  engine.set('app', 'app.exec-ended');
+  await monitor.handleEvent(engine.event('app', 'exec_die'));
+  return async () => {
+    slowTop.release();
+    await refreshing;
+  };
 }
 
 describe('Monitor: refresh', () => {
@@ -171,19 +179,9 @@ describe('Monitor: a slow refresh against newer events', () => {
 
   test('a verdict from an event is not replaced by the older one of a refresh that started before the event', async (t) => {
     const { engine, monitor } = await rig(t);
-    // The refresh reads `app` during a root exec session; its process list answers slowly.
-    engine.set('app', 'app.exec-root');
-    const slowTop = engine.hold('top', engine.id('app'));
-    const refreshing = monitor.refresh();
-    await slowTop.arrived;
-    // Both of its process-list reads (the chain's and the count's) wait on that slow answer.
-    await flush();
-    // The session ends; its event is evaluated at once, on the engine's newer answers.
-    engine.set('app', 'app.exec-ended');
-    await monitor.handleEvent(engine.event('app', 'exec_die'));
+    const finishRefresh = await refreshOutrunByEvent(engine, monitor);
     assert.deepEqual(verdict(monitor.state, engine, 'app'), COMPLIANT);
-    slowTop.release();
-    await refreshing;
+    await finishRefresh();
     assert.equal(monitor.state.containers.size, CAPTURED.list.length, 'the refresh applied');
     assert.deepEqual(verdict(monitor.state, engine, 'app'), COMPLIANT, 'the event\'s newer verdict stands');
     // Nothing stays pinned: a refresh that starts after the event decides again.
@@ -198,15 +196,7 @@ describe('Monitor: a slow refresh against newer events', () => {
     async (t) => {
       const seen: ContainerReport[] = [];
       const { engine, monitor } = await rig(t, { listeners: [{ onReport: (report) => void seen.push(report) }] });
-      engine.set('app', 'app.exec-root');
-      const slowTop = engine.hold('top', engine.id('app'));
-      const refreshing = monitor.refresh();
-      await slowTop.arrived;
-      await flush();
-      engine.set('app', 'app.exec-ended');
-      await monitor.handleEvent(engine.event('app', 'exec_die'));
-      slowTop.release();
-      await refreshing;
+      await (await refreshOutrunByEvent(engine, monitor))();
       await monitor.close();
       // Enforcement is a listener: a stale verdict could stop a container that is compliant by now.
       assert.deepEqual(
@@ -228,7 +218,7 @@ describe('Monitor: a slow refresh against newer events', () => {
     const older = monitor.handleEvent(engine.event('app', 'exec_start'));
     t.mock.timers.tick(5_000);
     await slowTop.arrived;
-    // Both of its process-list reads (the chain's and the count's) wait on that slow answer.
+    // All of that evaluation that can run has run: it waits on that answer.
     await flush();
     // The session ends; the newer event's evaluation finishes first.
     engine.set('app', 'app.exec-ended');

@@ -15,19 +15,7 @@ import { TextReporter } from '../../src/report/text-reporter.js';
 import { captureLogger } from '../helpers/log-capture.js';
 import { FAILING_REPORT } from '../helpers/sample-report.js';
 import { waitFor } from '../helpers/scanner-standins.js';
-
-/** Whether the promise settles within `ms`. */
-async function settledWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { within } from '../helpers/within.js';
 
 interface Datagram {
   name: string;
@@ -131,8 +119,8 @@ describe('StatsdReporter against a UDP socket on loopback', () => {
       assert.equal(served, batches, 'every request was answered while the reports were being sent');
       assert.ok(pushedWhenTimerFired !== undefined && pushedWhenTimerFired < pushed, `the timer fired while reports were still coming (after ${pushedWhenTimerFired} of ${pushed})`);
       // Bounds far beyond a few thousand UDP sends: a reporter that waits for an answer never gets there.
-      assert.equal(await settledWithin(queue.idle(), 10_000), true, 'the reporter took every report and let the queue drain');
-      assert.equal(await settledWithin(reporter.close(), 10_000), true, 'close() did not wait for an answer that never comes');
+      assert.equal(await within(queue.idle().then(() => 'drained'), 10_000), 'drained', 'the reporter took every report and let the queue drain');
+      assert.equal(await within(reporter.close().then(() => 'closed'), 10_000), 'closed', 'close() did not wait for an answer that never comes');
       assert.deepEqual(records.filter((record) => record.level === 'error'), [], 'no listener failure');
     } finally {
       web.closeAllConnections();
