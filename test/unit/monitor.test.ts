@@ -156,6 +156,21 @@ describe('Monitor: refresh', () => {
     assert.equal(warning?.['container'], CAPTURED.containers.app.name);
     assert.match(String(warning?.['err']), /ECONNREFUSED/);
   });
+  test('a check that errs is counted once per evaluation, from refreshes and events alike; the other checks\' counters exist at 0', async (t) => {
+    const { engine, monitor, counters } = await rig(t);
+    const errors = async (): Promise<Record<string, number>> =>
+      Object.fromEntries((await counters.checkErrors.get()).values.map(({ labels, value }) => [String(labels.check), value]));
+    assert.deepEqual(await errors(), { ActiveBuildCheck: 0, RunningAsRootCheck: 0, RootProcessCheck: 0 });
+    engine.failNext('top', engineError(CAPTURED.errors.unreachable), engine.id('app'));
+    await monitor.refresh();
+    assert.deepEqual(verdict(monitor.state, engine, 'app'), { compliant: false, failed: ['RootProcessCheck'] });
+    assert.deepEqual(await errors(), { ActiveBuildCheck: 0, RunningAsRootCheck: 0, RootProcessCheck: 1 });
+    engine.failNext('top', engineError(CAPTURED.errors.unreachable), engine.id('app'));
+    await monitor.handleEvent(engine.event('app', 'kill'));
+    await monitor.refresh();
+    assert.deepEqual(await errors(), { ActiveBuildCheck: 0, RunningAsRootCheck: 0, RootProcessCheck: 2 });
+    assert.deepEqual(verdict(monitor.state, engine, 'app'), COMPLIANT, 'the next refresh read the processes');
+  });
 });
 
 describe('Monitor: a slow refresh against newer events', () => {
