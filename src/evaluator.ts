@@ -32,7 +32,7 @@ function isNotFound(error: unknown): boolean {
 /** Runs the policy over containers: engine data in (through the cache), reports out. */
 export class Evaluator {
   private readonly allowList: ImageAllowList;
-  private readonly imageVerdicts = new Map<string, CheckResult>();
+  private readonly imageVerdicts = new Map<string, Promise<CheckResult>>();
   readonly waivers: WaiverSet;
   /** Whether some selector needs the image's tags and digests, not only `Config.Image` and the ID. */
   private readonly needsImageReferences: boolean;

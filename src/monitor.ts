@@ -180,7 +180,8 @@ export class Monitor {
         refreshDuration: (performance.now() - started) / 1000,
       };
       this.countErrors([...evaluation.containers.flatMap((report) => report.results), ...evaluation.host.results]);
-      this.reports.push(evaluation.containers);
+      // Only what the state adopted: a report an event has since superseded must not reach enforcement.
+      this.reports.push(evaluation.containers.filter((report) => containers.get(report.id) === report));
     } catch (error) {
       if (this.current.up) this.options.logger.error({ err: errorMessage(error) }, 'engine unreachable; serving the last-known verdicts with docker_monitor_up 0');
       this.current = { ...this.current, up: false, refreshDuration: (performance.now() - started) / 1000 };

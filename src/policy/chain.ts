@@ -32,7 +32,7 @@ export async function runCheck<T extends ContainerView | HostView>(
 export interface ChainOptions {
   failFast: boolean;
   /** Verdicts of image-scoped checks, by `section \0 imageId`, reused across containers and refreshes. */
-  imageVerdicts: Map<string, CheckResult>;
+  imageVerdicts: Map<string, Promise<CheckResult>>;
   imageId: string;
   /** Checks excluded for this container: not run, no result. */
   excluded?: (check: CheckInstance) => boolean;
@@ -65,9 +65,16 @@ export async function runChain(
     let result: CheckResult;
     if (check.scope === 'image') {
       const key = `${check.section}\u0000${options.imageId}`;
-      const known = options.imageVerdicts.get(key);
-      result = known ?? (await runCheck(check, viewFor));
-      if (known === undefined && result.result !== 'error') options.imageVerdicts.set(key, result);
+      let verdict = options.imageVerdicts.get(key);
+      if (verdict === undefined) {
+        // Kept while it runs, so containers of one image evaluated together share one run; an error is not kept.
+        verdict = runCheck(check, viewFor);
+        options.imageVerdicts.set(key, verdict);
+        void verdict.then((settled) => {
+          if (settled.result === 'error' && options.imageVerdicts.get(key) === verdict) options.imageVerdicts.delete(key);
+        });
+      }
+      result = await verdict;
     } else {
       result = await runCheck(check, viewFor);
     }

@@ -207,7 +207,6 @@ describe('Monitor: a slow refresh against newer events', () => {
 
   test(
     'listeners are not handed the verdict of a refresh that a newer event superseded',
-    { todo: 'src/monitor.ts fullRefresh pushes every report it evaluated to the queue, also those the state rejected as older than an event' },
     async (t) => {
       const seen: ContainerReport[] = [];
       const { engine, monitor } = await rig(t, { listeners: [{ onReport: (report) => void seen.push(report) }] });
