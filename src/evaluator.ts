@@ -104,6 +104,9 @@ export class Evaluator {
             waivable: (result) => this.waivers.covers(result.check, target),
           });
     const results = this.waivers.apply(chain.results, target);
+    const excluded = alwaysAllowed
+      ? []
+      : this.policy.checks.filter((check) => check.scope !== 'host' && (excludedAll || check.exclude?.matches(target) === true)).map((check) => check.name);
     return {
       id: inspect.Id,
       name: containerName(inspect.Name),
@@ -112,6 +115,7 @@ export class Evaluator {
       compliant: !results.some(isFailure),
       alwaysAllowed,
       results,
+      ...(excluded.length === 0 ? {} : { excluded }),
       startedAt: inspect.State?.StartedAt ?? '',
       labels: inspect.Config?.Labels ?? {},
     };

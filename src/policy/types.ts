@@ -158,6 +158,8 @@ export interface ContainerReport {
   /** True when the image is listed in `[policy] always_allow`: no check ran. */
   alwaysAllowed: boolean;
   results: CheckResult[];
+  /** Checks an exclusion (`exclude_*`) kept from running on this container: shown as excluded, never exported. */
+  excluded?: readonly string[] | undefined;
   /** State.StartedAt, so enforcement acts at most once per start. */
   startedAt: string;
   labels: Record<string, string>;

@@ -22,6 +22,7 @@ function table(rows: string[][]): string {
 
 function verdict(report: ContainerReport): string {
   if (report.alwaysAllowed) return 'allowed';
+  if (report.results.length === 0 && (report.excluded?.length ?? 0) > 0) return 'excluded';
   return report.compliant ? 'pass' : 'FAIL';
 }
 
@@ -38,7 +39,8 @@ export function formatCheckTable(containers: readonly ContainerReport[], host: H
       const cells = perCheck
         ? checkNames.map((name) => {
             const result = byCheck.get(name);
-            return result === undefined ? '-' : LABELS[result.result];
+            if (result !== undefined) return LABELS[result.result];
+            return report.excluded?.includes(name) === true ? 'excluded' : '-';
           })
         : [report.results.filter(isFailure).map((result) => result.check).join(', ') || '-'];
       return [report.name, report.image, verdict(report), ...cells];
@@ -75,6 +77,7 @@ export function checkJson(containers: readonly ContainerReport[], host: HostRepo
       imageId: report.imageId,
       compliant: report.compliant,
       alwaysAllowed: report.alwaysAllowed,
+      ...(report.excluded === undefined ? {} : { excluded: report.excluded }),
       rootProcesses: rootProcessesOf(report)?.length ?? null,
       results: report.results.map(({ check, result, reason, waiver }) => ({
         check,

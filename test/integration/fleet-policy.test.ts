@@ -79,7 +79,7 @@ describe('check', () => {
   test('JSON: the waived results carry their waiver, the excluded checks are absent', async () => {
     const run = await cli(['check', '-f', policyPath, '--format', 'json']);
     assert.ok(run.code === 0 || run.code === 1, run.stderr);
-    const byId = new Map((JSON.parse(run.stdout) as { containers: { id: string; compliant: boolean; results: JsonResult[] }[] }).containers.map((c) => [c.id, c]));
+    const byId = new Map((JSON.parse(run.stdout) as { containers: { id: string; compliant: boolean; results: JsonResult[]; excluded?: string[] }[] }).containers.map((c) => [c.id, c]));
     const waiver = { name: 'cadvisor-root', reason: 'cAdvisor reads the host as root (OPS-1)', expires: '2031-06-01' };
     assert.deepEqual(byId.get(cadvisor.id)?.results, [
       { check: 'RunningAsRootCheck', result: 'waived', reason: 'no user set: runs as root', waiver },
@@ -88,6 +88,9 @@ describe('check', () => {
     assert.match(byId.get(cadvisor.id)?.results[1]?.reason ?? '', /root/);
     assert.equal(byId.get(cadvisor.id)?.compliant, true);
     assert.deepEqual(byId.get(ciJob.id)?.results, [], 'excluded by [policy]: no check ran');
+    assert.deepEqual(byId.get(ciJob.id)?.excluded, ['RunningAsRootCheck', 'RootProcessCheck'], 'and each is named as excluded');
+    assert.deepEqual(byId.get(plain.id)?.excluded, ['RootProcessCheck']);
+    assert.equal(byId.get(cadvisor.id)?.excluded, undefined);
     assert.equal(byId.get(ciJob.id)?.compliant, true);
     assert.deepEqual(byId.get(plain.id)?.results.map(({ check, result }) => [check, result]), [['RunningAsRootCheck', 'fail']], 'RootProcessCheck excluded');
     assert.equal(run.code, 1, 'the plain root container still fails');
@@ -97,8 +100,9 @@ describe('check', () => {
     const run = await cli(['check', '-f', policyPath]);
     const row = run.stdout.split('\n').find((line) => line.startsWith(`${cadvisor.name} `)) ?? '';
     assert.match(row, /\spass\s+waived\s+waived$/);
+    assert.match(run.stdout.split('\n').find((line) => line.startsWith(`${ciJob.name} `)) ?? '', /\sexcluded\s+excluded\s+excluded$/, 'excluded by [policy]');
+    assert.match(run.stdout.split('\n').find((line) => line.startsWith(`${plain.name} `)) ?? '', /\sFAIL\s+FAIL\s+excluded$/, 'RootProcessCheck excluded');
     assert.ok(run.stdout.includes(`\nWaived:\n  ${cadvisor.name}: RunningAsRootCheck waived by cadvisor-root until 2031-06-01: cAdvisor reads the host as root (OPS-1) (FAIL: no user set: runs as root)\n`), run.stdout);
-    assert.match(run.stdout.split('\n').find((line) => line.startsWith(`${ciJob.name} `)) ?? '', /\spass\s+-\s+-$/);
   });
 });
 
