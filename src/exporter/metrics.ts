@@ -5,7 +5,7 @@ import type { CheckInstance, ResultKind } from '../policy/types.js';
 import { REVISION, VERSION } from '../version.js';
 
 /** The metric values of a result, as the CFPB tool's constants: FAIL 0, PASS 1, PASS_FAST 2 (errors count as fail). */
-export const RESULT_VALUES: Readonly<Record<ResultKind, number>> = { fail: 0, error: 0, pass: 1, pass_fast: 2 };
+export const RESULT_VALUES: Readonly<Record<ResultKind, number>> = { fail: 0, error: 0, pass: 1, pass_fast: 2, waived: 3 };
 
 export interface VulnerabilityCount {
   image: string;

@@ -10,8 +10,15 @@ import type {
 
 /** What a check may return, as the CFPB tool's PASS / PASS_FAST / FAIL. */
 export type Verdict = 'pass' | 'pass_fast' | 'fail';
-/** What the chain records: a verdict, or `error` when the check threw or timed out. */
-export type ResultKind = Verdict | 'error';
+/** What the chain records: a verdict, `error` when the check threw or timed out, `waived` for a FAIL a waiver covers. */
+export type ResultKind = Verdict | 'error' | 'waived';
+/** The waiver that turned a FAIL into `waived`. */
+export interface WaiverRef {
+  name: string;
+  reason: string;
+  /** YYYY-MM-DD; the waiver ends at the start of that day, UTC. */
+  expires?: string | undefined;
+}
 
 export interface CheckOutcome {
   result: Verdict;
@@ -94,6 +101,8 @@ export interface CheckInstance {
   /** The INI section it came from. */
   readonly section: string;
   readonly description: string;
+  /** One sentence on how to fix a failure; undefined when the check gives none. */
+  readonly remediation: string | undefined;
   readonly scope: CheckScope;
   readonly severity: Severity;
   readonly cisId: string | undefined;
@@ -105,6 +114,7 @@ export interface CheckResult {
   check: string;
   result: ResultKind;
   reason?: string | undefined;
+  waiver?: WaiverRef | undefined;
 }
 
 /** The chain's verdict on one container. */

@@ -1,10 +1,12 @@
-import type { CheckResult, ContainerReport, HostReport } from '../policy/types.js';
+import type { CheckInstance, CheckResult, ContainerReport, HostReport } from '../policy/types.js';
+import { waiverText } from './describe.js';
 
 const LABELS: Readonly<Record<CheckResult['result'], string>> = {
   pass: 'pass',
   pass_fast: 'pass fast',
   fail: 'FAIL',
   error: 'ERROR',
+  waived: 'waived',
 };
 
 /** Most checks shown as their own column; past this the table lists failed checks instead. */
@@ -22,8 +24,17 @@ function verdict(report: ContainerReport): string {
   return report.compliant ? 'pass' : 'FAIL';
 }
 
-/** The `check` command's text output: one row per container, then the reason of every failure. */
-export function formatCheckTable(containers: readonly ContainerReport[], host: HostReport, checkNames: readonly string[]): string {
+/**
+ * The `check` command's text output: one row per container, then the reason of every failure (with the
+ * check's remediation when `checks` are given) and of every waived FAIL.
+ */
+export function formatCheckTable(
+  containers: readonly ContainerReport[],
+  host: HostReport,
+  checkNames: readonly string[],
+  checks: readonly CheckInstance[] = [],
+): string {
+  const remediation = new Map(checks.map((check) => [check.name, check.remediation]));
   const lines: string[] = [];
   if (containers.length === 0) {
     lines.push('No running containers.');
@@ -44,9 +55,18 @@ export function formatCheckTable(containers: readonly ContainerReport[], host: H
     const failures = containers.flatMap((report) =>
       report.results
         .filter((result) => result.result === 'fail' || result.result === 'error')
-        .map((result) => `  ${report.name}: ${result.check} ${LABELS[result.result]}: ${result.reason ?? '(no reason given)'}`),
+        .flatMap((result) => {
+          const fix = result.result === 'fail' ? remediation.get(result.check) : undefined;
+          return [`  ${report.name}: ${result.check} ${LABELS[result.result]}: ${result.reason ?? '(no reason given)'}`, ...(fix === undefined ? [] : [`    fix: ${fix}`])];
+        }),
     );
     if (failures.length > 0) lines.push('', 'Failures:', ...failures);
+    const waived = containers.flatMap((report) =>
+      report.results
+        .filter((result) => result.result === 'waived')
+        .map((result) => `  ${report.name}: ${result.check}: ${result.reason ?? '(no reason given)'}; ${result.waiver === undefined ? 'waived' : waiverText(result.waiver)}`),
+    );
+    if (waived.length > 0) lines.push('', 'Waived:', ...waived);
   }
   if (host.results.length > 0) {
     lines.push('', 'Host checks:', table(host.results.map((result) => [`  ${result.check}`, LABELS[result.result], result.reason ?? ''])));
@@ -67,7 +87,7 @@ export function checkJson(containers: readonly ContainerReport[], host: HostRepo
       compliant: report.compliant,
       alwaysAllowed: report.alwaysAllowed,
       rootProcesses: report.rootProcesses ?? null,
-      results: report.results.map(({ check, result, reason }) => ({ check, result, reason: reason ?? null })),
+      results: report.results.map(({ check, result, reason, waiver }) => ({ check, result, reason: reason ?? null, ...(waiver === undefined ? {} : { waiver }) })),
     })),
     host: { results: host.results.map(({ check, result, reason }) => ({ check, result, reason: reason ?? null })) },
   };

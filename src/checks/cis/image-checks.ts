@@ -12,6 +12,7 @@ abstract class ImagePolicyCheck extends PolicyCheck {
 /** CIS 4.1: the image names a user other than root (`USER 0:0` and `root:root` are root too). */
 export class ImageUserCheck extends ImagePolicyCheck {
   static override description = 'the image sets a non-root USER';
+  static override remediation = 'Add a USER instruction with a non-root user to the Dockerfile.';
   static override severity = 'medium' as const;
   static override cisId = '4.1';
 
@@ -25,6 +26,7 @@ export class ImageUserCheck extends ImagePolicyCheck {
 /** CIS 4.6: the image has a HEALTHCHECK (`HEALTHCHECK NONE` turns it off and fails; docker-bench passes it). */
 export class ImageHealthcheckCheck extends ImagePolicyCheck {
   static override description = 'the image defines a HEALTHCHECK';
+  static override remediation = 'Add a HEALTHCHECK instruction to the Dockerfile.';
   static override severity = 'low' as const;
   static override cisId = '4.6';
 
@@ -70,6 +72,7 @@ export function updatesAlone(line: string): boolean {
  */
 export class UpdateAloneCheck extends ImagePolicyCheck {
   static override description = 'package index updates are not used alone in a RUN';
+  static override remediation = 'Run the package index update and the install in one RUN (apt-get update && apt-get install ...).';
   static override severity = 'low' as const;
   static override cisId = '4.7';
 
@@ -86,6 +89,7 @@ export class UpdateAloneCheck extends ImagePolicyCheck {
  */
 export class AddInsteadOfCopyCheck extends ImagePolicyCheck {
   static override description = 'COPY is used instead of ADD';
+  static override remediation = 'Use COPY instead of ADD to put local files into the image.';
   static override severity = 'low' as const;
   static override cisId = '4.9';
 
@@ -120,6 +124,7 @@ export function isSecretName(name: string, allowed: readonly string[]): boolean 
  */
 export class ImageSecretEnvCheck extends ImagePolicyCheck {
   static override description = 'no secrets in the image\'s environment or build arguments';
+  static override remediation = 'Pass secrets at run time (docker secrets, mounted files) instead of ENV or build arguments, and rebuild the image.';
   static override options = {
     allowed_names: {
       type: 'list' as const,
@@ -152,6 +157,7 @@ export class ImageSecretEnvCheck extends ImagePolicyCheck {
  */
 export class LatestTagCheck extends ImagePolicyCheck {
   static override description = 'the image has a version tag (not only latest, not untagged)';
+  static override remediation = 'Run the image by a version tag or digest, not latest or an untagged ID.';
   static override severity = 'low' as const;
   static override cisId = '5.28';
 
