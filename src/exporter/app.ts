@@ -1,9 +1,11 @@
 import { Readable } from 'node:stream';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from '../log.js';
 import type { Monitor } from '../monitor.js';
+import type { CheckInstance } from '../policy/types.js';
 import type { Exposition } from './metrics.js';
-import { landingPage } from './landing-page.js';
+import { parseStatusFilter } from './status-filter.js';
+import { STATUS_PAGE_CSP, findContainer, renderContainerPage, renderNotFound, renderStatusPage, type PageContext } from './status-page.js';
 import type { WebSecurity } from './web-security.js';
 
 const PROBES = new Set(['/-/healthy', '/-/ready']);
@@ -12,6 +14,8 @@ export interface AppOptions {
   monitor: Monitor;
   metrics: Exposition;
   telemetryPath: string;
+  /** The chain, for the status page's severities, CIS ids and remediation. */
+  checks: readonly CheckInstance[];
   logger?: Logger | undefined;
   /** TLS and basic auth from --web.config.file. */
   security?: WebSecurity | undefined;
@@ -55,11 +59,26 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return reply.type(metrics.contentType).send(Readable.from(chunks));
   });
 
+  // The pages read the state the last refresh or event left: they never evaluate nor call the engine.
+  const pageContext = (): PageContext => ({ state: monitor.state, checks: options.checks, telemetryPath, ready: monitor.ready, now: Date.now() });
+  const checkNames = options.checks.filter((check) => check.scope !== 'host').map((check) => check.name);
+  const page = (reply: FastifyReply, status: number, body: string) =>
+    reply.code(status).header('content-security-policy', STATUS_PAGE_CSP).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
+
   if (telemetryPath !== '/') {
-    app.get('/', async (_request, reply) =>
-      reply.type('text/html; charset=utf-8').send(landingPage(monitor.state, telemetryPath, monitor.ready)),
-    );
+    app.get('/', async (request, reply) => {
+      const filter = parseStatusFilter(request.query as Record<string, string | string[] | undefined>, checkNames);
+      if ('error' in filter) return page(reply, 400, renderStatusPage(pageContext(), undefined, filter.error));
+      return page(reply, 200, renderStatusPage(pageContext(), filter));
+    });
   }
+
+  app.get('/containers/:name', async (request, reply) => {
+    const { name } = request.params as { name: string };
+    const context = pageContext();
+    const report = findContainer(context.state, name);
+    return report === undefined ? page(reply, 404, renderNotFound(context, name)) : page(reply, 200, renderContainerPage(context, report));
+  });
 
   app.get('/-/healthy', async (_request, reply) => reply.type('text/plain').send('Healthy\n'));
 

@@ -27,6 +27,6 @@ export async function createExporter(runtime: Runtime): Promise<Exporter> {
     processCacheTtlMs: settings.processCacheTtlMs,
     ...runtime.metricSources,
   });
-  const app = await buildApp({ monitor, metrics, telemetryPath: settings.telemetryPath, logger, security });
+  const app = await buildApp({ monitor, metrics, telemetryPath: settings.telemetryPath, checks: evaluator.checks, logger, security });
   return { monitor, app, security };
 }
