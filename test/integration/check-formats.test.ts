@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Log } from 'sarif';
-import { RUN_ID, TEST_IMAGE, TEST_LABEL, requireEngine, uniqueName } from '../helpers/docker.js';
+import { requireEngine } from '../helpers/docker.js';
 import { assertValidCheckJson, assertValidSarif, parseJunit } from '../helpers/output-schemas.js';
 import { PrivateEngine } from '../helpers/private-engine.js';
 
@@ -34,11 +34,9 @@ function cli(args: readonly string[]): Promise<{ code: number; stdout: string; s
   });
 }
 
-/** Starts a labelled container on the private engine; resolves to its name. */
+/** Starts a non-root container on the private engine; resolves to its name. */
 async function start(args: readonly string[]): Promise<string> {
-  const name = uniqueName('dm14');
-  await engine.docker(['run', '-d', '--name', name, '--label', `${TEST_LABEL}=${RUN_ID}`, '--user', '1000', ...args, TEST_IMAGE, 'sleep', '3600']);
-  return name;
+  return (await engine.startContainer(['--user', '1000', ...args])).name;
 }
 
 /** The exit code of `check` at each threshold, and without one. */
