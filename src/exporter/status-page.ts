@@ -30,6 +30,7 @@ const STYLE = `
 *{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:var(--bg);line-height:1.4;overflow-wrap:anywhere}
 header,main,footer{max-width:64rem;margin:0 auto;padding:.75rem 1rem}
+footer{color:var(--muted);font-size:.85rem}
 h1{font-size:1.4rem;margin:.25rem 0}h2{font-size:1.15rem;margin:1.25rem 0 .5rem}
 a{color:inherit}
 .summary{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;margin:.5rem 0;padding:0;list-style:none}
@@ -89,7 +90,7 @@ function layout(title: string, body: string): string {
 </head>
 <body>
 !${body}
-<footer class="note">docker-monitor ${VERSION}</footer>
+<footer>docker-monitor ${VERSION}</footer>
 </body>
 </html>
 `;
