@@ -134,6 +134,21 @@ function containerLink(name: string, prefix: string): string {
   return `${prefix}containers/${encodeURIComponent(name)}`;
 }
 
+/**
+ * Rows of unnarrowed containers, by chain and report: a report is never changed once made (a refresh or
+ * an event replaces it), so its row is rendered once, not at every page view.
+ */
+const rowCache = new WeakMap<readonly CheckInstance[], WeakMap<ContainerReport, string>>();
+
+function cachedRow(entry: StatusRow, checks: ReadonlyMap<string, CheckInstance>, chain: readonly CheckInstance[], narrowed: boolean): string {
+  if (narrowed) return row(entry, checks);
+  let rows = rowCache.get(chain);
+  if (rows === undefined) rowCache.set(chain, (rows = new WeakMap()));
+  let text = rows.get(entry.report);
+  if (text === undefined) rows.set(entry.report, (text = row(entry, checks)));
+  return text;
+}
+
 function row({ report, verdict, findings, kept }: StatusRow, checks: ReadonlyMap<string, CheckInstance>): string {
   const summary =
     verdict === 'allowed'
@@ -201,7 +216,7 @@ export function renderStatusPage(context: PageContext, filter: StatusFilter = NO
 !${filterForm(filter, containerCheckNames(checks))}
 !${filterError === undefined ? '' : html`<p class="down" id="filter-error">${filterError}</p>`}
 <p class="note" id="shown">Showing ${rows.length} of ${reports.length} container${reports.length === 1 ? '' : 's'}.</p>
-<ul class="containers">!${rows.map((entry) => row(entry, byName))}</ul>
+<ul class="containers">!${rows.map((entry) => cachedRow(entry, byName, checks, filter.severity !== undefined || filter.check !== undefined))}</ul>
 !${hostSection(state.host.results, byName)}
 </main>`;
   return layout(failing > 0 ? `${failing} failing · docker-monitor` : 'docker-monitor', body);

@@ -132,7 +132,7 @@ describe('the status page in Chromium', () => {
     });
     for (const path of ['', 'containers/agent']) {
       await page.goto(base + path);
-      assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined, path);
+      assert.equal(await page.evaluate('window.pwned'), undefined, path);
       assert.equal(await page.locator('script, img, main b:text-is("bold")').count(), 0, path);
     }
     assert.ok((await page.locator('#root-process-list').innerText()).includes(`sh -c sleep 3600; true ${MARKUP}`));
@@ -146,7 +146,8 @@ describe('the status page in Chromium', () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     for (const path of ['', 'containers/agent']) {
       await page.goto(base + path);
-      const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+      // A string: the test's TypeScript has no DOM types; this runs in the page.
+      const { scrollWidth, innerWidth } = (await page.evaluate('({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })')) as { scrollWidth: number; innerWidth: number };
       assert.ok(scrollWidth <= innerWidth, `${path || '/'}: ${scrollWidth}px wide on a ${innerWidth}px screen`);
     }
     await page.goto(base);
