@@ -9,6 +9,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Monitor, MonitorState } from '../src/monitor.js';
+import { createEventCounters } from '../src/event-counters.js';
 import { buildApp } from '../src/exporter/app.js';
 import { createMetrics } from '../src/exporter/metrics.js';
 import type { ContainerReport } from '../src/policy/types.js';
@@ -39,7 +40,7 @@ export async function measureStatusPage(size: number, requests: number): Promise
   const state = await syntheticState(size);
   // Stands in for the monitor: the pages and /metrics only read its state.
   const monitor = { state, ready: true, errorCounts: new Map<string, number>(), forScrape: async () => state } as unknown as Monitor;
-  const metrics = createMetrics({ monitor, checks: run.checks, refresh: 3_600_000, processCacheTtlMs: 1000 });
+  const metrics = createMetrics({ monitor, checks: run.checks, counters: createEventCounters(), refresh: 3_600_000, processCacheTtlMs: 1000 });
   const app = await buildApp({ monitor, metrics, telemetryPath: '/metrics', checks: run.checks });
   const paths = [
     { path: '/metrics', label: '`/metrics` (baseline)' },

@@ -1,6 +1,5 @@
 import { errorMessage } from './errors.js';
 import type { EngineCache } from './engine/engine-cache.js';
-import { rootProcesses } from './engine/processes.js';
 import type { ContainerInspect } from './engine/types.js';
 import { runChain, runCheck } from './policy/chain.js';
 import { ImageAllowList } from './policy/image-match.js';
@@ -11,8 +10,6 @@ export interface EvaluatorPolicy {
   checks: readonly CheckInstance[];
   alwaysAllow: readonly string[];
   failFast: boolean;
-  /** After each full refresh, with the image IDs still in use: for caches kept outside the evaluator (scanners). */
-  onRetain?: (imageIds: ReadonlySet<string>) => void;
 }
 
 export interface Evaluation {
@@ -81,17 +78,13 @@ export class Evaluator {
     }
     if (inspect.State?.Running !== true) return undefined;
     const alwaysAllowed = await this.isAlwaysAllowed(inspect);
-    const [chain, processes] = await Promise.all([
-      alwaysAllowed
-        ? { results: [], compliant: true }
-        : runChain(this.policy.checks, (signal) => this.view(inspect, signal), {
-            failFast: this.policy.failFast,
-            imageVerdicts: this.imageVerdicts,
-            imageId: inspect.Image,
-          }),
-      this.cache.processes(inspect).catch(() => undefined),
-    ]);
-    const roots = processes === undefined ? undefined : rootProcesses(processes);
+    const chain = alwaysAllowed
+      ? { results: [], compliant: true }
+      : await runChain(this.policy.checks, (signal) => this.view(inspect, signal), {
+          failFast: this.policy.failFast,
+          imageVerdicts: this.imageVerdicts,
+          imageId: inspect.Image,
+        });
     return {
       id: inspect.Id,
       name: containerName(inspect.Name),
@@ -100,8 +93,6 @@ export class Evaluator {
       compliant: chain.compliant,
       alwaysAllowed,
       results: chain.results,
-      rootProcesses: roots?.length,
-      rootProcessList: roots?.map(({ pid, command }) => ({ pid, command })),
       startedAt: inspect.State?.StartedAt ?? '',
       labels: inspect.Config?.Labels ?? {},
     };
@@ -147,7 +138,6 @@ export class Evaluator {
   private retain(containerIds: readonly string[], usedImageIds: readonly string[]): void {
     const imageIds = new Set(usedImageIds);
     this.cache.retain(new Set(containerIds), imageIds);
-    this.policy.onRetain?.(imageIds);
     for (const key of this.imageVerdicts.keys()) {
       if (!imageIds.has(key.slice(key.indexOf('\u0000') + 1))) this.imageVerdicts.delete(key);
     }

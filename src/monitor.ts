@@ -4,6 +4,8 @@ import type { Engine, EngineEvent } from './engine/types.js';
 import type { Evaluator } from './evaluator.js';
 import type { Logger } from './log.js';
 import type { ContainerReport, HostReport } from './policy/types.js';
+import type { EventCounters } from './event-counters.js';
+import { ReportQueue } from './report/report-queue.js';
 import type { ReportListener } from './report/types.js';
 
 /** What the metrics, the landing page and the probes read: replaced whole, never edited in place. */
@@ -23,7 +25,9 @@ export interface MonitorOptions {
   cache: EngineCache;
   evaluator: Evaluator;
   logger: Logger;
+  /** Text log, StatsD and enforcement: fed from a queue after each new state is published, never awaited by it. */
   listeners: readonly ReportListener[];
+  counters: Pick<EventCounters, 'checkErrors' | 'reportsDropped'>;
   /** `scrape`: evaluate when asked (scrapes share one evaluation in flight); a number: every so many ms. */
   refresh: 'scrape' | number;
 }
@@ -56,7 +60,6 @@ export class Monitor {
     lastRefreshTimestamp: 0,
     refreshDuration: 0,
   };
-  private readonly checkErrors = new Map<string, number>();
   /** Sequence number of the latest event per container, so older results never overwrite newer ones. */
   private readonly touched = new Map<string, number>();
   /** Event evaluations still running per container; their `touched` entry must outlive a refresh. */
@@ -67,9 +70,12 @@ export class Monitor {
   private timer: NodeJS.Timeout | undefined;
   private readonly stopEvents = new AbortController();
   private eventsLoop: Promise<void> | undefined;
+  private readonly reports: ReportQueue;
 
   constructor(private readonly options: MonitorOptions) {
-    for (const check of options.evaluator.checks) this.checkErrors.set(check.name, 0);
+    this.reports = new ReportQueue(options.listeners, options.logger, options.counters.reportsDropped);
+    // Every check's error counter exists from the start, so increase() sees the first error.
+    for (const check of options.evaluator.checks) options.counters.checkErrors.inc({ check: check.name }, 0);
   }
 
   get state(): MonitorState {
@@ -79,11 +85,6 @@ export class Monitor {
   /** True once the first refresh has finished, whether or not it reached the engine. */
   get ready(): boolean {
     return this.firstRefreshDone;
-  }
-
-  /** Checks that threw or timed out, by check name, since start. */
-  get errorCounts(): ReadonlyMap<string, number> {
-    return this.checkErrors;
   }
 
   /** Starts the background refresh (interval mode) and the event stream. */
@@ -142,7 +143,7 @@ export class Monitor {
         refreshDuration: (performance.now() - started) / 1000,
       };
       this.countErrors([...evaluation.containers.flatMap((report) => report.results), ...evaluation.host.results]);
-      await this.notify(evaluation.containers);
+      this.reports.push(evaluation.containers);
     } catch (error) {
       if (this.current.up) this.options.logger.error({ err: errorMessage(error) }, 'engine unreachable; serving the last-known verdicts with docker_monitor_up 0');
       this.current = { ...this.current, up: false, refreshDuration: (performance.now() - started) / 1000 };
@@ -151,19 +152,7 @@ export class Monitor {
 
   private countErrors(results: readonly { check: string; result: string }[]): void {
     for (const { check, result } of results) {
-      if (result === 'error') this.checkErrors.set(check, (this.checkErrors.get(check) ?? 0) + 1);
-    }
-  }
-
-  private async notify(reports: readonly ContainerReport[]): Promise<void> {
-    for (const report of reports) {
-      for (const listener of this.options.listeners) {
-        try {
-          await listener.onReport(report);
-        } catch (error) {
-          this.options.logger.error({ container: report.name, err: errorMessage(error) }, 'report listener failed');
-        }
-      }
+      if (result === 'error') this.options.counters.checkErrors.inc({ check });
     }
   }
 
@@ -201,7 +190,7 @@ export class Monitor {
       const report = await this.options.evaluator.evaluateContainer(event.id);
       if (this.setContainer(event.id, report, sequence) && report !== undefined) {
         this.countErrors(report.results);
-        await this.notify([report]);
+        this.reports.push([report]);
       }
     } catch (error) {
       this.options.logger.warn({ container: event.name ?? event.id, err: errorMessage(error) }, 'container could not be evaluated after an event');
@@ -243,5 +232,6 @@ export class Monitor {
     this.stopEvents.abort();
     await this.eventsLoop?.catch(() => undefined);
     await this.inFlight;
+    await this.reports.idle();
   }
 }

@@ -2,7 +2,7 @@ import { UsageError, errorMessage } from '../errors.js';
 import { moreVerbose } from '../log.js';
 import { parseRefresh } from './load-policy.js';
 import { parseLogLevel, type Settings } from './settings.js';
-import { parseDuration, parseInteger } from './values.js';
+import { parseDuration, parseInteger } from '../ini/values.js';
 
 /** Flags as commander parses them; every one optional, so the file's value stands when a flag is absent. */
 export interface CommonFlags {

@@ -3,10 +3,11 @@ import { ConfigError, errorMessage } from '../errors.js';
 import { instantiateCheck, resolveCheckClass } from '../policy/check-loader.js';
 import type { CheckClass } from '../policy/policy-check.js';
 import { parseOptions } from '../policy/options.js';
-import type { CheckInstance, OptionValue } from '../policy/types.js';
+import type { CheckContext, CheckInstance, OptionValue } from '../policy/types.js';
+import { ScanPool } from '../scanners/scan-pool.js';
 import { DEFAULT_POLICY_INI, DEFAULT_POLICY_NAME } from './default-policy.js';
-import { parseIni, type IniDocument, type IniSection } from './ini-file.js';
-import { parseDuration, parseInteger } from './values.js';
+import { parseIni, type IniDocument, type IniSection } from '../ini/ini-file.js';
+import { parseDuration, parseInteger } from '../ini/values.js';
 import {
   DEFAULT_SETTINGS,
   SETTINGS_SECTIONS,
@@ -94,10 +95,12 @@ async function loadChecks(
   builtIns: Readonly<Record<string, CheckClass>>,
 ): Promise<CheckInstance[]> {
   const checks: CheckInstance[] = [];
+  // Shared by this policy's checks alone: two loaded policies (two runtimes) never share scans.
+  const context: CheckContext = { scanPool: new ScanPool() };
   const sectionByName = new Map<string, IniSection>();
   for (const section of sections) {
     if (section.name in SETTINGS_SECTIONS) continue;
-    const check = instantiateCheck(await resolveCheckClass(section, file, builtIns), section, file);
+    const check = instantiateCheck(await resolveCheckClass(section, file, builtIns), section, file, context);
     // Results and metrics are labelled by class name, so two sections must not share one.
     const earlier = sectionByName.get(check.name);
     if (earlier !== undefined) {

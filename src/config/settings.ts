@@ -1,7 +1,6 @@
 import type { OptionSpec } from '../policy/types.js';
+import type { LogFormat, LogLevel } from '../log.js';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
-export type LogFormat = 'text' | 'json';
 export type PolicyAction = 'warn' | 'stop' | 'kill' | 'pause';
 /** `scrape`, or the background refresh interval in milliseconds. */
 export type RefreshMode = 'scrape' | number;

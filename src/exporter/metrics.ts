@@ -1,40 +1,27 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RefreshMode } from '../config/settings.js';
+import type { EventCounters } from '../event-counters.js';
+import { formatDuration } from '../ini/values.js';
 import type { Monitor, MonitorState } from '../monitor.js';
-import type { CheckInstance, ResultKind } from '../policy/types.js';
+import type { CheckInstance, CheckMetric, ContainerReport, ResultKind } from '../policy/types.js';
 import { REVISION, VERSION } from '../version.js';
 
 /** The metric values of a result, as the CFPB tool's constants: FAIL 0, PASS 1, PASS_FAST 2 (errors count as fail). */
 export const RESULT_VALUES: Readonly<Record<ResultKind, number>> = { fail: 0, error: 0, pass: 1, pass_fast: 2, waived: 3 };
-
-export interface VulnerabilityCount {
-  image: string;
-  severity: string;
-  count: number;
-}
 
 export interface MetricSources {
   monitor: Monitor;
   checks: readonly CheckInstance[];
   refresh: RefreshMode;
   processCacheTtlMs: number;
-  /** Actions taken under --enforce, by action. */
-  enforcementActions?: () => ReadonlyMap<string, number>;
-  /** Actions that failed, by action. */
-  enforcementFailures?: () => ReadonlyMap<string, number>;
-  /** Vulnerability counts of scanned images. */
-  imageVulnerabilities?: () => readonly VulnerabilityCount[];
-}
-
-function seconds(ms: number): string {
-  return ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`;
+  counters: EventCounters;
 }
 
 /** How fresh the values are, for HELP texts (exporter guidelines: say when values are cached). */
 function freshness(refresh: RefreshMode): string {
   return refresh === 'scrape'
     ? 'Evaluated at each scrape and on Docker events'
-    : `Cached: evaluated every ${seconds(refresh)} and on Docker events`;
+    : `Cached: evaluated every ${formatDuration(refresh)} and on Docker events`;
 }
 
 /** What the metrics endpoint serves. */
@@ -84,7 +71,7 @@ function createVerdictRegistry(sources: MetricSources): Registry {
 
   new Gauge({
     name: 'docker_monitor_check_result',
-    help: `Result of a policy check on a running container: 0 fail (or error), 1 pass, 2 pass fast; absent when the check did not run. ${fresh}; image-level checks are cached per image ID, process lists for ${seconds(sources.processCacheTtlMs)}.`,
+    help: `Result of a policy check on a running container: 0 fail (or error), 1 pass, 2 pass fast; absent when the check did not run. ${fresh}; image-level checks are cached per image ID, process lists for ${formatDuration(sources.processCacheTtlMs)}.`,
     labelNames: ['check', 'container'] as const,
     registers: [registry],
     collect() {
@@ -106,18 +93,7 @@ function createVerdictRegistry(sources: MetricSources): Registry {
     },
   });
 
-  new Gauge({
-    name: 'docker_monitor_root_processes',
-    help: `Processes in the container running as UID 0 on the host. ${fresh}; process lists are cached for ${seconds(sources.processCacheTtlMs)}.`,
-    labelNames: ['container'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const report of containers()) {
-        if (report.rootProcesses !== undefined) this.set({ container: report.name }, report.rootProcesses);
-      }
-    },
-  });
+  registerCheckMetrics(registry, checks, containers, fresh);
 
   new Gauge({
     name: 'docker_monitor_container_info',
@@ -156,55 +132,45 @@ function createVerdictRegistry(sources: MetricSources): Registry {
   return registry;
 }
 
+/**
+ * The metrics checks bring (CheckMetric), each registered once however many checks of the policy
+ * declare it, filled from the data of those checks' results.
+ */
+function registerCheckMetrics(registry: Registry, checks: readonly CheckInstance[], containers: () => Iterable<ContainerReport>, fresh: string): void {
+  const byMetric = new Map<string, { metric: CheckMetric; checks: Set<string> }>();
+  for (const check of checks) {
+    for (const metric of check.metrics) {
+      const entry = byMetric.get(metric.name) ?? { metric, checks: new Set<string>() };
+      entry.checks.add(check.name);
+      byMetric.set(metric.name, entry);
+    }
+  }
+  for (const { metric, checks: from } of byMetric.values()) {
+    new Gauge({
+      name: metric.name,
+      help: `${metric.help} ${fresh}.`,
+      labelNames: metric.labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const report of containers()) {
+          for (const result of report.results) {
+            if (result.data === undefined || !from.has(result.check)) continue;
+            for (const { labels, value } of metric.samples(result.data, report)) this.set(labels, value);
+          }
+        }
+      },
+    });
+  }
+}
+
 /** Counters, health and process metrics: they change without the state changing. */
 function createLiveRegistry(sources: MetricSources): Registry {
   const registry = new Registry();
   const { monitor } = sources;
   const state = (): MonitorState => monitor.state;
 
-  new Counter({
-    name: 'docker_monitor_check_errors_total',
-    help: 'Checks that threw or timed out (each also counts as a failure of that check).',
-    labelNames: ['check'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [check, count] of monitor.errorCounts) this.inc({ check }, count);
-    },
-  });
-
-  new Counter({
-    name: 'docker_monitor_enforcement_actions_total',
-    help: 'Actions (warn, stop, kill, pause) taken on failing containers under --enforce.',
-    labelNames: ['action'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [action, count] of sources.enforcementActions?.() ?? []) this.inc({ action }, count);
-    },
-  });
-
-  new Counter({
-    name: 'docker_monitor_enforcement_failures_total',
-    help: 'Enforcement actions that the engine refused or that failed.',
-    labelNames: ['action'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [action, count] of sources.enforcementFailures?.() ?? []) this.inc({ action }, count);
-    },
-  });
-
-  new Gauge({
-    name: 'docker_monitor_image_vulnerabilities',
-    help: 'Vulnerabilities found by TrivyScanCheck in an image in use, by severity. Cached per image ID for the check\'s cache_ttl.',
-    labelNames: ['image', 'severity'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const { image, severity, count } of sources.imageVulnerabilities?.() ?? []) this.set({ image, severity }, count);
-    },
-  });
+  for (const counter of Object.values(sources.counters)) registry.registerMetric(counter);
 
   new Gauge({
     name: 'docker_monitor_up',

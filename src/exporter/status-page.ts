@@ -4,6 +4,7 @@
  * `!${...}` (no escaping) is used only for fragments this module rendered with the same tag.
  */
 import { html } from 'ghtml';
+import { rootProcessesOf } from '../checks/root-process-check.js';
 import type { MonitorState } from '../monitor.js';
 import { checksByName } from '../policy/severity.js';
 import { SEVERITIES, type CheckInstance, type CheckResult, type ContainerReport } from '../policy/types.js';
@@ -245,6 +246,7 @@ export function renderContainerPage(context: PageContext, report: ContainerRepor
   const names = [...new Set([...containerCheckNames(context.checks), ...results.keys()])];
   const verdict: RowVerdict = report.alwaysAllowed ? 'allowed' : !report.compliant ? 'fail' : report.results.some((result) => result.result === 'waived') ? 'waived' : 'pass';
   const labels = Object.entries(report.labels).sort(([a], [b]) => a.localeCompare(b));
+  const roots = rootProcessesOf(report);
   const body = html`<header>
 <p class="quick"><a href="../">← All containers</a></p>
 <h1>${report.name} <span class="verdict ${verdict === 'allowed' ? 'pass' : verdict}" id="verdict">${VERDICT_LABELS[verdict]}</span></h1>
@@ -256,14 +258,14 @@ export function renderContainerPage(context: PageContext, report: ContainerRepor
 <dt>Image ID</dt><dd>${report.imageId}</dd>
 <dt>Container ID</dt><dd>${report.id}</dd>
 <dt>Started</dt><dd>${report.startedAt}</dd>
-<dt>Root processes</dt><dd id="root-processes">${report.rootProcesses === undefined ? 'unknown (the process list could not be read)' : String(report.rootProcesses)}</dd>
+<dt>Root processes</dt><dd id="root-processes">${roots === undefined ? 'unknown (RootProcessCheck did not run or could not read the processes)' : String(roots.length)}</dd>
 </dl>
 <h2>Checks</h2>
 <div class="scroll"><table class="results" id="results">
 <thead><tr><th>Check</th><th>Result</th><th>Severity</th><th>Reason</th></tr></thead>
 <tbody>!${names.map((name) => resultRow(byName.get(name), name, results.get(name), report))}</tbody>
 </table></div>
-!${(report.rootProcessList ?? []).length === 0 ? '' : html`<h2>Processes running as root</h2><ul id="root-process-list">!${(report.rootProcessList ?? []).map((process) => html`<li><code>${process.pid}: ${process.command}</code></li>`)}</ul>`}
+!${(roots ?? []).length === 0 ? '' : html`<h2>Processes running as root</h2><ul id="root-process-list">!${(roots ?? []).map((process) => html`<li><code>${process.pid}: ${process.command}</code></li>`)}</ul>`}
 !${labels.length === 0 ? '' : html`<h2>Labels</h2><div class="scroll"><table><tbody>!${labels.map(([key, value]) => html`<tr><td><code>${key}</code></td><td><code>${value}</code></td></tr>`)}</tbody></table></div>`}
 </main>`;
   return layout(`${report.name} · docker-monitor`, body);

@@ -19,7 +19,9 @@ export async function runCheck<T extends ContainerView | HostView>(
   });
   try {
     const outcome = await Promise.race([check.run(viewFor(controller.signal)), timeout]);
-    return { check: check.name, result: outcome.result, reason: outcome.reason };
+    const result: CheckResult = { check: check.name, result: outcome.result, reason: outcome.reason };
+    if (outcome.data !== undefined) result.data = outcome.data;
+    return result;
   } catch (error) {
     return { check: check.name, result: 'error', reason: errorMessage(error) };
   } finally {

@@ -2,12 +2,13 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { IniSection } from '../config/ini-file.js';
+import type { IniSection } from '../ini/ini-file.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import { didYouMean, parseOptions } from './options.js';
 import { isCheckClass, type CheckClass } from './policy-check.js';
 import {
   SEVERITIES,
+  type CheckContext,
   type CheckInstance,
   type CheckOutcome,
   type ContainerView,
@@ -33,16 +34,19 @@ function normalizeReturn(value: unknown): CheckOutcome {
     return { result: value as Verdict };
   }
   if (typeof value === 'object' && value !== null) {
-    const { result, reason } = value as { result?: unknown; reason?: unknown };
+    const { result, reason, data } = value as { result?: unknown; reason?: unknown; data?: unknown };
     if (typeof result === 'string' && (VERDICTS as readonly string[]).includes(result)) {
-      return { result: result as Verdict, reason: typeof reason === 'string' ? reason : undefined };
+      const outcome: CheckOutcome = { result: result as Verdict };
+      if (typeof reason === 'string') outcome.reason = reason;
+      if (data !== undefined) outcome.data = data;
+      return outcome;
     }
   }
   throw new Error(`returned ${JSON.stringify(value)}; a check returns "pass", "pass_fast", "fail" or { result, reason }`);
 }
 
 /** Makes a runnable CheckInstance from a class and its section. */
-export function instantiateCheck(checkClass: CheckClass, section: IniSection, file: string): CheckInstance {
+export function instantiateCheck(checkClass: CheckClass, section: IniSection, file: string, context: CheckContext): CheckInstance {
   const ownOptions = checkClass.options;
   let config: Record<string, string | boolean | number | string[]>;
   if (ownOptions === undefined) {
@@ -58,7 +62,7 @@ export function instantiateCheck(checkClass: CheckClass, section: IniSection, fi
   }
   let instance: InstanceType<CheckClass>;
   try {
-    instance = new checkClass(config);
+    instance = new checkClass(config, context);
   } catch (error) {
     throw new ConfigError({ file, line: section.line, section: section.name }, `check could not be created: ${errorMessage(error)}`);
   }
@@ -77,6 +81,7 @@ export function instantiateCheck(checkClass: CheckClass, section: IniSection, fi
     severity,
     cisId: checkClass.cisId,
     timeoutMs: (config['timeout'] as number | undefined) ?? DEFAULT_CHECK_TIMEOUT_MS,
+    metrics: checkClass.metrics ?? [],
     async run(target: ContainerView | HostView): Promise<CheckOutcome> {
       return normalizeReturn(await instance.check(target as ContainerView & HostView));
     },

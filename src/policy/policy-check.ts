@@ -1,4 +1,6 @@
 import type {
+  CheckContext,
+  CheckMetric,
   CheckOptions,
   CheckOutcome,
   CheckReturn,
@@ -22,6 +24,8 @@ abstract class CheckBase {
   static severity: Severity = 'medium';
   /** CIS Docker Benchmark v1.6.0 recommendation, for checks that implement one. */
   static cisId: string | undefined = undefined;
+  /** Metrics the check's results fill from their `data`. */
+  static metrics: readonly CheckMetric<never>[] = [];
 
   readonly PASS = 'pass' as const;
   readonly FAIL = 'fail' as const;
@@ -59,7 +63,7 @@ export abstract class HostPolicyCheck extends CheckBase {
 
 /** What the loader needs of a check class, whether or not it extends PolicyCheck. */
 export interface CheckClass {
-  new (config: CheckOptions): { check(target: ContainerView & HostView): unknown; config?: CheckOptions };
+  new (config: CheckOptions, context: CheckContext): { check(target: ContainerView & HostView): unknown; config?: CheckOptions };
   readonly name: string;
   description?: string;
   remediation?: string | undefined;
@@ -67,6 +71,7 @@ export interface CheckClass {
   scope?: CheckScope;
   severity?: Severity;
   cisId?: string | undefined;
+  metrics?: readonly CheckMetric<never>[];
 }
 
 export function isCheckClass(value: unknown): value is CheckClass {

@@ -1,4 +1,6 @@
+import { isFailure } from '../policy/chain.js';
 import type { CheckInstance, CheckResult, ContainerReport, HostReport } from '../policy/types.js';
+import { rootProcessesOf } from '../checks/root-process-check.js';
 import { waiverText } from './describe.js';
 
 const LABELS: Readonly<Record<CheckResult['result'], string>> = {
@@ -48,13 +50,13 @@ export function formatCheckTable(
             const result = byCheck.get(name);
             return result === undefined ? '-' : LABELS[result.result];
           })
-        : [report.results.filter((result) => result.result === 'fail' || result.result === 'error').map((result) => result.check).join(', ') || '-'];
+        : [report.results.filter(isFailure).map((result) => result.check).join(', ') || '-'];
       return [report.name, report.image, verdict(report), ...cells];
     });
     lines.push(table([header, ...rows]));
     const failures = containers.flatMap((report) =>
       report.results
-        .filter((result) => result.result === 'fail' || result.result === 'error')
+        .filter(isFailure)
         .flatMap((result) => {
           const fix = result.result === 'fail' ? remediation.get(result.check) : undefined;
           return [`  ${report.name}: ${result.check} ${LABELS[result.result]}: ${result.reason ?? '(no reason given)'}`, ...(fix === undefined ? [] : [`    fix: ${fix}`])];
@@ -86,7 +88,7 @@ export function checkJson(containers: readonly ContainerReport[], host: HostRepo
       imageId: report.imageId,
       compliant: report.compliant,
       alwaysAllowed: report.alwaysAllowed,
-      rootProcesses: report.rootProcesses ?? null,
+      rootProcesses: rootProcessesOf(report)?.length ?? null,
       results: report.results.map(({ check, result, reason, waiver }) => ({ check, result, reason: reason ?? null, ...(waiver === undefined ? {} : { waiver }) })),
     })),
     host: { results: host.results.map(({ check, result, reason }) => ({ check, result, reason: reason ?? null })) },

@@ -1,4 +1,5 @@
 import { XMLBuilder } from 'fast-xml-parser';
+import { rootProcessesOf } from '../checks/root-process-check.js';
 import { checksByName } from '../policy/severity.js';
 import type { CheckInstance, CheckResult, ContainerReport } from '../policy/types.js';
 import type { CheckRun } from './check-run.js';
@@ -97,7 +98,7 @@ export function junitXml(run: CheckRun, now = new Date()): string {
       id: report.id,
       image: report.image,
       imageId: report.imageId,
-      ...(report.rootProcesses === undefined ? {} : { rootProcesses: String(report.rootProcesses) }),
+      ...(rootProcessesOf(report) === undefined ? {} : { rootProcesses: String(rootProcessesOf(report)?.length) }),
     }),
   );
   for (const { name, error } of run.failed) {

@@ -29,6 +29,7 @@ const THROWING: CheckInstance = {
   severity: 'medium',
   cisId: undefined,
   timeoutMs: 1000,
+  metrics: [],
   run: () => Promise.reject(new Error('cannot read properties of undefined (reading "Labels")')),
 };
 
@@ -44,7 +45,6 @@ async function report(fixture: string, name: string, checks: readonly CheckInsta
     compliant: !results.some((result) => result.result === 'fail' || result.result === 'error'),
     alwaysAllowed: false,
     results,
-    rootProcesses: 0,
     startedAt: view.inspect.State?.StartedAt ?? '',
     labels: view.inspect.Config?.Labels ?? {},
   };

@@ -159,6 +159,6 @@ describe('serve with --refresh 1h (cache, events)', () => {
   });
 
   test('HELP says the values are cached', async () => {
-    assert.match(await exporter.scrape(), /# HELP docker_monitor_check_result .*Cached: evaluated every 60m and on Docker events/);
+    assert.match(await exporter.scrape(), /# HELP docker_monitor_check_result .*Cached: evaluated every 1h and on Docker events/);
   });
 });

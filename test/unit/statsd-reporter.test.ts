@@ -6,7 +6,8 @@ import { DEFAULT_SETTINGS } from '../../src/config/settings.js';
 import { DockerEngine } from '../../src/engine/docker-engine.js';
 import { Enforcer } from '../../src/enforce/enforcer.js';
 import { UsageError } from '../../src/errors.js';
-import { createListeners } from '../../src/report/listeners.js';
+import { createEventCounters } from '../../src/event-counters.js';
+import { createListeners } from '../../src/listeners.js';
 import { StatsdReporter, parseStatsdServer } from '../../src/report/statsd-reporter.js';
 import { TextReporter } from '../../src/report/text-reporter.js';
 import { captureLogger } from '../helpers/log-capture.js';
@@ -56,11 +57,12 @@ describe('StatsdReporter against a UDP socket on loopback', () => {
     const { logger } = captureLogger();
     const reporter = new StatsdReporter({ server: { host: '127.0.0.1', port }, prefix: 'cnitch', hostname: 'myhost', logger });
     reporter.onReport(FAILING_REPORT);
-    reporter.onReport({ ...FAILING_REPORT, name: 'clean', compliant: true, results: [{ check: 'RunningAsRootCheck', result: 'pass' }], rootProcesses: 0 });
+    reporter.onReport({ ...FAILING_REPORT, name: 'clean', compliant: true, results: [{ check: 'RootProcessCheck', result: 'pass', data: { rootProcesses: [] } }] });
     await reporter.close();
-    assert.ok(await waitFor(() => received.length >= 3), `received ${received.length} datagrams`);
+    assert.ok(await waitFor(() => received.length >= 4), `received ${received.length} datagrams`);
     const sorted = [...received].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     assert.deepEqual(sorted, [
+      { name: 'cnitch.exception.check_failed', value: 1, type: 'c', tags: { host: 'myhost', container: 'web', check: 'PrismaScanCheck' } },
       { name: 'cnitch.exception.check_failed', value: 1, type: 'c', tags: { host: 'myhost', container: 'web', check: 'RootProcessCheck' } },
       { name: 'cnitch.exception.check_failed', value: 1, type: 'c', tags: { host: 'myhost', container: 'web', check: 'RunningAsRootCheck' } },
       { name: 'cnitch.exception.root_process', value: 2, type: 'c', tags: { host: 'myhost', container: 'web' } },
@@ -71,7 +73,7 @@ describe('StatsdReporter against a UDP socket on loopback', () => {
     received.length = 0;
     const { logger } = captureLogger();
     const settings = { ...DEFAULT_SETTINGS, statsdServer: `127.0.0.1:${port}`, hostname: 'h1' };
-    const listeners = createListeners({ settings, engine: new DockerEngine({ host: 'unix:///nonexistent.sock', concurrency: 1, timeoutMs: 1000 }), logger, textLog: true });
+    const listeners = createListeners({ settings, engine: new DockerEngine({ host: 'unix:///nonexistent.sock', concurrency: 1, timeoutMs: 1000 }), logger, textLog: true, counters: createEventCounters() });
     const statsd = listeners.find((listener) => listener instanceof StatsdReporter);
     assert.ok(statsd);
     await statsd.onReport(FAILING_REPORT);
@@ -132,7 +134,7 @@ describe('StatsD settings and the listeners', () => {
     const { logger } = captureLogger();
     const engine = new DockerEngine({ host: 'unix:///nonexistent.sock', concurrency: 1, timeoutMs: 1000 });
     const kinds = async (statsdServer: string | undefined, textLog = true): Promise<unknown[]> => {
-      const listeners = createListeners({ settings: { ...DEFAULT_SETTINGS, statsdServer }, engine, logger, textLog });
+      const listeners = createListeners({ settings: { ...DEFAULT_SETTINGS, statsdServer }, engine, logger, textLog, counters: createEventCounters() });
       await Promise.all(listeners.map((listener) => listener.close?.()));
       return listeners.map((listener) => listener.constructor);
     };

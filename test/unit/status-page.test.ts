@@ -141,8 +141,15 @@ describe('user-controlled values are escaped', () => {
     name: 'evil',
     image: 'evil/"><img src=x onerror=alert(1)>:1',
     labels: { '<script>alert("key")</script>': '"><script>alert("value")</script>' },
-    results: [{ check: 'RunningAsRootCheck', result: 'fail', reason: '1 process running as root: pid 9 (sh -c </p><script>alert(document.cookie)</script>)' }],
-    rootProcessList: [{ pid: 9, command: "sh -c </code><script>alert('cmd')</script>" }],
+    results: [
+      { check: 'RunningAsRootCheck', result: 'fail', reason: 'no user set: runs as root' },
+      {
+        check: 'RootProcessCheck',
+        result: 'fail',
+        reason: '1 process running as root: pid 9 (sh -c </p><script>alert(document.cookie)</script>)',
+        data: { rootProcesses: [{ pid: 9, command: "sh -c </code><script>alert('cmd')</script>" }] },
+      },
+    ],
   };
   const pages = [renderStatusPage(context([hostile])), renderContainerPage(context([hostile]), hostile)];
 
