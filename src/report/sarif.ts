@@ -44,10 +44,20 @@ function rule(check: CheckInstance): ReportingDescriptor {
   };
 }
 
+/**
+ * An image reference as a URI reference. Most are one already (`redis:7` reads as scheme and path,
+ * `registry:5000/app:1` too, `team/app:1` as a relative path); a colon in the first segment after
+ * something that cannot be a scheme (`app@sha256:…`) is percent-encoded.
+ */
+export function imageUri(image: string): string {
+  const firstSegment = image.split('/')[0] ?? '';
+  return /^[A-Za-z][A-Za-z0-9+.-]*:/.test(image) || !firstSegment.includes(':') ? image : image.replaceAll(':', '%3A');
+}
+
 /** A running container is no file: its image is the artifact, the container the logical location. */
 function containerLocation(report: Pick<ContainerReport, 'name' | 'image'>): Location {
   return {
-    ...(report.image === '' ? {} : { physicalLocation: { artifactLocation: { uri: report.image } } }),
+    ...(report.image === '' ? {} : { physicalLocation: { artifactLocation: { uri: imageUri(report.image) } } }),
     logicalLocations: [{ name: report.name, fullyQualifiedName: `containers/${report.name}`, kind: 'container' }],
   };
 }

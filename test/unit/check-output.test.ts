@@ -10,8 +10,9 @@ import { BUILT_IN_CHECKS } from '../../src/checks/index.js';
 import { checkJson, formatCheckTable } from '../../src/report/check-table.js';
 import { checkExitCode } from '../../src/report/fail-on.js';
 import { junitXml } from '../../src/report/junit.js';
-import { sarifLog } from '../../src/report/sarif.js';
+import { imageUri, sarifLog } from '../../src/report/sarif.js';
 import type { CheckRun } from '../../src/report/check-run.js';
+import type { ContainerReport } from '../../src/policy/types.js';
 import { FIXTURE_POLICY, WAIVER, fixtureCheckRun } from '../helpers/check-run-fixture.js';
 import { assertValidCheckJson, assertValidSarif, parseJunit } from '../helpers/output-schemas.js';
 import { policyChecks } from '../fixtures/cis/fixture-views.js';
@@ -85,6 +86,22 @@ describe('check --format sarif', () => {
   test('validates against the published SARIF 2.1.0 schema', () => {
     assert.equal(log.version, '2.1.0');
     assertValidSarif(log);
+  });
+
+  test('every form of image reference is a valid artifact URI', () => {
+    const references = ['redis:7', 'docker-monitor-test/busybox:1', 'registry.local:5000/team/app:1.2', 'sha256:e80f52eb', 'nginx@sha256:0123abcd', 'team/app@sha256:0123abcd', 'busybox'];
+    const containers = references.map((image, index) => ({ ...(run.containers[0] as ContainerReport), name: `c${index}`, image }));
+    const log = sarifLog({ ...run, containers });
+    assertValidSarif(log);
+    assert.equal(imageUri('nginx@sha256:0123abcd'), 'nginx@sha256%3A0123abcd');
+    assert.equal(decodeURIComponent(imageUri('nginx@sha256:0123abcd')), 'nginx@sha256:0123abcd');
+    assert.equal(imageUri('redis:7'), 'redis:7');
+    assert.equal(imageUri('team/app@sha256:0123abcd'), 'team/app@sha256:0123abcd');
+    // RFC 3986: without a scheme, the first path segment of a relative reference holds no colon.
+    for (const image of references) {
+      const uri = imageUri(image);
+      assert.ok(/^[A-Za-z][A-Za-z0-9+.-]*:/.test(uri) || !(uri.split('/')[0] ?? '').includes(':'), uri);
+    }
   });
 
   test('the schema check can fail', () => {
