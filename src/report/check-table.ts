@@ -1,7 +1,6 @@
 import { isFailure } from '../policy/chain.js';
 import type { CheckInstance, CheckResult, ContainerReport, HostReport } from '../policy/types.js';
 import { rootProcessesOf } from '../checks/root-process-check.js';
-import { waiverText } from './describe.js';
 
 const LABELS: Readonly<Record<CheckResult['result'], string>> = {
   pass: 'pass',
@@ -64,9 +63,9 @@ export function formatCheckTable(
     );
     if (failures.length > 0) lines.push('', 'Failures:', ...failures);
     const waived = containers.flatMap((report) =>
-      report.results
-        .filter((result) => result.result === 'waived')
-        .map((result) => `  ${report.name}: ${result.check}: ${result.reason ?? '(no reason given)'}; ${result.waiver === undefined ? 'waived' : waiverText(result.waiver)}`),
+      report.results.flatMap(({ check, reason, waiver }) =>
+        waiver === undefined ? [] : [`  ${report.name}: ${check} waived by ${waiver.name}${waiver.expires === undefined ? '' : ` until ${waiver.expires}`}: ${waiver.reason} (FAIL: ${reason ?? 'no reason given'})`],
+      ),
     );
     if (waived.length > 0) lines.push('', 'Waived:', ...waived);
   }
@@ -89,7 +88,12 @@ export function checkJson(containers: readonly ContainerReport[], host: HostRepo
       compliant: report.compliant,
       alwaysAllowed: report.alwaysAllowed,
       rootProcesses: rootProcessesOf(report)?.length ?? null,
-      results: report.results.map(({ check, result, reason, waiver }) => ({ check, result, reason: reason ?? null, ...(waiver === undefined ? {} : { waiver }) })),
+      results: report.results.map(({ check, result, reason, waiver }) => ({
+        check,
+        result,
+        reason: reason ?? null,
+        ...(waiver === undefined ? {} : { waiver: { name: waiver.name, reason: waiver.reason, expires: waiver.expires ?? null } }),
+      })),
     })),
     host: { results: host.results.map(({ check, result, reason }) => ({ check, result, reason: reason ?? null })) },
   };

@@ -1,8 +1,8 @@
 import type { ContainerReport, WaiverRef } from '../policy/types.js';
 
-/** `waiver legacy-root (expires 2026-12-31): moving to a non-root image in Q1`. */
+/** `waived by legacy-root until 2026-12-31: moving to a non-root image in Q1`, as `check`'s table words it. */
 export function waiverText(waiver: WaiverRef): string {
-  return `waiver ${waiver.name}${waiver.expires === undefined ? '' : ` (expires ${waiver.expires})`}: ${waiver.reason}`;
+  return `waived by ${waiver.name}${waiver.expires === undefined ? '' : ` until ${waiver.expires}`}: ${waiver.reason}`;
 }
 
 /** Why a check of the chain has no result on this container. */

@@ -46,7 +46,7 @@ function testCase(classname: string, name: string, result: CheckResult | undefin
     case 'error':
       return { ...base, error: { '@_message': reason, '@_type': 'error' } };
     case 'waived':
-      return { ...base, skipped: { '@_message': xmlText(`waived: ${result.reason ?? 'failed'}; ${result.waiver === undefined ? 'by a waiver' : waiverText(result.waiver)}`) } };
+      return { ...base, skipped: { '@_message': xmlText(`${result.waiver === undefined ? 'waived' : waiverText(result.waiver)} (FAIL: ${result.reason ?? 'no reason given'})`) } };
     default:
       return base;
   }

@@ -49,7 +49,7 @@ describe('remediation', () => {
     assert.ok(text.includes('  flaky: BrokenCheck ERROR: cannot read properties of undefined (reading "Labels")\n'), 'an error has no fix line');
     assert.ok(
       text.includes(
-        '\nWaived:\n  legacy: RunningAsRootCheck: no user set: runs as root; waiver legacy-root (expires 2030-01-01): the vendor image runs as root until its 3.0 release\n',
+        '\nWaived:\n  legacy: RunningAsRootCheck waived by legacy-root until 2030-01-01: the vendor image runs as root until its 3.0 release (FAIL: no user set: runs as root)\n',
       ),
       text,
     );
@@ -63,6 +63,9 @@ describe('check --format json', () => {
     assertValidCheckJson(document);
     const legacy = document.containers.find((container) => container.name === 'legacy');
     assert.deepEqual(legacy?.results[0], { check: 'RunningAsRootCheck', result: 'waived', reason: 'no user set: runs as root', waiver: WAIVER });
+    const forever = checkJson([{ ...(run.containers[2] as ContainerReport), results: [{ check: 'RunningAsRootCheck', result: 'waived', reason: 'x', waiver: { name: 'w', reason: 'r' } }] }], run.host);
+    assertValidCheckJson(forever);
+    assert.deepEqual((forever as { containers: { results: { waiver: unknown }[] }[] }).containers[0]?.results[0]?.waiver, { name: 'w', reason: 'r', expires: null });
   });
 
   test('the schema rejects what the format never prints', () => {
@@ -205,7 +208,7 @@ describe('check --format junit', () => {
   test('waived FAILs and checks that did not run are skipped, saying why', () => {
     assert.equal(
       suites[2]?.cases.find((entry) => entry.name === 'RunningAsRootCheck')?.skipped?.message,
-      'waived: no user set: runs as root; waiver legacy-root (expires 2030-01-01): the vendor image runs as root until its 3.0 release',
+      'waived by legacy-root until 2030-01-01: the vendor image runs as root until its 3.0 release (FAIL: no user set: runs as root)',
     );
     assert.equal(suites[0]?.cases.find((entry) => entry.name === 'BrokenCheck')?.skipped?.message, 'not run: fail_fast stopped the chain, or the check excludes this container');
     assert.equal(suites[4]?.cases.find((entry) => entry.name === 'BrokenCheck')?.error?.message, 'cannot read properties of undefined (reading "Labels")');
