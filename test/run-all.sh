@@ -13,6 +13,7 @@ command -v amtool >/dev/null || need+=(prometheus-alertmanager)
 command -v ip >/dev/null || need+=(iproute2)          # private engines' bridges
 command -v openssl >/dev/null || need+=(openssl)      # throwaway TLS certificates
 [ -x /usr/bin/chromium ] || need+=(chromium)          # the status page's browser tests (playwright-core drives it)
+command -v curl >/dev/null || need+=(curl)            # a gzip reader that stops at the first member
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "test/run-all.sh: missing ${need[*]}; install them (as root: apt-get install -y ${need[*]})" >&2; exit 1; fi
   echo "installing ${need[*]}"

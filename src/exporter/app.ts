@@ -53,10 +53,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   }
 
-  app.get(telemetryPath, async (_request, reply) => {
+  app.get(telemetryPath, async (request, reply) => {
     await monitor.forScrape();
-    const chunks = await metrics.render();
-    return reply.type(metrics.contentType).send(Readable.from(chunks));
+    const { contentType, encoding, chunks } = await metrics.render({
+      openMetrics: /application\/openmetrics-text/.test(request.headers.accept ?? ''),
+      gzip: /\bgzip\b/.test(request.headers['accept-encoding'] ?? ''),
+    });
+    if (encoding !== undefined) void reply.header('content-encoding', encoding);
+    return reply.header('vary', 'Accept, Accept-Encoding').type(contentType).send(Readable.from(chunks));
   });
 
   // The pages read the state the last refresh or event left: they never evaluate nor call the engine.

@@ -2,6 +2,7 @@ import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RefreshMode } from '../config/settings.js';
 import type { EventCounters } from '../event-counters.js';
 import { formatDuration } from '../ini/values.js';
+import { compressHead, gzipBody, type CompressedHead } from './gzip-body.js';
 import type { Monitor, MonitorState } from '../monitor.js';
 import type { CheckInstance, CheckMetric, ContainerReport, ResultKind } from '../policy/types.js';
 import { REVISION, VERSION } from '../version.js';
@@ -24,11 +25,53 @@ function freshness(refresh: RefreshMode): string {
     : `Cached: evaluated every ${formatDuration(refresh)} and on Docker events`;
 }
 
+/** How a scraper asked for the exposition. */
+export interface ExpositionRequest {
+  /** The OpenMetrics text format (the scraper's Accept header names it). */
+  openMetrics: boolean;
+  /** gzip (the scraper's Accept-Encoding allows it; Prometheus always asks). */
+  gzip: boolean;
+}
+
 /** What the metrics endpoint serves. */
 export interface Exposition {
-  readonly contentType: string;
-  /** The exposition of the current state, as chunks of UTF-8 text to send one after the other. */
-  render(): Promise<readonly Buffer[]>;
+  /** The exposition of the current state, as chunks to send one after the other. */
+  render(request: ExpositionRequest): Promise<{ contentType: string; encoding: 'gzip' | undefined; chunks: readonly Buffer[] }>;
+}
+
+/** prom-client separates metric families with blank lines; the exposition has none. */
+function compact(text: string): string {
+  return text.replace(/\n{2,}/g, '\n');
+}
+
+/**
+ * The live part in the OpenMetrics text format: a counter's family is named without `_total` in its
+ * HELP and TYPE lines (its samples keep it), and the exposition ends with `# EOF`. Gauges and
+ * histograms are written alike in both formats. (prom-client's own OpenMetrics registry renames the
+ * counter objects it holds, so they could not be shared with the text registry.)
+ */
+function toOpenMetrics(text: string): string {
+  const counters = new Set([...text.matchAll(/^# TYPE (\S+)_total counter$/gm)].map((match) => match[1]));
+  const renamed = text.replace(/^# (HELP|TYPE) (\S+)_total /gm, (line, kind: string, family: string) => (counters.has(family) ? `# ${kind} ${family} ` : line));
+  return `${renamed}# EOF\n`;
+}
+
+/** The verdicts of one state object, as text and compressed, each made once and only when first asked for. */
+class RenderedVerdicts {
+  private text: Promise<Buffer> | undefined;
+  private compressed: Promise<CompressedHead> | undefined;
+
+  constructor(private readonly render: () => Promise<string>) {}
+
+  plain(): Promise<Buffer> {
+    this.text ??= this.render().then((text) => Buffer.from(compact(text)));
+    return this.text;
+  }
+
+  deflated(): Promise<CompressedHead> {
+    this.compressed ??= this.plain().then(compressHead);
+    return this.compressed;
+  }
 }
 
 /**
@@ -37,26 +80,30 @@ export interface Exposition {
  * prom-client starts them all in the same tick, so one exposition never mixes two states.
  *
  * The per-container series (thousands with a CIS policy) change only when the monitor's state object
- * is replaced, so their text is rendered once per state and reused by every scrape until the next
- * refresh or event; the rest (counters, health, process metrics) is rendered at every scrape.
+ * is replaced, so their text, and its gzip, are made once per state and reused by every scrape until
+ * the next refresh or event; the rest (counters, health, process metrics) is rendered at every scrape.
+ * With gzip, the live part's deflate blocks follow the cached verdicts' blocks in one gzip member
+ * (gzip-body.ts). The verdicts are gauges, written the same in
+ * both text formats, so only the live part is written again for OpenMetrics (counters and `# EOF`).
  */
 export function createMetrics(sources: MetricSources): Exposition {
-  const registry = createLiveRegistry(sources);
+  const live = createLiveRegistry(sources);
   const verdicts = createVerdictRegistry(sources);
   let renderedState: MonitorState | undefined;
-  let renderedVerdicts = Promise.resolve(Buffer.alloc(0));
+  let rendered = new RenderedVerdicts(() => verdicts.metrics());
   return {
-    contentType: registry.contentType,
-    async render() {
+    async render(request) {
       // Read in the same tick as the verdict collects run, so the text belongs to this state object.
       const state = sources.monitor.state;
       if (state !== renderedState) {
         renderedState = state;
-        // Kept as bytes: every scrape sends the same buffer instead of encoding a megabyte of text again.
-        renderedVerdicts = verdicts.metrics().then((text) => Buffer.from(text));
+        rendered = new RenderedVerdicts(() => verdicts.metrics());
       }
-      const [verdictBytes, liveText] = await Promise.all([renderedVerdicts, registry.metrics()]);
-      return [verdictBytes, Buffer.from(liveText)];
+      const contentType = request.openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE;
+      const liveBytes = live.metrics().then((text) => Buffer.from(request.openMetrics ? toOpenMetrics(compact(text)) : compact(text)));
+      if (!request.gzip) return { contentType, encoding: undefined, chunks: await Promise.all([rendered.plain(), liveBytes]) };
+      const [head, tail] = await Promise.all([rendered.deflated(), liveBytes]);
+      return { contentType, encoding: 'gzip', chunks: await gzipBody(head, tail) };
     },
   };
 }
