@@ -2,8 +2,8 @@
  * The status page at fleet size, on a **synthetic** state: the containers of the captured-fixture run
  * (test/helpers/check-run-fixture.ts: real chain, captured containers, one waived result) copied to N
  * with distinct names and IDs. The real app (`buildApp`) serves it on 127.0.0.1 and is asked over one
- * keep-alive connection; `/metrics` over the same state in the same run is the baseline. No engine is
- * involved: the pages never call one.
+ * keep-alive connection by Node's fetch, which accepts gzip as browsers and Prometheus do; `/metrics`
+ * over the same state in the same run is the baseline. No engine is involved: the pages never call one.
  *
  *   node --import tsx bench/status-page.ts --containers 1000 --requests 300
  */
@@ -81,7 +81,7 @@ export async function measureStatusPage(size: number, requests: number): Promise
 export function statusPageTable(figures: PageFigures): string {
   const baseline = figures.paths[0];
   const rows = figures.paths.map(({ label, p50Ms, p99Ms, bytes }, index) => [
-    `${label}, p50 / p99 (${figures.requests} requests, ${Math.round(bytes / 1024)} KiB)`,
+    `${label}, p50 / p99 (${figures.requests} requests, ${Math.round(bytes / 1024)} KiB before gzip)`,
     `${p50Ms} ms / ${p99Ms} ms`,
     index === 0 || baseline === undefined ? 'baseline' : `${baseline.p99Ms} ms`,
     index === 0 || baseline === undefined ? '1×' : `${round(p99Ms / baseline.p99Ms, 1)}× the p99`,

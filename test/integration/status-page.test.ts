@@ -9,6 +9,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { makeCertificates, type Certificates } from '../helpers/certificates.js';
@@ -64,6 +65,17 @@ describe('status pages on the real engine (--refresh 1h: state from the refresh 
     const block = response.body.slice(response.body.indexOf(`data-container="${root.name}"`));
     assert.match(block, /<b>RunningAsRootCheck<\/b><span class="sev high">high<\/span><\/div>\n<p class="reason">no user set: runs as root<\/p>\n<p class="fix">Fix: Run as an unprivileged user/);
     assert.match(block, /<b>RootProcessCheck<\/b>.*\n<p class="reason">1 process running as root: pid \d+ \(sleep 3600\)<\/p>/);
+  });
+
+  test('gzipped when the browser accepts it, the same page inside', async () => {
+    const plain = await exporter.app.inject({ url: '/' });
+    assert.equal(plain.headers['content-encoding'], undefined);
+    const zipped = await exporter.app.inject({ url: '/', headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    assert.equal(zipped.headers['content-encoding'], 'gzip');
+    assert.equal(zipped.headers['vary'], 'Accept-Encoding');
+    const body = gunzipSync(zipped.rawPayload).toString('utf8');
+    assert.deepEqual(listed(body), listed(plain.body));
+    assert.ok(zipped.rawPayload.length * 2 < body.length, `${zipped.rawPayload.length} of ${body.length} bytes`);
   });
 
   test('query parameters filter without JavaScript; a bad value is a 400 saying what is allowed', async () => {
