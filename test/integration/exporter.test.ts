@@ -17,6 +17,18 @@ before(async () => {
 });
 after(removeTestContainers);
 
+/** `promtool check metrics` finds nothing to say about an exposition. */
+async function assertPromtoolAccepts(body: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'dm-promtool-'));
+  try {
+    await writeFile(join(dir, 'metrics.txt'), body);
+    const { stdout, stderr } = await run('sh', ['-c', `promtool check metrics < "${join(dir, 'metrics.txt')}"`]);
+    assert.equal(`${stdout}${stderr}`.trim(), '', 'promtool reported problems');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe('serve with --refresh scrape', () => {
   let exporter: TestExporter;
   before(async () => {
@@ -62,14 +74,7 @@ describe('serve with --refresh scrape', () => {
   test('promtool check metrics accepts a real scrape', async () => {
     await startContainer();
     const body = await exporter.scrape();
-    const dir = await mkdtemp(join(tmpdir(), 'dm-promtool-'));
-    try {
-      await writeFile(join(dir, 'metrics.txt'), body);
-      const { stdout, stderr } = await run('sh', ['-c', `promtool check metrics < "${join(dir, 'metrics.txt')}"`]);
-      assert.equal(`${stdout}${stderr}`.trim(), '', 'promtool reported problems');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await assertPromtoolAccepts(body);
   });
 
   test('gzip and OpenMetrics as Prometheus asks for them; the gzip body is the text body; promtool accepts it', async () => {
@@ -84,14 +89,7 @@ describe('serve with --refresh scrape', () => {
     assert.match(String(text.headers['content-type']), /^text\/plain; version=0\.0\.4/);
     const body = gunzipSync(text.rawPayload).toString('utf8');
     assert.ok(text.rawPayload.length * 4 < body.length, `compressed ${text.rawPayload.length} of ${body.length} bytes`);
-    const dir = await mkdtemp(join(tmpdir(), 'dm-promtool-'));
-    try {
-      await writeFile(join(dir, 'metrics.txt'), body);
-      const { stdout, stderr } = await run('sh', ['-c', `promtool check metrics < "${join(dir, 'metrics.txt')}"`]);
-      assert.equal(`${stdout}${stderr}`.trim(), '', 'promtool reported problems');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await assertPromtoolAccepts(body);
   });
 
   test('status page and probes', async () => {
