@@ -29,7 +29,9 @@ function addServeFlags(command: Command): Command {
     .option('--check <duration>', "cnitch's name for --refresh <duration>")
     .option('--hostname <name>', 'host name carried by StatsD tags and log lines (default: this machine\'s)')
     .option('--statsd-server <host:port>', 'also report to StatsD/DogStatsD over UDP')
-    .option('--statsd-prefix <prefix>', 'StatsD metric prefix (default: docker_monitor; cnitch used cnitch)');
+    .option('--statsd-prefix <prefix>', 'StatsD metric prefix (default: docker_monitor; cnitch used cnitch)')
+    .option('--metrics.results <mode>', 'per-container results exported: all, failing (every result not a pass) or none (default: all)')
+    .option('--metrics.container-labels <list>', 'container labels copied onto docker_monitor_container_info: comma-separated names or globs (default: none)');
 }
 
 async function serve(flags: ServeFlags): Promise<number> {

@@ -68,6 +68,7 @@ export class Monitor {
   private inFlight: Promise<void> | undefined;
   private firstRefreshDone = false;
   private timer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
   private readonly stopEvents = new AbortController();
   private eventsLoop: Promise<void> | undefined;
   private readonly reports: ReportQueue;
@@ -92,10 +93,44 @@ export class Monitor {
     const { refresh } = this.options;
     this.eventsLoop = this.followEvents();
     void this.refresh();
+    this.scheduleWaiverExpiry();
     if (refresh !== 'scrape') {
       this.timer = setInterval(() => void this.refresh(), refresh);
       this.timer.unref();
     }
+  }
+
+  /**
+   * At the instant the next waiver ends, its results become FAILs again: re-derived from the current
+   * state (no check runs again), whatever the refresh mode. setTimeout holds at most ~24.8 days, so a
+   * later expiry is approached in steps.
+   */
+  private scheduleWaiverExpiry(): void {
+    const waivers = this.options.evaluator.waivers;
+    const next = waivers.nextExpiry();
+    if (next === undefined) return;
+    const delay = Math.min(Math.max(0, next - waivers.now()), 2 ** 31 - 1);
+    this.expiryTimer = setTimeout(() => {
+      this.expireWaivers();
+      this.scheduleWaiverExpiry();
+    }, delay);
+    this.expiryTimer.unref();
+  }
+
+  /** Applies the waivers that have ended to the current state; tells the listeners of containers now failing. */
+  expireWaivers(): void {
+    const waivers = this.options.evaluator.waivers;
+    const changed: ContainerReport[] = [];
+    const containers = new Map<string, ContainerReport>();
+    for (const [id, report] of this.current.containers) {
+      const updated = waivers.expire(report);
+      if (updated !== report) changed.push(updated);
+      containers.set(id, updated);
+    }
+    if (changed.length === 0) return;
+    this.current = { ...this.current, containers };
+    this.options.logger.info({ containers: changed.map((report) => report.name) }, 'a waiver has expired; its results are FAILs again');
+    this.reports.push(changed);
   }
 
   /** The state a scrape should expose: in `scrape` mode a fresh evaluation (shared by overlapping scrapes). */
@@ -119,7 +154,9 @@ export class Monitor {
     try {
       const evaluation = await this.options.evaluator.evaluateAll();
       const containers = new Map<string, ContainerReport>();
-      for (const report of evaluation.containers) containers.set(report.id, report);
+      // An evaluation under way when a waiver ended may still carry it.
+      const { waivers } = this.options.evaluator;
+      for (const report of evaluation.containers) containers.set(report.id, waivers.expire(report));
       for (const failed of evaluation.failed) {
         this.options.logger.warn({ container: failed.name, err: failed.error }, 'container could not be evaluated; keeping its last verdict');
         const previous = this.current.containers.get(failed.id);
@@ -143,7 +180,8 @@ export class Monitor {
         refreshDuration: (performance.now() - started) / 1000,
       };
       this.countErrors([...evaluation.containers.flatMap((report) => report.results), ...evaluation.host.results]);
-      this.reports.push(evaluation.containers);
+      // Only what the state adopted: a report an event has since superseded must not reach enforcement.
+      this.reports.push(evaluation.containers.filter((report) => containers.get(report.id) === report));
     } catch (error) {
       if (this.current.up) this.options.logger.error({ err: errorMessage(error) }, 'engine unreachable; serving the last-known verdicts with docker_monitor_up 0');
       this.current = { ...this.current, up: false, refreshDuration: (performance.now() - started) / 1000 };
@@ -161,7 +199,7 @@ export class Monitor {
     if ((this.touched.get(id) ?? 0) > sequence) return false;
     const containers = new Map(this.current.containers);
     if (report === undefined) containers.delete(id);
-    else containers.set(id, report);
+    else containers.set(id, this.options.evaluator.waivers.expire(report));
     this.current = { ...this.current, containers };
     return true;
   }
@@ -229,6 +267,7 @@ export class Monitor {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
+    clearTimeout(this.expiryTimer);
     this.stopEvents.abort();
     await this.eventsLoop?.catch(() => undefined);
     await this.inFlight;

@@ -11,6 +11,9 @@ import { createLogger, type Logger } from './log.js';
 import { createEventCounters, type EventCounters } from './event-counters.js';
 import { createListeners } from './listeners.js';
 import type { ReportListener } from './report/types.js';
+import { WaiverSet } from './policy/waivers.js';
+import { clockFromEnvironment } from './clock.js';
+import { UsageError, errorMessage } from './errors.js';
 
 /** What both commands run on: settings, the loaded policy, a logger, the engine and the evaluator. */
 export interface Runtime {
@@ -40,10 +43,18 @@ export async function createRuntime(flags: ServeFlags, options: { textLog: boole
     timeoutMs: settings.dockerTimeoutMs,
   });
   const cache = new EngineCache(engine, chooseProcessSource(engine, logger), settings.processCacheTtlMs);
+  let clock;
+  try {
+    clock = clockFromEnvironment();
+  } catch (error) {
+    throw new UsageError(errorMessage(error));
+  }
   const evaluator = new Evaluator(cache, {
     checks: policy.checks,
     alwaysAllow: settings.alwaysAllow,
     failFast: settings.failFast,
+    exclude: policy.exclude,
+    waivers: new WaiverSet(policy.waivers, clock),
   });
   const counters = createEventCounters();
   const listeners = createListeners({ settings, engine, logger, textLog: options.textLog, counters });

@@ -26,6 +26,9 @@ export async function createExporter(runtime: Runtime): Promise<Exporter> {
     refresh: settings.refresh,
     processCacheTtlMs: settings.processCacheTtlMs,
     counters,
+    resultsMode: settings.metricsResults,
+    containerLabels: settings.metricsContainerLabels,
+    waivers: runtime.policy.waivers,
   });
   const app = await buildApp({ monitor, metrics, telemetryPath: settings.telemetryPath, checks: evaluator.checks, logger, security });
   return { monitor, app, security };

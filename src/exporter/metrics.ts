@@ -5,10 +5,21 @@ import { formatDuration } from '../ini/values.js';
 import { compressHead, gzipBody, type CompressedHead } from './gzip-body.js';
 import type { Monitor, MonitorState } from '../monitor.js';
 import type { CheckInstance, CheckMetric, ContainerReport, ResultKind } from '../policy/types.js';
+import type { Waiver } from '../policy/waivers.js';
+import { ContainerLabelCopier } from './container-labels.js';
 import { REVISION, VERSION } from '../version.js';
 
-/** The metric values of a result, as the CFPB tool's constants: FAIL 0, PASS 1, PASS_FAST 2 (errors count as fail). */
+/** The metric values of a result, as the CFPB tool's constants: FAIL 0, PASS 1, PASS_FAST 2 (errors count as fail); 3 waived. */
 export const RESULT_VALUES: Readonly<Record<ResultKind, number>> = { fail: 0, error: 0, pass: 1, pass_fast: 2, waived: 3 };
+const RESULT_KINDS = Object.keys(RESULT_VALUES) as ResultKind[];
+
+/** `--metrics.results`: which per-container results are exported (per-check totals always are). */
+export type ResultsMode = 'all' | 'failing' | 'none';
+export const RESULTS_MODES: readonly ResultsMode[] = ['all', 'failing', 'none'];
+
+function isPass(result: ResultKind): boolean {
+  return result === 'pass' || result === 'pass_fast';
+}
 
 export interface MetricSources {
   monitor: Monitor;
@@ -16,6 +27,11 @@ export interface MetricSources {
   refresh: RefreshMode;
   processCacheTtlMs: number;
   counters: EventCounters;
+  /** Default `all`. */
+  resultsMode?: ResultsMode;
+  /** Globs of container labels copied onto docker_monitor_container_info; none by default. */
+  containerLabels?: readonly string[];
+  waivers?: readonly Waiver[];
 }
 
 /** How fresh the values are, for HELP texts (exporter guidelines: say when values are cached). */
@@ -88,7 +104,7 @@ class RenderedVerdicts {
  */
 export function createMetrics(sources: MetricSources): Exposition {
   const live = createLiveRegistry(sources);
-  const verdicts = createVerdictRegistry(sources);
+  const { registry: verdicts, beforeRender } = createVerdictRegistry(sources);
   let renderedState: MonitorState | undefined;
   let rendered = new RenderedVerdicts(() => verdicts.metrics());
   return {
@@ -97,6 +113,7 @@ export function createMetrics(sources: MetricSources): Exposition {
       const state = sources.monitor.state;
       if (state !== renderedState) {
         renderedState = state;
+        beforeRender(state);
         rendered = new RenderedVerdicts(() => verdicts.metrics());
       }
       const contentType = request.openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE;
@@ -109,29 +126,76 @@ export function createMetrics(sources: MetricSources): Exposition {
 }
 
 /** Series per container and per check: a function of the monitor's state object alone. */
-function createVerdictRegistry(sources: MetricSources): Registry {
+function createVerdictRegistry(sources: MetricSources): { registry: Registry; beforeRender: (state: MonitorState) => void } {
   const registry = new Registry();
   const { monitor, checks } = sources;
+  const mode = sources.resultsMode ?? 'all';
   const fresh = freshness(sources.refresh);
   const state = (): MonitorState => monitor.state;
   const containers = () => state().containers.values();
+  const exported = (result: ResultKind): boolean => mode === 'all' || (mode === 'failing' && !isPass(result));
+  const modeNote = mode === 'all' ? '' : ` Exported only for results that are not a pass (--metrics.results ${mode}).`;
 
   new Gauge({
     name: 'docker_monitor_check_result',
-    help: `Result of a policy check on a running container: 0 fail (or error), 1 pass, 2 pass fast; absent when the check did not run. ${fresh}; image-level checks are cached per image ID, process lists for ${formatDuration(sources.processCacheTtlMs)}.`,
+    help: `Result of a policy check on a running container: 0 fail (or error), 1 pass, 2 pass fast, 3 waived; absent when the check did not run. ${fresh}; image-level checks are cached per image ID, process lists for ${formatDuration(sources.processCacheTtlMs)}.${mode === 'failing' ? modeNote : ''}`,
     labelNames: ['check', 'container'] as const,
-    registers: [registry],
+    registers: mode === 'none' ? [] : [registry],
     collect() {
       this.reset();
       for (const report of containers()) {
-        for (const result of report.results) this.set({ check: result.check, container: report.name }, RESULT_VALUES[result.result]);
+        for (const result of report.results) {
+          if (exported(result.result)) this.set({ check: result.check, container: report.name }, RESULT_VALUES[result.result]);
+        }
       }
+    },
+  });
+
+  const containerChecks = checks.filter((check) => check.scope !== 'host');
+  new Gauge({
+    name: 'docker_monitor_check_containers',
+    help: `Running containers with each result of each check (pass, pass_fast, fail, error, waived), whatever --metrics.results says. ${fresh}.`,
+    labelNames: ['check', 'result'] as const,
+    registers: [registry],
+    collect() {
+      const counts = new Map<string, number>();
+      for (const report of containers()) {
+        for (const { check, result } of report.results) counts.set(`${check}\u0000${result}`, (counts.get(`${check}\u0000${result}`) ?? 0) + 1);
+      }
+      for (const { name } of containerChecks) {
+        for (const result of RESULT_KINDS) this.set({ check: name, result }, counts.get(`${name}\u0000${result}`) ?? 0);
+      }
+    },
+  });
+
+  const waivers = sources.waivers ?? [];
+  const expiry = new Gauge({
+    name: 'docker_monitor_waiver_expiry_timestamp_seconds',
+    help: 'Unix time at which each [waiver:NAME] of the policy ends (the start of its expires day, UTC); absent for a waiver without expires.',
+    labelNames: ['waiver'] as const,
+    registers: waivers.some((waiver) => waiver.expiresAt !== undefined) ? [registry] : [],
+  });
+  for (const waiver of waivers) {
+    if (waiver.expiresAt !== undefined) expiry.set({ waiver: waiver.name }, waiver.expiresAt / 1000);
+  }
+
+  new Gauge({
+    name: 'docker_monitor_waiver_matches',
+    help: `Results each [waiver:NAME] of the policy turns into waived right now (0: it covers nothing, or has expired). ${fresh}.`,
+    labelNames: ['waiver'] as const,
+    registers: waivers.length > 0 ? [registry] : [],
+    collect() {
+      const counts = new Map<string, number>(waivers.map((waiver) => [waiver.name, 0]));
+      for (const report of containers()) {
+        for (const { waiver } of report.results) if (waiver !== undefined) counts.set(waiver.name, (counts.get(waiver.name) ?? 0) + 1);
+      }
+      for (const [waiver, count] of counts) this.set({ waiver }, count);
     },
   });
 
   new Gauge({
     name: 'docker_monitor_container_compliant',
-    help: `1 when the container passed the whole check chain, 0 when it failed. ${fresh}.`,
+    help: `1 when the container passed the whole check chain (waived results count as passed), 0 when it failed. ${fresh}.`,
     labelNames: ['container'] as const,
     registers: [registry],
     collect() {
@@ -140,20 +204,34 @@ function createVerdictRegistry(sources: MetricSources): Registry {
     },
   });
 
-  registerCheckMetrics(registry, checks, containers, fresh);
+  // A check's own series follow its results: in the lean modes, only those of results that are not a pass.
+  registerCheckMetrics(registry, checks, containers, (result) => mode === 'all' || !isPass(result), mode === 'all' ? fresh : `${fresh}. Exported only for results that are not a pass (--metrics.results ${mode})`);
 
-  new Gauge({
-    name: 'docker_monitor_container_info',
-    help: 'Always 1 for each running container; join on container for its ID and image.',
-    labelNames: ['container', 'id', 'image', 'image_id'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const report of containers()) {
-        this.set({ container: report.name, id: report.id, image: report.image, image_id: report.imageId }, 1);
-      }
-    },
-  });
+  const labels = new ContainerLabelCopier(sources.containerLabels ?? []);
+  const infoHelp = `Always 1 for each running container; join on container for its ID and image${labels.empty ? '' : ', and the container labels chosen by --metrics.container-labels (as label_<name>)'}.`;
+  let info: Gauge<string> | undefined;
+  let infoLabelNames = '';
+  /** The info gauge's label names follow the labels the containers carry, so it is made again when they change. */
+  const beforeRender = (current: MonitorState): void => {
+    const names = labels.labelNames(current.containers.values());
+    const key = names.join(',');
+    if (info !== undefined && key === infoLabelNames) return;
+    if (info !== undefined) registry.removeSingleMetric('docker_monitor_container_info');
+    infoLabelNames = key;
+    info = new Gauge({
+      name: 'docker_monitor_container_info',
+      help: infoHelp,
+      labelNames: ['container', 'id', 'image', 'image_id', ...names],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const report of containers()) {
+          this.set({ container: report.name, id: report.id, image: report.image, image_id: report.imageId, ...labels.values(report, names) }, 1);
+        }
+      },
+    });
+  };
+  beforeRender(state());
 
   const checkInfo = new Gauge({
     name: 'docker_monitor_check_info',
@@ -176,14 +254,20 @@ function createVerdictRegistry(sources: MetricSources): Registry {
     },
   });
 
-  return registry;
+  return { registry, beforeRender };
 }
 
 /**
  * The metrics checks bring (CheckMetric), each registered once however many checks of the policy
  * declare it, filled from the data of those checks' results.
  */
-function registerCheckMetrics(registry: Registry, checks: readonly CheckInstance[], containers: () => Iterable<ContainerReport>, fresh: string): void {
+function registerCheckMetrics(
+  registry: Registry,
+  checks: readonly CheckInstance[],
+  containers: () => Iterable<ContainerReport>,
+  exported: (result: ResultKind) => boolean,
+  note: string,
+): void {
   const byMetric = new Map<string, { metric: CheckMetric; checks: Set<string> }>();
   for (const check of checks) {
     for (const metric of check.metrics) {
@@ -195,14 +279,14 @@ function registerCheckMetrics(registry: Registry, checks: readonly CheckInstance
   for (const { metric, checks: from } of byMetric.values()) {
     new Gauge({
       name: metric.name,
-      help: `${metric.help} ${fresh}.`,
+      help: `${metric.help} ${note}.`,
       labelNames: metric.labelNames,
       registers: [registry],
       collect() {
         this.reset();
         for (const report of containers()) {
           for (const result of report.results) {
-            if (result.data === undefined || !from.has(result.check)) continue;
+            if (result.data === undefined || !from.has(result.check) || !exported(result.result)) continue;
             for (const { labels, value } of metric.samples(result.data, report)) this.set(labels, value);
           }
         }

@@ -4,6 +4,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { IniSection } from '../ini/ini-file.js';
 import { ConfigError, errorMessage } from '../errors.js';
+import { selectorFrom, selectorKeys } from './selector-keys.js';
 import { didYouMean, parseOptions } from './options.js';
 import { isCheckClass, type CheckClass } from './policy-check.js';
 import {
@@ -19,11 +20,14 @@ import {
 
 export const BUILT_IN_PREFIX = 'docker_monitor.checks.';
 export const DEFAULT_CHECK_TIMEOUT_MS = 10_000;
+const EXCLUDE_PREFIX = 'exclude_';
+const EXCLUDE_OPTIONS = selectorKeys(EXCLUDE_PREFIX, 'that this check does not run on');
 
 /** Keys every check accepts, beside its own. */
 const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   severity: { type: 'enum', values: SEVERITIES, description: 'how bad a failure is (critical, high, medium, low, info)' },
   timeout: { type: 'duration', description: 'how long one run may take before it counts as an error' },
+  ...EXCLUDE_OPTIONS,
 };
 
 const MODULE_EXTENSIONS = ['', '.js', '.mjs', '.cjs', '.ts', '.mts'];
@@ -60,6 +64,9 @@ export function instantiateCheck(checkClass: CheckClass, section: IniSection, fi
   } else {
     config = parseOptions({ ...COMMON_OPTIONS, ...ownOptions }, section, file);
   }
+  const exclude = selectorFrom(config, section, file, EXCLUDE_PREFIX);
+  // Exclusions are the chain's business, not the check's: its options stay as they were before them.
+  for (const key of Object.keys(EXCLUDE_OPTIONS)) delete config[key];
   let instance: InstanceType<CheckClass>;
   try {
     instance = new checkClass(config, context);
@@ -82,6 +89,7 @@ export function instantiateCheck(checkClass: CheckClass, section: IniSection, fi
     cisId: checkClass.cisId,
     timeoutMs: (config['timeout'] as number | undefined) ?? DEFAULT_CHECK_TIMEOUT_MS,
     metrics: checkClass.metrics ?? [],
+    exclude,
     async run(target: ContainerView | HostView): Promise<CheckOutcome> {
       return normalizeReturn(await instance.check(target as ContainerView & HostView));
     },

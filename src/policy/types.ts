@@ -8,6 +8,7 @@ import type {
   ImageInspect,
   NetworkInspect,
 } from '../engine/types.js';
+import type { ContainerSelector } from './selector.js';
 
 export type { ContainerProcess } from '../engine/types.js';
 
@@ -109,13 +110,15 @@ export interface CheckInstance {
   readonly section: string;
   readonly description: string;
   /** One sentence on how to fix a failure; undefined when the check gives none. */
-  readonly remediation: string | undefined;
+  readonly remediation?: string | undefined;
   readonly scope: CheckScope;
   readonly severity: Severity;
   readonly cisId: string | undefined;
   readonly timeoutMs: number;
   /** Metrics the check brings, made from the data of its results. */
   readonly metrics: readonly CheckMetric[];
+  /** Containers this check skips (`exclude_*` in its section); undefined when none. */
+  readonly exclude?: ContainerSelector | undefined;
   run(target: ContainerView | HostView): Promise<CheckOutcome>;
 }
 
@@ -142,9 +145,9 @@ export interface CheckResult {
   check: string;
   result: ResultKind;
   reason?: string | undefined;
-  waiver?: WaiverRef | undefined;
   /** The check's findings (see CheckOutcome.data); undefined for errors and checks that return none. */
   data?: unknown;
+  waiver?: WaiverRef | undefined;
 }
 
 /** The chain's verdict on one container. */

@@ -6,6 +6,8 @@ import type { ReportListener } from './types.js';
 
 /** Reports waiting for the listeners; past this the oldest are dropped (and counted). */
 export const REPORT_QUEUE_LIMIT = 10_000;
+/** Reports handed on between two turns of the event loop. */
+const YIELD_EVERY = 100;
 
 /**
  * Hands published reports to the listeners (text log, StatsD, enforcement) one at a time, in order,
@@ -54,7 +56,10 @@ export class ReportQueue {
   }
 
   private async drain(): Promise<void> {
+    let handed = 0;
     for (let report = this.waiting.shift(); report !== undefined; report = this.waiting.shift()) {
+      // Synchronous listeners (the log, StatsD) would otherwise hold the event loop, and the scrapes, for a whole backlog.
+      if ((handed += 1) % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
       for (const listener of this.listeners) {
         try {
           await listener.onReport(report);

@@ -101,3 +101,31 @@ describe('ReportQueue', () => {
     assert.deepEqual(seen, ['a', 'b']);
   });
 });
+
+test('a backlog of reports to synchronous listeners gives the event loop a turn at least every 100 reports', async () => {
+  const { logger } = captureLogger();
+  let sinceTurn = 0;
+  let longest = 0;
+  const queue = new ReportQueue(
+    [
+      {
+        onReport() {
+          sinceTurn += 1;
+          longest = Math.max(longest, sinceTurn);
+        },
+      },
+    ],
+    logger,
+    createEventCounters().reportsDropped,
+  );
+  let turning = true;
+  const turn = (): void => {
+    sinceTurn = 0;
+    if (turning) setImmediate(turn);
+  };
+  setImmediate(turn);
+  queue.push(Array.from({ length: 1000 }, (_, n) => report(`c${n}`)));
+  await queue.idle();
+  turning = false;
+  assert.ok(longest <= 100, `${longest} reports without a turn of the event loop`);
+});
