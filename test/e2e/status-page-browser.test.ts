@@ -49,10 +49,12 @@ before(async () => {
   containers['cache'] = await engine.startContainer(['--memory', '64m'], ['sleep', '3600'], 'cache');
   containers['proxy'] = await engine.startContainer(['--user', '1000', '--network', 'host'], ['sleep', '3600'], 'proxy');
   containers['worker'] = await engine.startContainer(['--user', '1000', '--memory', '64m'], ['sleep', '3600'], 'worker');
+  // Root, but covered by the policy's [waiver:vendor-root].
+  containers['legacy'] = await engine.startContainer(['--memory', '64m'], ['sleep', '3600'], 'legacy');
   exporter = await startExporter({ 'docker.host': engine.host, configFile: POLICY, refresh: '1h' });
   await exporter.app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(exporter.app.server.address() as AddressInfo).port}/`;
-  await eventually(async () => exporter.monitor.state.containers.size, (size) => size === 4, 20_000, 'four evaluated containers');
+  await eventually(async () => exporter.monitor.state.containers.size, (size) => size === 5, 20_000, 'five evaluated containers');
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 });
 
@@ -72,7 +74,7 @@ describe('the status page in Chromium', () => {
     });
     const response = await page.goto(base);
     assert.equal(response?.status(), 200);
-    assert.deepEqual(await listed(page), ['cache', 'proxy', 'api', 'worker']);
+    assert.deepEqual(await listed(page), ['cache', 'proxy', 'legacy', 'api', 'worker']);
     const first = page.locator('li.container').first();
     assert.equal(await first.getAttribute('data-verdict'), 'fail');
     const cache = page.locator('li.container[data-container="cache"]');
@@ -80,6 +82,12 @@ describe('the status page in Chromium', () => {
     assert.equal(await cache.locator('.finding[data-check="RunningAsRootCheck"] .reason').innerText(), 'no user set: runs as root');
     assert.match(await cache.locator('.finding[data-check="RunningAsRootCheck"] .fix').innerText(), /^Fix: Run as an unprivileged user/);
     assert.match(await page.locator('li.container[data-container="proxy"] .finding[data-check="HostNetworkCheck"]').innerText(), /HIGH\s+CIS 5\.10[\s\S]*--network host/i);
+    const legacy = page.locator('li.container[data-container="legacy"]');
+    assert.equal(await legacy.getAttribute('data-verdict'), 'waived');
+    assert.equal(
+      await legacy.locator('.finding[data-check="RunningAsRootCheck"] .waiver').innerText(),
+      'Waived by vendor-root until 2030-01-01: the vendor image runs as root until its 3.0 release (OPS-42)',
+    );
     assert.equal(await page.locator('#engine').innerText(), 'reachable');
     assert.match(await page.locator('#refreshed').innerText(), /^\d+ s ago$/);
     assert.match(await page.locator('#host tr[data-check="LiveRestoreCheck"]').innerText(), /live restore is off/);
@@ -99,10 +107,12 @@ describe('the status page in Chromium', () => {
     await Promise.all([page.waitForURL(/\?/), page.click('button[type="submit"]')]);
     assert.equal(new URL(page.url()).search, '?verdict=fail&severity=high&check=HostNetworkCheck');
     assert.deepEqual(await listed(page), ['proxy']);
-    assert.equal(await page.locator('#shown').innerText(), 'Showing 1 of 4 containers.');
+    assert.equal(await page.locator('#shown').innerText(), 'Showing 1 of 5 containers.');
     await screenshot(page, 'status-page-filtered');
     await page.goto(`${base}?verdict=pass`);
     assert.deepEqual(await listed(page), ['api', 'worker']);
+    await page.goto(`${base}?verdict=waived`);
+    assert.deepEqual(await listed(page), ['legacy']);
     await context.close();
   });
 
@@ -123,7 +133,7 @@ describe('the status page in Chromium', () => {
   test('a command line holding HTML and script is shown as text and runs nothing', async () => {
     // Started now, so the screenshots above show an ordinary fleet; its start event brings it in.
     containers['agent'] = await engine.startContainer(['--memory', '64m'], ['sh', '-c', 'sleep 3600; true', MARKUP], 'agent');
-    await eventually(async () => exporter.monitor.state.containers.size, (size) => size === 5, 20_000, 'the agent container evaluated');
+    await eventually(async () => exporter.monitor.state.containers.size, (size) => size === 6, 20_000, 'the agent container evaluated');
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     const dialogs: string[] = [];
     page.on('dialog', (dialog) => {
