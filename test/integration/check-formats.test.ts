@@ -1,7 +1,8 @@
 /**
  * The built CLI's `check --format sarif|junit|json` and `--fail-on` on real containers of a private
  * engine (so other suites' containers on the shared engine cannot change an exit code). Each step adds
- * one container failing a check of a higher severity and proves which thresholds it trips.
+ * one container failing a check of a higher severity and proves which thresholds it trips; a waived
+ * failure trips none.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -24,6 +25,12 @@ const POLICY = `[docker_monitor.checks.DockerSocketMountCheck]
 [docker_monitor.checks.HostNetworkCheck]
 [docker_monitor.checks.MemoryLimitCheck]
 [docker_monitor.checks.CpuSharesCheck]
+
+[waiver:edge-router]
+checks = HostNetworkCheck
+containers = edge-router
+reason = routes the host's traffic (NET-7)
+expires = 2030-01-01
 `;
 
 function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -35,8 +42,8 @@ function cli(args: readonly string[]): Promise<{ code: number; stdout: string; s
 }
 
 /** Starts a non-root container on the private engine; resolves to its name. */
-async function start(args: readonly string[]): Promise<string> {
-  return (await engine.startContainer(['--user', '1000', ...args])).name;
+async function start(args: readonly string[], name?: string): Promise<string> {
+  return (await engine.startContainer(['--user', '1000', ...args], ['sleep', '3600'], name)).name;
 }
 
 /** The exit code of `check` at each threshold, and without one. */
@@ -75,6 +82,11 @@ describe('check --fail-on on real containers of each severity', () => {
     assert.deepEqual(await exitCodes(), { low: 0, medium: 0, high: 0, critical: 0, default: 0 });
   });
 
+  test('a waived high failure (HostNetworkCheck under [waiver:edge-router]) trips no threshold', async () => {
+    names['waived'] = await start(['--network', 'host', '--memory', '64m', '--cpu-shares', '512'], 'edge-router');
+    assert.deepEqual(await exitCodes(), { low: 0, medium: 0, high: 0, critical: 0, default: 0 });
+  });
+
   test('a low failure (CpuSharesCheck) trips only --fail-on low', async () => {
     names['low'] = await start(['--memory', '64m']);
     assert.deepEqual(await exitCodes(), { low: 1, medium: 0, high: 0, critical: 0, default: 1 });
@@ -108,13 +120,18 @@ describe('check --format on the same containers', () => {
     assert.equal(run.code, 1, run.stderr);
     const log = JSON.parse(run.stdout) as Log;
     assertValidSarif(log);
-    const results = (log.runs[0]?.results ?? []).map((result) => `${result.locations?.[0]?.logicalLocations?.[0]?.name} ${result.ruleId} ${result.level}`);
+    const results = (log.runs[0]?.results ?? []).map((result) => `${result.locations?.[0]?.logicalLocations?.[0]?.name} ${result.ruleId} ${result.level}${result.suppressions === undefined ? '' : ' suppressed'}`);
     assert.deepEqual(results.sort(), [
       `${names['critical']} DockerSocketMountCheck error`,
       `${names['high']} HostNetworkCheck error`,
       `${names['low']} CpuSharesCheck note`,
       `${names['medium']} MemoryLimitCheck warning`,
+      'edge-router HostNetworkCheck error suppressed',
     ].sort());
+    const waived = log.runs[0]?.results?.find((result) => result.suppressions !== undefined);
+    assert.deepEqual(waived?.suppressions, [
+      { kind: 'external', status: 'accepted', justification: "routes the host's traffic (NET-7)", properties: { waiver: 'edge-router', expires: '2030-01-01' } },
+    ]);
     const rule = log.runs[0]?.tool.driver.rules?.find((candidate) => candidate.id === 'DockerSocketMountCheck');
     assert.equal(rule?.properties?.['cisId'], '5.32');
     assert.match(rule?.help?.text ?? '', /^Do not mount \/var\/run\/docker\.sock/);
@@ -124,7 +141,9 @@ describe('check --format on the same containers', () => {
     const run = await cli(['--format', 'junit']);
     assert.equal(run.code, 1, run.stderr);
     const { totals, suites } = parseJunit(run.stdout);
-    assert.deepEqual(totals, { tests: 20, failures: 4, errors: 0, skipped: 0 });
+    assert.deepEqual(totals, { tests: 24, failures: 4, errors: 0, skipped: 1 });
+    const waived = suites.find((suite) => suite.name === 'containers/edge-router')?.cases.find((entry) => entry.name === 'HostNetworkCheck');
+    assert.equal(waived?.skipped?.message, "waived by edge-router until 2030-01-01: routes the host's traffic (NET-7) (FAIL: shares the host's namespace (--network host))");
     const critical = suites.find((suite) => suite.name === `containers/${names['critical']}`);
     assert.deepEqual(critical?.cases.map((entry) => entry.name), ['DockerSocketMountCheck', 'HostNetworkCheck', 'MemoryLimitCheck', 'CpuSharesCheck']);
     assert.equal(critical?.cases[0]?.failure?.message, `engine socket reachable through ${join(dir, 'not-a-socket')}:/var/run/docker.sock`);
@@ -134,13 +153,22 @@ describe('check --format on the same containers', () => {
   test('json: follows the published schema', async () => {
     const run = await cli(['--format', 'json']);
     assert.equal(run.code, 1, run.stderr);
-    const document = JSON.parse(run.stdout) as { containers: { name: string }[] };
+    const document = JSON.parse(run.stdout) as { containers: { name: string; compliant: boolean; results: { check: string; result: string; waiver?: unknown }[] }[] };
     assertValidCheckJson(document);
-    assert.equal(document.containers.length, 5);
+    assert.equal(document.containers.length, 6);
+    const edge = document.containers.find((container) => container.name === 'edge-router');
+    assert.equal(edge?.compliant, true);
+    assert.deepEqual(edge?.results.find((result) => result.check === 'HostNetworkCheck'), {
+      check: 'HostNetworkCheck',
+      result: 'waived',
+      reason: "shares the host's namespace (--network host)",
+      waiver: { name: 'edge-router', reason: "routes the host's traffic (NET-7)", expires: '2030-01-01' },
+    });
   });
 
-  test('text: the remediation under each failure', async () => {
+  test('text: the remediation under each failure, the waived result with its waiver', async () => {
     const run = await cli([]);
+    assert.ok(run.stdout.includes("\nWaived:\n  edge-router: HostNetworkCheck waived by edge-router until 2030-01-01: routes the host's traffic (NET-7) (FAIL: shares the host's namespace (--network host))\n"), run.stdout);
     assert.ok(run.stdout.includes(`  ${names['low']}: CpuSharesCheck FAIL: no CPU shares or limit (--cpu-shares, --cpus)\n    fix: Set --cpu-shares or --cpus for the container.\n`), run.stdout);
   });
 });
