@@ -3,8 +3,10 @@
  * Creates labelled busybox containers (root, non-root, non-root with a root process from `docker exec -u 0`),
  * measures policy evaluation, the root-process scan (cnitch's sequential `top`, bounded-concurrency `top`,
  * /proc), the exporter's `/metrics` latency, event-to-metric latency and memory, then removes its containers.
+ * Last, the status pages' latency at --page-containers on a synthetic state (bench/status-page.ts).
  *
  *   npm run bench -- --sizes 50,200,500 --scrapes 1000 --starts 20 --runs 3 --docker-bench-sample 10
+ *   npm run bench -- --page-containers 1000 --page-requests 300
  *   npm run bench -- --only series        the series count per --metrics.results mode alone
  */
 import { randomBytes } from 'node:crypto';
@@ -21,6 +23,7 @@ import { Fleet } from './fleet.js';
 import { measureProcessScan } from './process-scan.js';
 import { describeMachine, judgeTargets, sizeTable, targetTable, type ExporterFigures, type SizeFigures } from './report.js';
 import { timed } from './stats.js';
+import { measureStatusPage, statusPageTable } from './status-page.js';
 import { measureSeries, seriesTable, startCompliant, type MeasuredSeries } from './series.js';
 
 const root = join(import.meta.dirname, '..');
@@ -39,6 +42,8 @@ const { values } = parseArgs({
     starts: { type: 'string', default: '20' },
     runs: { type: 'string', default: '3' },
     'docker-bench-sample': { type: 'string', default: '10' },
+    'page-containers': { type: 'string', default: '1000' },
+    'page-requests': { type: 'string', default: '300' },
     only: { type: 'string' },
   },
 });
@@ -54,6 +59,8 @@ const options = {
   starts: positive('starts', values.starts),
   runs: positive('runs', values.runs),
   dockerBenchSample: positive('docker-bench-sample', values['docker-bench-sample'], 0),
+  pageContainers: positive('page-containers', values['page-containers']),
+  pageRequests: positive('page-requests', values['page-requests']),
 };
 
 const log = (message: string): void => {
@@ -158,9 +165,12 @@ async function main(): Promise<void> {
   } finally {
     await cleanUp();
   }
+  // `--only series` measures that table alone.
+  const statusPage = values.only === undefined ? await measureStatusPage(options.pageContainers, options.pageRequests) : undefined;
+  if (statusPage !== undefined) log(`measured the status pages at ${options.pageContainers} containers (synthetic state)`);
   const atTarget = sizes.find((figures) => figures.containers === TARGET_SIZE);
   const targets = atTarget === undefined ? [] : judgeTargets(atTarget);
-  const results = { runId, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, options, sizes, targets, series: seriesBySize };
+  const results = { runId, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, options, sizes, statusPage, targets, series: seriesBySize };
   const folder = join(root, 'bench/results');
   await mkdir(folder, { recursive: true });
   const json = `${JSON.stringify(results, null, 2)}\n`;
@@ -168,6 +178,7 @@ async function main(): Promise<void> {
   if (values.only === undefined) await writeFile(join(folder, 'latest.json'), json);
   const machineLine = `Machine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Docker ${machine.docker}, Node ${machine.node}.`;
   const tables = sizes.map(sizeTable);
+  if (statusPage !== undefined) tables.push(statusPageTable(statusPage));
   if (targets.length > 0) tables.push(targetTable(targets));
   if (seriesBySize.length > 0) tables.push(seriesTable(seriesBySize, SERIES_SIZES, 'examples/cis.ini'));
   process.stdout.write(`${machineLine}\n\n${tables.join('\n\n')}\n`);

@@ -43,6 +43,7 @@ interface Credentials {
  */
 export class PrismaScanCheck extends PolicyCheck {
   static override description = 'the image passes the Prisma Cloud compliance threshold (twistcli images scan)';
+  static override remediation = 'Rebuild the image on patched base images and packages until twistcli reports it within the threshold.';
   static override options = {
     twistcli_path: { type: 'string' as const, description: 'the twistcli program: a path, or a name found on PATH' },
     url: { type: 'string' as const, description: 'Prisma Cloud Compute Console address (https://…), passed as --address' },

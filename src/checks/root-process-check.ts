@@ -20,6 +20,7 @@ const ROOT_PROCESSES_METRIC: CheckMetric<RootProcessData> = {
  */
 export class RootProcessCheck extends PolicyCheck {
   static override description = 'no process in the container runs as root (UID 0 on the host)';
+  static override remediation = 'Start the process as a non-root user (USER, --user) and avoid docker exec -u 0 into running containers.';
   static override options = {
     allowed_commands: {
       type: 'list' as const,

@@ -68,6 +68,7 @@ export function countVulnerabilities(json: string, ignoreUnfixed: boolean): Seve
  */
 export class TrivyScanCheck extends PolicyCheck {
   static override description = 'the image has no more than `max` known vulnerabilities at or above `severity` (trivy image)';
+  static override remediation = 'Rebuild the image on patched base images and packages so trivy finds no vulnerabilities above the limit.';
   static override options = {
     trivy_path: { type: 'string' as const, default: 'trivy', description: 'the trivy program: a path, or a name found on PATH' },
     // Replaces the common `severity` key: the threshold is also how bad this check's failure is.

@@ -30,6 +30,6 @@ export async function createExporter(runtime: Runtime): Promise<Exporter> {
     containerLabels: settings.metricsContainerLabels,
     waivers: runtime.policy.waivers,
   });
-  const app = await buildApp({ monitor, metrics, telemetryPath: settings.telemetryPath, logger, security });
+  const app = await buildApp({ monitor, metrics, telemetryPath: settings.telemetryPath, checks: evaluator.checks, logger, security });
   return { monitor, app, security };
 }

@@ -83,6 +83,7 @@ export function instantiateCheck(checkClass: CheckClass, section: IniSection, fi
     name: checkClass.name,
     section: section.name,
     description: checkClass.description ?? '',
+    remediation: checkClass.remediation || undefined,
     scope: checkClass.scope ?? 'container',
     severity,
     cisId: checkClass.cisId,

@@ -15,6 +15,8 @@ import type {
 abstract class CheckBase {
   /** Shown in `docker_monitor_check_info` and in `check` output. */
   static description = '';
+  /** One short sentence on how to fix a failure: shown by `check` and the status page. */
+  static remediation: string | undefined = undefined;
   /** The keys the check accepts; left undefined, every key is accepted and passed on as a string. */
   static options: Readonly<Record<string, OptionSpec>> | undefined = undefined;
   static scope: CheckScope = 'container';
@@ -64,6 +66,7 @@ export interface CheckClass {
   new (config: CheckOptions, context: CheckContext): { check(target: ContainerView & HostView): unknown; config?: CheckOptions };
   readonly name: string;
   description?: string;
+  remediation?: string | undefined;
   options?: Readonly<Record<string, OptionSpec>> | undefined;
   scope?: CheckScope;
   severity?: Severity;

@@ -109,6 +109,8 @@ export interface CheckInstance {
   /** The INI section it came from. */
   readonly section: string;
   readonly description: string;
+  /** One sentence on how to fix a failure; undefined when the check gives none. */
+  readonly remediation?: string | undefined;
   readonly scope: CheckScope;
   readonly severity: Severity;
   readonly cisId: string | undefined;

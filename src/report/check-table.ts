@@ -1,5 +1,5 @@
 import { isFailure } from '../policy/chain.js';
-import type { CheckResult, ContainerReport, HostReport } from '../policy/types.js';
+import type { CheckInstance, CheckResult, ContainerReport, HostReport } from '../policy/types.js';
 import { rootProcessesOf } from '../checks/root-process-check.js';
 
 const LABELS: Readonly<Record<CheckResult['result'], string>> = {
@@ -26,8 +26,17 @@ function verdict(report: ContainerReport): string {
   return report.compliant ? 'pass' : 'FAIL';
 }
 
-/** The `check` command's text output: one row per container, then the reason of every failure. */
-export function formatCheckTable(containers: readonly ContainerReport[], host: HostReport, checkNames: readonly string[]): string {
+/**
+ * The `check` command's text output: one row per container, then the reason of every failure (with the
+ * check's remediation when `checks` are given) and of every waived FAIL.
+ */
+export function formatCheckTable(
+  containers: readonly ContainerReport[],
+  host: HostReport,
+  checkNames: readonly string[],
+  checks: readonly CheckInstance[] = [],
+): string {
+  const remediation = new Map(checks.map((check) => [check.name, check.remediation]));
   const lines: string[] = [];
   if (containers.length === 0) {
     lines.push('No running containers.');
@@ -49,7 +58,10 @@ export function formatCheckTable(containers: readonly ContainerReport[], host: H
     const failures = containers.flatMap((report) =>
       report.results
         .filter(isFailure)
-        .map((result) => `  ${report.name}: ${result.check} ${LABELS[result.result]}: ${result.reason ?? '(no reason given)'}`),
+        .flatMap((result) => {
+          const fix = result.result === 'fail' ? remediation.get(result.check) : undefined;
+          return [`  ${report.name}: ${result.check} ${LABELS[result.result]}: ${result.reason ?? '(no reason given)'}`, ...(fix === undefined ? [] : [`    fix: ${fix}`])];
+        }),
     );
     if (failures.length > 0) lines.push('', 'Failures:', ...failures);
     const waived = containers.flatMap((report) =>

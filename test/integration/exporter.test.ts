@@ -92,13 +92,13 @@ describe('serve with --refresh scrape', () => {
     await assertPromtoolAccepts(body);
   });
 
-  test('landing page and probes', async () => {
+  test('status page and probes', async () => {
     await exporter.scrape();
     const landing = await exporter.app.inject({ url: '/' });
     assert.equal(landing.statusCode, 200);
     assert.match(landing.body, /<a href="\/metrics">Metrics<\/a>/);
-    assert.match(landing.body, /<dd id="watched">\d+<\/dd>/);
-    assert.match(landing.body, /<dd id="failing">\d+<\/dd>/);
+    assert.match(landing.body, /<b id="watched">\d+<\/b>/);
+    assert.match(landing.body, /<b id="failing">\d+<\/b>/);
     assert.equal((await exporter.app.inject({ url: '/-/healthy' })).statusCode, 200);
     assert.equal((await exporter.app.inject({ url: '/-/ready' })).statusCode, 200);
   });

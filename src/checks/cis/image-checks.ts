@@ -16,6 +16,7 @@ abstract class ImagePolicyCheck extends PolicyCheck {
  */
 export class ImageUserCheck extends ImagePolicyCheck {
   static override description = 'the image itself sets a non-root USER';
+  static override remediation = 'Add a USER instruction with a non-root user to the Dockerfile.';
   static override severity = 'medium' as const;
 
   async check(container: ContainerView): Promise<CheckReturn> {
@@ -28,6 +29,7 @@ export class ImageUserCheck extends ImagePolicyCheck {
 /** CIS 4.6: the image has a HEALTHCHECK (`HEALTHCHECK NONE` turns it off and fails; docker-bench passes it). */
 export class ImageHealthcheckCheck extends ImagePolicyCheck {
   static override description = 'the image defines a HEALTHCHECK';
+  static override remediation = 'Add a HEALTHCHECK instruction to the Dockerfile.';
   static override severity = 'low' as const;
   static override cisId = '4.6';
 
@@ -44,6 +46,7 @@ export class ImageHealthcheckCheck extends ImagePolicyCheck {
  */
 export class ContainerUserCheck extends PolicyCheck {
   static override description = 'the container runs as a non-root user (its Config.User: the image\'s USER or --user)';
+  static override remediation = 'Run as a non-root user: set USER in the image or start the container with --user UID:GID.';
   static override options = {};
   static override severity = 'medium' as const;
   static override cisId = '4.1';
@@ -89,6 +92,7 @@ export function updatesAlone(line: string): boolean {
  */
 export class UpdateAloneCheck extends ImagePolicyCheck {
   static override description = 'package index updates are not used alone in a RUN';
+  static override remediation = 'Run the package index update and the install in one RUN (apt-get update && apt-get install ...).';
   static override severity = 'low' as const;
   static override cisId = '4.7';
 
@@ -105,6 +109,7 @@ export class UpdateAloneCheck extends ImagePolicyCheck {
  */
 export class AddInsteadOfCopyCheck extends ImagePolicyCheck {
   static override description = 'COPY is used instead of ADD';
+  static override remediation = 'Use COPY instead of ADD to put local files into the image.';
   static override severity = 'low' as const;
   static override cisId = '4.9';
 
@@ -139,6 +144,7 @@ export function isSecretName(name: string, allowed: readonly string[]): boolean 
  */
 export class ImageSecretEnvCheck extends ImagePolicyCheck {
   static override description = 'no secrets in the image\'s environment or build arguments';
+  static override remediation = 'Pass secrets at run time (docker secrets, mounted files) instead of ENV or build arguments, and rebuild the image.';
   static override options = {
     allowed_names: {
       type: 'list' as const,
@@ -171,6 +177,7 @@ export class ImageSecretEnvCheck extends ImagePolicyCheck {
  */
 export class LatestTagCheck extends ImagePolicyCheck {
   static override description = 'the image has a version tag (not only latest, not untagged)';
+  static override remediation = 'Run the image by a version tag or digest, not latest or an untagged ID.';
   static override severity = 'low' as const;
   static override cisId = '5.28';
 
