@@ -233,9 +233,9 @@ function resultRow(check: CheckInstance | undefined, name: string, result: Check
   const fix = result?.result === 'fail' ? check?.remediation : undefined;
   return html`<tr data-check="${name}" class="${result?.result ?? 'not-run'}">
 <td><b>${name}</b> !${cisText(check)}<br><span class="note">${check?.description ?? ''}</span></td>
-<td>!${result === undefined ? html`<span class="verdict">not run</span>` : html`<span class="verdict ${result.result}">${RESULT_LABELS[result.result]}</span>`}</td>
+<td>!${result === undefined ? html`<span class="verdict">${report.excluded?.includes(name) === true ? 'excluded' : 'not run'}</span>` : html`<span class="verdict ${result.result}">${RESULT_LABELS[result.result]}</span>`}</td>
 <td><span class="sev ${check?.severity ?? ''}">${check?.severity ?? ''}</span></td>
-<td>!${result === undefined ? html`<span class="note">${notRunText(report)}</span>` : html`<span class="reason">${result.reason ?? ''}</span>`}!${result?.result === 'waived' ? waiverLine(result) : ''}!${fix === undefined ? '' : html`<p class="fix">Fix: ${fix}</p>`}</td>
+<td>!${result === undefined ? html`<span class="note">${notRunText(report, name)}</span>` : html`<span class="reason">${result.reason ?? ''}</span>`}!${result?.result === 'waived' ? waiverLine(result) : ''}!${fix === undefined ? '' : html`<p class="fix">Fix: ${fix}</p>`}</td>
 </tr>`;
 }
 

@@ -80,7 +80,7 @@ function containerCases(report: ContainerReport, containerChecks: readonly Check
   const classname = `docker-monitor.containers.${report.name}`;
   const byCheck = new Map(report.results.map((result) => [result.check, result]));
   const names = [...new Set([...containerChecks.map((check) => check.name), ...byCheck.keys()])];
-  return names.map((name) => testCase(classname, name, byCheck.get(name), checks.get(name), notRunText(report)));
+  return names.map((name) => testCase(classname, name, byCheck.get(name), checks.get(name), notRunText(report, name)));
 }
 
 /**

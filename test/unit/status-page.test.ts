@@ -123,7 +123,10 @@ describe('container page', () => {
       ['RunningAsRootCheck:waived', 'PrivilegedContainerCheck:pass', 'MemoryLimitCheck:waived', 'HostNetworkCheck:pass', 'BrokenCheck:not-run'],
     );
     assert.ok(page.includes('Waived by <b>legacy-root</b> until 2030-01-01'));
-    assert.ok(page.includes('not run: fail_fast stopped the chain, or the check excludes this container'));
+    assert.ok(page.includes('not run: fail_fast stopped the chain at the first failure'));
+    const excluded = renderContainerPage(context(), { ...legacy, excluded: ['BrokenCheck'] });
+    assert.ok(excluded.includes('<span class="verdict">excluded</span>'));
+    assert.ok(excluded.includes('excluded: an exclude_* key of the policy keeps this check off this container'));
     assert.ok(page.includes(`<dt>Container ID</dt><dd>${legacy.id}</dd>`));
     const privileged = renderContainerPage(context(), run.containers[0] as ContainerReport);
     assert.ok(privileged.includes('<p class="fix">Fix: Remove --privileged; add only the capabilities or devices the application needs.</p>'));
