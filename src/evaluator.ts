@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from './errors.js';
 import type { EngineCache } from './engine/engine-cache.js';
-import { rootProcesses } from './engine/processes.js';
 import type { ContainerInspect } from './engine/types.js';
-import { runChain, runCheck } from './policy/chain.js';
+import { isFailure, runChain, runCheck } from './policy/chain.js';
 import { ImageAllowList } from './policy/image-match.js';
+import type { ContainerSelector, SelectorTarget } from './policy/selector.js';
+import { WaiverSet } from './policy/waivers.js';
 import type { CheckInstance, CheckResult, ContainerReport, ContainerView, HostReport, HostView } from './policy/types.js';
 import { containerName } from './engine/container-name.js';
 
@@ -12,8 +13,10 @@ export interface EvaluatorPolicy {
   checks: readonly CheckInstance[];
   alwaysAllow: readonly string[];
   failFast: boolean;
-  /** After each full refresh, with the image IDs still in use: for caches kept outside the evaluator (scanners). */
-  onRetain?: (imageIds: ReadonlySet<string>) => void;
+  /** `[policy] exclude_*`: containers no check runs on. */
+  exclude?: ContainerSelector | undefined;
+  /** The policy's waivers, applied to each container's results after its chain. */
+  waivers?: WaiverSet | undefined;
 }
 
 export interface Evaluation {
@@ -41,7 +44,10 @@ function healthCommand(inspect: ContainerInspect): string | undefined {
 /** Runs the policy over containers: engine data in (through the cache), reports out. */
 export class Evaluator {
   private readonly allowList: ImageAllowList;
-  private readonly imageVerdicts = new Map<string, CheckResult>();
+  private readonly imageVerdicts = new Map<string, Promise<CheckResult>>();
+  readonly waivers: WaiverSet;
+  /** Whether some selector needs the image's tags and digests, not only `Config.Image` and the ID. */
+  private readonly needsImageReferences: boolean;
   /** Each evaluated container's health check command, to tell its exec events from a person's. */
   private readonly healthCommands = new Map<string, string>();
 
@@ -50,6 +56,12 @@ export class Evaluator {
     private readonly policy: EvaluatorPolicy,
   ) {
     this.allowList = new ImageAllowList(policy.alwaysAllow);
+    this.waivers = policy.waivers ?? new WaiverSet([]);
+    this.needsImageReferences =
+      this.allowList.hasReferences ||
+      this.waivers.needsImageReferences ||
+      policy.exclude?.hasImageReferences === true ||
+      policy.checks.some((check) => check.exclude?.hasImageReferences === true);
   }
 
   get checks(): readonly CheckInstance[] {
@@ -72,16 +84,14 @@ export class Evaluator {
     };
   }
 
-  private async isAlwaysAllowed(inspect: ContainerInspect): Promise<boolean> {
-    if (this.allowList.empty) return false;
+  /** What allow lists, exclusions and waivers match against; image tags are read only when one of them needs them. */
+  private async selectorTarget(inspect: ContainerInspect): Promise<SelectorTarget> {
     const references = [inspect.Config?.Image ?? ''];
-    if (this.allowList.matches({ imageId: inspect.Image, references })) return true;
-    if (!this.allowList.hasReferences) return false;
-    const image = await this.cache.image(inspect.Image).catch(() => undefined);
-    return this.allowList.matches({
-      imageId: inspect.Image,
-      references: [...(image?.RepoTags ?? []), ...(image?.RepoDigests ?? [])],
-    });
+    if (this.needsImageReferences) {
+      const image = await this.cache.image(inspect.Image).catch(() => undefined);
+      references.push(...(image?.RepoTags ?? []), ...(image?.RepoDigests ?? []));
+    }
+    return { name: containerName(inspect.Name), labels: inspect.Config?.Labels ?? {}, imageId: inspect.Image, references };
   }
 
   /** Evaluates one container; undefined when it is gone or no longer running. */
@@ -97,31 +107,35 @@ export class Evaluator {
     const health = healthCommand(inspect);
     if (health === undefined) this.healthCommands.delete(inspect.Id);
     else this.healthCommands.set(inspect.Id, health);
-    const alwaysAllowed = await this.isAlwaysAllowed(inspect);
-    const [chain, processes] = await Promise.all([
-      alwaysAllowed
+    const target = await this.selectorTarget(inspect);
+    const alwaysAllowed = !this.allowList.empty && this.allowList.matches(target);
+    const excludedAll = this.policy.exclude?.matches(target) === true;
+    const chain =
+      alwaysAllowed || excludedAll
         ? { results: [], compliant: true }
-        : runChain(this.policy.checks, (signal) => this.view(inspect, signal), {
+        : await runChain(this.policy.checks, (signal) => this.view(inspect, signal), {
             failFast: this.policy.failFast,
             imageVerdicts: this.imageVerdicts,
             imageId: inspect.Image,
-          }),
-      this.cache.processes(inspect).catch(() => undefined),
-    ]);
+            excluded: (check) => check.exclude?.matches(target) === true,
+            waivable: (result) => this.waivers.covers(result.check, target),
+          });
+    const results = this.waivers.apply(chain.results, target);
+    const excluded = alwaysAllowed
+      ? []
+      : this.policy.checks.filter((check) => check.scope !== 'host' && (excludedAll || check.exclude?.matches(target) === true)).map((check) => check.name);
     // A container that stopped while it was evaluated makes its checks fail (top answers 409, inspect
     // 404): it is gone, not in error.
-    if (chain.results.some((result) => result.result === 'error') && !(await this.stillRunning(inspect.Id))) return undefined;
-    const roots = processes === undefined ? undefined : rootProcesses(processes);
+    if (results.some((result) => result.result === 'error') && !(await this.stillRunning(inspect.Id))) return undefined;
     return {
       id: inspect.Id,
       name: containerName(inspect.Name),
       image: inspect.Config?.Image ?? '',
       imageId: inspect.Image,
-      compliant: chain.compliant,
+      compliant: !results.some(isFailure),
       alwaysAllowed,
-      results: chain.results,
-      rootProcesses: roots?.length,
-      rootProcessList: roots?.map(({ pid, command }) => ({ pid, command })),
+      results,
+      ...(excluded.length === 0 ? {} : { excluded }),
       startedAt: inspect.State?.StartedAt ?? '',
       labels: inspect.Config?.Labels ?? {},
     };
@@ -193,7 +207,6 @@ export class Evaluator {
     const running = new Set(containerIds);
     this.cache.retain(running, imageIds);
     for (const id of this.healthCommands.keys()) if (!running.has(id)) this.healthCommands.delete(id);
-    this.policy.onRetain?.(imageIds);
     for (const key of this.imageVerdicts.keys()) {
       if (!imageIds.has(key.slice(key.indexOf('\u0000') + 1))) this.imageVerdicts.delete(key);
     }

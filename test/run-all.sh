@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test suite. On a fresh Debian machine it first installs what the suites need
-# (docker.io, busybox-static, prometheus, prometheus-alertmanager, the npm packages) and starts dockerd
+# (docker.io, busybox-static, prometheus, prometheus-alertmanager, chromium, the npm packages) and starts dockerd
 # when no engine answers. Nothing that needs the engine is skipped: a missing engine fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,8 @@ command -v promtool >/dev/null || need+=(prometheus)
 command -v amtool >/dev/null || need+=(prometheus-alertmanager)
 command -v ip >/dev/null || need+=(iproute2)          # private engines' bridges
 command -v openssl >/dev/null || need+=(openssl)      # throwaway TLS certificates
+[ -x /usr/bin/chromium ] || need+=(chromium)          # the status page's browser tests (playwright-core drives it)
+command -v curl >/dev/null || need+=(curl)            # a gzip reader that stops at the first member
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "test/run-all.sh: missing ${need[*]}; install them (as root: apt-get install -y ${need[*]})" >&2; exit 1; fi
   echo "installing ${need[*]}"

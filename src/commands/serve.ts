@@ -1,6 +1,7 @@
 import { UserError, errorMessage } from '../errors.js';
 import { createExporter } from '../exporter/exporter.js';
 import { parseListenAddress } from '../exporter/listen-address.js';
+import { formatDuration } from '../ini/values.js';
 import type { Runtime } from '../runtime.js';
 import { logUnhandledRejections } from './unhandled.js';
 
@@ -22,7 +23,7 @@ export async function runServe(runtime: Runtime): Promise<number> {
       telemetryPath: settings.telemetryPath,
       policy: policy.file,
       checks: evaluator.checks.map((check) => check.name),
-      refresh: settings.refresh === 'scrape' ? 'scrape' : `${settings.refresh / 1000}s`,
+      refresh: settings.refresh === 'scrape' ? 'scrape' : formatDuration(settings.refresh),
       engine: engine.address,
       tls: security?.current.tls !== undefined,
       enforce: settings.enforce,

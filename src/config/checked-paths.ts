@@ -1,7 +1,7 @@
 /** Checks of settings that name places: the engine address, the metrics path, the log file. Each throws a message fit to follow "where: ". */
 import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { quoted } from './values.js';
+import { quoted } from '../ini/values.js';
 
 const ENGINE_SCHEMES = new Set(['tcp:', 'http:', 'https:', 'ssh:']);
 

@@ -167,6 +167,15 @@ export interface ExecInspect {
   ProcessConfig?: { user?: string; privileged?: boolean; entrypoint?: string; arguments?: string[] };
 }
 
+/** One process of a container, as the engine (or /proc) reports it from the host's point of view. */
+export interface ContainerProcess {
+  pid: number;
+  /** Numeric user ID on the host; undefined only when the source gave a name that could not be resolved. */
+  uid: number | undefined;
+  user: string;
+  command: string;
+}
+
 /** One engine event, as far as the monitor cares. */
 export interface EngineEvent {
   Type: string;
@@ -203,6 +212,4 @@ export interface Engine {
    */
   events(signal: AbortSignal): Promise<AsyncIterable<EngineEvent>>;
   act(id: string, action: EnforcementAction): Promise<void>;
-  /** Engine calls made since start, by endpoint name (for the benchmark and for debugging). */
-  callCounts(): Readonly<Record<string, number>>;
 }

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { createSecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
-import { quoted } from '../config/values.js';
+import { quoted } from '../ini/values.js';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, errorMessage } from '../errors.js';
 

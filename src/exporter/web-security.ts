@@ -3,6 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import bcrypt from 'bcryptjs';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Counter } from 'prom-client';
 import { LoginLimiter } from './login-limiter.js';
 import { modificationStamp, readWebConfig, secureContextOptions, watchedFiles, type WebConfig } from './web-config.js';
 
@@ -27,23 +28,19 @@ export class WebSecurity {
   private readonly verified = new Set<string>();
   private readonly tlsListeners: ((options: ReturnType<typeof secureContextOptions>) => void)[] = [];
   private readonly limiter = new LoginLimiter();
-  private readonly failures = new Map<LoginFailure, number>();
 
   constructor(
     readonly file: string,
     private readonly logger: Logger | undefined,
+    /** Counts refused logins by reason (docker_monitor_web_failed_logins_total). */
+    private readonly failedLogins?: Counter<'reason'>,
   ) {
     this.config = readWebConfig(file);
     this.stamp = modificationStamp(watchedFiles(file, this.config));
   }
 
-  /** Failed logins since start, by reason. */
-  failedLogins(): ReadonlyMap<LoginFailure, number> {
-    return this.failures;
-  }
-
   private fail(reason: LoginFailure, status: 401 | 429, fields: Record<string, string>): AuthResult {
-    this.failures.set(reason, (this.failures.get(reason) ?? 0) + 1);
+    this.failedLogins?.inc({ reason });
     // Never the password; a rate-limited flood is counted, not logged line by line.
     if (reason === 'wrong') this.logger?.warn(fields, 'failed login: wrong user name or password');
     return { ok: false, status, reason: status === 429 ? 'too many failed logins; try again later' : 'wrong user name or password' };
@@ -104,7 +101,7 @@ export class WebSecurity {
     if (Object.keys(users).length === 0) return { ok: true };
     const credentials = parseBasic(authorization);
     if (credentials === undefined) {
-      this.failures.set('missing', (this.failures.get('missing') ?? 0) + 1);
+      this.failedLogins?.inc({ reason: 'missing' });
       return { ok: false, status: 401, reason: 'authentication required' };
     }
     const hash = users[credentials.user];

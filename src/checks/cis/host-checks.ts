@@ -8,6 +8,7 @@ const BUILT_IN_INSECURE = new Set(['127.0.0.0/8', '::1/128']);
 /** CIS 2.2: containers on the default bridge cannot talk to each other (`--icc=false`). */
 export class DefaultBridgeIccCheck extends HostPolicyCheck {
   static override description = 'inter-container traffic is off on the default bridge (icc=false)';
+  static override remediation = 'Set "icc": false in daemon.json and use user-defined networks for containers that must talk.';
   static override severity = 'medium' as const;
   static override cisId = '2.2';
 
@@ -24,6 +25,7 @@ export class DefaultBridgeIccCheck extends HostPolicyCheck {
 /** CIS 2.5: no registry is reached without TLS, beyond the loopback ranges every engine allows. */
 export class InsecureRegistryCheck extends HostPolicyCheck {
   static override description = 'no insecure registries are configured (beyond loopback)';
+  static override remediation = 'Remove the registry from insecure-registries in daemon.json and give it a TLS certificate.';
   static override severity = 'high' as const;
   static override cisId = '2.5';
 
@@ -41,6 +43,7 @@ export class InsecureRegistryCheck extends HostPolicyCheck {
 /** CIS 2.6: the aufs storage driver (unmaintained, removed from Docker 24) is not used. */
 export class AufsStorageCheck extends HostPolicyCheck {
   static override description = 'the aufs storage driver is not used';
+  static override remediation = 'Move the engine to the overlay2 storage driver.';
   static override severity = 'medium' as const;
   static override cisId = '2.6';
 
@@ -52,6 +55,7 @@ export class AufsStorageCheck extends HostPolicyCheck {
 /** CIS 2.9: container root is remapped to an unprivileged host user (userns-remap, or a rootless engine). */
 export class UsernsRemapCheck extends HostPolicyCheck {
   static override description = 'user namespace remapping is enabled';
+  static override remediation = 'Set "userns-remap": "default" in daemon.json and restart the engine.';
   static override severity = 'medium' as const;
   static override cisId = '2.9';
 
@@ -69,6 +73,7 @@ export class UsernsRemapCheck extends HostPolicyCheck {
  */
 export class LoggingDriverCheck extends HostPolicyCheck {
   static override description = 'the default logging driver ships logs off the host';
+  static override remediation = 'Set log-driver in daemon.json to one that ships logs off the host (syslog, journald, fluentd, ...).';
   static override options = {
     local_drivers: {
       type: 'list' as const,
@@ -88,6 +93,7 @@ export class LoggingDriverCheck extends HostPolicyCheck {
 /** CIS 2.15: containers keep running while the daemon restarts. Swarm mode cannot have it, so passes. */
 export class LiveRestoreCheck extends HostPolicyCheck {
   static override description = 'live restore is enabled';
+  static override remediation = 'Set "live-restore": true in daemon.json.';
   static override severity = 'low' as const;
   static override cisId = '2.15';
 
@@ -102,6 +108,7 @@ export class LiveRestoreCheck extends HostPolicyCheck {
 /** CIS 2.18: experimental features are off in production. */
 export class ExperimentalCheck extends HostPolicyCheck {
   static override description = 'experimental features are off';
+  static override remediation = 'Set "experimental": false in daemon.json on production engines.';
   static override severity = 'low' as const;
   static override cisId = '2.18';
 
@@ -118,6 +125,7 @@ function isSwarmActive(state: string | undefined): boolean {
 /** CIS 5.1: swarm mode is off unless needed (it opens management ports and holds cluster secrets). */
 export class SwarmModeCheck extends HostPolicyCheck {
   static override description = 'swarm mode is not enabled';
+  static override remediation = 'Leave swarm mode (docker swarm leave) on engines that do not need it.';
   static override severity = 'low' as const;
   static override cisId = '5.1';
 
