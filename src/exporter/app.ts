@@ -59,6 +59,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       security.reloadIfChanged();
       // Probes reveal nothing and must work for health checkers that hold no credentials.
       if (PROBES.has(request.url)) return undefined;
+      // exporter-toolkit's rate_limit, on every request but the probes (health checkers must get through).
+      if (!security.allowRequest()) return reply.code(429).header('retry-after', '1').type('text/plain').send('too many requests\n');
       for (const [name, value] of Object.entries(security.current.headers)) void reply.header(name, value);
       const result = await security.authorize(request.headers.authorization, request.raw.socket, request.ip);
       if (!result.ok) {

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { createSecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
-import { quoted } from '../ini/values.js';
+import { parseTimeout, quoted } from '../ini/values.js';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, errorMessage } from '../errors.js';
 
@@ -15,6 +15,8 @@ export interface WebConfig {
   tls: TlsConfig | undefined;
   /** User name → bcrypt hash. Empty: no authentication. */
   basicAuthUsers: Readonly<Record<string, string>>;
+  /** exporter-toolkit's `rate_limit`: one request per `intervalMs` on average, `burst` at once; undefined: no limit. */
+  rateLimit: { intervalMs: number; burst: number } | undefined;
   headers: Readonly<Record<string, string>>;
 }
 
@@ -50,7 +52,8 @@ const TLS_VERSIONS: Readonly<Record<string, SecureVersion>> = {
   TLS13: 'TLSv1.3',
 };
 const VERSION_ORDER: readonly SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
-const TOP_KEYS = ['tls_server_config', 'http_server_config', 'basic_auth_users'];
+const TOP_KEYS = ['tls_server_config', 'http_server_config', 'basic_auth_users', 'rate_limit'];
+const RATE_LIMIT_KEYS = ['interval', 'burst'];
 const TLS_KEYS = ['cert_file', 'key_file', 'client_auth_type', 'client_ca_file', 'min_version', 'max_version', 'cipher_suites', 'curve_preferences', 'prefer_server_cipher_suites', 'client_allowed_sans'];
 const HTTP_KEYS = ['http2', 'headers'];
 const BCRYPT_HASH = /^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/;
@@ -170,7 +173,22 @@ export function parseWebConfig(text: string, file: string): WebConfig {
       }
     }
   }
-  return { tls, basicAuthUsers: users, headers };
+  let rateLimit: WebConfig['rateLimit'];
+  const rateSection = document['rate_limit'];
+  if (rateSection !== undefined && rateSection !== null) {
+    if (!isMap(rateSection)) return fail('rate_limit', 'must be a mapping with interval and burst');
+    unknownKeys(rateSection, RATE_LIMIT_KEYS, 'rate_limit.');
+    let intervalMs: number;
+    try {
+      intervalMs = parseTimeout(String(rateSection['interval'] ?? ''));
+    } catch (error) {
+      return fail('rate_limit.interval', errorMessage(error));
+    }
+    const burst = rateSection['burst'];
+    if (typeof burst !== 'number' || !Number.isInteger(burst) || burst < 1) return fail('rate_limit.burst', `${quoted(String(burst))} is not a whole number of at least 1`);
+    rateLimit = { intervalMs, burst };
+  }
+  return { tls, basicAuthUsers: users, headers, rateLimit };
 }
 
 export function readWebConfig(file: string): WebConfig {

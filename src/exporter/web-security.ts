@@ -28,6 +28,9 @@ export class WebSecurity {
   private readonly verified = new Set<string>();
   private readonly tlsListeners: ((options: ReturnType<typeof secureContextOptions>) => void)[] = [];
   private readonly limiter = new LoginLimiter();
+  private requestTokens = 0;
+  /** 0: the bucket starts full. */
+  private requestsUpdated = 0;
 
   constructor(
     readonly file: string,
@@ -37,6 +40,18 @@ export class WebSecurity {
   ) {
     this.config = readWebConfig(file);
     this.stamp = modificationStamp(watchedFiles(file, this.config));
+  }
+
+  /** `rate_limit` of the web config: a token bucket shared by every request; true when this one may go on. */
+  allowRequest(): boolean {
+    const limit = this.config.rateLimit;
+    if (limit === undefined) return true;
+    const now = Date.now();
+    this.requestTokens = Math.min(limit.burst, this.requestTokens + (now - this.requestsUpdated) / limit.intervalMs);
+    this.requestsUpdated = now;
+    if (this.requestTokens < 1) return false;
+    this.requestTokens -= 1;
+    return true;
   }
 
   private fail(reason: LoginFailure, status: 401 | 429, fields: Record<string, string>): AuthResult {

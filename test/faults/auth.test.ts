@@ -99,6 +99,25 @@ test('with basic auth, nothing but the two probes answers without credentials', 
   });
 });
 
+test('rate_limit (exporter-toolkit) answers 429 beyond its burst, never to the probes', async () => {
+  await writeFile(join(dir, 'limited.yml'), 'rate_limit:\n  interval: 10s\n  burst: 2\n');
+  const limited = await Served.start(['--docker.host', fake.host, '--web.config.file', join(dir, 'limited.yml'), '--refresh', '30s']);
+  try {
+    const statuses: number[] = [];
+    for (let index = 0; index < 4; index += 1) statuses.push((await limited.get('/metrics')).status);
+    assert.deepEqual(statuses, [200, 200, 429, 429]);
+    assert.equal((await limited.get('/-/healthy')).status, 200);
+    assert.equal((await limited.get('/-/ready')).status, 200);
+    record.add({
+      fault: 'requests beyond web config rate_limit (interval 10s, burst 2)',
+      outcome: '429 with Retry-After beyond the burst; the probes are not limited',
+      figures: `statuses ${statuses.join(', ')}`,
+    });
+  } finally {
+    assert.equal(await limited.stop(), 0);
+  }
+});
+
 test('64 clients with wrong passwords: limited before bcrypt, counted, logged without the password; authorised scrapes stay fast', async () => {
   assert.equal((await served.get('/metrics', { authorization: good })).status, 200);
   const bad = `Basic ${Buffer.from(`prometheus:${WRONG}`).toString('base64')}`;

@@ -175,6 +175,11 @@ const CASES: BadInput[] = [
       ['headers that are a list', 'http_server_config:\n  headers: [a]\n', /web\.yml http_server_config\.headers: must map header names to values$/],
       ['an unknown http_server_config key', 'http_server_config:\n  gzip: true\n', /web\.yml http_server_config\.gzip: unknown key/],
       ['a plain-text password', `basic_auth_users:\n  alice: ${SECRET}\n`, /web\.yml basic_auth_users\.alice: is not a bcrypt hash/],
+      ['rate_limit a list', 'rate_limit: [1s]\n', /web\.yml rate_limit: must be a mapping with interval and burst$/],
+      ['rate_limit.interval soon', 'rate_limit:\n  interval: soon\n  burst: 2\n', /web\.yml rate_limit\.interval: "soon" is not a duration/],
+      ['rate_limit.interval 0s', 'rate_limit:\n  interval: 0s\n  burst: 2\n', /web\.yml rate_limit\.interval: "0s" must be longer than 0$/],
+      ['rate_limit.burst 0', 'rate_limit:\n  interval: 1s\n  burst: 0\n', /web\.yml rate_limit\.burst: "0" is not a whole number of at least 1$/],
+      ['rate_limit with an unknown key', 'rate_limit:\n  interval: 1s\n  burst: 2\n  per_ip: true\n', /web\.yml rate_limit\.per_ip: unknown key/],
       ['basic_auth_users a list', 'basic_auth_users: [alice]\n', /web\.yml basic_auth_users: must map user names to bcrypt hashes$/],
       ['a binary web config', '\u0000\u0001\u0002garbage', /web\.yml: /],
     ] as const
