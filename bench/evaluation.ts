@@ -18,7 +18,11 @@ function total(counts: Readonly<Record<string, number>>): number {
 }
 
 function difference(after: Readonly<Record<string, number>>, before: Readonly<Record<string, number>>): Record<string, number> {
-  return Object.fromEntries(Object.entries(after).map(([endpoint, count]) => [endpoint, count - (before[endpoint] ?? 0)]).filter(([, count]) => count !== 0));
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([endpoint, count]): [string, number] => [endpoint, count - (before[endpoint] ?? 0)])
+      .filter(([, count]) => count !== 0),
+  );
 }
 
 export function engineCallTotal(counts: Readonly<Record<string, number>>): number {

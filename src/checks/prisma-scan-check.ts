@@ -8,6 +8,7 @@ import { SCANNER_OPTIONS, scannerSettings } from '../scanners/scanner-options.js
 
 const VERDICT_LINE = /^\s*Compliance threshold check results:\s*(PASS|FAIL)\b/m;
 const COMPLIANCE_SUMMARY = /^\s*Compliance found for image .*?:\s*(total - .*?)\s*$/m;
+// eslint-disable-next-line no-control-regex -- an ANSI escape starts with the ESC control character
 const ANSI_ESCAPE = /\u001b\[[0-9;]*m/g;
 
 /** Reads twistcli's summary: its compliance line decides, as in the CFPB tool; undefined when absent. */
@@ -90,7 +91,7 @@ export class PrismaScanCheck extends PolicyCheck {
     try {
       this.twistcli = findExecutable(path);
     } catch (error) {
-      throw new Error(`twistcli_path: ${errorMessage(error)}`);
+      throw new Error(`twistcli_path: ${errorMessage(error)}`, { cause: error });
     }
     this.address = url;
     this.credentials =

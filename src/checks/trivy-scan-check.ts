@@ -97,7 +97,7 @@ export class TrivyScanCheck extends PolicyCheck {
     try {
       this.trivy = findExecutable(config['trivy_path'] as string);
     } catch (error) {
-      throw new Error(`trivy_path: ${errorMessage(error)}`);
+      throw new Error(`trivy_path: ${errorMessage(error)}`, { cause: error });
     }
     const threshold = VULNERABILITY_SEVERITIES.indexOf(config['severity'] as VulnerabilitySeverity);
     this.counted = VULNERABILITY_SEVERITIES.slice(0, threshold + 1);

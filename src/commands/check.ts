@@ -10,7 +10,7 @@ export const CHECK_FORMATS = ['text', 'json', 'sarif', 'junit'] as const;
 export type CheckFormat = (typeof CHECK_FORMATS)[number];
 
 /** `docker-monitor check`: one evaluation of every running container. Returns the exit code. */
-export async function runCheckCommand(runtime: Runtime, format: CheckFormat, write: (text: string) => void, failOn?: FailOn | undefined): Promise<number> {
+export async function runCheckCommand(runtime: Runtime, format: CheckFormat, write: (text: string) => void, failOn?: FailOn): Promise<number> {
   const { engine, evaluator, logger, listeners } = runtime;
   logUnhandledRejections(logger);
   try {
@@ -34,7 +34,7 @@ export async function runCheckCommand(runtime: Runtime, format: CheckFormat, wri
   for (const report of evaluation.containers) {
     for (const listener of listeners) await listener.onReport(report);
   }
-  await Promise.all(listeners.map((listener) => listener.close?.()));
+  await Promise.all(listeners.map(async (listener) => listener.close?.()));
   for (const { name, error } of evaluation.failed) {
     logger.error({ container: name, err: error }, 'container could not be evaluated');
   }

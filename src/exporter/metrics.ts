@@ -1,4 +1,4 @@
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { RefreshMode } from '../config/settings.js';
 import type { EventCounters } from '../event-counters.js';
 import { formatDuration } from '../ini/values.js';
@@ -301,7 +301,9 @@ function createLiveRegistry(sources: MetricSources): Registry {
   const { monitor } = sources;
   const state = (): MonitorState => monitor.state;
 
-  for (const counter of Object.values(sources.counters)) registry.registerMetric(counter);
+  const { checkErrors, enforcementActions, enforcementFailures, reportsDropped } = sources.counters;
+  const counters: Metric[] = [checkErrors, enforcementActions, enforcementFailures, reportsDropped];
+  for (const counter of counters) registry.registerMetric(counter);
 
   new Gauge({
     name: 'docker_monitor_up',

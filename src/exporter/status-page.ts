@@ -195,7 +195,7 @@ function containerCheckNames(checks: readonly CheckInstance[]): string[] {
 }
 
 /** `/`: every container's verdict (failing first, with reasons and fixes), the filters, the host checks. */
-export function renderStatusPage(context: PageContext, filter: StatusFilter = NO_FILTER, filterError?: string | undefined): string {
+export function renderStatusPage(context: PageContext, filter: StatusFilter = NO_FILTER, filterError?: string): string {
   const { state, checks, telemetryPath } = context;
   const byName = checksByName(checks);
   const reports = [...state.containers.values()];

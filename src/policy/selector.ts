@@ -30,7 +30,7 @@ export function compileGlob(glob: string): (value: string) => boolean {
     const regex = picomatch.makeRe(glob, GLOB_OPTIONS);
     return (value) => regex.test(value);
   } catch (error) {
-    throw new Error(`"${glob}" is not a valid glob (${error instanceof Error ? error.message : String(error)})`);
+    throw new Error(`"${glob}" is not a valid glob (${error instanceof Error ? error.message : String(error)})`, { cause: error });
   }
 }
 

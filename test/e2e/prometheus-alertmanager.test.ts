@@ -123,12 +123,12 @@ describe('Prometheus and Alertmanager end to end', () => {
       params.set('end', String(end));
       params.set('step', '1');
     }
-    return getJson<QueryResponse>(`${prometheusUrl}/api/v1/${range ? 'query_range' : 'query'}?${params}`);
+    return getJson<QueryResponse>(`${prometheusUrl}/api/v1/${range ? 'query_range' : 'query'}?${params.toString()}`);
   };
 
   const rootAlertsInAlertmanager = async (): Promise<AmAlert[]> => {
     const filter = new URLSearchParams({ filter: `alertname="${ROOT_ALERT}"` });
-    const alerts = await getJson<AmAlert[]>(`${alertmanagerUrl}/api/v2/alerts?${filter}`);
+    const alerts = await getJson<AmAlert[]>(`${alertmanagerUrl}/api/v2/alerts?${filter.toString()}`);
     return alerts.filter((alert) => alert.labels['container'] === container.name);
   };
   const allInstances = () => MODES.map((mode) => instances[mode]).sort();
@@ -310,7 +310,7 @@ describe('Prometheus and Alertmanager end to end', () => {
       const [, selector = '', label = ''] = match;
       const end = Date.now() / 1000;
       const params = new URLSearchParams({ 'match[]': substitute(selector, values), start: String(end - 60), end: String(end) });
-      const series = await getJson<{ data: Record<string, string>[] }>(`${prometheusUrl}/api/v1/series?${params}`);
+      const series = await getJson<{ data: Record<string, string>[] }>(`${prometheusUrl}/api/v1/series?${params.toString()}`);
       const found = new Set(series.data.map((labels) => labels[label]));
       assert.ok(found.has(values[variable.name]), `variable ${variable.name} lists ${values[variable.name]} (found ${[...found].join(', ')})`);
     }

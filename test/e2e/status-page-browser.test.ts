@@ -33,9 +33,15 @@ async function screenshot(page: Page, name: string): Promise<void> {
 /** `UPDATE_DOCS_SCREENSHOT=1` also refreshes the README's picture of the page. */
 const DOCS_SCREENSHOT = process.env['UPDATE_DOCS_SCREENSHOT'] === '1' ? join(ROOT, 'docs/images/status-page.png') : undefined;
 
+/** What the tests read of an element in the page (the test's TypeScript has no DOM types). */
+interface PageElement {
+  getAttribute(name: string): string | null;
+  className: string;
+}
+
 /** The container names as listed, top to bottom. */
 function listed(page: Page): Promise<string[]> {
-  return page.locator('li.container').evaluateAll((items) => items.map((item) => item.getAttribute('data-container') ?? ''));
+  return page.locator('li.container').evaluateAll((items: PageElement[]) => items.map((item) => item.getAttribute('data-container') ?? ''));
 }
 
 before(async () => {
@@ -121,7 +127,7 @@ describe('the status page in Chromium', () => {
     await page.goto(base);
     await Promise.all([page.waitForURL(/\/containers\/cache$/), page.click('li.container[data-container="cache"] h3 a')]);
     assert.equal(await page.locator('h1').innerText(), 'cache FAILING');
-    const rows = await page.locator('#results tbody tr').evaluateAll((items) => items.map((item) => `${item.getAttribute('data-check')}:${item.className}`));
+    const rows = await page.locator('#results tbody tr').evaluateAll((items: PageElement[]) => items.map((item) => `${item.getAttribute('data-check') ?? ''}:${item.className}`));
     assert.deepEqual(rows, ['RunningAsRootCheck:fail', 'RootProcessCheck:fail', 'HostNetworkCheck:pass', 'MemoryLimitCheck:pass']);
     assert.equal(await page.locator('#root-processes').innerText(), '1');
     await screenshot(page, 'container-page');
@@ -157,7 +163,7 @@ describe('the status page in Chromium', () => {
     for (const path of ['', 'containers/agent']) {
       await page.goto(base + path);
       // A string: the test's TypeScript has no DOM types; this runs in the page.
-      const { scrollWidth, innerWidth } = (await page.evaluate('({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })')) as { scrollWidth: number; innerWidth: number };
+      const { scrollWidth, innerWidth } = await page.evaluate<{ scrollWidth: number; innerWidth: number }>('({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })');
       assert.ok(scrollWidth <= innerWidth, `${path || '/'}: ${scrollWidth}px wide on a ${innerWidth}px screen`);
     }
     await page.goto(base);

@@ -31,6 +31,7 @@ export async function requireEngine(): Promise<void> {
   } catch (error) {
     throw new Error(
       `no Docker engine answers at ${DOCKER_HOST}: run the tests with "npm test" (it installs docker.io and starts dockerd), or start dockerd yourself. (${String(error).split('\n')[0]})`,
+      { cause: error },
     );
   }
 }

@@ -75,7 +75,7 @@ export function parseJunit(xml: string): { totals: Omit<JunitSuite, 'name' | 'pr
       return {
         name: String(entry['name']),
         classname: String(entry['classname']),
-        ...(failure === undefined ? {} : { failure: { message: String(failure['message']), type: String(failure['type']), text: String(failure['text'] ?? '') } }),
+        ...(failure === undefined ? {} : { failure: { message: String(failure['message']), type: String(failure['type']), text: typeof failure['text'] === 'string' ? failure['text'] : '' } }),
         ...(error === undefined ? {} : { error: { message: String(error['message']) } }),
         ...(skipped === undefined ? {} : { skipped: { message: String(skipped['message']) } }),
       };

@@ -78,7 +78,7 @@ export async function waitFor<T>(
   options: { timeoutMs?: number; services?: readonly Service[] } = {},
 ): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  let last = 'nothing yet';
+  let last: string;
   for (;;) {
     try {
       const value = await probe();

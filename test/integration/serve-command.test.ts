@@ -85,7 +85,7 @@ test('bad serve flags exit 2 with one line naming the flag', async () => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = await once(child, 'exit');
+    const [code] = (await once(child, 'exit')) as [number | null];
     assert.equal(code, 2, `${args.join(' ')}: ${stderr}`);
     assert.match(stderr, message);
     assert.equal(stderr.trim().split('\n').length, 1, `one line, no stack: ${stderr}`);
@@ -97,7 +97,7 @@ test('a port already in use is a clear error', async () => {
   const child = spawn(process.execPath, [CLI, '--web.listen-address', `127.0.0.1:${served.port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = await once(child, 'exit');
+  const [code] = (await once(child, 'exit')) as [number | null];
   served.child.kill('SIGTERM');
   await served.exit;
   assert.equal(code, 2);

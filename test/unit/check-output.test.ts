@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Log, Result } from 'sarif';
+import type { Result } from 'sarif';
 import { BUILT_IN_CHECKS } from '../../src/checks/index.js';
 import { checkJson, formatCheckTable } from '../../src/report/check-table.js';
 import { checkExitCode } from '../../src/report/fail-on.js';
@@ -80,7 +80,7 @@ describe('check --format json', () => {
 });
 
 describe('check --format sarif', () => {
-  const log = sarifLog(run) as Log;
+  const log = sarifLog(run);
   const [sarifRun] = log.runs;
   const results = sarifRun?.results ?? [];
   const find = (container: string, check: string): Result | undefined =>
