@@ -23,6 +23,7 @@ export function moreVerbose(level: LogLevel, steps: number): LogLevel {
 
 /** Control characters (newlines, escapes, C1, line separators) as visible `\uXXXX` escapes. */
 export function escapeControl(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what is escaped
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
@@ -56,7 +57,10 @@ export function createLogger(options: LogOptions): Logger {
       errorLikeObjectKeys: [],
       // One record, one line: a container's name, command line or a check's reason may hold newlines or
       // terminal escapes, which must not forge lines or recolour the terminal. JSON escapes them itself.
-      messageFormat: (log, messageKey) => escapeControl(String(log[messageKey] ?? '')),
+      messageFormat: (log, messageKey) => {
+        const message = log[messageKey];
+        return escapeControl(typeof message === 'string' ? message : JSON.stringify(message ?? ''));
+      },
     }),
   );
 }

@@ -27,8 +27,10 @@ export function checkDockerHost(value: string): string {
 /** The probes' paths are taken: the metrics must not hide them, nor the landing page's query. */
 export function checkTelemetryPath(value: string): string {
   if (!value.startsWith('/')) throw new Error(`${quoted(value)} must start with /`);
+  // eslint-disable-next-line no-control-regex -- control characters are what is refused
   if (/[?#\s]/.test(value) || /[\u0000-\u001f\u007f]/.test(value)) throw new Error(`${quoted(value)} is not a plain URL path`);
-  if (value === '/-' || value.startsWith('/-/')) throw new Error(`${quoted(value)} collides with the probes under /-/ (/-/healthy, /-/ready)`);
+  if (value === '/-' || value.startsWith('/-/'))
+    throw new Error(`${quoted(value)} collides with the probes under /-/ (/-/healthy, /-/ready)`);
   return value;
 }
 
@@ -46,11 +48,12 @@ const FILE_ERRORS: Readonly<Record<string, string>> = {
 export function checkLogFile(path: string): string {
   try {
     mkdirSync(dirname(path), { recursive: true });
-    if (statSync(path, { throwIfNoEntry: false })?.isDirectory() === true) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory() === true)
+      throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     closeSync(openSync(path, 'a'));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? '';
-    throw new Error(`cannot append to ${quoted(path, 200)}: ${FILE_ERRORS[code] ?? code}`);
+    throw new Error(`cannot append to ${quoted(path, 200)}: ${FILE_ERRORS[code] ?? code}`, { cause: error });
   }
   return path;
 }

@@ -295,7 +295,7 @@ function withDeadline<T>(what: string, timeoutMs: number, work: (signal: AbortSi
       },
       (error: unknown) => {
         clearTimeout(timer);
-        reject(error as Error);
+        reject(error instanceof Error ? error : new Error(String(error)));
       },
     );
   });
@@ -330,6 +330,7 @@ function engineStatusError(endpoint: string, status: number, body: Buffer): Erro
   } catch {
     // Not JSON: the text itself is the detail.
   }
+  // eslint-disable-next-line no-control-regex -- control characters are what is taken out
   detail = detail.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 300);
   return Object.assign(new Error(`engine answered ${endpoint} with HTTP ${status}${detail === '' ? '' : `: ${detail}`}`), { statusCode: status });
 }

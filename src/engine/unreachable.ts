@@ -28,7 +28,8 @@ export function describeUnreachable(address: string, error: unknown): Unreachabl
       hint: `no socket at ${socket ?? address}: is the engine running? In a container, mount it (-v ${socket ?? '/var/run/docker.sock'}:${socket ?? '/var/run/docker.sock'}:ro); or set --docker.host`,
     };
   }
-  if (code === 'ECONNREFUSED') return { kind: 'refused', hint: `nothing accepts connections at ${address}: is the engine running? set --docker.host or DOCKER_HOST` };
+  if (code === 'ECONNREFUSED')
+    return { kind: 'refused', hint: `nothing accepts connections at ${address}: is the engine running? set --docker.host or DOCKER_HOST` };
   if ((error as { statusCode?: number }).statusCode !== undefined) return { kind: 'status', hint: errorMessage(error) };
   if (/timed out/.test(errorMessage(error))) return { kind: 'timeout', hint: errorMessage(error) };
   return { kind: 'other', hint: errorMessage(error) };

@@ -157,7 +157,7 @@ export function parseWebConfig(text: string, file: string): WebConfig {
       for (const [name, value] of Object.entries(headerSection)) {
         // Checked now: a header Node refuses would otherwise turn every response into a 500.
         const key = `http_server_config.headers.${name}`;
-        if (value === null || typeof value === 'object') return fail(key, 'must be a text value');
+        if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return fail(key, 'must be a text value');
         const text = String(value);
         try {
           validateHeaderName(name);
@@ -180,7 +180,8 @@ export function parseWebConfig(text: string, file: string): WebConfig {
     unknownKeys(rateSection, RATE_LIMIT_KEYS, 'rate_limit.');
     let intervalMs: number;
     try {
-      intervalMs = parseTimeout(String(rateSection['interval'] ?? ''));
+      const interval = rateSection['interval'];
+      intervalMs = parseTimeout(typeof interval === 'string' ? interval : JSON.stringify(interval ?? ''));
     } catch (error) {
       return fail('rate_limit.interval', errorMessage(error));
     }

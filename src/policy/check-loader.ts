@@ -154,9 +154,9 @@ let exitGuarded = false;
 function guardProcessExit(): void {
   if (exitGuarded) return;
   exitGuarded = true;
-  process.exit = ((code?: number | string | null) => {
+  process.exit = (code?: number | string | null): never => {
     throw new Error(`called process.exit(${String(code ?? '')}), which a check may not do`);
-  }) as typeof process.exit;
+  };
 }
 
 /** Loads a user's check class named by a section such as `[my_checks.MyPolicyCheck]`. */

@@ -63,10 +63,34 @@ function rawSocket(text: string): Promise<string> {
 
 const PROBES = ['/-/healthy', '/-/ready'];
 const VARIANTS = [
-  '/metrics', '/metrics/', '//metrics', '/METRICS', '/%6detrics', '/%2fmetrics', '/./metrics', '/-/healthy/../../metrics',
-  '/-/healthy/..%2F..%2Fmetrics', '/-/healthy%2F..%2Fmetrics', '/-/ready/../metrics', '/-/healthy/', '/-/ready/', '/-/healthy?x=1',
-  '/-/ready#x', '/-/%68ealthy', '/-/./healthy', '/-//healthy', '/-/HEALTHY', '/', '/?verdict=fail', '/containers/x', '/containers/%2e%2e',
-  '/metrics;x', '/metrics%00', '/-/healthy%00', '/metrics?x=/-/healthy', '/favicon.ico',
+  '/metrics',
+  '/metrics/',
+  '//metrics',
+  '/METRICS',
+  '/%6detrics',
+  '/%2fmetrics',
+  '/./metrics',
+  '/-/healthy/../../metrics',
+  '/-/healthy/..%2F..%2Fmetrics',
+  '/-/healthy%2F..%2Fmetrics',
+  '/-/ready/../metrics',
+  '/-/healthy/',
+  '/-/ready/',
+  '/-/healthy?x=1',
+  '/-/ready#x',
+  '/-/%68ealthy',
+  '/-/./healthy',
+  '/-//healthy',
+  '/-/HEALTHY',
+  '/',
+  '/?verdict=fail',
+  '/containers/x',
+  '/containers/%2e%2e',
+  '/metrics;x',
+  '/metrics%00',
+  '/-/healthy%00',
+  '/metrics?x=/-/healthy',
+  '/favicon.ico',
 ];
 
 test('with basic auth, nothing but the two probes answers without credentials', async () => {
@@ -80,8 +104,12 @@ test('with basic auth, nothing but the two probes answers without credentials', 
       // A request the server refuses to parse is closed without an answer: that reveals nothing either.
       const response = await raw(method, path).catch((error: unknown) => ({ status: 400, body: String(error) }));
       tried += 1;
-      assert.ok([400, 401, 404].includes(response.status) && !response.body.includes('docker_monitor_'), `${method} ${path} answered ${response.status} without credentials`);
-      if (response.status !== 401) assert.ok(response.status !== 404 || PROBES.some((probe) => path.startsWith(probe)), `${method} ${path}: ${response.status}`);
+      assert.ok(
+        [400, 401, 404].includes(response.status) && !response.body.includes('docker_monitor_'),
+        `${method} ${path} answered ${response.status} without credentials`,
+      );
+      if (response.status !== 401)
+        assert.ok(response.status !== 404 || PROBES.some((probe) => path.startsWith(probe)), `${method} ${path}: ${response.status}`);
     }
   }
   // Node answers 431 and closes; the client may see the close before the answer. Either way, no metrics.
@@ -94,7 +122,8 @@ test('with basic auth, nothing but the two probes answers without credentials', 
   assert.equal(emptyUser.status, 401);
   record.add({
     fault: 'requests without credentials: path variants, encodings, traversal, every method, oversized headers',
-    outcome: 'only GET /-/healthy and /-/ready answer; everything else 401 (404 for other methods on the probes, 431 for oversized headers)',
+    outcome:
+      'only GET /-/healthy and /-/ready answer; everything else 401 (404 for other methods on the probes, 431 for oversized headers)',
     figures: `${tried + 3} requests`,
   });
 });
@@ -154,7 +183,8 @@ test('64 clients with wrong passwords: limited before bcrypt, counted, logged wi
   const logged = served.output.split('\n').filter((line) => line.includes('failed login')).length;
   record.add({
     fault: '64 clients sending wrong basic-auth passwords for 5 s',
-    outcome: 'each address may fail 5 times, then once a second (HTTP 429 without a bcrypt comparison); counted in docker_monitor_web_failed_logins_total; logged without the password',
+    outcome:
+      'each address may fail 5 times, then once a second (HTTP 429 without a bcrypt comparison); counted in docker_monitor_web_failed_logins_total; logged without the password',
     figures: `authorised scrape median ${Math.round(median)} ms; ${wrong} compared and refused, ${limited} refused by the limit; ${logged} log lines`,
   });
 });

@@ -37,7 +37,9 @@ function api(method: string, path: string, body?: unknown): Promise<{ status: nu
     const req = request({ socketPath: engine.socket, method, path, headers: { 'content-type': 'application/json' } }, (response) => {
       let text = '';
       response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, json: text === '' ? undefined : (JSON.parse(text) as unknown) }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, json: text === '' ? undefined : (JSON.parse(text) as unknown) }),
+      );
       response.on('error', reject);
     });
     req.on('error', reject);
@@ -91,7 +93,12 @@ function keepScraping(everyMs: number): { stop: () => Promise<{ scrapes: number;
 }
 
 test(`${CYCLES} container start/remove cycles while scraping: no check errors, no ghost series, memory back`, async () => {
-  await eventually(() => served.get('/metrics'), (response) => sample(response.body, 'docker_monitor_up') === 1, 20_000, 'up 1');
+  await eventually(
+    () => served.get('/metrics'),
+    (response) => sample(response.body, 'docker_monitor_up') === 1,
+    20_000,
+    'up 1',
+  );
   const rssBefore = served.rssMiB();
   const errorsBefore = errorTotal((await served.get('/metrics')).body);
   const scraping = keepScraping(100);
@@ -118,7 +125,18 @@ test(`${CYCLES} container start/remove cycles while scraping: no check errors, n
   const rssAfter = served.rssMiB();
   assert.equal(scrapes.bad, 0, 'every scrape answered 200');
   assert.deepEqual(ghosts, [], 'no series of removed containers');
-  assert.equal(errors, 0, `churn is not a check error: ${body.split('\n').filter((line) => line.startsWith('docker_monitor_check_errors_total{')).join(', ')}\n${served.output.split('\n').filter((line) => /error/i.test(line)).slice(0, 10).join('\n')}`);
+  assert.equal(
+    errors,
+    0,
+    `churn is not a check error: ${body
+      .split('\n')
+      .filter((line) => line.startsWith('docker_monitor_check_errors_total{'))
+      .join(', ')}\n${served.output
+      .split('\n')
+      .filter((line) => /error/i.test(line))
+      .slice(0, 10)
+      .join('\n')}`,
+  );
   assert.ok(rssAfter - rssBefore < 100, `memory grew from ${mib(rssBefore)} to ${mib(rssAfter)}`);
   record.add({
     fault: `${CYCLES} container start/remove cycles (${PARALLEL} at a time) while scraping every 100 ms`,
@@ -128,7 +146,9 @@ test(`${CYCLES} container start/remove cycles while scraping: no check errors, n
 });
 
 test('a health check every second neither re-evaluates the container nor drops its process list', async () => {
-  const id = await runContainer(`healthy-${RUN_ID}`, { Healthcheck: { Test: ['CMD-SHELL', 'true'], Interval: 500_000_000, StartPeriod: 0 } });
+  const id = await runContainer(`healthy-${RUN_ID}`, {
+    Healthcheck: { Test: ['CMD-SHELL', 'true'], Interval: 500_000_000, StartPeriod: 0 },
+  });
   const exporter = await startExporter({ 'docker.host': engine.host, refresh: '1h' });
   try {
     await eventually(async () => exporter.monitor.ready, Boolean, 15_000, 'first refresh');
@@ -163,11 +183,19 @@ test('a command line with newlines, terminal escapes and HTML cannot forge log l
   const argument = `x\n${forged}\n\u001b[31m<script>alert(1)</script>\ndocker_monitor_up{forged="1"} 1`;
   const id = await runContainer(`forger-${RUN_ID}`, { Cmd: ['sh', '-c', 'sleep 3600; :', argument] });
   try {
-    await eventually(async () => served.output, (text) => text.includes('forged by a container'), 20_000, 'the root process logged');
+    await eventually(
+      async () => served.output,
+      (text) => text.includes('forged by a container'),
+      20_000,
+      'the root process logged',
+    );
     const lines = served.output.split('\n');
     assert.ok(!lines.some((line) => line.startsWith(forged)), 'a forged log line');
     assert.ok(!served.output.includes('\u001b[31m'), 'a terminal escape reached the log');
-    assert.ok(served.output.includes('\\u000a[2026-01-01 00:00:00.000] ERROR: forged by a container\\u000a\\u001b[31m<script>'), 'the command line is logged, escaped');
+    assert.ok(
+      served.output.includes('\\u000a[2026-01-01 00:00:00.000] ERROR: forged by a container\\u000a\\u001b[31m<script>'),
+      'the command line is logged, escaped',
+    );
     const metrics = (await served.get('/metrics')).body;
     assert.ok(!metrics.split('\n').some((line) => line.startsWith('docker_monitor_up{forged')), 'a forged metric line');
     assert.ok(!metrics.includes('<script>'), 'the command line reached the metrics');
@@ -182,7 +210,11 @@ test('a command line with newlines, terminal escapes and HTML cannot forge log l
 });
 
 /** Seconds until `docker_monitor_up` reads `value`, scraping every 100 ms; every scrape must answer 200. */
-async function secondsUntilUp(value: 0 | 1, timeoutMs: number, started = performance.now()): Promise<{ seconds: number; slowestMs: number }> {
+async function secondsUntilUp(
+  value: 0 | 1,
+  timeoutMs: number,
+  started = performance.now(),
+): Promise<{ seconds: number; slowestMs: number }> {
   let slowestMs = 0;
   for (;;) {
     const response = await served.get('/metrics');

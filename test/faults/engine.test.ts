@@ -50,7 +50,11 @@ async function settle(promise: Promise<unknown>): Promise<{ error: string | unde
 }
 
 const CALL_FAULTS: { fault: Fault; name: string; expect: RegExp }[] = [
-  { fault: 'cut-off', name: 'answer cut off after its headers (the wedge)', expect: /closed the connection in the middle|aborted|socket hang up/ },
+  {
+    fault: 'cut-off',
+    name: 'answer cut off after its headers (the wedge)',
+    expect: /closed the connection in the middle|aborted|socket hang up/,
+  },
   { fault: 'stall', name: 'headers, then silence', expect: /timed out after 1000 ms/ },
   { fault: { delayMs: 5_000 }, name: 'answer slower than --docker.timeout', expect: /timed out after 1000 ms/ },
   { fault: 'endless', name: 'endless body', expect: /larger than 33554432 bytes/ },
@@ -112,7 +116,12 @@ test('an event stream answered with HTTP 500 is an error, not a stream', async (
 });
 
 /** Starts the exporter against the fake engine (which must answer at start), stages `fault`, and watches it. */
-async function serveThrough(route: 'events' | 'containers', fault: Fault, watchMs: number, refresh = '1h'): Promise<{ served: Served; rssBefore: number; rssAfter: number }> {
+async function serveThrough(
+  route: 'events' | 'containers',
+  fault: Fault,
+  watchMs: number,
+  refresh = '1h',
+): Promise<{ served: Served; rssBefore: number; rssAfter: number }> {
   fake.reset();
   const served = await Served.start(['--docker.host', fake.host, '--refresh', refresh, '--docker.timeout', '1s']);
   const rssBefore = served.rssMiB();
@@ -148,7 +157,10 @@ for (const { fault, name } of SERVED_STREAM_FAULTS) {
       if (fault !== 'flood') assert.ok(reconnects <= 8, `${reconnects} event stream connections in ${WATCH_MS} ms`);
       record.add({
         fault: `engine: ${name}`,
-        outcome: fault === 'flood' ? 'events are read no faster than they are evaluated; serving' : 'the stream is dropped and reopened with backoff (250 ms doubling to 5 s); serving',
+        outcome:
+          fault === 'flood'
+            ? 'events are read no faster than they are evaluated; serving'
+            : 'the stream is dropped and reopened with backoff (250 ms doubling to 5 s); serving',
         figures: `${reconnects} connections in ${WATCH_MS / 1000} s; RSS ${mib(rssBefore)} → ${mib(rssAfter)}`,
       });
     } finally {

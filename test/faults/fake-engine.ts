@@ -130,7 +130,14 @@ export class FakeEngine {
       return;
     }
     if (typeof fault === 'object') {
-      const entries = Array.from({ length: fault.list }, (_, index) => ({ Id: index.toString(16).padStart(64, '0'), Names: [`/c${index}`], Image: 'x', ImageID: 'sha256:x', Labels: {}, State: 'running' }));
+      const entries = Array.from({ length: fault.list }, (_, index) => ({
+        Id: index.toString(16).padStart(64, '0'),
+        Names: [`/c${index}`],
+        Image: 'x',
+        ImageID: 'sha256:x',
+        Labels: {},
+        State: 'running',
+      }));
       this.json(response, 200, entries);
       return;
     }

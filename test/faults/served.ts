@@ -23,10 +23,17 @@ export class Served {
   /** Starts `serve` and waits until `/-/healthy` answers. */
   static async start(args: readonly string[], env: NodeJS.ProcessEnv = process.env, user?: { uid: number; gid: number }): Promise<Served> {
     const port = await freePort();
-    const child = spawn(process.execPath, [CLI, 'serve', ...args, '--web.listen-address', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'], env, ...user });
+    const child = spawn(process.execPath, [CLI, 'serve', ...args, '--web.listen-address', `127.0.0.1:${port}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+      ...user,
+    });
     const served = new Served(child, port);
     await eventually(
-      () => fetch(`${served.url}/-/healthy`).then((response) => response.status).catch(() => 0),
+      () =>
+        fetch(`${served.url}/-/healthy`)
+          .then((response) => response.status)
+          .catch(() => 0),
       (status) => status === 200 || child.exitCode !== null,
       20_000,
       `docker-monitor serve on port ${port}`,

@@ -50,15 +50,29 @@ const STATES: EngineState[] = [
     },
     error: /cannot reach the Docker engine.*timed out/,
   },
-  { name: 'socket missing', host: () => `unix://${empty}/docker.sock`, error: /cannot reach the Docker engine.*no socket at .*is the engine running/ },
-  { name: 'socket denied to the user', host: () => fake.host, stage: () => fake.reset(), user: NOBODY, error: /cannot reach the Docker engine.*permission denied.*--group-add/ },
+  {
+    name: 'socket missing',
+    host: () => `unix://${empty}/docker.sock`,
+    error: /cannot reach the Docker engine.*no socket at .*is the engine running/,
+  },
+  {
+    name: 'socket denied to the user',
+    host: () => fake.host,
+    stage: () => fake.reset(),
+    user: NOBODY,
+    error: /cannot reach the Docker engine.*permission denied.*--group-add/,
+  },
 ];
 
 for (const state of STATES) {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     test(`${signal} ends serve with exit 0: ${state.name}`, async () => {
       state.stage?.();
-      const served = await Served.start(['--docker.host', state.host(), '--docker.timeout', '1s', '--refresh', '30s'], { ...process.env }, state.user);
+      const served = await Served.start(
+        ['--docker.host', state.host(), '--docker.timeout', '1s', '--refresh', '30s'],
+        { ...process.env },
+        state.user,
+      );
       // Long enough for the first refresh, a few event stream retries and refreshes after them.
       await new Promise((resolve) => setTimeout(resolve, 3_000));
       const ready = await served.get('/-/ready');
@@ -79,7 +93,14 @@ for (const state of STATES) {
       if (signal === 'SIGTERM') {
         record.add({
           fault: `${state.name}; then SIGTERM or SIGINT`,
-          outcome: `${state.error === undefined ? 'ready' : `/-/ready 503, one error line: "${(errorLines[0] ?? '').replace(/^.*?ERROR: /, '').replace(/\/tmp\/dm-[\w-]+\//g, '/…/').replace(/ \{.*$/, '')}"`}; exit 0`,
+          outcome: `${
+            state.error === undefined
+              ? 'ready'
+              : `/-/ready 503, one error line: "${(errorLines[0] ?? '')
+                  .replace(/^.*?ERROR: /, '')
+                  .replace(/\/tmp\/dm-[\w-]+\//g, '/…/')
+                  .replace(/ \{.*$/, '')}"`
+          }; exit 0`,
           figures: `exit ${Math.round(exitMs)} ms after the signal`,
         });
       }

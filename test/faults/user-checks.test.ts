@@ -24,7 +24,10 @@ after(async () => {
   await removeTestContainers();
 });
 
-function runCheck(args: readonly string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+function runCheck(
+  args: readonly string[],
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const started = performance.now();
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, 'check', ...args], { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
@@ -57,8 +60,9 @@ test('misbehaving checks give error results; the command finishes and every othe
   assert.ok(!/^\s+at /m.test(result.stderr), `no stack trace: ${result.stderr.slice(0, 2000)}`);
   assert.match(result.stderr, /unhandled rejection \(ignored; please report it\)/);
   record.add({
-    fault: 'users\' checks that call process.exit, return garbage, return a 10 MB reason, leave a rejection unhandled',
-    outcome: 'process.exit throws inside the check (error result); garbage is an error result; reasons are cut at 1 000 characters; the rejection is logged on one line; the other checks run',
+    fault: "users' checks that call process.exit, return garbage, return a 10 MB reason, leave a rejection unhandled",
+    outcome:
+      'process.exit throws inside the check (error result); garbage is an error result; reasons are cut at 1 000 characters; the rejection is logged on one line; the other checks run',
     figures: `check finished in ${(result.ms / 1000).toFixed(1)} s with exit 1`,
   });
 });
@@ -71,7 +75,10 @@ test('a reason or command line with newlines and escapes cannot forge log lines'
   const lines = output.split('\n').filter((line) => line !== '');
   assert.ok(!lines.some((line) => line.startsWith('[2026-01-01 00:00:00.000] ERROR: forged line')), output.slice(0, 3000));
   assert.ok(!output.includes('\u001b[31m') && !output.includes('\u2028'), 'a terminal escape or line separator reached the output');
-  assert.ok(result.stdout.includes('line one\\u000a[2026-01-01 00:00:00.000] ERROR: forged line\\u001b[31m red \\u2028'), 'the reason is shown, escaped');
+  assert.ok(
+    result.stdout.includes('line one\\u000a[2026-01-01 00:00:00.000] ERROR: forged line\\u001b[31m red \\u2028'),
+    'the reason is shown, escaped',
+  );
   assert.ok(!/^\s+err: /m.test(result.stderr), 'every log record on one line');
   record.add({
     fault: 'a check reason with a newline, a fake log line, an ANSI escape and U+2028',
@@ -83,9 +90,12 @@ test('a reason or command line with newlines and escapes cannot forge log lines'
 test('a module whose import never settles is a configuration error after 10 s, not a hang or exit 13', async () => {
   const result = await runCheck(['-f', fixture('never_settles.ini')]);
   assert.equal(result.code, 2, result.stderr);
-  assert.match(result.stderr, /^docker-monitor: .*never_settles\.ini:1 \[never_settles\.NeverCheck\]: module .*never_settles\.mjs could not be loaded: .*did not finish loading within 10 s\n$/);
+  assert.match(
+    result.stderr,
+    /^docker-monitor: .*never_settles\.ini:1 \[never_settles\.NeverCheck\]: module .*never_settles\.mjs could not be loaded: .*did not finish loading within 10 s\n$/,
+  );
   record.add({
-    fault: 'a user\'s check module whose top-level await never settles',
+    fault: "a user's check module whose top-level await never settles",
     outcome: 'exit 2 with one line naming the file and section',
     figures: `exit after ${(result.ms / 1000).toFixed(1)} s`,
   });
@@ -94,9 +104,12 @@ test('a module whose import never settles is a configuration error after 10 s, n
 test('a module that calls process.exit while it loads is a configuration error', async () => {
   const result = await runCheck(['-f', fixture('exits_on_import.ini')]);
   assert.equal(result.code, 2, result.stderr);
-  assert.match(result.stderr, /^docker-monitor: .*exits_on_import\.ini:1 \[exits_on_import\.ExitOnImportCheck\]: module .* could not be loaded: called process\.exit\(0\), which a check may not do\n$/);
+  assert.match(
+    result.stderr,
+    /^docker-monitor: .*exits_on_import\.ini:1 \[exits_on_import\.ExitOnImportCheck\]: module .* could not be loaded: called process\.exit\(0\), which a check may not do\n$/,
+  );
   record.add({
-    fault: 'a user\'s check module that calls process.exit while it loads',
+    fault: "a user's check module that calls process.exit while it loads",
     outcome: 'exit 2 with one line naming the file and section',
     figures: `exit after ${(result.ms / 1000).toFixed(1)} s`,
   });
