@@ -1,19 +1,14 @@
-import { UserError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import { createExporter } from '../exporter/exporter.js';
-import { parseListenAddress } from '../exporter/listen-address.js';
+import { boundAddresses, listenAll } from '../exporter/listen.js';
 import { formatDuration } from '../ini/values.js';
 import type { Runtime } from '../runtime.js';
 
 /** `docker-monitor serve`: the exporter. Resolves with the exit code once SIGTERM or SIGINT has shut it down. */
 export async function runServe(runtime: Runtime): Promise<number> {
   const { settings, logger, engine, evaluator, listeners, policy } = runtime;
-  const address = parseListenAddress(settings.listenAddress);
-  const { monitor, app, security } = await createExporter(runtime);
-  try {
-    await app.listen({ port: address.port, ...(address.host === undefined ? {} : { host: address.host }) });
-  } catch (error) {
-    throw new UserError(`--web.listen-address: cannot listen on ${settings.listenAddress}: ${errorMessage(error)}`, 2);
-  }
+  const { monitor, app, createApp, security } = await createExporter(runtime);
+  const apps = await listenAll(settings.listenAddresses, (index) => (index === 0 ? Promise.resolve(app) : createApp()));
   // The last line of defence: a promise some check or library forgot to handle must not end the
   // exporter and every other container's results with it.
   const unhandled = (reason: unknown): void => {
@@ -23,7 +18,7 @@ export async function runServe(runtime: Runtime): Promise<number> {
   monitor.start();
   logger.info(
     {
-      address: settings.listenAddress,
+      addresses: apps.flatMap(boundAddresses),
       telemetryPath: settings.telemetryPath,
       policy: policy.file,
       checks: evaluator.checks.map((check) => check.name),
@@ -46,7 +41,7 @@ export async function runServe(runtime: Runtime): Promise<number> {
     process.on('SIGINT', stop);
   });
   // Stop listening and finish the responses in flight, then stop following the engine.
-  await app.close();
+  await Promise.all(apps.map((served) => served.close()));
   await monitor.close();
   await Promise.all(listeners.map((listener) => listener.close?.()));
   process.off('unhandledRejection', unhandled);
