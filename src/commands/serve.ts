@@ -4,6 +4,21 @@ import { boundAddresses, listenAll } from '../exporter/listen.js';
 import { formatDuration } from '../ini/values.js';
 import type { Runtime } from '../runtime.js';
 
+/**
+ * A socket this user may not read is the usual start-up mistake in a container: say so once, at the
+ * default level, at start instead of leaving only `docker_monitor_up 0`.
+ */
+function reportUnreachableEngine({ engine, logger }: Runtime): void {
+  engine.ping().catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    const hint =
+      code === 'EACCES' || code === 'EPERM'
+        ? "permission denied: run as root or as a member of the socket's group (in a container: --group-add $(stat -c %g /var/run/docker.sock))"
+        : errorMessage(error);
+    logger.error({ engine: engine.address }, `cannot reach the Docker engine at ${engine.address}: ${hint}`);
+  });
+}
+
 /** `docker-monitor serve`: the exporter. Resolves with the exit code once SIGTERM or SIGINT has shut it down. */
 export async function runServe(runtime: Runtime): Promise<number> {
   const { settings, logger, engine, evaluator, listeners, policy } = runtime;
@@ -16,6 +31,7 @@ export async function runServe(runtime: Runtime): Promise<number> {
   };
   process.on('unhandledRejection', unhandled);
   monitor.start();
+  reportUnreachableEngine(runtime);
   logger.info(
     {
       addresses: apps.flatMap(boundAddresses),
