@@ -27,12 +27,11 @@ export function runToEnd(command: string, args: readonly string[], options: { en
 export async function startServe(program: readonly [string, ...string[]], args: readonly string[]): Promise<{ service: Service; addresses: string[] }> {
   const [command, ...before] = program;
   const service = new Service('docker-monitor serve', command, [...before, 'serve', '--log.format', 'json', ...args]);
+  let serving: string | undefined;
+  void service.nextLine(/docker-monitor is serving/).then((line) => (serving = line));
   const addresses = await waitFor(
     'docker-monitor is serving',
-    async () => {
-      const line = service.output.split('\n').find((candidate) => candidate.includes('docker-monitor is serving'));
-      return line === undefined ? undefined : (JSON.parse(line) as { addresses: string[] }).addresses;
-    },
+    async () => (serving === undefined ? undefined : (JSON.parse(serving) as { addresses: string[] }).addresses),
     { timeoutMs: 20_000, services: [service] },
   );
   return { service, addresses };

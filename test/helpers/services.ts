@@ -26,6 +26,7 @@ export async function freePort(): Promise<number> {
 /** A child process started by the test; `stop()` ends exactly that process. */
 export class Service {
   private readonly lines: string[] = [];
+  private readonly watchers: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   private readonly child: ChildProcess;
   private readonly exited: Promise<unknown>;
 
@@ -44,7 +45,16 @@ export class Service {
     }
   }
 
+  /** Resolves with the first line printed from now on that matches `pattern` (kept however much follows). */
+  nextLine(pattern: RegExp): Promise<string> {
+    return new Promise((resolve) => this.watchers.push({ pattern, resolve }));
+  }
+
   private keep(line: string): void {
+    for (const watcher of this.watchers.filter(({ pattern }) => pattern.test(line))) {
+      this.watchers.splice(this.watchers.indexOf(watcher), 1);
+      watcher.resolve(line);
+    }
     this.lines.push(line);
     if (this.lines.length > KEPT_LINES) this.lines.shift();
   }
