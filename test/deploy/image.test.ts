@@ -31,7 +31,7 @@ interface Running {
 }
 
 /** The documented `docker run`, with `serve` and `serveArgs` after the image. */
-async function runExporter(options: { pidHost?: boolean; groupAdd?: boolean; serveArgs?: string[] } = {}): Promise<Running> {
+async function runExporter(options: { pidHost?: boolean; groupAdd?: boolean; runArgs?: string[]; serveArgs?: string[] } = {}): Promise<Running> {
   const name = uniqueName('dm10-exporter');
   const port = await freePort();
   const args = documentedRunArgs({ name, label: `${TEST_LABEL}=${RUN_ID}`, port, socket: SOCKET, socketGroup, ...options });
@@ -124,8 +124,11 @@ test('a socket the user cannot read: one clear error line at the default level',
   assert.match(lines[0] ?? '', /ERROR: cannot reach the Docker engine at unix:\/\/\/var\/run\/docker.sock: permission denied: .*--group-add \$\(stat -c %g \/var\/run\/docker.sock\)/);
 });
 
-test('the health check fails when serve listens on loopback only, and passes with the same flags', async () => {
-  const exporter = await runExporter({ serveArgs: ['--web.listen-address', '127.0.0.1:10091'] });
+test('the health check fails when serve listens on loopback only, and passes with the same flags (--health-cmd)', async () => {
+  const exporter = await runExporter({
+    runArgs: ['--health-cmd', '/app/dist/cli.js healthcheck --web.listen-address 127.0.0.1:10091', '--health-interval', '2s'],
+    serveArgs: ['--web.listen-address', '127.0.0.1:10091'],
+  });
   await eventually(exporter.logs, (text) => text.includes('docker-monitor is serving'), 20_000, 'serve to start');
   const probe = async (args: string[]): Promise<{ code: number; output: string }> => {
     const { execFile } = await import('node:child_process');
@@ -140,4 +143,6 @@ test('the health check fails when serve listens on loopback only, and passes wit
   assert.match(wrong.output, /^http:\/\/\d+\.\d+\.\d+\.\d+:10091\/-\/healthy: connect ECONNREFUSED/m);
   const same = await probe(['--web.listen-address', '127.0.0.1:10091']);
   assert.equal(same.code, 0, same.output);
+  const status = () => docker(['inspect', '--format', '{{.State.Health.Status}}', exporter.name]);
+  assert.equal(await eventually(status, (value) => value !== 'starting', 20_000, 'the --health-cmd check'), 'healthy');
 });

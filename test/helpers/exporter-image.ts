@@ -26,7 +26,7 @@ export async function imageSize(image: string): Promise<number> {
  * (the image's user), the socket's group, a read-only root, no capabilities, no new privileges, the
  * port published on loopback only.
  */
-export function documentedRunArgs(options: { name: string; label: string; port: number; socket: string; socketGroup: string; pidHost?: boolean; groupAdd?: boolean }): string[] {
+export function documentedRunArgs(options: { name: string; label: string; port: number; socket: string; socketGroup: string; pidHost?: boolean; groupAdd?: boolean; runArgs?: string[] }): string[] {
   return [
     'run', '-d', '--name', options.name, '--label', options.label,
     '--init', '--restart', 'unless-stopped',
@@ -35,5 +35,6 @@ export function documentedRunArgs(options: { name: string; label: string; port: 
     '-p', `127.0.0.1:${options.port}:10091`,
     '-v', `${options.socket}:/var/run/docker.sock`,
     ...(options.groupAdd === false ? [] : ['--group-add', options.socketGroup]),
+    ...(options.runArgs ?? []),
   ];
 }
