@@ -13,7 +13,7 @@ import { REPOSITORY_ROOT } from '../helpers/exporter-image.js';
 import { eventually, sampleValue } from '../helpers/exporter.js';
 import { runToEnd } from '../helpers/cli.js';
 import { ensureNodeBaseImage } from '../helpers/node-image.js';
-import { freePort } from '../helpers/services.js';
+import { fetchText, freePort } from '../helpers/services.js';
 
 const COMPOSE_FILE = join(REPOSITORY_ROOT, 'examples/docker-compose.yml');
 const PROJECT = `dm10compose${RUN_ID}`;
@@ -66,7 +66,7 @@ test('its docker-monitor service builds, starts read-only and unprivileged, and 
   const name = (await docker(['inspect', '--format', '{{.Name}}', id])).replace(/^\//, '');
   const compliant = `docker_monitor_container_compliant{container="${name}"}`;
   const metrics = await eventually(
-    () => fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) }).then((response) => response.text(), () => ''),
+    () => fetchText(`http://127.0.0.1:${port}/metrics`).catch(() => ''),
     (text) => sampleValue(text, 'docker_monitor_up') === 1 && sampleValue(text, compliant) !== undefined,
     // The first refresh evaluates every container on this shared engine, however many there are.
     120_000,

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { DOCKER_HOST, RUN_ID, TEST_LABEL, docker, ensureTestImage, removeTestContainers, requireEngine, startContainer, uniqueName } from '../helpers/docker.js';
 import { buildExporterImage, documentedRunArgs, imageSize } from '../helpers/exporter-image.js';
 import { eventually, sampleValue } from '../helpers/exporter.js';
-import { freePort } from '../helpers/services.js';
+import { fetchText, freePort } from '../helpers/services.js';
 
 const SOCKET = DOCKER_HOST.replace(/^unix:\/\//, '');
 let image = '';
@@ -44,7 +44,7 @@ async function runExporter(options: { pidHost?: boolean; groupAdd?: boolean; run
       // The exporter logs to standard error; `docker logs` replays both streams.
       return new Promise((resolve) => execFile('docker', ['logs', name], (_error, stdout, stderr) => resolve(stdout + stderr)));
     },
-    metrics: () => fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) }).then((response) => response.text()),
+    metrics: () => fetchText(`http://127.0.0.1:${port}/metrics`),
   };
 }
 

@@ -106,6 +106,21 @@ export async function waitFor<T>(
   }
 }
 
+/**
+ * GET that resolves to the body text (any status), or rejects. Its deadline is an ordinary timer: a
+ * connection that a port forwarder accepts but never answers holds no reference on the event loop,
+ * and AbortSignal.timeout's timer does not either, so the test runner would end the test as pending.
+ */
+export async function fetchText(url: string, timeoutMs = 10_000): Promise<string> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)), timeoutMs);
+  try {
+    return await (await fetch(url, { signal: controller.signal })).text();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** GET that resolves to the parsed JSON body, or throws with the status and body. */
 export async function getJson<T>(url: string): Promise<T> {
   const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
