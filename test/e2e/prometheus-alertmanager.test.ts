@@ -20,7 +20,7 @@ import {
   REPO_ROOT,
   alertingRules,
   loadDashboards,
-  loadRules,
+  rulesWithShortFor,
   panelQueries,
   variableQuery,
   type Dashboard,
@@ -62,15 +62,6 @@ interface AmAlert {
 
 interface RulesResponse {
   data: { groups: { rules: { name: string; health: string; lastError?: string; lastEvaluation: string }[] }[] };
-}
-
-/** The shipped rules with every non-zero `for:` cut to 1s, so the test waits seconds, not minutes. */
-function testRules(): string {
-  const rules = loadRules();
-  for (const rule of rules.groups.flatMap((group) => group.rules)) {
-    if (rule.for !== undefined && !/^0[smh]?$/.test(rule.for)) rule.for = '1s';
-  }
-  return stringify(rules);
 }
 
 /** The shipped Alertmanager example, its receivers pointed at the loopback webhook (path = receiver name) and its waits cut to 1s. */
@@ -147,7 +138,7 @@ describe('Prometheus and Alertmanager end to end', () => {
     prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
     alertmanagerUrl = `http://127.0.0.1:${alertmanagerPort}`;
 
-    await writeFile(join(workDir, 'rules.yml'), testRules());
+    await writeFile(join(workDir, 'rules.yml'), rulesWithShortFor());
     await writeFile(join(workDir, 'alertmanager.yml'), testAlertmanagerConfig(webhookPort));
     await writeFile(
       join(workDir, 'prometheus.yml'),
