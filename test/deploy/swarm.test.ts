@@ -110,6 +110,13 @@ test('Prometheus discovers the global service on both nodes and scrapes both, na
   );
   assert.deepEqual(targets.map((target) => target.labels['instance']).sort(), nodes.map((node) => node.hostname));
   assert.deepEqual(targets.map((target) => target.scrapeUrl).sort(), nodes.map((node) => `http://${node.address}:10091/metrics`));
+  const spec = JSON.parse(await manager.docker(['service', 'inspect', '--format', '{{json .Spec.TaskTemplate.ContainerSpec}}', 'docker-monitor_docker-monitor'])) as {
+    User: string;
+    ReadOnly: boolean;
+    CapabilityDrop: string[];
+    Init: boolean;
+  };
+  assert.deepEqual([spec.User, spec.ReadOnly, spec.CapabilityDrop, spec.Init], [`1000:${(await stat(manager.socket)).gid}`, true, ['ALL'], true]);
 });
 
 test('a root container on the second node raises DockerMonitorRootProcess with that node\'s host name', async () => {
