@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { DOCKER_HOST, RUN_ID, TEST_LABEL, docker, ensureTestImage, removeTestContainers, requireEngine, startContainer, uniqueName } from '../helpers/docker.js';
 import { buildExporterImage, documentedRunArgs, imageSize } from '../helpers/exporter-image.js';
 import { eventually, sampleValue } from '../helpers/exporter.js';
+import { ensureNodeBaseImage } from '../helpers/node-image.js';
 import { fetchText, freePort } from '../helpers/services.js';
 
 const SOCKET = DOCKER_HOST.replace(/^unix:\/\//, '');
@@ -47,6 +48,14 @@ async function runExporter(options: { pidHost?: boolean; groupAdd?: boolean; run
     metrics: () => fetchText(`http://127.0.0.1:${port}/metrics`),
   };
 }
+
+test('the stand-in base image is made once and reused while its recipe is unchanged', async () => {
+  const tag = await ensureNodeBaseImage(24);
+  const id = await docker(['image', 'inspect', '--format', '{{.Id}}', tag]);
+  assert.equal(await ensureNodeBaseImage(24), tag);
+  assert.equal(await docker(['image', 'inspect', '--format', '{{.Id}}', tag]), id, 'not rebuilt');
+  assert.match(tag, /^docker-monitor-test\/node:24-bookworm-slim-[0-9a-f]{12}$/);
+});
 
 test('the image: Node.js 24, no build tools or test packages, runs as node', async (t) => {
   assert.match(await docker(['run', '--rm', '--entrypoint', 'node', image, '--version']), /^v24\./);
