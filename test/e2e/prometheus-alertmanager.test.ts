@@ -20,6 +20,7 @@ import {
   REPO_ROOT,
   alertingRules,
   loadDashboards,
+  loadRules,
   rulesWithShortFor,
   panelQueries,
   variableQuery,
