@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite. On a fresh Debian machine it first installs what the suites need
-# (docker.io, busybox-static, prometheus, prometheus-alertmanager, chromium, the npm packages) and starts dockerd
+# (docker.io, busybox-static, prometheus, prometheus-alertmanager, chromium, debootstrap,
+# docker-compose, git, the npm packages) and starts dockerd
 # when no engine answers. Nothing that needs the engine is skipped: a missing engine fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,9 @@ command -v ip >/dev/null || need+=(iproute2)          # private engines' bridges
 command -v openssl >/dev/null || need+=(openssl)      # throwaway TLS certificates
 [ -x /usr/bin/chromium ] || need+=(chromium)          # the status page's browser tests (playwright-core drives it)
 command -v curl >/dev/null || need+=(curl)            # a gzip reader that stops at the first member
+command -v debootstrap >/dev/null || need+=(debootstrap)        # test/deploy: the image's stand-in base
+command -v docker-compose >/dev/null || need+=(docker-compose)  # test/deploy: examples/docker-compose.yml
+command -v git >/dev/null || need+=(git)                        # test/deploy: npm pack from a fresh clone
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "test/run-all.sh: missing ${need[*]}; install them (as root: apt-get install -y ${need[*]})" >&2; exit 1; fi
   echo "installing ${need[*]}"

@@ -1,5 +1,6 @@
 import { UsageError, errorMessage } from '../errors.js';
 import { moreVerbose } from '../log.js';
+import { parseListenAddress } from './listen-address.js';
 import { parseLabelGlobs, parseRefresh } from './load-policy.js';
 import { parseLogLevel, type Settings } from './settings.js';
 import { parseDuration, parseEnum, parseInteger, parseList } from '../ini/values.js';
@@ -17,7 +18,7 @@ export interface CommonFlags {
 }
 
 export interface ServeFlags extends CommonFlags {
-  'web.listenAddress'?: string;
+  'web.listenAddress'?: string[];
   'web.telemetryPath'?: string;
   'web.config.file'?: string;
   refresh?: string;
@@ -54,7 +55,9 @@ export function applyFlags(settings: Settings, flags: ServeFlags, env: NodeJS.Pr
   }
   if (flags['docker.timeout'] !== undefined) result.dockerTimeoutMs = flagValue('--docker.timeout', flags['docker.timeout'], parseDuration);
   if (flags.enforce !== undefined) result.enforce = flags.enforce;
-  if (flags['web.listenAddress'] !== undefined) result.listenAddress = flags['web.listenAddress'];
+  if (flags['web.listenAddress'] !== undefined) {
+    result.listenAddresses = flags['web.listenAddress'].map((address) => flagValue('--web.listen-address', address, parseListenAddress));
+  }
   if (flags['web.telemetryPath'] !== undefined) {
     const path = flags['web.telemetryPath'];
     if (!path.startsWith('/')) throw new UsageError(`--web.telemetry-path: "${path}" must start with /`);

@@ -13,6 +13,7 @@ import { compileGlob } from '../policy/selector.js';
 import { DEFAULT_POLICY_INI, DEFAULT_POLICY_NAME } from './default-policy.js';
 import { parseIni, type IniDocument, type IniSection } from '../ini/ini-file.js';
 import { parseDuration, parseInteger } from '../ini/values.js';
+import { parseListenAddress } from './listen-address.js';
 import {
   DEFAULT_SETTINGS,
   SETTINGS_SECTIONS,
@@ -82,7 +83,7 @@ function settingsFrom(document: IniDocument): Settings {
         assign('logFormat', typed<Settings['logFormat']>('format'));
         break;
       case 'exporter':
-        assign('listenAddress', text('listen_address'));
+        assign('listenAddresses', converted('listen_address', (addresses: string[]) => addresses.map(parseListenAddress)));
         assign('telemetryPath', text('telemetry_path'));
         assign('webConfigFile', text('web_config_file'));
         assign('refresh', converted('refresh', parseRefresh));

@@ -1,6 +1,7 @@
 import type { OptionSpec } from '../policy/types.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import { selectorKeys } from '../policy/selector-keys.js';
+import { parseListenAddress, type ListenAddress } from './listen-address.js';
 
 export type PolicyAction = 'warn' | 'stop' | 'kill' | 'pause';
 /** `scrape`, or the background refresh interval in milliseconds. */
@@ -14,7 +15,8 @@ export interface Settings {
   logFile: string | undefined;
   logLevel: LogLevel;
   logFormat: LogFormat;
-  listenAddress: string;
+  /** Every one is served. */
+  listenAddresses: ListenAddress[];
   telemetryPath: string;
   webConfigFile: string | undefined;
   refresh: RefreshMode;
@@ -39,7 +41,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   logFile: undefined,
   logLevel: 'info',
   logFormat: 'text',
-  listenAddress: ':10091',
+  listenAddresses: [parseListenAddress(':10091')],
   telemetryPath: '/metrics',
   webConfigFile: undefined,
   refresh: 'scrape',
@@ -88,7 +90,7 @@ export const SETTINGS_SECTIONS: Readonly<Record<string, Readonly<Record<string, 
     format: { type: 'enum', values: ['text', 'json'], description: 'text (for people) or json (one object per line)' },
   },
   exporter: {
-    listen_address: { type: 'string', description: 'host:port to listen on' },
+    listen_address: { type: 'list', description: 'host:port, [v6]:port or :port (every interface) to listen on; comma-separated for several' },
     telemetry_path: { type: 'string', description: 'path of the metrics endpoint' },
     web_config_file: { type: 'string', description: 'TLS and basic auth (exporter-toolkit web config YAML)' },
     refresh: { type: 'string', description: 'scrape, or a duration such as 30s' },

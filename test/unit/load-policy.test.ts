@@ -145,7 +145,7 @@ prefix = cnitch
       logFile: '/tmp/x.log',
       logLevel: 'warn',
       logFormat: 'json',
-      listenAddress: '127.0.0.1:9999',
+      listenAddresses: [{ text: '127.0.0.1:9999', host: '127.0.0.1', port: 9999 }],
       refresh: 30_000,
       enforce: true,
       dockerHost: 'unix:///run/other.sock',
