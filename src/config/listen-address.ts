@@ -1,3 +1,5 @@
+import { parseHostPort } from '../ini/values.js';
+
 export interface ListenAddress {
   /** As the user wrote it, for messages. */
   text: string;
@@ -8,12 +10,9 @@ export interface ListenAddress {
 
 /** `host:port`, `[v6]:port` or `:port` (every interface), as Prometheus exporters take it. */
 export function parseListenAddress(address: string): ListenAddress {
-  const text = address.trim();
-  const match = /^(?:\[([0-9A-Fa-f:.%a-z]+)\]|([A-Za-z0-9._-]*)):(\d{1,5})$/.exec(text);
-  const port = Number(match?.[3]);
-  if (match === null || !(port >= 0 && port <= 65535)) {
+  try {
+    return { text: address.trim(), ...parseHostPort(address, { hostOptional: true, minPort: 0 }) };
+  } catch {
     throw new Error(`"${address}" is not host:port (e.g. :10091, 127.0.0.1:10091, [::1]:10091)`);
   }
-  const host = match[1] ?? match[2];
-  return { text, host: host === '' ? undefined : host, port };
 }
