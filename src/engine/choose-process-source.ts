@@ -62,7 +62,24 @@ class CheckedProcessSource implements ProcessSource {
   }
 }
 
-/** The process source for this exporter: /proc when it sees the host's PIDs, else `top` (see above). */
-export function chooseProcessSource(engine: Engine, logger: Logger, options: ProcProcessSourceOptions = {}): ProcessSource {
-  return new CheckedProcessSource(new ProcProcessSource(options), new TopProcessSource(engine), logger);
+export interface ChooseProcessSourceOptions extends ProcProcessSourceOptions {
+  /** The engine is reached over the network (tcp://, ssh://): its processes are on its own machine. */
+  remote?: boolean;
+}
+
+/**
+ * The process source for this exporter: /proc when it sees the host's PIDs, else `top` (see above). A
+ * remote engine's PIDs are another machine's: a PID that happens to exist here would be a stranger's
+ * process, so a remote engine gets `top` from the start.
+ */
+export function chooseProcessSource(engine: Engine, logger: Logger, options: ChooseProcessSourceOptions = {}): ProcessSource {
+  const top = new TopProcessSource(engine);
+  if (options.remote === true) {
+    logger.info(
+      { processSource: 'top', engine: engine.address, remote: true },
+      `reading container processes with the engine's top: the engine at ${engine.address} is reached over the network, so its processes are not in this machine's /proc`,
+    );
+    return top;
+  }
+  return new CheckedProcessSource(new ProcProcessSource(options), top, logger);
 }
