@@ -12,6 +12,7 @@ command -v promtool >/dev/null || need+=(prometheus)
 command -v amtool >/dev/null || need+=(prometheus-alertmanager)
 command -v ip >/dev/null || need+=(iproute2)          # private engines' bridges
 command -v openssl >/dev/null || need+=(openssl)      # throwaway TLS certificates
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)      # ssh:// engines (also brings ssh-keygen)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "test/run-all.sh: missing ${need[*]}; install them (as root: apt-get install -y ${need[*]})" >&2; exit 1; fi
   echo "installing ${need[*]}"
