@@ -19,6 +19,8 @@ import type {
 import { containerName } from './container-name.js';
 import { parseEngineAddress, type EngineAddress } from './engine-address.js';
 
+/** Docker runs the host's ps: ask for the numeric UID column explicitly, as user names resolve against the host's passwd. */
+const DOCKER_PS_ARGS = '-o pid,uid,user,args';
 /** Seconds `stop` gives a container to exit on SIGTERM, as `docker stop` does. */
 const STOP_GRACE_SECONDS = 10;
 
@@ -103,9 +105,8 @@ export class DockerEngine implements Engine {
     return this.request('inspect', 'GET', `/containers/${encodeURIComponent(id)}/json`);
   }
 
-  top(id: string): Promise<ProcessTable> {
-    // Ask for the numeric UID column explicitly: user names resolve against the host's passwd.
-    return this.request('top', 'GET', `/containers/${encodeURIComponent(id)}/top`, { ps_args: '-o pid,uid,user,args' });
+  top(id: string, psArgs = DOCKER_PS_ARGS): Promise<ProcessTable> {
+    return this.request('top', 'GET', `/containers/${encodeURIComponent(id)}/top`, { ps_args: psArgs });
   }
 
   inspectImage(id: string): Promise<ImageInspect> {

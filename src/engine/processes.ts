@@ -8,15 +8,20 @@ function column(titles: readonly string[], ...names: string[]): number {
 /**
  * Reads `top` output by its `Titles` row rather than fixed positions (cnitch's mistake): the columns
  * depend on the ps arguments the engine was given. UID comes from a numeric UID column when present, else
- * from a numeric USER column; `root` in either means 0.
+ * from a numeric USER column; `root` in either means 0. Podman's host columns (HPID, HUSER) win over its
+ * container-side PID and USER: UIDs and PIDs here are the host's, as /proc gives them.
+ * An answer without a table (Podman's `top` when ps inside the container fails) is an error, never "no processes".
  */
 export function parseProcessTable(table: ProcessTable): ContainerProcess[] {
-  const titles = table.Titles ?? [];
-  const pidColumn = column(titles, 'PID');
+  if (!Array.isArray(table?.Titles) || !Array.isArray(table.Processes)) {
+    throw new Error('the engine\'s top answered without a process table');
+  }
+  const titles = table.Titles;
+  const pidColumn = column(titles, 'HPID') >= 0 ? column(titles, 'HPID') : column(titles, 'PID');
   const uidColumn = column(titles, 'UID', 'EUID', 'RUID');
-  const userColumn = column(titles, 'USER', 'EUSER', 'RUSER');
+  const userColumn = column(titles, 'HUSER') >= 0 ? column(titles, 'HUSER') : column(titles, 'USER', 'EUSER', 'RUSER');
   const commandColumn = column(titles, 'COMMAND', 'CMD', 'ARGS');
-  return (table.Processes ?? []).map((row) => {
+  return table.Processes.map((row) => {
     const user = userColumn >= 0 ? (row[userColumn] ?? '') : '';
     // `ps -ef` titles its user-name column UID: "root" there is UID 0 too.
     const uidText = uidColumn >= 0 ? (row[uidColumn] ?? '') : user;

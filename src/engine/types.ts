@@ -151,6 +151,8 @@ export interface EngineVersion {
   Version?: string;
   ApiVersion?: string;
   Experimental?: boolean;
+  /** Podman names itself here ("Podman Engine"), with its own Experimental flag in Details. */
+  Components?: { Name?: string; Version?: string; Details?: Record<string, string> | null }[] | null;
 }
 
 export interface NetworkInspect {
@@ -188,7 +190,8 @@ export interface Engine {
   ping(): Promise<void>;
   listContainers(): Promise<ContainerSummary[]>;
   inspectContainer(id: string): Promise<ContainerInspect>;
-  top(id: string): Promise<ProcessTable>;
+  /** `GET /containers/{id}/top`; `psArgs` default to Docker's host `ps` options (`-o pid,uid,user,args`). */
+  top(id: string, psArgs?: string): Promise<ProcessTable>;
   inspectImage(id: string): Promise<ImageInspect>;
   imageHistory(id: string): Promise<ImageHistoryEntry[]>;
   inspectExec(id: string): Promise<ExecInspect>;
