@@ -13,6 +13,8 @@ command -v amtool >/dev/null || need+=(prometheus-alertmanager)
 command -v ip >/dev/null || need+=(iproute2)          # private engines' bridges
 command -v openssl >/dev/null || need+=(openssl)      # throwaway TLS certificates
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)      # ssh:// engines (also brings ssh-keygen)
+command -v podman >/dev/null || need+=(podman)        # Podman engines
+command -v runc >/dev/null || need+=(runc)            # Podman's runtime behind the test wrapper
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "test/run-all.sh: missing ${need[*]}; install them (as root: apt-get install -y ${need[*]})" >&2; exit 1; fi
   echo "installing ${need[*]}"

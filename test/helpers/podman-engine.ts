@@ -80,6 +80,11 @@ export class PodmanEngine {
       ].join('\n'),
     );
     await writeFile(join(this.root, 'storage.conf'), `[storage]\ndriver = "overlay"\ngraphroot = "${this.root}/storage"\nrunroot = "${this.root}/run"\n`);
+    await this.startService();
+  }
+
+  /** `podman system service --time 0` on the socket, until it answers. */
+  async startService(): Promise<void> {
     this.service = spawn('podman', ['system', 'service', '--time', '0', this.host], { env: this.env, stdio: 'ignore' });
     for (let attempt = 0; attempt < 100; attempt += 1) {
       if (this.service.exitCode !== null) throw new Error(`podman system service exited with ${this.service.exitCode}`);
