@@ -1,6 +1,6 @@
 import { errorMessage } from './errors.js';
 import type { EngineCache } from './engine/engine-cache.js';
-import { rootProcesses } from './engine/processes.js';
+import { containerRootProcesses, rootProcesses } from './engine/processes.js';
 import type { ContainerInspect } from './engine/types.js';
 import { runChain, runCheck } from './policy/chain.js';
 import { ImageAllowList } from './policy/image-match.js';
@@ -101,6 +101,7 @@ export class Evaluator {
       alwaysAllowed,
       results: chain.results,
       rootProcesses: roots?.length,
+      containerRootProcesses: processes === undefined ? undefined : containerRootProcesses(processes)?.length,
       rootProcessList: roots?.map(({ pid, command }) => ({ pid, command })),
       startedAt: inspect.State?.StartedAt ?? '',
       labels: inspect.Config?.Labels ?? {},

@@ -5,6 +5,7 @@ import type { ContainerProcess } from '../policy/types.js';
 import type { ProcessSource } from './process-source.js';
 import type { ContainerInspect } from './types.js';
 import { containerName } from './container-name.js';
+import { uidInside } from './processes.js';
 
 /**
  * A cgroup path component that names a container: the bare ID (cgroupfs driver: `/docker/<id>`, Kubernetes)
@@ -74,7 +75,8 @@ function readProcFile(path: string): string | undefined {
 }
 
 /**
- * One process as `docker top -o pid,uid,user,args` would list it; undefined when it exited meanwhile.
+ * One process as `docker top -o pid,uid,user,args` would list it, with its UID inside its own user
+ * namespace beside it; undefined when it exited meanwhile.
  * `uid` is the effective UID, as ps's `uid` column (an alias of `euid`) shows it: the identity the kernel
  * checks permissions against, so a set-UID-root program run by UID 1000 counts as root, and a root process
  * that only lowered its effective UID for a while does not. `user` is the UID as text: names in
@@ -85,7 +87,10 @@ function readProcess(procRoot: string, pid: number): ContainerProcess | undefine
   const cmdline = readProcFile(join(procRoot, String(pid), 'cmdline'));
   if (status === undefined || cmdline === undefined) return undefined;
   const { name, uids } = parseStatus(status);
-  return { pid, uid: uids[1], user: String(uids[1]), command: commandLine(cmdline, name) };
+  // The process's own user namespace maps its UIDs: `0 0 4294967295` is the host's, where they are equal.
+  const uidMap = readProcFile(join(procRoot, String(pid), 'uid_map'));
+  const containerUid = uidMap === undefined ? undefined : uidInside(uidMap, uids[1]);
+  return { pid, uid: uids[1], ...(uidMap === undefined ? {} : { containerRoot: containerUid === 0 }), user: String(uids[1]), command: commandLine(cmdline, name) };
 }
 
 /** Host PIDs by container ID, from one pass over every `/proc/<pid>/cgroup`. */

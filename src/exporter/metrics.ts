@@ -120,6 +120,19 @@ function createVerdictRegistry(sources: MetricSources): Registry {
   });
 
   new Gauge({
+    name: 'docker_monitor_container_root_processes',
+    help: `Processes in the container running as UID 0 inside its user namespace (container root); differs from docker_monitor_root_processes only under a user namespace. Absent when the process source cannot tell (Docker's top). ${fresh}.`,
+    labelNames: ['container'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const report of containers()) {
+        if (report.containerRootProcesses !== undefined) this.set({ container: report.name }, report.containerRootProcesses);
+      }
+    },
+  });
+
+  new Gauge({
     name: 'docker_monitor_container_info',
     help: 'Always 1 for each running container; join on container for its ID and image.',
     labelNames: ['container', 'id', 'image', 'image_id'] as const,

@@ -26,6 +26,12 @@ export interface ContainerProcess {
   pid: number;
   /** Numeric user ID on the host; undefined only when the source gave a name that could not be resolved. */
   uid: number | undefined;
+  /**
+   * Whether the process is root inside the container's user namespace (UID 0 there): the same as
+   * `uid === 0` without one, true with a host UID like 100000 under userns-remap, rootless engines and
+   * `podman --uidmap`. Absent when the source cannot tell (Docker's `top`, which shows only host UIDs).
+   */
+  containerRoot?: boolean;
   user: string;
   command: string;
 }
@@ -119,6 +125,11 @@ export interface ContainerReport {
   results: CheckResult[];
   /** Processes running as UID 0 on the host; undefined when the process list could not be read. */
   rootProcesses: number | undefined;
+  /**
+   * Processes running as UID 0 inside the container's user namespace (container root); undefined when
+   * the list could not be read or its source cannot tell (Docker's `top`).
+   */
+  containerRootProcesses?: number | undefined;
   /** Those processes (cnitch's log and StatsD report each one); undefined when the list could not be read. */
   rootProcessList?: { pid: number; command: string }[] | undefined;
   /** State.StartedAt, so enforcement acts at most once per start. */

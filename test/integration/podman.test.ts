@@ -45,6 +45,11 @@ const CONTAINERS: Record<string, { args: string[]; failing: string[] }> = {
     args: ['--user', '1000', '--read-only', '--memory', '64m', '--cpu-shares', '512', '--pids-limit', '50', '--security-opt', 'no-new-privileges', '--cap-drop', 'ALL'],
     failing: ['ImageUserCheck', 'ImageHealthcheckCheck'],
   },
+  // Container root is host UID 100000: not host root (RootProcessCheck passes), still container root (4.1 fails).
+  userns: {
+    args: ['--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536'],
+    failing: ['RunningAsRootCheck', 'ImageUserCheck', 'ImageHealthcheckCheck', 'MemoryLimitCheck', 'CpuSharesCheck', 'ReadonlyRootfsCheck', 'NoNewPrivilegesCheck'],
+  },
   privileged: {
     args: ['--privileged'],
     failing: [
@@ -84,6 +89,8 @@ describe('check against Podman', () => {
       assert.deepEqual(results.filter((result) => result.result === 'error'), [], `${what}: no check errs on Podman's answers`);
       assert.deepEqual(results.filter((result) => result.result === 'fail').map((result) => result.check), failing, what);
     }
+    const userns = verdicts.containers.find((container) => container.name === name('userns'))?.results.find((result) => result.check === 'RootProcessCheck');
+    assert.match(userns?.reason ?? '', /^no process runs as root on the host; 1 runs as root inside the container's user namespace: pid \d+ \(sleep 3600\) as host UID 100000$/);
     assert.deepEqual(verdicts.host.results.filter((result) => result.result !== 'pass'), [], 'no host check fails for a dockerd setting Podman does not have');
     assert.equal(verdicts.host.results.filter((result) => /Podman/.test(result.reason ?? '')).length, 4);
   });
@@ -115,6 +122,22 @@ describe('serve against Podman', () => {
       await eventually(() => exporter.scrape(), (text) => sampleValue(text, `docker_monitor_root_processes{container="${late}"}`) === 1, 1000, 'the new container within a second');
       await podman.podman(['rm', '--force', '--time', '0', late]);
       await eventually(() => exporter.scrape(), (text) => sampleValue(text, `docker_monitor_container_compliant{container="${late}"}`) === undefined, 1000, 'the removed container gone within a second');
+    } finally {
+      await exporter.close();
+    }
+  });
+
+  test('host root and container root are both exported: docker_monitor_root_processes and docker_monitor_container_root_processes', async () => {
+    const exporter = await startExporter({ 'docker.host': podman.host, refresh: '1h' });
+    try {
+      const body = await eventually(() => exporter.scrape(), (text) => sampleValue(text, 'docker_monitor_up') === 1, 30_000, 'docker_monitor_up 1');
+      const both = (what: string): [number | undefined, number | undefined] => [
+        sampleValue(body, `docker_monitor_root_processes{container="${name(what)}"}`),
+        sampleValue(body, `docker_monitor_container_root_processes{container="${name(what)}"}`),
+      ];
+      assert.deepEqual(both('userns'), [0, 1]);
+      assert.deepEqual(both('root'), [2, 2], 'sleep and the exec');
+      assert.deepEqual(both('user'), [0, 0]);
     } finally {
       await exporter.close();
     }

@@ -3,12 +3,13 @@
  * answers, its `top` (Podman's own descriptors, and what Docker's ps options get), its cgroup layout.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isPodman } from '../../src/engine/engine-kind.js';
-import { containerIdFromCgroup, parseStatus } from '../../src/engine/proc-process-source.js';
-import { parseProcessTable, rootProcesses } from '../../src/engine/processes.js';
+import { ProcProcessSource, containerIdFromCgroup, parseStatus } from '../../src/engine/proc-process-source.js';
+import { containerRootProcesses, parseProcessTable, rootProcesses, uidInside } from '../../src/engine/processes.js';
 import type { ContainerInspect, ExecInspect, ImageHistoryEntry, ImageInspect, ProcessTable } from '../../src/engine/types.js';
 import type { HostView } from '../../src/policy/types.js';
 import type { CisEngineFixture } from '../fixtures/cis/fixture-views.js';
@@ -144,5 +145,54 @@ describe('the /proc path with Podman\'s cgroup layout', () => {
     assert.equal(parseStatus(proc('root', 'status')).uids[1], 0);
     assert.equal(parseStatus(proc('userns', 'status')).uids[1], 100000);
     assert.equal(proc('userns', 'uid_map').trim().split(/\s+/).join(' '), '0 100000 65536');
+  });
+});
+
+describe('host root and container root under a user namespace (captured from podman --uidmap 0:100000:65536)', () => {
+  /** A proc root holding one captured init process under its own PID. */
+  function procRootWith(name: string): { procRoot: string; inspect: ContainerInspect } {
+    const procRoot = mkdtempSync(join(tmpdir(), 'dm-podman-proc-'));
+    const { inspect } = container(name);
+    cpSync(join(fixtures, 'proc', name), join(procRoot, String(inspect.State?.Pid)), { recursive: true });
+    return { procRoot, inspect };
+  }
+
+  test('uid_map read backwards: host UID 100000 is UID 0 inside; the host\'s own map is the identity', () => {
+    assert.equal(uidInside(proc('userns', 'uid_map'), 100000), 0);
+    assert.equal(uidInside(proc('userns', 'uid_map'), 101000), 1000);
+    assert.equal(uidInside(proc('userns', 'uid_map'), 0), undefined);
+    assert.equal(uidInside(proc('root', 'uid_map'), 0), 0);
+  });
+
+  test('/proc: the userns container\'s init is container root but not host root; the plain one is both', async () => {
+    for (const [name, uid, containerRoot] of [['userns', 100000, true], ['root', 0, true], ['user', 1000, false]] as const) {
+      const { procRoot, inspect } = procRootWith(name);
+      try {
+        const processes = await new ProcProcessSource({ procRoot }).processes(inspect);
+        assert.deepEqual(processes.map((process) => [process.uid, process.containerRoot]), [[uid, containerRoot]], name);
+      } finally {
+        rmSync(procRoot, { recursive: true, force: true });
+      }
+    }
+  });
+
+  test('Podman\'s top says the same: USER root, HUSER 100000', () => {
+    assert.deepEqual(parseProcessTable(container('userns').top).map((process) => [process.uid, process.containerRoot]), [[100000, true]]);
+    assert.deepEqual(parseProcessTable(container('user').top).map((process) => process.containerRoot), [false]);
+    assert.equal(containerRootProcesses(parseProcessTable(container('userns').top))?.length, 1);
+    assert.equal(rootProcesses(parseProcessTable(container('userns').top)).length, 0);
+  });
+
+  test('RootProcessCheck passes (no host root) and its reason names the container root; RunningAsRootCheck (CIS 4.1) still fails', async () => {
+    const outcome = await runCheck('RootProcessCheck', view('userns'));
+    assert.equal(outcome.result, 'pass');
+    assert.match(outcome.reason ?? '', /^no process runs as root on the host; 1 runs as root inside the container's user namespace: pid \d+ \(sleep 3600\) as host UID 100000$/);
+    assert.equal((await runCheck('RunningAsRootCheck', view('userns'))).result, 'fail');
+  });
+
+  test('Docker\'s top shows host UIDs only: container root is unknown, not guessed', () => {
+    const processes = parseProcessTable({ Titles: ['PID', 'UID', 'USER', 'COMMAND'], Processes: [['4242', '100000', '100000', 'sleep 3600']] });
+    assert.equal(processes[0]?.containerRoot, undefined);
+    assert.equal(containerRootProcesses(processes), undefined);
   });
 });
