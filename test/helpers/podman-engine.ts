@@ -1,12 +1,16 @@
 /**
  * A private Podman for tests: `podman system service` on a socket of its own, with its own
  * containers.conf and storage.conf (storage, run and tmp folders, file locks, events log, CNI folder), so
- * nothing of the machine's Podman is shared. Containers run through a runc wrapper that deletes
+ * nothing of the machine's Podman is shared. Rootful containers run through a runc wrapper that deletes
  * `process.rlimits` and CAP_SYS_RESOURCE, which this machine cannot grant. Test containers use
  * `--network none`: no bridge or subnet is made.
+ *
+ * Rootless: every podman command runs as an unprivileged user that exists only in a private mount
+ * namespace whose /etc is an overlay adding it to passwd and group and giving it subordinate IDs
+ * (the machine's /etc is never written); its socket is under its own XDG_RUNTIME_DIR.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,24 +32,51 @@ function ping(socketPath: string): Promise<boolean> {
   });
 }
 
+export interface RootlessUser {
+  name: string;
+  uid: number;
+  /** First of the 65536 subordinate UIDs and GIDs. */
+  subordinateStart: number;
+}
+
 export class PodmanEngine {
   readonly root: string;
   readonly socket: string;
   readonly host: string;
   private service: ChildProcess | undefined;
 
-  constructor(name: string) {
+  constructor(
+    name: string,
+    readonly rootless?: RootlessUser,
+  ) {
     this.root = `/tmp/dm-podman-${name}${RUN_ID}`.slice(0, 40);
-    this.socket = join(this.root, 'podman.sock');
+    this.socket = join(this.root, rootless === undefined ? 'podman.sock' : 'xdg/podman.sock');
     this.host = `unix://${this.socket}`;
   }
 
   get env(): NodeJS.ProcessEnv {
-    return { ...process.env, CONTAINERS_CONF: join(this.root, 'containers.conf'), CONTAINERS_STORAGE_CONF: join(this.root, 'storage.conf') };
+    return {
+      PATH: process.env['PATH'],
+      HOME: this.rootless === undefined ? process.env['HOME'] : join(this.root, 'home'),
+      ...(this.rootless === undefined ? {} : { XDG_RUNTIME_DIR: join(this.root, 'xdg') }),
+      CONTAINERS_CONF: join(this.root, 'containers.conf'),
+      CONTAINERS_STORAGE_CONF: join(this.root, 'storage.conf'),
+    };
+  }
+
+  /** The program and arguments that run `podman args` as this engine's user. */
+  private command(args: readonly string[]): [string, string[]] {
+    if (this.rootless === undefined) return ['podman', [...args]];
+    const env = Object.entries(this.env).map(([key, value]) => `${key}=${value ?? ''}`);
+    const { uid } = this.rootless;
+    return ['unshare', ['--mount', '--propagation', 'private', 'sh', '-c',
+      `mount -t overlay overlay -o lowerdir=/etc,upperdir=${this.root}/etc-upper,workdir=${this.root}/etc-work /etc && exec setpriv --reuid=${uid} --regid=${uid} --clear-groups env -i "$@"`,
+      'sh', ...env, 'podman', ...args]];
   }
 
   async podman(args: readonly string[]): Promise<string> {
-    const { stdout } = await run('podman', [...args], { env: this.env, maxBuffer: 64 * 1024 * 1024 });
+    const [program, argv] = this.command(args);
+    const { stdout } = await run(program, argv, { env: this.env, maxBuffer: 64 * 1024 * 1024 });
     return stdout.trim();
   }
 
@@ -55,37 +86,58 @@ export class PodmanEngine {
   }
 
   async start(): Promise<void> {
-    for (const folder of ['storage', 'run', 'tmp', 'cni']) await mkdir(join(this.root, folder), { recursive: true });
-    const wrapper = join(this.root, 'runc-capstrip');
-    await writeFile(wrapper, runcWrapper((await run('sh', ['-c', 'command -v runc'])).stdout.trim(), { dropRlimits: true }));
-    await chmod(wrapper, 0o755);
+    const owned = ['storage', 'run', 'tmp', 'cni', 'events', 'home', 'xdg'];
+    for (const folder of owned) await mkdir(join(this.root, folder), { recursive: true, mode: 0o700 });
+    const runtime: string[] = [];
+    if (this.rootless === undefined) {
+      const wrapper = join(this.root, 'runc-capstrip');
+      await writeFile(wrapper, runcWrapper((await run('sh', ['-c', 'command -v runc'])).stdout.trim(), { dropRlimits: true }));
+      await chmod(wrapper, 0o755);
+      runtime.push('runtime = "capstrip"', '[engine.runtimes]', `capstrip = ["${wrapper}"]`);
+    } else {
+      await this.writeRootlessUser(this.rootless, owned);
+    }
     await writeFile(
       join(this.root, 'containers.conf'),
       [
         '[engine]',
-        // No systemd here: Podman's cgroups are made by hand, under /libpod_parent.
+        // No systemd here: Podman's cgroups are made by hand, under /libpod_parent (rootful).
         'cgroup_manager = "cgroupfs"',
         'events_logger = "file"',
-        `events_logfile_path = "${this.root}/events.log"`,
+        `events_logfile_path = "${this.root}/events/events.log"`,
         `tmp_dir = "${this.root}/tmp"`,
         // Not the machine-wide shared-memory lock segment another Podman may be using.
         'lock_type = "file"',
-        'runtime = "capstrip"',
-        '[engine.runtimes]',
-        `capstrip = ["${wrapper}"]`,
+        ...runtime,
         '[network]',
         'network_backend = "cni"',
         `network_config_dir = "${this.root}/cni"`,
         '',
       ].join('\n'),
     );
-    await writeFile(join(this.root, 'storage.conf'), `[storage]\ndriver = "overlay"\ngraphroot = "${this.root}/storage"\nrunroot = "${this.root}/run"\n`);
+    // Rootless: vfs, which needs no mount privileges at all.
+    const driver = this.rootless === undefined ? 'overlay' : 'vfs';
+    await writeFile(join(this.root, 'storage.conf'), `[storage]\ndriver = "${driver}"\ngraphroot = "${this.root}/storage"\nrunroot = "${this.root}/run"\n`);
     await this.startService();
+  }
+
+  /** The user in the /etc overlay (passwd, group, subuid, subgid), owning its folders. */
+  private async writeRootlessUser({ name, uid, subordinateStart }: RootlessUser, owned: readonly string[]): Promise<void> {
+    await mkdir(join(this.root, 'etc-upper'), { recursive: true });
+    await mkdir(join(this.root, 'etc-work'), { recursive: true });
+    await writeFile(join(this.root, 'etc-upper/passwd'), `${await readFile('/etc/passwd', 'utf8')}${name}:x:${uid}:${uid}::${this.root}/home:/bin/sh\n`);
+    await writeFile(join(this.root, 'etc-upper/group'), `${await readFile('/etc/group', 'utf8')}${name}:x:${uid}:\n`);
+    await writeFile(join(this.root, 'etc-upper/subuid'), `${name}:${subordinateStart}:65536\n`);
+    await writeFile(join(this.root, 'etc-upper/subgid'), `${name}:${subordinateStart}:65536\n`);
+    for (const folder of owned) await chown(join(this.root, folder), uid, uid);
+    await chmod(this.root, 0o755);
   }
 
   /** `podman system service --time 0` on the socket, until it answers. */
   async startService(): Promise<void> {
-    this.service = spawn('podman', ['system', 'service', '--time', '0', this.host], { env: this.env, stdio: 'ignore' });
+    const [program, argv] = this.command(['system', 'service', '--time', '0', this.host]);
+    // Its own process group: rootless Podman re-executes itself inside its user namespace, as a child.
+    this.service = spawn(program, argv, { env: this.env, stdio: 'ignore', detached: true });
     for (let attempt = 0; attempt < 100; attempt += 1) {
       if (this.service.exitCode !== null) throw new Error(`podman system service exited with ${this.service.exitCode}`);
       if (await ping(this.socket)) return;
@@ -99,7 +151,14 @@ export class PodmanEngine {
     const rootfs = await mkdtemp(join(tmpdir(), 'dm-podman-rootfs-'));
     try {
       await writeTestRootfs(rootfs);
-      await run('sh', ['-c', `tar -C "${rootfs}" -c . | podman import --quiet --change 'CMD ["sh"]' - ${PODMAN_TEST_IMAGE}`], { env: this.env });
+      // mkdtemp made it 0700: as the image's / that would shut every user but root out.
+      await chmod(rootfs, 0o755);
+      // A file the rootless user can read, rather than a pipe through the wrapper.
+      const tarball = join(this.root, 'tmp', 'rootfs.tar');
+      await run('tar', ['-C', rootfs, '-cf', tarball, '.']);
+      if (this.rootless !== undefined) await chown(tarball, this.rootless.uid, this.rootless.uid);
+      await this.podman(['import', '--quiet', '--change', 'CMD ["sh"]', tarball, PODMAN_TEST_IMAGE]);
+      await rm(tarball);
     } finally {
       await rm(rootfs, { recursive: true, force: true });
     }
@@ -110,7 +169,7 @@ export class PodmanEngine {
     const child = this.service;
     if (child === undefined || child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
+    process.kill(-(child.pid ?? 0), 'SIGTERM');
     await exited;
     this.service = undefined;
   }
@@ -120,6 +179,11 @@ export class PodmanEngine {
     await this.podman(['rm', '--force', '--all', '--time', '0']).catch(() => undefined);
     await this.stopService();
     await this.podman(['system', 'reset', '--force']).catch(() => undefined);
+    // Rootless Podman leaves a pause process holding its user namespace; it names itself in a PID file.
+    if (this.rootless !== undefined) {
+      const pause = await readFile(join(this.root, 'xdg/libpod/tmp/pause.pid'), 'utf8').catch(() => '');
+      if (/^\d+$/.test(pause.trim())) process.kill(Number(pause.trim()), 'SIGKILL');
+    }
     await run('sh', ['-c', `umount -R ${this.root}/storage/overlay 2>/dev/null; true`]);
     await rm(this.root, { recursive: true, force: true }).catch(() => undefined);
   }
