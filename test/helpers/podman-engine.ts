@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { RUN_ID, TEST_LABEL, writeTestRootfs } from './docker.js';
 import { runcWrapper } from './runc-wrapper.js';
+import { RootlessAccount, type RootlessUser } from './rootless-user.js';
 
 const run = promisify(execFile);
 export const PODMAN_TEST_IMAGE = 'localhost/docker-monitor-test/busybox:1';
@@ -32,33 +33,27 @@ function ping(socketPath: string): Promise<boolean> {
   });
 }
 
-export interface RootlessUser {
-  name: string;
-  uid: number;
-  /** First of the 65536 subordinate UIDs and GIDs. */
-  subordinateStart: number;
-}
-
 export class PodmanEngine {
   readonly root: string;
   readonly socket: string;
   readonly host: string;
   private service: ChildProcess | undefined;
+  private readonly account: RootlessAccount | undefined;
 
   constructor(
     name: string,
     readonly rootless?: RootlessUser,
   ) {
     this.root = `/tmp/dm-podman-${name}${RUN_ID}`.slice(0, 40);
-    this.socket = join(this.root, rootless === undefined ? 'podman.sock' : 'xdg/podman.sock');
+    this.account = rootless === undefined ? undefined : new RootlessAccount(rootless, this.root);
+    this.socket = this.account === undefined ? join(this.root, 'podman.sock') : join(this.account.runtimeDir, 'podman.sock');
     this.host = `unix://${this.socket}`;
   }
 
   get env(): NodeJS.ProcessEnv {
     return {
       PATH: process.env['PATH'],
-      HOME: this.rootless === undefined ? process.env['HOME'] : join(this.root, 'home'),
-      ...(this.rootless === undefined ? {} : { XDG_RUNTIME_DIR: join(this.root, 'xdg') }),
+      HOME: process.env['HOME'],
       CONTAINERS_CONF: join(this.root, 'containers.conf'),
       CONTAINERS_STORAGE_CONF: join(this.root, 'storage.conf'),
     };
@@ -66,12 +61,7 @@ export class PodmanEngine {
 
   /** The program and arguments that run `podman args` as this engine's user. */
   private command(args: readonly string[]): [string, string[]] {
-    if (this.rootless === undefined) return ['podman', [...args]];
-    const env = Object.entries(this.env).map(([key, value]) => `${key}=${value ?? ''}`);
-    const { uid } = this.rootless;
-    return ['unshare', ['--mount', '--propagation', 'private', 'sh', '-c',
-      `mount -t overlay overlay -o lowerdir=/etc,upperdir=${this.root}/etc-upper,workdir=${this.root}/etc-work /etc && exec setpriv --reuid=${uid} --regid=${uid} --clear-groups env -i "$@"`,
-      'sh', ...env, 'podman', ...args]];
+    return this.account === undefined ? ['podman', [...args]] : this.account.command('podman', args, this.env);
   }
 
   async podman(args: readonly string[]): Promise<string> {
@@ -86,16 +76,16 @@ export class PodmanEngine {
   }
 
   async start(): Promise<void> {
-    const owned = ['storage', 'run', 'tmp', 'cni', 'events', 'home', 'xdg'];
+    const owned = ['storage', 'run', 'tmp', 'cni', 'events'];
     for (const folder of owned) await mkdir(join(this.root, folder), { recursive: true, mode: 0o700 });
     const runtime: string[] = [];
-    if (this.rootless === undefined) {
+    if (this.account === undefined) {
       const wrapper = join(this.root, 'runc-capstrip');
       await writeFile(wrapper, runcWrapper((await run('sh', ['-c', 'command -v runc'])).stdout.trim(), { dropRlimits: true }));
       await chmod(wrapper, 0o755);
       runtime.push('runtime = "capstrip"', '[engine.runtimes]', `capstrip = ["${wrapper}"]`);
     } else {
-      await this.writeRootlessUser(this.rootless, owned);
+      await this.account.create(owned);
     }
     await writeFile(
       join(this.root, 'containers.conf'),
@@ -119,18 +109,6 @@ export class PodmanEngine {
     const driver = this.rootless === undefined ? 'overlay' : 'vfs';
     await writeFile(join(this.root, 'storage.conf'), `[storage]\ndriver = "${driver}"\ngraphroot = "${this.root}/storage"\nrunroot = "${this.root}/run"\n`);
     await this.startService();
-  }
-
-  /** The user in the /etc overlay (passwd, group, subuid, subgid), owning its folders. */
-  private async writeRootlessUser({ name, uid, subordinateStart }: RootlessUser, owned: readonly string[]): Promise<void> {
-    await mkdir(join(this.root, 'etc-upper'), { recursive: true });
-    await mkdir(join(this.root, 'etc-work'), { recursive: true });
-    await writeFile(join(this.root, 'etc-upper/passwd'), `${await readFile('/etc/passwd', 'utf8')}${name}:x:${uid}:${uid}::${this.root}/home:/bin/sh\n`);
-    await writeFile(join(this.root, 'etc-upper/group'), `${await readFile('/etc/group', 'utf8')}${name}:x:${uid}:\n`);
-    await writeFile(join(this.root, 'etc-upper/subuid'), `${name}:${subordinateStart}:65536\n`);
-    await writeFile(join(this.root, 'etc-upper/subgid'), `${name}:${subordinateStart}:65536\n`);
-    for (const folder of owned) await chown(join(this.root, folder), uid, uid);
-    await chmod(this.root, 0o755);
   }
 
   /** `podman system service --time 0` on the socket, until it answers. */
@@ -181,7 +159,7 @@ export class PodmanEngine {
     await this.podman(['system', 'reset', '--force']).catch(() => undefined);
     // Rootless Podman leaves a pause process holding its user namespace; it names itself in a PID file.
     if (this.rootless !== undefined) {
-      const pause = await readFile(join(this.root, 'xdg/libpod/tmp/pause.pid'), 'utf8').catch(() => '');
+      const pause = await readFile(join(this.socket, '../libpod/tmp/pause.pid'), 'utf8').catch(() => '');
       if (/^\d+$/.test(pause.trim())) process.kill(Number(pause.trim()), 'SIGKILL');
     }
     await run('sh', ['-c', `umount -R ${this.root}/storage/overlay 2>/dev/null; true`]);
