@@ -15,7 +15,9 @@ command -v openssl >/dev/null || need+=(openssl)      # throwaway TLS certificat
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)      # ssh:// engines (also brings ssh-keygen)
 command -v podman >/dev/null || need+=(podman)        # Podman engines
 command -v runc >/dev/null || need+=(runc)            # Podman's runtime behind the test wrapper
-command -v newuidmap >/dev/null || need+=(uidmap)     # rootless Podman's subordinate IDs
+command -v newuidmap >/dev/null || need+=(uidmap)     # rootless engines' subordinate IDs
+command -v rootlesskit >/dev/null || need+=(rootlesskit)  # rootless Docker (dockerd-rootless.sh comes with docker.io)
+command -v slirp4netns >/dev/null || need+=(slirp4netns)  # rootless Docker's network
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "test/run-all.sh: missing ${need[*]}; install them (as root: apt-get install -y ${need[*]})" >&2; exit 1; fi
   echo "installing ${need[*]}"

@@ -74,12 +74,29 @@ export interface ChooseProcessSourceOptions extends ProcProcessSourceOptions {
  */
 export function chooseProcessSource(engine: Engine, logger: Logger, options: ChooseProcessSourceOptions = {}): ProcessSource {
   const top = new TopProcessSource(engine);
-  if (options.remote === true) {
-    logger.info(
-      { processSource: 'top', engine: engine.address, remote: true },
-      `reading container processes with the engine's top: the engine at ${engine.address} is reached over the network, so its processes are not in this machine's /proc`,
-    );
-    return top;
-  }
+  if (options.remote === true) return new RemoteProcessSource(top, engine.address, logger);
   return new CheckedProcessSource(new ProcProcessSource(options), top, logger);
+}
+
+/** `top`, saying why once, when the first container is asked about (an engine that never answers logs nothing). */
+class RemoteProcessSource implements ProcessSource {
+  readonly kind = 'top' as const;
+  private logged = false;
+
+  constructor(
+    private readonly top: TopProcessSource,
+    private readonly address: string,
+    private readonly logger: Logger,
+  ) {}
+
+  processes(container: ContainerInspect): Promise<ContainerProcess[]> {
+    if (!this.logged) {
+      this.logged = true;
+      this.logger.info(
+        { processSource: 'top', engine: this.address, remote: true },
+        `reading container processes with the engine's top: the engine at ${this.address} is reached over the network, so its processes are not in this machine's /proc`,
+      );
+    }
+    return this.top.processes(container);
+  }
 }

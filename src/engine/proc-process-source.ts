@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ContainerProcess } from '../policy/types.js';
@@ -72,6 +72,26 @@ function readProcFile(path: string): string | undefined {
     if (code === 'ENOENT' || code === 'ESRCH') return undefined;
     throw error;
   }
+}
+
+/** A process's PID namespace (`pid:[inode]`), or undefined when it exited or may not be looked at. */
+function pidNamespace(procRoot: string, pid: number | string): string | undefined {
+  try {
+    return readlinkSync(join(procRoot, String(pid), 'ns/pid'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The PIDs in one PID namespace. Rootless engines on cgroup v1 give a container no cgroup of its own,
+ * but always a PID namespace: for such a container this is the process list.
+ */
+function pidsInNamespace(procRoot: string, namespace: string): number[] {
+  return readdirSync(procRoot)
+    .filter((entry) => /^\d+$/.test(entry) && pidNamespace(procRoot, entry) === namespace)
+    .map(Number)
+    .sort((a, b) => a - b);
 }
 
 /**
@@ -173,11 +193,28 @@ export class ProcProcessSource implements ProcessSource {
       // The init process existed before this call: any scan begun since then sees it.
       index = await (this.scansStarted > scansBefore && this.scan !== undefined ? this.scan.index : this.startScan());
     }
-    const pids = index.get(container.Id) ?? [];
+    let pids = index.get(container.Id) ?? [];
     if (!pids.includes(initPid)) {
-      throw new Error(`init process ${initPid} of container ${name} is not in ${this.procRoot} (it stopped, or this is not the host's PID namespace)`);
+      const namespace = this.ownPidNamespace(initPid);
+      if (namespace === undefined) {
+        throw new Error(`init process ${initPid} of container ${name} is not in ${this.procRoot} (it stopped, or this is not the host's PID namespace)`);
+      }
+      pids = pidsInNamespace(this.procRoot, namespace);
     }
     return pids.map((pid) => readProcess(this.procRoot, pid)).filter((process): process is ContainerProcess => process !== undefined);
+  }
+
+  /**
+   * The PID namespace of a container's init process when its cgroup names no container (rootless engines
+   * on cgroup v1) and the namespace is not this /proc's own: then that namespace is the container.
+   */
+  private ownPidNamespace(initPid: number): string | undefined {
+    const cgroup = readProcFile(join(this.procRoot, String(initPid), 'cgroup'));
+    if (cgroup === undefined || containerIdFromCgroup(cgroup) !== undefined) return undefined;
+    const namespace = pidNamespace(this.procRoot, initPid);
+    // This reader's own namespace (PID 1's link may be closed to it, as under some VM inits).
+    const own = pidNamespace(this.procRoot, 'self');
+    return namespace !== undefined && own !== undefined && namespace !== own ? namespace : undefined;
   }
 
   /** The next call scans /proc again: a process may have started in that container since the last scan. */
@@ -185,7 +222,10 @@ export class ProcProcessSource implements ProcessSource {
     this.scan = undefined;
   }
 
-  /** Checks that the container's init process (a host PID) is in this /proc under that container's cgroup. */
+  /**
+   * Checks that the container's init process (a host PID) is in this /proc under that container's cgroup,
+   * or, where its cgroup names no container (rootless engines on cgroup v1), in a PID namespace of its own.
+   */
   visibility(container: ContainerInspect): Visibility {
     const initPid = container.State?.Pid ?? 0;
     const name = containerName(container.Name);
@@ -198,6 +238,7 @@ export class ProcProcessSource implements ProcessSource {
     }
     const owner = containerIdFromCgroup(cgroup);
     if (owner === container.Id) return { visible: true };
+    if (owner === undefined && this.ownPidNamespace(initPid) !== undefined) return { visible: true };
     return {
       visible: false,
       reason: `PID ${initPid} (init process of container ${name} on the host) belongs to ${owner === undefined ? 'no container' : `container ${owner.slice(0, 12)}`} here`,

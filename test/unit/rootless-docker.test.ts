@@ -1,11 +1,10 @@
 /**
  * Rootless Docker, on data captured from a real one (test/fixtures/capture-rootless-docker.ts):
- * container root is the rootless user's UID on the host. On this machine's cgroup v1 the engine cannot
- * list a container's processes (its `top` fails) and /proc cannot attribute them (no cgroup per
- * container): the captured files show both failures, and the user-namespace logic is proved on them.
+ * container root is the rootless user's UID on the host. On this machine's cgroup v1 the engine's `top`
+ * fails and no cgroup names the container; its PID namespace does, and /proc reads it from there.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -15,8 +14,24 @@ import type { ContainerInspect, EngineInfo, EngineVersion } from '../../src/engi
 import { runCheck } from '../fixtures/cis/fixture-views.js';
 
 const fixtures = join(import.meta.dirname, '../fixtures/rootless-docker');
-const engine = JSON.parse(readFileSync(join(fixtures, 'engine.json'), 'utf8')) as { info: EngineInfo; version: EngineVersion };
-const container = (name: string) => JSON.parse(readFileSync(join(fixtures, 'containers', `${name}.json`), 'utf8')) as { inspect: ContainerInspect; top: { error?: string } };
+const engine = JSON.parse(readFileSync(join(fixtures, 'engine.json'), 'utf8')) as { info: EngineInfo; version: EngineVersion; hostPidNamespace: string };
+const container = (name: string) =>
+  JSON.parse(readFileSync(join(fixtures, 'containers', `${name}.json`), 'utf8')) as { inspect: ContainerInspect; top: { error?: string }; pidNamespace: string };
+
+/** A proc root with the captured init processes and their PID namespace links, and `self` in the host's namespace. */
+function procRootWith(names: string[]): string {
+  const procRoot = mkdtempSync(join(tmpdir(), 'dm-rootless-proc-'));
+  mkdirSync(join(procRoot, 'self/ns'), { recursive: true });
+  symlinkSync(engine.hostPidNamespace, join(procRoot, 'self/ns/pid'));
+  for (const name of names) {
+    const { inspect, pidNamespace } = container(name);
+    const dir = join(procRoot, String(inspect.State?.Pid));
+    cpSync(join(fixtures, 'proc', name), dir, { recursive: true });
+    mkdirSync(join(dir, 'ns'));
+    symlinkSync(pidNamespace, join(dir, 'ns/pid'));
+  }
+  return procRoot;
+}
 const proc = (name: string, file: string) => readFileSync(join(fixtures, 'proc', name, file), 'utf8');
 /** The rootless user's UID, as the captured uid_map names it for container root. */
 const userUid = Number(proc('root', 'uid_map').trim().split(/\s+/)[1]);
@@ -38,19 +53,37 @@ describe('rootless Docker', () => {
     assert.equal(uidInside(proc('user', 'uid_map'), hostUid), 1000);
   });
 
-  test('what fails on cgroup v1: top errs, and the init process\'s cgroup names no container', async () => {
+  test('on cgroup v1 top fails and no cgroup names the container; its own PID namespace does, so /proc reads it', async () => {
     assert.match(container('root').top.error ?? '', /unable to get all container pids/);
     assert.equal(containerIdFromCgroup(proc('root', 'cgroup')), undefined);
-    const procRoot = mkdtempSync(join(tmpdir(), 'dm-rootless-proc-'));
+    assert.notEqual(container('root').pidNamespace, engine.hostPidNamespace);
+    const procRoot = procRootWith(['root', 'user']);
+    try {
+      const source = new ProcProcessSource({ procRoot });
+      for (const [name, uid, containerRoot] of [['root', userUid, true], ['user', undefined, false]] as const) {
+        const { inspect } = container(name);
+        assert.deepEqual(source.visibility(inspect), { visible: true }, name);
+        const processes = await source.processes(inspect);
+        assert.deepEqual(processes.map((process) => [process.pid, process.containerRoot]), [[inspect.State?.Pid, containerRoot]], name);
+        if (uid !== undefined) assert.equal(processes[0]?.uid, uid);
+      }
+    } finally {
+      rmSync(procRoot, { recursive: true, force: true });
+    }
+  });
+
+  test('a process in this reader\'s own PID namespace whose cgroup names no container is no container\'s', () => {
+    const procRoot = procRootWith([]);
     try {
       const { inspect } = container('root');
-      cpSync(join(fixtures, 'proc', 'root'), join(procRoot, String(inspect.State?.Pid)), { recursive: true });
-      const source = new ProcProcessSource({ procRoot });
-      assert.deepEqual(source.visibility(inspect), {
+      const dir = join(procRoot, String(inspect.State?.Pid));
+      cpSync(join(fixtures, 'proc', 'root'), dir, { recursive: true });
+      mkdirSync(join(dir, 'ns'));
+      symlinkSync(engine.hostPidNamespace, join(dir, 'ns/pid'));
+      assert.deepEqual(new ProcProcessSource({ procRoot }).visibility(inspect), {
         visible: false,
         reason: `PID ${inspect.State?.Pid} (init process of container rootless-root on the host) belongs to no container here`,
       });
-      await assert.rejects(source.processes(inspect), /is not in/);
     } finally {
       rmSync(procRoot, { recursive: true, force: true });
     }
