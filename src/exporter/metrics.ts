@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RefreshMode } from '../config/settings.js';
 import type { Monitor, MonitorState } from '../monitor.js';
-import type { CheckInstance, ResultKind } from '../policy/types.js';
+import type { CheckInstance, ContainerReport, ResultKind } from '../policy/types.js';
 import { REVISION, VERSION } from '../version.js';
 
 /** The metric values of a result, as the CFPB tool's constants: FAIL 0, PASS 1, PASS_FAST 2 (errors count as fail). */
@@ -106,31 +106,30 @@ function createVerdictRegistry(sources: MetricSources): Registry {
     },
   });
 
-  new Gauge({
-    name: 'docker_monitor_root_processes',
-    help: `Processes in the container running as UID 0 on the host. ${fresh}; process lists are cached for ${seconds(sources.processCacheTtlMs)}.`,
-    labelNames: ['container'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const report of containers()) {
-        if (report.rootProcesses !== undefined) this.set({ container: report.name }, report.rootProcesses);
-      }
-    },
-  });
-
-  new Gauge({
-    name: 'docker_monitor_container_root_processes',
-    help: `Processes in the container running as UID 0 inside its user namespace (container root); differs from docker_monitor_root_processes only under a user namespace. Absent when the process source cannot tell (Docker's top). ${fresh}.`,
-    labelNames: ['container'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const report of containers()) {
-        if (report.containerRootProcesses !== undefined) this.set({ container: report.name }, report.containerRootProcesses);
-      }
-    },
-  });
+  // Host root and container root (docs/engines.md): equal unless the container has a user namespace.
+  const processCounts: [string, string, (report: ContainerReport) => number | undefined][] = [
+    ['docker_monitor_root_processes', 'Processes in the container running as UID 0 on the host', (report) => report.rootProcesses],
+    [
+      'docker_monitor_container_root_processes',
+      'Processes in the container running as UID 0 inside its user namespace (container root); absent when the process source cannot tell (Docker\'s top)',
+      (report) => report.containerRootProcesses,
+    ],
+  ];
+  for (const [name, meaning, count] of processCounts) {
+    new Gauge({
+      name,
+      help: `${meaning}. ${fresh}; process lists are cached for ${seconds(sources.processCacheTtlMs)}.`,
+      labelNames: ['container'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const report of containers()) {
+          const value = count(report);
+          if (value !== undefined) this.set({ container: report.name }, value);
+        }
+      },
+    });
+  }
 
   new Gauge({
     name: 'docker_monitor_container_info',
