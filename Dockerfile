@@ -29,6 +29,6 @@ EXPOSE 10091
 # override the health check).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch(process.env.HEALTHCHECK_URL ?? 'http://127.0.0.1:10091/-/healthy').then((res) => process.exit(res.ok ? 0 : 1), () => process.exit(1))"]
-# The entry point's own #! line starts Node with the exporter's V8 settings (see README, Performance).
+# The entry point's own #! line starts Node with the exporter's V8 settings (see docs/performance.md).
 ENTRYPOINT ["/app/dist/cli.js"]
 CMD ["serve"]

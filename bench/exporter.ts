@@ -30,9 +30,9 @@ export class ServeProcess {
     });
   }
 
-  static async start(cli: string, configFile: string | undefined): Promise<ServeProcess> {
+  static async start(cli: string, configFile: string | undefined, extraArgs: readonly string[] = []): Promise<ServeProcess> {
     const port = await freePort();
-    const args = ['serve', '--web.listen-address', `127.0.0.1:${port}`, '--refresh', '1h', '--log.level', 'warn'];
+    const args = ['serve', '--web.listen-address', `127.0.0.1:${port}`, '--refresh', '1h', '--log.level', 'warn', ...extraArgs];
     if (configFile !== undefined) args.push('--config-file', configFile);
     // Started as users start it: the executable itself, whose #! line carries the V8 settings.
     const serve = new ServeProcess(spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] }), port);

@@ -3,8 +3,11 @@
  * Creates labelled busybox containers (root, non-root, non-root with a root process from `docker exec -u 0`),
  * measures policy evaluation, the root-process scan (cnitch's sequential `top`, bounded-concurrency `top`,
  * /proc), the exporter's `/metrics` latency, event-to-metric latency and memory, then removes its containers.
+ * Last, the status pages' latency at --page-containers on a synthetic state (bench/status-page.ts).
  *
  *   npm run bench -- --sizes 50,200,500 --scrapes 1000 --starts 20 --runs 3 --docker-bench-sample 10
+ *   npm run bench -- --page-containers 1000 --page-requests 300
+ *   npm run bench -- --only series        the series count per --metrics.results mode alone
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -20,11 +23,17 @@ import { Fleet } from './fleet.js';
 import { measureProcessScan } from './process-scan.js';
 import { describeMachine, judgeTargets, sizeTable, targetTable, type ExporterFigures, type SizeFigures } from './report.js';
 import { timed } from './stats.js';
+import { measureStatusPage, statusPageTable } from './status-page.js';
+import { measureSeries, seriesTable, startCompliant, type MeasuredSeries } from './series.js';
 
 const root = join(import.meta.dirname, '..');
 const CLI = join(root, 'dist/cli.js');
 const CIS_POLICY = join(root, 'examples/cis.ini');
 const TARGET_SIZE = 200;
+/** Sizes of the series table that are projected from the measured ones when not measured. */
+const SERIES_SIZES = [200, 1000];
+/** Containers that pass examples/cis.ini, added to the fleet for the series table. */
+const COMPLIANT_CONTAINERS = 10;
 
 const { values } = parseArgs({
   options: {
@@ -33,8 +42,12 @@ const { values } = parseArgs({
     starts: { type: 'string', default: '20' },
     runs: { type: 'string', default: '3' },
     'docker-bench-sample': { type: 'string', default: '10' },
+    'page-containers': { type: 'string', default: '1000' },
+    'page-requests': { type: 'string', default: '300' },
+    only: { type: 'string' },
   },
 });
+if (values.only !== undefined && values.only !== 'series') throw new Error(`--only: "${values.only}" is not series`);
 function positive(name: string, text: string, min = 1): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < min) throw new Error(`--${name}: "${text}" is not a whole number ≥ ${min}`);
@@ -46,6 +59,8 @@ const options = {
   starts: positive('starts', values.starts),
   runs: positive('runs', values.runs),
   dockerBenchSample: positive('docker-bench-sample', values['docker-bench-sample'], 0),
+  pageContainers: positive('page-containers', values['page-containers']),
+  pageRequests: positive('page-requests', values['page-requests']),
 };
 
 const log = (message: string): void => {
@@ -97,9 +112,17 @@ async function measureExporter(configFile: string | undefined): Promise<Exporter
   }
 }
 
-async function measureSize(size: number): Promise<SizeFigures> {
+const seriesBySize: MeasuredSeries[] = [];
+
+async function measureSize(size: number): Promise<SizeFigures | undefined> {
   const grown = await timed(() => fleet.growTo(size));
   log(`${size} containers running (${Math.round(grown.ms / 1000)} s to start the new ones)`);
+  if (existsSync(CIS_POLICY)) {
+    if (seriesBySize.length === 0) await startCompliant(runId, COMPLIANT_CONTAINERS);
+    seriesBySize.push({ size, figures: await measureSeries(CLI, CIS_POLICY) });
+    log('counted the series of each --metrics.results mode');
+  }
+  if (values.only === 'series') return undefined;
   const notes: string[] = [];
   const files = policies(notes);
   const evaluations = [];
@@ -135,21 +158,29 @@ async function main(): Promise<void> {
   log(`run ${runId} on ${machine.cores} × ${machine.cpu}, Docker ${machine.docker}; sizes ${options.sizes.join(', ')}`);
   const sizes: SizeFigures[] = [];
   try {
-    for (const size of options.sizes) sizes.push(await measureSize(size));
+    for (const size of options.sizes) {
+      const figures = await measureSize(size);
+      if (figures !== undefined) sizes.push(figures);
+    }
   } finally {
     await cleanUp();
   }
+  // `--only series` measures that table alone.
+  const statusPage = values.only === undefined ? await measureStatusPage(options.pageContainers, options.pageRequests) : undefined;
+  if (statusPage !== undefined) log(`measured the status pages at ${options.pageContainers} containers (synthetic state)`);
   const atTarget = sizes.find((figures) => figures.containers === TARGET_SIZE);
   const targets = atTarget === undefined ? [] : judgeTargets(atTarget);
-  const results = { runId, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, options, sizes, targets };
+  const results = { runId, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, options, sizes, statusPage, targets, series: seriesBySize };
   const folder = join(root, 'bench/results');
   await mkdir(folder, { recursive: true });
   const json = `${JSON.stringify(results, null, 2)}\n`;
   await writeFile(join(folder, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`), json);
-  await writeFile(join(folder, 'latest.json'), json);
+  if (values.only === undefined) await writeFile(join(folder, 'latest.json'), json);
   const machineLine = `Machine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Docker ${machine.docker}, Node ${machine.node}.`;
   const tables = sizes.map(sizeTable);
+  if (statusPage !== undefined) tables.push(statusPageTable(statusPage));
   if (targets.length > 0) tables.push(targetTable(targets));
+  if (seriesBySize.length > 0) tables.push(seriesTable(seriesBySize, SERIES_SIZES, 'examples/cis.ini'));
   process.stdout.write(`${machineLine}\n\n${tables.join('\n\n')}\n`);
 }
 

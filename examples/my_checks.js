@@ -41,3 +41,29 @@ export class RequiredLabelsCheck {
     return { result: 'fail', reason: `missing label${missing.length === 1 ? '' : 's'}: ${missing.join(', ')}` };
   }
 }
+
+/**
+ * FAIL when a container publishes more than `max` ports. It brings its own metric: the exporter fills
+ * `my_published_ports{container}` from the `data` of each result, with no other wiring.
+ */
+export class OpenPortsCheck {
+  static description = 'the container publishes at most `max` ports';
+  static options = {
+    max: { type: 'integer', default: 0, description: 'most ports a container may publish' },
+  };
+  static metrics = [
+    {
+      name: 'my_published_ports',
+      help: 'Ports the container publishes.',
+      labelNames: ['container'],
+      samples: (data, container) => [{ labels: { container: container.name }, value: data.ports }],
+    },
+  ];
+
+  check(container) {
+    const ports = Object.keys(container.inspect.HostConfig?.PortBindings ?? {}).length;
+    const data = { ports };
+    if (ports <= this.config.max) return { result: 'pass', data };
+    return { result: 'fail', reason: `${ports} published port${ports === 1 ? '' : 's'} (at most ${this.config.max})`, data };
+  }
+}

@@ -1,8 +1,9 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
 import { Command, CommanderError, Option } from 'commander';
-import { runCheckCommand, type CheckFormat } from './commands/check.js';
+import { CHECK_FORMATS, runCheckCommand, type CheckFormat } from './commands/check.js';
 import type { ServeFlags } from './config/flags.js';
 import { UserError, errorMessage } from './errors.js';
+import { FAIL_ON_SEVERITIES, type FailOn } from './report/fail-on.js';
 import { createRuntime } from './runtime.js';
 import { VERSION } from './version.js';
 
@@ -32,7 +33,9 @@ function addServeFlags(command: Command): Command {
     .option('--check <duration>', "cnitch's name for --refresh <duration>")
     .option('--hostname <name>', 'host name carried by StatsD tags and log lines (default: this machine\'s)')
     .option('--statsd-server <host:port>', 'also report to StatsD/DogStatsD over UDP')
-    .option('--statsd-prefix <prefix>', 'StatsD metric prefix (default: docker_monitor; cnitch used cnitch)');
+    .option('--statsd-prefix <prefix>', 'StatsD metric prefix (default: docker_monitor; cnitch used cnitch)')
+    .option('--metrics.results <mode>', 'per-container results exported: all, failing (every result not a pass) or none (default: all)')
+    .option('--metrics.container-labels <list>', 'container labels copied onto docker_monitor_container_info: comma-separated names or globs (default: none)');
 }
 
 async function serve(flags: ServeFlags): Promise<number> {
@@ -56,12 +59,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   addCommonFlags(program.command('check').description('evaluate every running container once, print the verdicts and exit'))
-    .addOption(new Option('--format <format>', 'text or json').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--format <format>', 'text, json, sarif (SARIF 2.1.0) or junit (JUnit XML)').choices(CHECK_FORMATS).default('text'))
+    .addOption(new Option('--fail-on <severity>', 'exit 1 only for a failure of at least this severity (default: any failure)').choices(FAIL_ON_SEVERITIES))
     .exitOverride()
-    .action(async (flags: ServeFlags & { format: CheckFormat }) => {
+    .action(async (flags: ServeFlags & { format: CheckFormat; failOn?: FailOn }) => {
       // The table is the report: the cnitch-style text log would only repeat it on standard error.
       const runtime = await createRuntime(flags, { textLog: false });
-      exitCode = await runCheckCommand(runtime, flags.format, (text) => process.stdout.write(text));
+      exitCode = await runCheckCommand(runtime, flags.format, (text) => process.stdout.write(text), flags.failOn);
     });
 
   try {

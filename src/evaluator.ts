@@ -1,9 +1,10 @@
 import { errorMessage } from './errors.js';
 import type { EngineCache } from './engine/engine-cache.js';
-import { containerRootProcesses, rootProcesses } from './engine/processes.js';
 import type { ContainerInspect } from './engine/types.js';
-import { runChain, runCheck } from './policy/chain.js';
+import { isFailure, runChain, runCheck } from './policy/chain.js';
 import { ImageAllowList } from './policy/image-match.js';
+import type { ContainerSelector, SelectorTarget } from './policy/selector.js';
+import { WaiverSet } from './policy/waivers.js';
 import type { CheckInstance, CheckResult, ContainerReport, ContainerView, HostReport, HostView } from './policy/types.js';
 import { containerName } from './engine/container-name.js';
 
@@ -11,8 +12,10 @@ export interface EvaluatorPolicy {
   checks: readonly CheckInstance[];
   alwaysAllow: readonly string[];
   failFast: boolean;
-  /** After each full refresh, with the image IDs still in use: for caches kept outside the evaluator (scanners). */
-  onRetain?: (imageIds: ReadonlySet<string>) => void;
+  /** `[policy] exclude_*`: containers no check runs on. */
+  exclude?: ContainerSelector | undefined;
+  /** The policy's waivers, applied to each container's results after its chain. */
+  waivers?: WaiverSet | undefined;
 }
 
 export interface Evaluation {
@@ -29,13 +32,22 @@ function isNotFound(error: unknown): boolean {
 /** Runs the policy over containers: engine data in (through the cache), reports out. */
 export class Evaluator {
   private readonly allowList: ImageAllowList;
-  private readonly imageVerdicts = new Map<string, CheckResult>();
+  private readonly imageVerdicts = new Map<string, Promise<CheckResult>>();
+  readonly waivers: WaiverSet;
+  /** Whether some selector needs the image's tags and digests, not only `Config.Image` and the ID. */
+  private readonly needsImageReferences: boolean;
 
   constructor(
     private readonly cache: EngineCache,
     private readonly policy: EvaluatorPolicy,
   ) {
     this.allowList = new ImageAllowList(policy.alwaysAllow);
+    this.waivers = policy.waivers ?? new WaiverSet([]);
+    this.needsImageReferences =
+      this.allowList.hasReferences ||
+      this.waivers.needsImageReferences ||
+      policy.exclude?.hasImageReferences === true ||
+      policy.checks.some((check) => check.exclude?.hasImageReferences === true);
   }
 
   get checks(): readonly CheckInstance[] {
@@ -58,16 +70,14 @@ export class Evaluator {
     };
   }
 
-  private async isAlwaysAllowed(inspect: ContainerInspect): Promise<boolean> {
-    if (this.allowList.empty) return false;
+  /** What allow lists, exclusions and waivers match against; image tags are read only when one of them needs them. */
+  private async selectorTarget(inspect: ContainerInspect): Promise<SelectorTarget> {
     const references = [inspect.Config?.Image ?? ''];
-    if (this.allowList.matches({ imageId: inspect.Image, references })) return true;
-    if (!this.allowList.hasReferences) return false;
-    const image = await this.cache.image(inspect.Image).catch(() => undefined);
-    return this.allowList.matches({
-      imageId: inspect.Image,
-      references: [...(image?.RepoTags ?? []), ...(image?.RepoDigests ?? [])],
-    });
+    if (this.needsImageReferences) {
+      const image = await this.cache.image(inspect.Image).catch(() => undefined);
+      references.push(...(image?.RepoTags ?? []), ...(image?.RepoDigests ?? []));
+    }
+    return { name: containerName(inspect.Name), labels: inspect.Config?.Labels ?? {}, imageId: inspect.Image, references };
   }
 
   /** Evaluates one container; undefined when it is gone or no longer running. */
@@ -80,29 +90,32 @@ export class Evaluator {
       throw error;
     }
     if (inspect.State?.Running !== true) return undefined;
-    const alwaysAllowed = await this.isAlwaysAllowed(inspect);
-    const [chain, processes] = await Promise.all([
-      alwaysAllowed
+    const target = await this.selectorTarget(inspect);
+    const alwaysAllowed = !this.allowList.empty && this.allowList.matches(target);
+    const excludedAll = this.policy.exclude?.matches(target) === true;
+    const chain =
+      alwaysAllowed || excludedAll
         ? { results: [], compliant: true }
-        : runChain(this.policy.checks, (signal) => this.view(inspect, signal), {
+        : await runChain(this.policy.checks, (signal) => this.view(inspect, signal), {
             failFast: this.policy.failFast,
             imageVerdicts: this.imageVerdicts,
             imageId: inspect.Image,
-          }),
-      this.cache.processes(inspect).catch(() => undefined),
-    ]);
-    const roots = processes === undefined ? undefined : rootProcesses(processes);
+            excluded: (check) => check.exclude?.matches(target) === true,
+            waivable: (result) => this.waivers.covers(result.check, target),
+          });
+    const results = this.waivers.apply(chain.results, target);
+    const excluded = alwaysAllowed
+      ? []
+      : this.policy.checks.filter((check) => check.scope !== 'host' && (excludedAll || check.exclude?.matches(target) === true)).map((check) => check.name);
     return {
       id: inspect.Id,
       name: containerName(inspect.Name),
       image: inspect.Config?.Image ?? '',
       imageId: inspect.Image,
-      compliant: chain.compliant,
+      compliant: !results.some(isFailure),
       alwaysAllowed,
-      results: chain.results,
-      rootProcesses: roots?.length,
-      containerRootProcesses: processes === undefined ? undefined : containerRootProcesses(processes)?.length,
-      rootProcessList: roots?.map(({ pid, command }) => ({ pid, command })),
+      results,
+      ...(excluded.length === 0 ? {} : { excluded }),
       startedAt: inspect.State?.StartedAt ?? '',
       labels: inspect.Config?.Labels ?? {},
     };
@@ -148,7 +161,6 @@ export class Evaluator {
   private retain(containerIds: readonly string[], usedImageIds: readonly string[]): void {
     const imageIds = new Set(usedImageIds);
     this.cache.retain(new Set(containerIds), imageIds);
-    this.policy.onRetain?.(imageIds);
     for (const key of this.imageVerdicts.keys()) {
       if (!imageIds.has(key.slice(key.indexOf('\u0000') + 1))) this.imageVerdicts.delete(key);
     }

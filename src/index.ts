@@ -5,6 +5,8 @@
  */
 export { HostPolicyCheck, PolicyCheck } from './policy/policy-check.js';
 export type {
+  CheckContext,
+  CheckMetric,
   CheckOptions,
   CheckOutcome,
   CheckReturn,
@@ -12,6 +14,7 @@ export type {
   ContainerProcess,
   ContainerView,
   HostView,
+  MetricSample,
   OptionSpec,
   OptionType,
   OptionValue,

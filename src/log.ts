@@ -1,6 +1,8 @@
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
-import type { LogFormat, LogLevel } from './config/settings.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+export type LogFormat = 'text' | 'json';
 
 export type { Logger } from 'pino';
 

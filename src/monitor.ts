@@ -4,6 +4,8 @@ import type { Engine, EngineEvent } from './engine/types.js';
 import type { Evaluator } from './evaluator.js';
 import type { Logger } from './log.js';
 import type { ContainerReport, HostReport } from './policy/types.js';
+import type { EventCounters } from './event-counters.js';
+import { ReportQueue } from './report/report-queue.js';
 import type { ReportListener } from './report/types.js';
 
 /** What the metrics, the landing page and the probes read: replaced whole, never edited in place. */
@@ -23,7 +25,9 @@ export interface MonitorOptions {
   cache: EngineCache;
   evaluator: Evaluator;
   logger: Logger;
+  /** Text log, StatsD and enforcement: fed from a queue after each new state is published, never awaited by it. */
   listeners: readonly ReportListener[];
+  counters: Pick<EventCounters, 'checkErrors' | 'reportsDropped'>;
   /** `scrape`: evaluate when asked (scrapes share one evaluation in flight); a number: every so many ms. */
   refresh: 'scrape' | number;
 }
@@ -56,7 +60,6 @@ export class Monitor {
     lastRefreshTimestamp: 0,
     refreshDuration: 0,
   };
-  private readonly checkErrors = new Map<string, number>();
   /** Sequence number of the latest event per container, so older results never overwrite newer ones. */
   private readonly touched = new Map<string, number>();
   /** Event evaluations still running per container; their `touched` entry must outlive a refresh. */
@@ -65,11 +68,15 @@ export class Monitor {
   private inFlight: Promise<void> | undefined;
   private firstRefreshDone = false;
   private timer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
   private readonly stopEvents = new AbortController();
   private eventsLoop: Promise<void> | undefined;
+  private readonly reports: ReportQueue;
 
   constructor(private readonly options: MonitorOptions) {
-    for (const check of options.evaluator.checks) this.checkErrors.set(check.name, 0);
+    this.reports = new ReportQueue(options.listeners, options.logger, options.counters.reportsDropped);
+    // Every check's error counter exists from the start, so increase() sees the first error.
+    for (const check of options.evaluator.checks) options.counters.checkErrors.inc({ check: check.name }, 0);
   }
 
   get state(): MonitorState {
@@ -81,20 +88,49 @@ export class Monitor {
     return this.firstRefreshDone;
   }
 
-  /** Checks that threw or timed out, by check name, since start. */
-  get errorCounts(): ReadonlyMap<string, number> {
-    return this.checkErrors;
-  }
-
   /** Starts the background refresh (interval mode) and the event stream. */
   start(): void {
     const { refresh } = this.options;
     this.eventsLoop = this.followEvents();
     void this.refresh();
+    this.scheduleWaiverExpiry();
     if (refresh !== 'scrape') {
       this.timer = setInterval(() => void this.refresh(), refresh);
       this.timer.unref();
     }
+  }
+
+  /**
+   * At the instant the next waiver ends, its results become FAILs again: re-derived from the current
+   * state (no check runs again), whatever the refresh mode. setTimeout holds at most ~24.8 days, so a
+   * later expiry is approached in steps.
+   */
+  private scheduleWaiverExpiry(): void {
+    const waivers = this.options.evaluator.waivers;
+    const next = waivers.nextExpiry();
+    if (next === undefined) return;
+    const delay = Math.min(Math.max(0, next - waivers.now()), 2 ** 31 - 1);
+    this.expiryTimer = setTimeout(() => {
+      this.expireWaivers();
+      this.scheduleWaiverExpiry();
+    }, delay);
+    this.expiryTimer.unref();
+  }
+
+  /** Applies the waivers that have ended to the current state; tells the listeners of containers now failing. */
+  expireWaivers(): void {
+    const waivers = this.options.evaluator.waivers;
+    const changed: ContainerReport[] = [];
+    const containers = new Map<string, ContainerReport>();
+    for (const [id, report] of this.current.containers) {
+      const updated = waivers.expire(report);
+      if (updated !== report) changed.push(updated);
+      containers.set(id, updated);
+    }
+    if (changed.length === 0) return;
+    this.current = { ...this.current, containers };
+    this.options.logger.info({ containers: changed.map((report) => report.name) }, 'a waiver has expired; its results are FAILs again');
+    this.reports.push(changed);
   }
 
   /** The state a scrape should expose: in `scrape` mode a fresh evaluation (shared by overlapping scrapes). */
@@ -118,7 +154,9 @@ export class Monitor {
     try {
       const evaluation = await this.options.evaluator.evaluateAll();
       const containers = new Map<string, ContainerReport>();
-      for (const report of evaluation.containers) containers.set(report.id, report);
+      // An evaluation under way when a waiver ended may still carry it.
+      const { waivers } = this.options.evaluator;
+      for (const report of evaluation.containers) containers.set(report.id, waivers.expire(report));
       for (const failed of evaluation.failed) {
         this.options.logger.warn({ container: failed.name, err: failed.error }, 'container could not be evaluated; keeping its last verdict');
         const previous = this.current.containers.get(failed.id);
@@ -142,7 +180,8 @@ export class Monitor {
         refreshDuration: (performance.now() - started) / 1000,
       };
       this.countErrors([...evaluation.containers.flatMap((report) => report.results), ...evaluation.host.results]);
-      await this.notify(evaluation.containers);
+      // Only what the state adopted: a report an event has since superseded must not reach enforcement.
+      this.reports.push(evaluation.containers.filter((report) => containers.get(report.id) === report));
     } catch (error) {
       if (this.current.up) this.options.logger.error({ err: errorMessage(error) }, 'engine unreachable; serving the last-known verdicts with docker_monitor_up 0');
       this.current = { ...this.current, up: false, refreshDuration: (performance.now() - started) / 1000 };
@@ -151,19 +190,7 @@ export class Monitor {
 
   private countErrors(results: readonly { check: string; result: string }[]): void {
     for (const { check, result } of results) {
-      if (result === 'error') this.checkErrors.set(check, (this.checkErrors.get(check) ?? 0) + 1);
-    }
-  }
-
-  private async notify(reports: readonly ContainerReport[]): Promise<void> {
-    for (const report of reports) {
-      for (const listener of this.options.listeners) {
-        try {
-          await listener.onReport(report);
-        } catch (error) {
-          this.options.logger.error({ container: report.name, err: errorMessage(error) }, 'report listener failed');
-        }
-      }
+      if (result === 'error') this.options.counters.checkErrors.inc({ check });
     }
   }
 
@@ -172,7 +199,7 @@ export class Monitor {
     if ((this.touched.get(id) ?? 0) > sequence) return false;
     const containers = new Map(this.current.containers);
     if (report === undefined) containers.delete(id);
-    else containers.set(id, report);
+    else containers.set(id, this.options.evaluator.waivers.expire(report));
     this.current = { ...this.current, containers };
     return true;
   }
@@ -201,7 +228,7 @@ export class Monitor {
       const report = await this.options.evaluator.evaluateContainer(event.id);
       if (this.setContainer(event.id, report, sequence) && report !== undefined) {
         this.countErrors(report.results);
-        await this.notify([report]);
+        this.reports.push([report]);
       }
     } catch (error) {
       this.options.logger.warn({ container: event.name ?? event.id, err: errorMessage(error) }, 'container could not be evaluated after an event');
@@ -240,8 +267,10 @@ export class Monitor {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
+    clearTimeout(this.expiryTimer);
     this.stopEvents.abort();
     await this.eventsLoop?.catch(() => undefined);
     await this.inFlight;
+    await this.reports.idle();
   }
 }

@@ -7,27 +7,28 @@ import { chooseProcessSource } from './engine/choose-process-source.js';
 import { EngineCache } from './engine/engine-cache.js';
 import { DockerEngine } from './engine/docker-engine.js';
 import { resolveEngineAddress } from './engine/engine-address.js';
-import type { Engine } from './engine/types.js';
 import { Evaluator } from './evaluator.js';
-import type { MetricSources } from './exporter/metrics.js';
 import { createLogger, type Logger } from './log.js';
-import { createListeners } from './report/listeners.js';
-import { Enforcer } from './enforce/enforcer.js';
-import { imageVulnerabilities, retain as retainScannedImages } from './scanners/vulnerability-store.js';
+import { createEventCounters, type EventCounters } from './event-counters.js';
+import { createListeners } from './listeners.js';
 import type { ReportListener } from './report/types.js';
+import { WaiverSet } from './policy/waivers.js';
+import { clockFromEnvironment } from './clock.js';
+import { UsageError, errorMessage } from './errors.js';
 
 /** What both commands run on: settings, the loaded policy, a logger, the engine and the evaluator. */
 export interface Runtime {
   settings: Settings;
   policy: LoadedPolicy;
   logger: Logger;
-  engine: Engine;
+  /** Typed as what it is: tests and the benchmark read its call counts. */
+  engine: DockerEngine;
   cache: EngineCache;
   evaluator: Evaluator;
   /** Text log, StatsD and enforcement: they see every verdict. */
   listeners: ReportListener[];
-  /** Counts kept by listeners and scanners, for the exporter's metrics. */
-  metricSources: Pick<MetricSources, 'enforcementActions' | 'enforcementFailures' | 'imageVulnerabilities'>;
+  /** Incremented by the monitor, the report queue and enforcement; exported by `serve`. */
+  counters: EventCounters;
 }
 
 /** Loads the policy, applies flags over it and wires the engine. Throws UserErrors for bad input. */
@@ -50,17 +51,20 @@ export async function createRuntime(flags: ServeFlags, options: { textLog: boole
     timeoutMs: settings.dockerTimeoutMs,
   });
   const cache = new EngineCache(engine, chooseProcessSource(engine, logger, { remote: address.remote }), settings.processCacheTtlMs);
+  let clock;
+  try {
+    clock = clockFromEnvironment();
+  } catch (error) {
+    throw new UsageError(errorMessage(error));
+  }
   const evaluator = new Evaluator(cache, {
     checks: policy.checks,
     alwaysAllow: settings.alwaysAllow,
     failFast: settings.failFast,
-    onRetain: retainScannedImages,
+    exclude: policy.exclude,
+    waivers: new WaiverSet(policy.waivers, clock),
   });
-  const listeners = createListeners({ settings, engine, logger, textLog: options.textLog });
-  const enforcer = listeners.find((listener): listener is Enforcer => listener instanceof Enforcer);
-  const metricSources: Runtime['metricSources'] = {
-    imageVulnerabilities,
-    ...(enforcer === undefined ? {} : { enforcementActions: () => enforcer.counts(), enforcementFailures: () => enforcer.failures() }),
-  };
-  return { settings, policy, logger, engine, cache, evaluator, listeners, metricSources };
+  const counters = createEventCounters();
+  const listeners = createListeners({ settings, engine, logger, textLog: options.textLog, counters });
+  return { settings, policy, logger, engine, cache, evaluator, listeners, counters };
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test suite. On a fresh Debian machine it first installs what the suites need
-# (docker.io, busybox-static, prometheus, prometheus-alertmanager, the npm packages) and starts dockerd
+# (docker.io, busybox-static, prometheus, prometheus-alertmanager, chromium, the npm packages) and starts dockerd
 # when no engine answers. Nothing that needs the engine is skipped: a missing engine fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,8 @@ command -v runc >/dev/null || need+=(runc)            # Podman's runtime behind 
 command -v newuidmap >/dev/null || need+=(uidmap)     # rootless engines' subordinate IDs
 command -v rootlesskit >/dev/null || need+=(rootlesskit)  # rootless Docker (dockerd-rootless.sh comes with docker.io)
 command -v slirp4netns >/dev/null || need+=(slirp4netns)  # rootless Docker's network
+[ -x /usr/bin/chromium ] || need+=(chromium)          # the status page's browser tests (playwright-core drives it)
+command -v curl >/dev/null || need+=(curl)            # a gzip reader that stops at the first member
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "test/run-all.sh: missing ${need[*]}; install them (as root: apt-get install -y ${need[*]})" >&2; exit 1; fi
   echo "installing ${need[*]}"

@@ -11,6 +11,7 @@ const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
  */
 export class ActiveBuildCheck extends PolicyCheck {
   static override description = 'containers building an image pass fast (later checks skip them)';
+  static override remediation = 'Nothing to fix: a container building an image is skipped until the build ends.';
   static override options = {};
   static override severity = 'info' as const;
 

@@ -1,6 +1,7 @@
 import type { CheckClass } from '../policy/policy-check.js';
 import { ActiveBuildCheck } from './active-build-check.js';
 import { CIS_CHECKS } from './cis/index.js';
+import { ImageUserCheck } from './cis/image-checks.js';
 import { PrismaScanCheck } from './prisma-scan-check.js';
 import { RootProcessCheck } from './root-process-check.js';
 import { RunningAsRootCheck } from './running-as-root-check.js';
@@ -8,5 +9,5 @@ import { TrivyScanCheck } from './trivy-scan-check.js';
 
 /** Built-in checks by the name used in `[docker_monitor.checks.<Name>]`. */
 export const BUILT_IN_CHECKS: Readonly<Record<string, CheckClass>> = Object.fromEntries(
-  [ActiveBuildCheck, RunningAsRootCheck, RootProcessCheck, PrismaScanCheck, TrivyScanCheck, ...CIS_CHECKS].map((checkClass) => [checkClass.name, checkClass as CheckClass]),
+  [ActiveBuildCheck, RunningAsRootCheck, RootProcessCheck, PrismaScanCheck, TrivyScanCheck, ...CIS_CHECKS, ImageUserCheck].map((checkClass) => [checkClass.name, checkClass as CheckClass]),
 );

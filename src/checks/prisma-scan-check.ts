@@ -1,6 +1,6 @@
 import { errorMessage } from '../errors.js';
 import { PolicyCheck } from '../policy/policy-check.js';
-import type { CheckOptions, CheckOutcome, ContainerView } from '../policy/types.js';
+import type { CheckContext, CheckOptions, CheckOutcome, ContainerView } from '../policy/types.js';
 import { findExecutable } from '../scanners/executable.js';
 import type { ImageScanCache } from '../scanners/image-scan-cache.js';
 import { lastLine, runScanner, scrub } from '../scanners/run-scanner.js';
@@ -43,18 +43,17 @@ interface Credentials {
  */
 export class PrismaScanCheck extends PolicyCheck {
   static override description = 'the image passes the Prisma Cloud compliance threshold (twistcli images scan)';
+  static override remediation = 'Rebuild the image on patched base images and packages until twistcli reports it within the threshold.';
   static override options = {
     twistcli_path: { type: 'string' as const, description: 'the twistcli program: a path, or a name found on PATH' },
     url: { type: 'string' as const, description: 'Prisma Cloud Compute Console address (https://…), passed as --address' },
     token: {
       type: 'string' as const,
-      secret: true,
       description: 'API token, passed as --token (visible in the host\'s process list while a scan runs; prefer user and password)',
     },
     user: { type: 'string' as const, description: 'access key ID or user name, passed to twistcli in TWISTLOCK_USER' },
     password: {
       type: 'string' as const,
-      secret: true,
       description: 'secret key or password, passed to twistcli in TWISTLOCK_PASSWORD (never on its command line)',
     },
     ...SCANNER_OPTIONS,
@@ -67,7 +66,7 @@ export class PrismaScanCheck extends PolicyCheck {
   private readonly timeoutMs: number;
   private readonly cache: ImageScanCache<CheckOutcome>;
 
-  constructor(config: CheckOptions, env: NodeJS.ProcessEnv = process.env) {
+  constructor(config: CheckOptions, context: CheckContext, env: NodeJS.ProcessEnv = process.env) {
     super(config);
     const text = (key: string): string => (config[key] as string | undefined) ?? '';
     const [path, url, token, user, password] = ['twistcli_path', 'url', 'token', 'user', 'password'].map(text) as [string, string, string, string, string];
@@ -102,7 +101,7 @@ export class PrismaScanCheck extends PolicyCheck {
             env: { ...(user === '' ? {} : { TWISTLOCK_USER: user }), ...(password === '' ? {} : { TWISTLOCK_PASSWORD: password }) },
             secrets: [password, env['TWISTLOCK_PASSWORD'] ?? ''].filter((secret) => secret !== ''),
           };
-    ({ timeoutMs: this.timeoutMs, cache: this.cache } = scannerSettings<CheckOutcome>(config));
+    ({ timeoutMs: this.timeoutMs, cache: this.cache } = scannerSettings<CheckOutcome>(config, context));
   }
 
   check(container: ContainerView): Promise<CheckOutcome> {

@@ -7,9 +7,16 @@ export function isRootUser(user: string | undefined): boolean {
   return name === '' || name === 'root' || /^0+$/.test(name);
 }
 
+/** Why a container's configured user is root, or undefined when it is not. */
+export function rootUserFinding(user: string): string | undefined {
+  if (!isRootUser(user)) return undefined;
+  return user === '' ? 'no user set: runs as root' : `runs as root (user "${user}")`;
+}
+
 /** FAIL when the container is configured to run as root (CIS 4.1, with every spelling of root caught). */
 export class RunningAsRootCheck extends PolicyCheck {
   static override description = 'the container\'s configured user is not root';
+  static override remediation = 'Run as an unprivileged user: set USER in the Dockerfile or start the container with --user UID:GID.';
   static override options = {
     allow_root: { type: 'boolean' as const, default: false, description: 'let containers run as root' },
   };
@@ -17,8 +24,7 @@ export class RunningAsRootCheck extends PolicyCheck {
 
   check({ inspect }: ContainerView): CheckReturn {
     if (this.config['allow_root'] === true) return this.PASS;
-    const user = inspect.Config?.User ?? '';
-    if (!isRootUser(user)) return this.PASS;
-    return this.fail(user === '' ? 'no user set: runs as root' : `runs as root (user "${user}")`);
+    const finding = rootUserFinding(inspect.Config?.User ?? '');
+    return finding === undefined ? this.PASS : this.fail(finding);
   }
 }

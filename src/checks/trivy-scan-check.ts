@@ -1,16 +1,33 @@
 import { PolicyCheck } from '../policy/policy-check.js';
-import type { CheckOptions, CheckOutcome, ContainerView } from '../policy/types.js';
+import type { CheckContext, CheckMetric, CheckOptions, CheckOutcome, ContainerView } from '../policy/types.js';
 import { errorMessage } from '../errors.js';
 import { findExecutable } from '../scanners/executable.js';
 import type { ImageScanCache } from '../scanners/image-scan-cache.js';
 import { lastLine, runScanner } from '../scanners/run-scanner.js';
 import { SCANNER_OPTIONS, scannerSettings } from '../scanners/scanner-options.js';
-import {
-  VULNERABILITY_SEVERITIES,
-  recordVulnerabilities,
-  type SeverityCounts,
-  type VulnerabilitySeverity,
-} from '../scanners/vulnerability-store.js';
+
+/** Trivy's severity names, lower-cased, most severe first. */
+export const VULNERABILITY_SEVERITIES = ['critical', 'high', 'medium', 'low', 'unknown'] as const;
+export type VulnerabilitySeverity = (typeof VULNERABILITY_SEVERITIES)[number];
+export type SeverityCounts = Readonly<Record<VulnerabilitySeverity, number>>;
+
+/** What TrivyScanCheck found in a container's image. */
+export interface VulnerabilityData {
+  vulnerabilities: SeverityCounts;
+}
+
+/**
+ * Per image reference in use, the count at each severity (zeros included, so every series exists).
+ * `image` is the reference the container was started with: containers of one image ID started by
+ * different references give one series each.
+ */
+const IMAGE_VULNERABILITIES_METRIC: CheckMetric<VulnerabilityData> = {
+  name: 'docker_monitor_image_vulnerabilities',
+  help: "Vulnerabilities found by TrivyScanCheck in an image in use, by severity; each image ID is scanned once per the check's cache_ttl.",
+  labelNames: ['image', 'severity'],
+  samples: (data, container) =>
+    VULNERABILITY_SEVERITIES.map((severity) => ({ labels: { image: container.image || container.imageId, severity }, value: data.vulnerabilities[severity] })),
+};
 
 /** The part of trivy's JSON report (`--format json`, schema version 2) that is counted. */
 interface TrivyReport {
@@ -51,6 +68,7 @@ export function countVulnerabilities(json: string, ignoreUnfixed: boolean): Seve
  */
 export class TrivyScanCheck extends PolicyCheck {
   static override description = 'the image has no more than `max` known vulnerabilities at or above `severity` (trivy image)';
+  static override remediation = 'Rebuild the image on patched base images and packages so trivy finds no vulnerabilities above the limit.';
   static override options = {
     trivy_path: { type: 'string' as const, default: 'trivy', description: 'the trivy program: a path, or a name found on PATH' },
     // Replaces the common `severity` key: the threshold is also how bad this check's failure is.
@@ -65,6 +83,7 @@ export class TrivyScanCheck extends PolicyCheck {
     ...SCANNER_OPTIONS,
   };
   static override severity = 'high' as const;
+  static override metrics = [IMAGE_VULNERABILITIES_METRIC];
 
   private readonly trivy: string;
   private readonly counted: readonly VulnerabilitySeverity[];
@@ -73,7 +92,7 @@ export class TrivyScanCheck extends PolicyCheck {
   private readonly timeoutMs: number;
   private readonly cache: ImageScanCache<SeverityCounts>;
 
-  constructor(config: CheckOptions) {
+  constructor(config: CheckOptions, context: CheckContext) {
     super(config);
     try {
       this.trivy = findExecutable(config['trivy_path'] as string);
@@ -85,25 +104,26 @@ export class TrivyScanCheck extends PolicyCheck {
     this.max = config['max'] as number;
     if (this.max < 0) throw new Error('max must be 0 or more');
     this.ignoreUnfixed = config['ignore_unfixed'] as boolean;
-    ({ timeoutMs: this.timeoutMs, cache: this.cache } = scannerSettings<SeverityCounts>(config));
+    ({ timeoutMs: this.timeoutMs, cache: this.cache } = scannerSettings<SeverityCounts>(config, context));
   }
 
-  async check(container: ContainerView): Promise<CheckOutcome> {
+  async check(container: ContainerView): Promise<CheckOutcome<VulnerabilityData>> {
     const imageId = container.inspect.Image;
-    const image = container.inspect.Config?.Image || imageId;
-    const counts = await this.cache.get(imageId, (expires) => this.scan(imageId, image, expires));
+    const counts = await this.cache.get(imageId, () => this.scan(imageId));
+    const data = { vulnerabilities: counts };
     const found = this.counted.filter((severity) => counts[severity] > 0);
     const total = found.reduce((sum, severity) => sum + counts[severity], 0);
-    if (total <= this.max) return { result: 'pass' };
+    if (total <= this.max) return { result: 'pass', data };
     const threshold = (this.counted[this.counted.length - 1] ?? 'high').toUpperCase();
     const bySeverity = found.map((severity) => `${severity.toUpperCase()} ${counts[severity]}`).join(', ');
     return {
       result: 'fail',
       reason: `${total} ${this.ignoreUnfixed ? 'fixable ' : ''}vulnerabilit${total === 1 ? 'y' : 'ies'} at ${threshold} or above (${bySeverity}); at most ${this.max} allowed`,
+      data,
     };
   }
 
-  private async scan(imageId: string, image: string, expires: number): Promise<SeverityCounts> {
+  private async scan(imageId: string): Promise<SeverityCounts> {
     const output = await runScanner({
       file: this.trivy,
       args: ['image', '--format', 'json', '--quiet', imageId],
@@ -112,8 +132,6 @@ export class TrivyScanCheck extends PolicyCheck {
     if (output.exitCode !== 0) {
       throw new Error(`trivy failed (exit code ${output.exitCode}): ${lastLine(output.stderr) || lastLine(output.stdout) || 'no output'}`);
     }
-    const counts = countVulnerabilities(output.stdout, this.ignoreUnfixed);
-    recordVulnerabilities(imageId, image, counts, expires);
-    return counts;
+    return countVulnerabilities(output.stdout, this.ignoreUnfixed);
   }
 }

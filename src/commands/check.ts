@@ -1,11 +1,15 @@
 import { EngineUnreachableError, errorMessage } from '../errors.js';
 import { checkJson, formatCheckTable } from '../report/check-table.js';
+import { checkExitCode, type FailOn } from '../report/fail-on.js';
+import { junitXml } from '../report/junit.js';
+import { sarifLog } from '../report/sarif.js';
 import type { Runtime } from '../runtime.js';
 
-export type CheckFormat = 'text' | 'json';
+export const CHECK_FORMATS = ['text', 'json', 'sarif', 'junit'] as const;
+export type CheckFormat = (typeof CHECK_FORMATS)[number];
 
 /** `docker-monitor check`: one evaluation of every running container. Returns the exit code. */
-export async function runCheckCommand(runtime: Runtime, format: CheckFormat, write: (text: string) => void): Promise<number> {
+export async function runCheckCommand(runtime: Runtime, format: CheckFormat, write: (text: string) => void, failOn?: FailOn | undefined): Promise<number> {
   const { engine, evaluator, logger, listeners } = runtime;
   try {
     await engine.ping();
@@ -32,12 +36,16 @@ export async function runCheckCommand(runtime: Runtime, format: CheckFormat, wri
   for (const { name, error } of evaluation.failed) {
     logger.error({ container: name, err: error }, 'container could not be evaluated');
   }
+  const run = { ...evaluation, checks: evaluator.checks };
   if (format === 'json') {
     write(`${JSON.stringify(checkJson(evaluation.containers, evaluation.host), null, 2)}\n`);
+  } else if (format === 'sarif') {
+    write(`${JSON.stringify(sarifLog(run), null, 2)}\n`);
+  } else if (format === 'junit') {
+    write(junitXml(run));
   } else {
     const names = [...new Set(evaluator.checks.filter((check) => check.scope !== 'host').map((check) => check.name))];
-    write(`${formatCheckTable(evaluation.containers, evaluation.host, names)}\n`);
+    write(`${formatCheckTable(evaluation.containers, evaluation.host, names, evaluator.checks)}\n`);
   }
-  const failed = evaluation.failed.length > 0 || evaluation.containers.some((report) => !report.compliant);
-  return failed ? 1 : 0;
+  return checkExitCode(run, failOn);
 }

@@ -1,6 +1,7 @@
 import { UserError, errorMessage } from '../errors.js';
 import { createExporter } from '../exporter/exporter.js';
 import { parseListenAddress } from '../exporter/listen-address.js';
+import { formatDuration } from '../ini/values.js';
 import type { Runtime } from '../runtime.js';
 
 /** `docker-monitor serve`: the exporter. Resolves with the exit code once SIGTERM or SIGINT has shut it down. */
@@ -26,7 +27,7 @@ export async function runServe(runtime: Runtime): Promise<number> {
       telemetryPath: settings.telemetryPath,
       policy: policy.file,
       checks: evaluator.checks.map((check) => check.name),
-      refresh: settings.refresh === 'scrape' ? 'scrape' : `${settings.refresh / 1000}s`,
+      refresh: settings.refresh === 'scrape' ? 'scrape' : formatDuration(settings.refresh),
       engine: engine.address,
       tls: security?.current.tls !== undefined,
       enforce: settings.enforce,

@@ -1,8 +1,8 @@
 import { UsageError, errorMessage } from '../errors.js';
 import { moreVerbose } from '../log.js';
-import { parseRefresh } from './load-policy.js';
+import { parseLabelGlobs, parseRefresh } from './load-policy.js';
 import { parseLogLevel, type Settings } from './settings.js';
-import { parseDuration, parseInteger } from './values.js';
+import { parseDuration, parseEnum, parseInteger, parseList } from '../ini/values.js';
 
 /** Flags as commander parses them; every one optional, so the file's value stands when a flag is absent. */
 export interface CommonFlags {
@@ -28,6 +28,8 @@ export interface ServeFlags extends CommonFlags {
   hostname?: string;
   statsdServer?: string;
   statsdPrefix?: string;
+  'metrics.results'?: string;
+  'metrics.containerLabels'?: string;
 }
 
 function flagValue<T>(flag: string, value: string, parse: (value: string) => T): T {
@@ -77,5 +79,11 @@ export function applyFlags(settings: Settings, flags: ServeFlags): Settings {
   if (flags.hostname !== undefined) result.hostname = flags.hostname;
   if (flags.statsdServer !== undefined) result.statsdServer = flags.statsdServer;
   if (flags.statsdPrefix !== undefined) result.statsdPrefix = flags.statsdPrefix;
+  if (flags['metrics.results'] !== undefined) {
+    result.metricsResults = flagValue('--metrics.results', flags['metrics.results'], (value) => parseEnum(value, ['all', 'failing', 'none'] as const));
+  }
+  if (flags['metrics.containerLabels'] !== undefined) {
+    result.metricsContainerLabels = flagValue('--metrics.container-labels', flags['metrics.containerLabels'], (value) => parseLabelGlobs(parseList(value)));
+  }
   return result;
 }

@@ -4,10 +4,16 @@ import { ConfigError, errorMessage, formatLocation } from '../errors.js';
 import { instantiateCheck, resolveCheckClass } from '../policy/check-loader.js';
 import type { CheckClass } from '../policy/policy-check.js';
 import { parseOptions } from '../policy/options.js';
-import type { CheckInstance, OptionValue } from '../policy/types.js';
+import type { CheckContext, CheckInstance, OptionValue } from '../policy/types.js';
+import { ScanPool } from '../scanners/scan-pool.js';
+import type { ContainerSelector } from '../policy/selector.js';
+import type { Waiver } from '../policy/waivers.js';
+import { isWaiverSection, loadWaivers } from './load-waivers.js';
+import { selectorFrom } from '../policy/selector-keys.js';
+import { compileGlob } from '../policy/selector.js';
 import { DEFAULT_POLICY_INI, DEFAULT_POLICY_NAME } from './default-policy.js';
-import { parseIni, type IniDocument, type IniSection } from './ini-file.js';
-import { parseDuration, parseInteger } from './values.js';
+import { parseIni, type IniDocument, type IniSection } from '../ini/ini-file.js';
+import { parseDuration, parseInteger } from '../ini/values.js';
 import {
   DEFAULT_SETTINGS,
   SETTINGS_SECTIONS,
@@ -24,7 +30,17 @@ export interface LoadedPolicy {
   settings: Settings;
   /** Check sections in file order. */
   checks: CheckInstance[];
+  /** `[waiver:NAME]` sections in file order. */
+  waivers: Waiver[];
+  /** `[policy] exclude_*`: containers no check runs on; undefined when none is given. */
+  exclude: ContainerSelector | undefined;
   warnings: string[];
+}
+
+/** Label names or globs for --metrics.container-labels; each checked as a glob. */
+export function parseLabelGlobs(globs: string[]): string[] {
+  for (const glob of globs) compileGlob(glob);
+  return globs;
 }
 
 export function parseRefresh(value: string): RefreshMode {
@@ -43,11 +59,11 @@ function settingsFrom(document: IniDocument): Settings {
     const values = parseOptions(specs, section, file);
     const text = (key: string): string | undefined => values[key] as string | undefined;
     const typed = <T extends OptionValue>(key: string): T | undefined => values[key] as T | undefined;
-    const converted = <T>(key: string, convert: (value: string) => T): T | undefined => {
-      const value = text(key);
+    const converted = <T, V extends OptionValue = string>(key: string, convert: (value: V) => T): T | undefined => {
+      const value = values[key];
       if (value === undefined) return undefined;
       try {
-        return convert(value);
+        return convert(value as V);
       } catch (error) {
         throw new ConfigError({ file, line: section.keyLines[key], section: section.name, key }, errorMessage(error));
       }
@@ -75,6 +91,8 @@ function settingsFrom(document: IniDocument): Settings {
         assign('refresh', converted('refresh', parseRefresh));
         assign('hostname', text('hostname'));
         assign('enforce', typed<boolean>('enforce'));
+        assign('metricsResults', typed<Settings['metricsResults']>('metrics_results'));
+        assign('metricsContainerLabels', converted('metrics_container_labels', parseLabelGlobs));
         break;
       case 'docker':
         assign('dockerHost', sourced('host', text('host')));
@@ -100,10 +118,12 @@ async function loadChecks(
   builtIns: Readonly<Record<string, CheckClass>>,
 ): Promise<CheckInstance[]> {
   const checks: CheckInstance[] = [];
+  // Shared by this policy's checks alone: two loaded policies (two runtimes) never share scans.
+  const context: CheckContext = { scanPool: new ScanPool() };
   const sectionByName = new Map<string, IniSection>();
   for (const section of sections) {
-    if (section.name in SETTINGS_SECTIONS) continue;
-    const check = instantiateCheck(await resolveCheckClass(section, file, builtIns), section, file);
+    if (section.name in SETTINGS_SECTIONS || isWaiverSection(section)) continue;
+    const check = instantiateCheck(await resolveCheckClass(section, file, builtIns), section, file, context);
     // Results and metrics are labelled by class name, so two sections must not share one.
     const earlier = sectionByName.get(check.name);
     if (earlier !== undefined) {
@@ -127,7 +147,13 @@ export async function parsePolicy(
   const document = parseIni(text, file);
   const settings = settingsFrom(document);
   const checks = await loadChecks(document.sections, file, builtIns);
-  return { file, settings, checks, warnings: document.warnings };
+  const waivers = loadWaivers(document.sections, file, checks);
+  const policySection = document.sections.find((section) => section.name === 'policy');
+  const exclude =
+    policySection === undefined
+      ? undefined
+      : selectorFrom(parseOptions(SETTINGS_SECTIONS['policy'] ?? {}, policySection, file), policySection, file, 'exclude_');
+  return { file, settings, checks, waivers, exclude, warnings: document.warnings };
 }
 
 /** Loads `path`, or the embedded default policy when no path is given. */

@@ -1,8 +1,8 @@
 import type { Sourced } from '../engine/engine-address.js';
 import type { OptionSpec } from '../policy/types.js';
+import type { LogFormat, LogLevel } from '../log.js';
+import { selectorKeys } from '../policy/selector-keys.js';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
-export type LogFormat = 'text' | 'json';
 export type PolicyAction = 'warn' | 'stop' | 'kill' | 'pause';
 /** `scrape`, or the background refresh interval in milliseconds. */
 export type RefreshMode = 'scrape' | number;
@@ -31,6 +31,10 @@ export interface Settings {
   processCacheTtlMs: number;
   statsdServer: string | undefined;
   statsdPrefix: string;
+  /** `--metrics.results`: all, failing or none. */
+  metricsResults: 'all' | 'failing' | 'none';
+  /** `--metrics.container-labels`: label names or globs copied onto docker_monitor_container_info. */
+  metricsContainerLabels: string[];
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
@@ -55,6 +59,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   processCacheTtlMs: 10_000,
   statsdServer: undefined,
   statsdPrefix: 'docker_monitor',
+  metricsResults: 'all',
+  metricsContainerLabels: [],
 };
 
 /** Python's logging names and ours, lower-cased, to pino's. */
@@ -82,6 +88,7 @@ export const SETTINGS_SECTIONS: Readonly<Record<string, Readonly<Record<string, 
     always_allow: { type: 'list', description: 'images exempt from every check: IDs (sha256:…, 64 or 12 hex) or references (nginx:1.27)' },
     action: { type: 'enum', values: ['warn', 'stop', 'kill', 'pause'], description: 'what --enforce does to a failing container' },
     fail_fast: { type: 'boolean', description: 'stop a container\'s chain at its first FAIL' },
+    ...selectorKeys('exclude_', 'that no check runs on'),
   },
   logging: {
     log_file: { type: 'string', description: 'file to append log lines to (default: standard error)' },
@@ -95,6 +102,8 @@ export const SETTINGS_SECTIONS: Readonly<Record<string, Readonly<Record<string, 
     refresh: { type: 'string', description: 'scrape, or a duration such as 30s' },
     hostname: { type: 'string', description: 'host name for StatsD tags and log lines' },
     enforce: { type: 'boolean', description: 'apply [policy] action to failing containers' },
+    metrics_results: { type: 'enum', values: ['all', 'failing', 'none'], description: 'per-container results exported: all, failing (not a pass) or none' },
+    metrics_container_labels: { type: 'list', description: 'container labels (names or globs) copied onto docker_monitor_container_info' },
   },
   docker: {
     host: { type: 'string', description: 'engine address (unix:///var/run/docker.sock, tcp://host:2376, ssh://user@host)' },

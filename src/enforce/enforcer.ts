@@ -1,6 +1,7 @@
 import { BoundedMap } from '../bounded-map.js';
 import type { PolicyAction } from '../config/settings.js';
 import type { Engine } from '../engine/types.js';
+import type { EventCounters } from '../event-counters.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { isFailure } from '../policy/chain.js';
@@ -16,6 +17,7 @@ export interface EnforcerOptions {
   enforce: boolean;
   /** docker-monitor's own container, never acted on. */
   self: { matches(containerId: string): boolean };
+  counters: Pick<EventCounters, 'enforcementActions' | 'enforcementFailures'>;
 }
 
 /** Containers remembered as handled for their current start; the oldest are forgotten past this. */
@@ -35,24 +37,12 @@ export class Enforcer implements ReportListener {
   private readonly handled = new BoundedMap<string, string>(MAX_REMEMBERED);
   /** Container ID → the StartedAt for which "only errors, not acting" was already logged. */
   private readonly skipped = new BoundedMap<string, string>(MAX_REMEMBERED);
-  private readonly done = new Map<string, number>();
-  private readonly failed = new Map<string, number>();
 
   constructor(private readonly options: EnforcerOptions) {
     // The configured action's counters exist from the start, so increase() sees the first action.
     const action = options.enforce ? options.action : 'warn';
-    this.done.set(action, 0);
-    if (action !== 'warn') this.failed.set(action, 0);
-  }
-
-  /** Actions taken, by action (`warn`, `stop`, `kill`, `pause`): docker_monitor_enforcement_actions_total. */
-  counts(): ReadonlyMap<string, number> {
-    return this.done;
-  }
-
-  /** Actions the engine refused or that failed, by action: docker_monitor_enforcement_failures_total. */
-  failures(): ReadonlyMap<string, number> {
-    return this.failed;
+    options.counters.enforcementActions.inc({ action }, 0);
+    if (action !== 'warn') options.counters.enforcementFailures.inc({ action }, 0);
   }
 
   async onReport(report: ContainerReport): Promise<void> {
@@ -87,20 +77,16 @@ export class Enforcer implements ReportListener {
     if (action === 'warn') {
       const wouldDo = this.options.action === 'warn' ? '' : `; would ${this.options.action} it with --enforce`;
       logger.warn(fields, `container failed the policy${wouldDo}`);
-      this.count(this.done, 'warn');
+      this.options.counters.enforcementActions.inc({ action: 'warn' });
       return;
     }
     try {
       await this.options.engine.act(report.id, action);
-      this.count(this.done, action);
+      this.options.counters.enforcementActions.inc({ action });
       logger.warn(fields, `${DONE[action]} container that failed the policy`);
     } catch (error) {
-      this.count(this.failed, action);
+      this.options.counters.enforcementFailures.inc({ action });
       logger.error({ ...fields, err: errorMessage(error) }, `could not ${action} container that failed the policy`);
     }
-  }
-
-  private count(counts: Map<string, number>, action: string): void {
-    counts.set(action, (counts.get(action) ?? 0) + 1);
   }
 }

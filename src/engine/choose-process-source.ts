@@ -1,8 +1,7 @@
 import type { Logger } from '../log.js';
-import type { ContainerProcess } from '../policy/types.js';
+import type { ContainerInspect, ContainerProcess, Engine } from './types.js';
 import { ProcProcessSource, type ProcProcessSourceOptions } from './proc-process-source.js';
 import { TopProcessSource, type ProcessSource } from './process-source.js';
-import type { ContainerInspect, Engine } from './types.js';
 import { containerName } from './container-name.js';
 
 /** Failed checks before /proc is given up for good: one container may simply have stopped meanwhile. */

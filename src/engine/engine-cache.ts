@@ -1,8 +1,8 @@
-import type { ContainerProcess } from '../policy/types.js';
 import type { ProcessSource } from './process-source.js';
 import { TtlCache } from './ttl-cache.js';
 import type {
   ContainerInspect,
+  ContainerProcess,
   Engine,
   EngineInfo,
   EngineVersion,
@@ -20,14 +20,17 @@ interface HostData {
   networks?: Promise<NetworkInspect[]>;
 }
 
+/** Images and containers cached at most: far above what one host runs, a bound should one misbehave. */
+const MAX_CACHED = 20_000;
+
 /**
  * The expensive engine reads, cached so that refreshes and scrapes stay cheap: image data per image ID
  * (an ID's content never changes; entries go when no container uses the image), process lists per
  * container for `processTtlMs`, and the host's `/info`, `/version` and `/networks` for one refresh.
  */
 export class EngineCache {
-  private readonly images = new TtlCache<string, ImageInspect>(FOREVER);
-  private readonly histories = new TtlCache<string, ImageHistoryEntry[]>(FOREVER);
+  private readonly images = new TtlCache<string, ImageInspect>(FOREVER, MAX_CACHED);
+  private readonly histories = new TtlCache<string, ImageHistoryEntry[]>(FOREVER, MAX_CACHED);
   private readonly processLists: TtlCache<string, ContainerProcess[]>;
   private host: HostData = {};
 
@@ -36,7 +39,7 @@ export class EngineCache {
     readonly processSource: ProcessSource,
     processTtlMs: number,
   ) {
-    this.processLists = new TtlCache(processTtlMs);
+    this.processLists = new TtlCache(processTtlMs, MAX_CACHED);
   }
 
   /** Starts a refresh: host-level data is read again once. */

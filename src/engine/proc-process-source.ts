@@ -1,9 +1,8 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { ContainerProcess } from '../policy/types.js';
+import type { ContainerInspect, ContainerProcess } from './types.js';
 import type { ProcessSource } from './process-source.js';
-import type { ContainerInspect } from './types.js';
 import { containerName } from './container-name.js';
 import { uidInside } from './processes.js';
 

@@ -1,7 +1,6 @@
-import type { ContainerProcess } from '../policy/types.js';
 import { isPodman } from './engine-kind.js';
+import type { ContainerInspect, ContainerProcess, Engine } from './types.js';
 import { parseProcessTable } from './processes.js';
-import type { ContainerInspect, Engine } from './types.js';
 
 /** Where a container's process list comes from: the engine's `top`, or the host's /proc. */
 export interface ProcessSource {

@@ -1,5 +1,4 @@
-import type { ContainerProcess } from '../policy/types.js';
-import type { ProcessTable } from './types.js';
+import type { ContainerProcess, ProcessTable } from './types.js';
 
 function column(titles: readonly string[], ...names: string[]): number {
   return titles.findIndex((title) => names.includes(title.trim().toUpperCase()));

@@ -169,6 +169,21 @@ export interface ExecInspect {
   ProcessConfig?: { user?: string; privileged?: boolean; entrypoint?: string; arguments?: string[] };
 }
 
+/** One process of a container, as the engine (or /proc) reports it from the host's point of view. */
+export interface ContainerProcess {
+  pid: number;
+  /** Numeric user ID on the host; undefined only when the source gave a name that could not be resolved. */
+  uid: number | undefined;
+  /**
+   * Whether the process is root inside the container's user namespace (UID 0 there): the same as
+   * `uid === 0` without one, true with a host UID like 100000 under userns-remap, rootless engines and
+   * `podman --uidmap`. Absent when the source cannot tell (Docker's `top`, which shows only host UIDs).
+   */
+  containerRoot?: boolean;
+  user: string;
+  command: string;
+}
+
 /** One engine event, as far as the monitor cares. */
 export interface EngineEvent {
   Type: string;
@@ -204,6 +219,4 @@ export interface Engine {
    */
   events(signal: AbortSignal): Promise<AsyncIterable<EngineEvent>>;
   act(id: string, action: EnforcementAction): Promise<void>;
-  /** Engine calls made since start, by endpoint name (for the benchmark and for debugging). */
-  callCounts(): Readonly<Record<string, number>>;
 }

@@ -16,17 +16,20 @@ export interface Exporter {
  * nor refreshing (`serve` calls `listen` then `monitor.start()`; tests use `inject`).
  */
 export async function createExporter(runtime: Runtime): Promise<Exporter> {
-  const { settings, logger, engine, cache, evaluator, listeners } = runtime;
+  const { settings, logger, engine, cache, evaluator, listeners, counters } = runtime;
   // Read first: a bad web config stops the start before anything else happens.
   const security = settings.webConfigFile === undefined ? undefined : new WebSecurity(settings.webConfigFile, logger);
-  const monitor = new Monitor({ engine, cache, evaluator, logger, listeners, refresh: settings.refresh });
+  const monitor = new Monitor({ engine, cache, evaluator, logger, listeners, counters, refresh: settings.refresh });
   const metrics = createMetrics({
     monitor,
     checks: evaluator.checks,
     refresh: settings.refresh,
     processCacheTtlMs: settings.processCacheTtlMs,
-    ...runtime.metricSources,
+    counters,
+    resultsMode: settings.metricsResults,
+    containerLabels: settings.metricsContainerLabels,
+    waivers: runtime.policy.waivers,
   });
-  const app = await buildApp({ monitor, metrics, telemetryPath: settings.telemetryPath, logger, security });
+  const app = await buildApp({ monitor, metrics, telemetryPath: settings.telemetryPath, checks: evaluator.checks, logger, security });
   return { monitor, app, security };
 }

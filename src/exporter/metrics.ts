@@ -1,16 +1,24 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RefreshMode } from '../config/settings.js';
+import type { EventCounters } from '../event-counters.js';
+import { formatDuration } from '../ini/values.js';
+import { compressHead, gzipBody, type CompressedHead } from './gzip-body.js';
 import type { Monitor, MonitorState } from '../monitor.js';
-import type { CheckInstance, ContainerReport, ResultKind } from '../policy/types.js';
+import type { CheckInstance, CheckMetric, ContainerReport, ResultKind } from '../policy/types.js';
+import type { Waiver } from '../policy/waivers.js';
+import { ContainerLabelCopier } from './container-labels.js';
 import { REVISION, VERSION } from '../version.js';
 
-/** The metric values of a result, as the CFPB tool's constants: FAIL 0, PASS 1, PASS_FAST 2 (errors count as fail). */
-export const RESULT_VALUES: Readonly<Record<ResultKind, number>> = { fail: 0, error: 0, pass: 1, pass_fast: 2 };
+/** The metric values of a result, as the CFPB tool's constants: FAIL 0, PASS 1, PASS_FAST 2 (errors count as fail); 3 waived. */
+export const RESULT_VALUES: Readonly<Record<ResultKind, number>> = { fail: 0, error: 0, pass: 1, pass_fast: 2, waived: 3 };
+const RESULT_KINDS = Object.keys(RESULT_VALUES) as ResultKind[];
 
-export interface VulnerabilityCount {
-  image: string;
-  severity: string;
-  count: number;
+/** `--metrics.results`: which per-container results are exported (per-check totals always are). */
+export type ResultsMode = 'all' | 'failing' | 'none';
+export const RESULTS_MODES: readonly ResultsMode[] = ['all', 'failing', 'none'];
+
+function isPass(result: ResultKind): boolean {
+  return result === 'pass' || result === 'pass_fast';
 }
 
 export interface MetricSources {
@@ -18,30 +26,68 @@ export interface MetricSources {
   checks: readonly CheckInstance[];
   refresh: RefreshMode;
   processCacheTtlMs: number;
-  /** Actions taken under --enforce, by action. */
-  enforcementActions?: () => ReadonlyMap<string, number>;
-  /** Actions that failed, by action. */
-  enforcementFailures?: () => ReadonlyMap<string, number>;
-  /** Vulnerability counts of scanned images. */
-  imageVulnerabilities?: () => readonly VulnerabilityCount[];
-}
-
-function seconds(ms: number): string {
-  return ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`;
+  counters: EventCounters;
+  /** Default `all`. */
+  resultsMode?: ResultsMode;
+  /** Globs of container labels copied onto docker_monitor_container_info; none by default. */
+  containerLabels?: readonly string[];
+  waivers?: readonly Waiver[];
 }
 
 /** How fresh the values are, for HELP texts (exporter guidelines: say when values are cached). */
 function freshness(refresh: RefreshMode): string {
   return refresh === 'scrape'
     ? 'Evaluated at each scrape and on Docker events'
-    : `Cached: evaluated every ${seconds(refresh)} and on Docker events`;
+    : `Cached: evaluated every ${formatDuration(refresh)} and on Docker events`;
+}
+
+/** How a scraper asked for the exposition. */
+export interface ExpositionRequest {
+  /** The OpenMetrics text format (the scraper's Accept header names it). */
+  openMetrics: boolean;
+  /** gzip (the scraper's Accept-Encoding allows it; Prometheus always asks). */
+  gzip: boolean;
 }
 
 /** What the metrics endpoint serves. */
 export interface Exposition {
-  readonly contentType: string;
-  /** The exposition of the current state, as chunks of UTF-8 text to send one after the other. */
-  render(): Promise<readonly Buffer[]>;
+  /** The exposition of the current state, as chunks to send one after the other. */
+  render(request: ExpositionRequest): Promise<{ contentType: string; encoding: 'gzip' | undefined; chunks: readonly Buffer[] }>;
+}
+
+/** prom-client separates metric families with blank lines; the exposition has none. */
+function compact(text: string): string {
+  return text.replace(/\n{2,}/g, '\n');
+}
+
+/**
+ * The live part in the OpenMetrics text format: a counter's family is named without `_total` in its
+ * HELP and TYPE lines (its samples keep it), and the exposition ends with `# EOF`. Gauges and
+ * histograms are written alike in both formats. (prom-client's own OpenMetrics registry renames the
+ * counter objects it holds, so they could not be shared with the text registry.)
+ */
+function toOpenMetrics(text: string): string {
+  const counters = new Set([...text.matchAll(/^# TYPE (\S+)_total counter$/gm)].map((match) => match[1]));
+  const renamed = text.replace(/^# (HELP|TYPE) (\S+)_total /gm, (line, kind: string, family: string) => (counters.has(family) ? `# ${kind} ${family} ` : line));
+  return `${renamed}# EOF\n`;
+}
+
+/** The verdicts of one state object, as text and compressed, each made once and only when first asked for. */
+class RenderedVerdicts {
+  private text: Promise<Buffer> | undefined;
+  private compressed: Promise<CompressedHead> | undefined;
+
+  constructor(private readonly render: () => Promise<string>) {}
+
+  plain(): Promise<Buffer> {
+    this.text ??= this.render().then((text) => Buffer.from(compact(text)));
+    return this.text;
+  }
+
+  deflated(): Promise<CompressedHead> {
+    this.compressed ??= this.plain().then(compressHead);
+    return this.compressed;
+  }
 }
 
 /**
@@ -50,54 +96,106 @@ export interface Exposition {
  * prom-client starts them all in the same tick, so one exposition never mixes two states.
  *
  * The per-container series (thousands with a CIS policy) change only when the monitor's state object
- * is replaced, so their text is rendered once per state and reused by every scrape until the next
- * refresh or event; the rest (counters, health, process metrics) is rendered at every scrape.
+ * is replaced, so their text, and its gzip, are made once per state and reused by every scrape until
+ * the next refresh or event; the rest (counters, health, process metrics) is rendered at every scrape.
+ * With gzip, the live part's deflate blocks follow the cached verdicts' blocks in one gzip member
+ * (gzip-body.ts). The verdicts are gauges, written the same in
+ * both text formats, so only the live part is written again for OpenMetrics (counters and `# EOF`).
  */
 export function createMetrics(sources: MetricSources): Exposition {
-  const registry = createLiveRegistry(sources);
-  const verdicts = createVerdictRegistry(sources);
+  const live = createLiveRegistry(sources);
+  const { registry: verdicts, beforeRender } = createVerdictRegistry(sources);
   let renderedState: MonitorState | undefined;
-  let renderedVerdicts = Promise.resolve(Buffer.alloc(0));
+  let rendered = new RenderedVerdicts(() => verdicts.metrics());
   return {
-    contentType: registry.contentType,
-    async render() {
+    async render(request) {
       // Read in the same tick as the verdict collects run, so the text belongs to this state object.
       const state = sources.monitor.state;
       if (state !== renderedState) {
         renderedState = state;
-        // Kept as bytes: every scrape sends the same buffer instead of encoding a megabyte of text again.
-        renderedVerdicts = verdicts.metrics().then((text) => Buffer.from(text));
+        beforeRender(state);
+        rendered = new RenderedVerdicts(() => verdicts.metrics());
       }
-      const [verdictBytes, liveText] = await Promise.all([renderedVerdicts, registry.metrics()]);
-      return [verdictBytes, Buffer.from(liveText)];
+      const contentType = request.openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE;
+      const liveBytes = live.metrics().then((text) => Buffer.from(request.openMetrics ? toOpenMetrics(compact(text)) : compact(text)));
+      if (!request.gzip) return { contentType, encoding: undefined, chunks: await Promise.all([rendered.plain(), liveBytes]) };
+      const [head, tail] = await Promise.all([rendered.deflated(), liveBytes]);
+      return { contentType, encoding: 'gzip', chunks: await gzipBody(head, tail) };
     },
   };
 }
 
 /** Series per container and per check: a function of the monitor's state object alone. */
-function createVerdictRegistry(sources: MetricSources): Registry {
+function createVerdictRegistry(sources: MetricSources): { registry: Registry; beforeRender: (state: MonitorState) => void } {
   const registry = new Registry();
   const { monitor, checks } = sources;
+  const mode = sources.resultsMode ?? 'all';
   const fresh = freshness(sources.refresh);
   const state = (): MonitorState => monitor.state;
   const containers = () => state().containers.values();
+  const exported = (result: ResultKind): boolean => mode === 'all' || (mode === 'failing' && !isPass(result));
+  const modeNote = mode === 'all' ? '' : ` Exported only for results that are not a pass (--metrics.results ${mode}).`;
 
   new Gauge({
     name: 'docker_monitor_check_result',
-    help: `Result of a policy check on a running container: 0 fail (or error), 1 pass, 2 pass fast; absent when the check did not run. ${fresh}; image-level checks are cached per image ID, process lists for ${seconds(sources.processCacheTtlMs)}.`,
+    help: `Result of a policy check on a running container: 0 fail (or error), 1 pass, 2 pass fast, 3 waived; absent when the check did not run. ${fresh}; image-level checks are cached per image ID, process lists for ${formatDuration(sources.processCacheTtlMs)}.${mode === 'failing' ? modeNote : ''}`,
     labelNames: ['check', 'container'] as const,
-    registers: [registry],
+    registers: mode === 'none' ? [] : [registry],
     collect() {
       this.reset();
       for (const report of containers()) {
-        for (const result of report.results) this.set({ check: result.check, container: report.name }, RESULT_VALUES[result.result]);
+        for (const result of report.results) {
+          if (exported(result.result)) this.set({ check: result.check, container: report.name }, RESULT_VALUES[result.result]);
+        }
       }
+    },
+  });
+
+  const containerChecks = checks.filter((check) => check.scope !== 'host');
+  new Gauge({
+    name: 'docker_monitor_check_containers',
+    help: `Running containers with each result of each check (pass, pass_fast, fail, error, waived), whatever --metrics.results says. ${fresh}.`,
+    labelNames: ['check', 'result'] as const,
+    registers: [registry],
+    collect() {
+      const counts = new Map<string, number>();
+      for (const report of containers()) {
+        for (const { check, result } of report.results) counts.set(`${check}\u0000${result}`, (counts.get(`${check}\u0000${result}`) ?? 0) + 1);
+      }
+      for (const { name } of containerChecks) {
+        for (const result of RESULT_KINDS) this.set({ check: name, result }, counts.get(`${name}\u0000${result}`) ?? 0);
+      }
+    },
+  });
+
+  const waivers = sources.waivers ?? [];
+  const expiry = new Gauge({
+    name: 'docker_monitor_waiver_expiry_timestamp_seconds',
+    help: 'Unix time at which each [waiver:NAME] of the policy ends (the start of its expires day, UTC); absent for a waiver without expires.',
+    labelNames: ['waiver'] as const,
+    registers: waivers.some((waiver) => waiver.expiresAt !== undefined) ? [registry] : [],
+  });
+  for (const waiver of waivers) {
+    if (waiver.expiresAt !== undefined) expiry.set({ waiver: waiver.name }, waiver.expiresAt / 1000);
+  }
+
+  new Gauge({
+    name: 'docker_monitor_waiver_matches',
+    help: `Results each [waiver:NAME] of the policy turns into waived right now (0: it covers nothing, or has expired). ${fresh}.`,
+    labelNames: ['waiver'] as const,
+    registers: waivers.length > 0 ? [registry] : [],
+    collect() {
+      const counts = new Map<string, number>(waivers.map((waiver) => [waiver.name, 0]));
+      for (const report of containers()) {
+        for (const { waiver } of report.results) if (waiver !== undefined) counts.set(waiver.name, (counts.get(waiver.name) ?? 0) + 1);
+      }
+      for (const [waiver, count] of counts) this.set({ waiver }, count);
     },
   });
 
   new Gauge({
     name: 'docker_monitor_container_compliant',
-    help: `1 when the container passed the whole check chain, 0 when it failed. ${fresh}.`,
+    help: `1 when the container passed the whole check chain (waived results count as passed), 0 when it failed. ${fresh}.`,
     labelNames: ['container'] as const,
     registers: [registry],
     collect() {
@@ -106,43 +204,34 @@ function createVerdictRegistry(sources: MetricSources): Registry {
     },
   });
 
-  // Host root and container root (docs/engines.md): equal unless the container has a user namespace.
-  const processCounts: [string, string, (report: ContainerReport) => number | undefined][] = [
-    ['docker_monitor_root_processes', 'Processes in the container running as UID 0 on the host', (report) => report.rootProcesses],
-    [
-      'docker_monitor_container_root_processes',
-      'Processes in the container running as UID 0 inside its user namespace (container root); absent when the process source cannot tell (Docker\'s top)',
-      (report) => report.containerRootProcesses,
-    ],
-  ];
-  for (const [name, meaning, count] of processCounts) {
-    new Gauge({
-      name,
-      help: `${meaning}. ${fresh}; process lists are cached for ${seconds(sources.processCacheTtlMs)}.`,
-      labelNames: ['container'] as const,
+  // A check's own series follow its results: in the lean modes, only those of results that are not a pass.
+  registerCheckMetrics(registry, checks, containers, (result) => mode === 'all' || !isPass(result), mode === 'all' ? fresh : `${fresh}. Exported only for results that are not a pass (--metrics.results ${mode})`);
+
+  const labels = new ContainerLabelCopier(sources.containerLabels ?? []);
+  const infoHelp = `Always 1 for each running container; join on container for its ID and image${labels.empty ? '' : ', and the container labels chosen by --metrics.container-labels (as label_<name>)'}.`;
+  let info: Gauge<string> | undefined;
+  let infoLabelNames = '';
+  /** The info gauge's label names follow the labels the containers carry, so it is made again when they change. */
+  const beforeRender = (current: MonitorState): void => {
+    const names = labels.labelNames(current.containers.values());
+    const key = names.join(',');
+    if (info !== undefined && key === infoLabelNames) return;
+    if (info !== undefined) registry.removeSingleMetric('docker_monitor_container_info');
+    infoLabelNames = key;
+    info = new Gauge({
+      name: 'docker_monitor_container_info',
+      help: infoHelp,
+      labelNames: ['container', 'id', 'image', 'image_id', ...names],
       registers: [registry],
       collect() {
         this.reset();
         for (const report of containers()) {
-          const value = count(report);
-          if (value !== undefined) this.set({ container: report.name }, value);
+          this.set({ container: report.name, id: report.id, image: report.image, image_id: report.imageId, ...labels.values(report, names) }, 1);
         }
       },
     });
-  }
-
-  new Gauge({
-    name: 'docker_monitor_container_info',
-    help: 'Always 1 for each running container; join on container for its ID and image.',
-    labelNames: ['container', 'id', 'image', 'image_id'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const report of containers()) {
-        this.set({ container: report.name, id: report.id, image: report.image, image_id: report.imageId }, 1);
-      }
-    },
-  });
+  };
+  beforeRender(state());
 
   const checkInfo = new Gauge({
     name: 'docker_monitor_check_info',
@@ -165,7 +254,45 @@ function createVerdictRegistry(sources: MetricSources): Registry {
     },
   });
 
-  return registry;
+  return { registry, beforeRender };
+}
+
+/**
+ * The metrics checks bring (CheckMetric), each registered once however many checks of the policy
+ * declare it, filled from the data of those checks' results.
+ */
+function registerCheckMetrics(
+  registry: Registry,
+  checks: readonly CheckInstance[],
+  containers: () => Iterable<ContainerReport>,
+  exported: (result: ResultKind) => boolean,
+  note: string,
+): void {
+  const byMetric = new Map<string, { metric: CheckMetric; checks: Set<string> }>();
+  for (const check of checks) {
+    for (const metric of check.metrics) {
+      const entry = byMetric.get(metric.name) ?? { metric, checks: new Set<string>() };
+      entry.checks.add(check.name);
+      byMetric.set(metric.name, entry);
+    }
+  }
+  for (const { metric, checks: from } of byMetric.values()) {
+    new Gauge({
+      name: metric.name,
+      help: `${metric.help} ${note}.`,
+      labelNames: metric.labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const report of containers()) {
+          for (const result of report.results) {
+            if (result.data === undefined || !from.has(result.check) || !exported(result.result)) continue;
+            for (const { labels, value } of metric.samples(result.data, report)) this.set(labels, value);
+          }
+        }
+      },
+    });
+  }
 }
 
 /** Counters, health and process metrics: they change without the state changing. */
@@ -174,49 +301,7 @@ function createLiveRegistry(sources: MetricSources): Registry {
   const { monitor } = sources;
   const state = (): MonitorState => monitor.state;
 
-  new Counter({
-    name: 'docker_monitor_check_errors_total',
-    help: 'Checks that threw or timed out (each also counts as a failure of that check).',
-    labelNames: ['check'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [check, count] of monitor.errorCounts) this.inc({ check }, count);
-    },
-  });
-
-  new Counter({
-    name: 'docker_monitor_enforcement_actions_total',
-    help: 'Actions (warn, stop, kill, pause) taken on failing containers under --enforce.',
-    labelNames: ['action'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [action, count] of sources.enforcementActions?.() ?? []) this.inc({ action }, count);
-    },
-  });
-
-  new Counter({
-    name: 'docker_monitor_enforcement_failures_total',
-    help: 'Enforcement actions that the engine refused or that failed.',
-    labelNames: ['action'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [action, count] of sources.enforcementFailures?.() ?? []) this.inc({ action }, count);
-    },
-  });
-
-  new Gauge({
-    name: 'docker_monitor_image_vulnerabilities',
-    help: 'Vulnerabilities found by TrivyScanCheck in an image in use, by severity. Cached per image ID for the check\'s cache_ttl.',
-    labelNames: ['image', 'severity'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const { image, severity, count } of sources.imageVulnerabilities?.() ?? []) this.set({ image, severity }, count);
-    },
-  });
+  for (const counter of Object.values(sources.counters)) registry.registerMetric(counter);
 
   new Gauge({
     name: 'docker_monitor_up',

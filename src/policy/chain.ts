@@ -19,7 +19,9 @@ export async function runCheck<T extends ContainerView | HostView>(
   });
   try {
     const outcome = await Promise.race([check.run(viewFor(controller.signal)), timeout]);
-    return { check: check.name, result: outcome.result, reason: outcome.reason };
+    const result: CheckResult = { check: check.name, result: outcome.result, reason: outcome.reason };
+    if (outcome.data !== undefined) result.data = outcome.data;
+    return result;
   } catch (error) {
     return { check: check.name, result: 'error', reason: errorMessage(error) };
   } finally {
@@ -30,8 +32,12 @@ export async function runCheck<T extends ContainerView | HostView>(
 export interface ChainOptions {
   failFast: boolean;
   /** Verdicts of image-scoped checks, by `section \0 imageId`, reused across containers and refreshes. */
-  imageVerdicts: Map<string, CheckResult>;
+  imageVerdicts: Map<string, Promise<CheckResult>>;
   imageId: string;
+  /** Checks excluded for this container: not run, no result. */
+  excluded?: (check: CheckInstance) => boolean;
+  /** FAILs a waiver covers: `fail_fast` does not stop at them, so the FAILs after them are still found. */
+  waivable?: (result: CheckResult) => boolean;
 }
 
 export interface ChainOutcome {
@@ -45,7 +51,8 @@ export function isFailure(result: CheckResult): boolean {
 
 /**
  * The CFPB chain: checks in file order; PASS_FAST ends the chain as passed; FAIL (or error) makes the
- * container non-compliant and, with `fail_fast`, ends the chain. Host-scoped checks are not run here.
+ * container non-compliant and, with `fail_fast`, ends the chain. Host-scoped checks are not run here,
+ * nor excluded ones; waivers are applied to the results afterwards (WaiverSet).
  */
 export async function runChain(
   checks: readonly CheckInstance[],
@@ -54,19 +61,26 @@ export async function runChain(
 ): Promise<ChainOutcome> {
   const results: CheckResult[] = [];
   for (const check of checks) {
-    if (check.scope === 'host') continue;
+    if (check.scope === 'host' || options.excluded?.(check) === true) continue;
     let result: CheckResult;
     if (check.scope === 'image') {
       const key = `${check.section}\u0000${options.imageId}`;
-      const known = options.imageVerdicts.get(key);
-      result = known ?? (await runCheck(check, viewFor));
-      if (known === undefined && result.result !== 'error') options.imageVerdicts.set(key, result);
+      let verdict = options.imageVerdicts.get(key);
+      if (verdict === undefined) {
+        // Kept while it runs, so containers of one image evaluated together share one run; an error is not kept.
+        verdict = runCheck(check, viewFor);
+        options.imageVerdicts.set(key, verdict);
+        void verdict.then((settled) => {
+          if (settled.result === 'error' && options.imageVerdicts.get(key) === verdict) options.imageVerdicts.delete(key);
+        });
+      }
+      result = await verdict;
     } else {
       result = await runCheck(check, viewFor);
     }
     results.push(result);
     if (result.result === 'pass_fast') break;
-    if (options.failFast && isFailure(result)) break;
+    if (options.failFast && isFailure(result) && options.waivable?.(result) !== true) break;
   }
   return { results, compliant: !results.some(isFailure) };
 }

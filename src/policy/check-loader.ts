@@ -2,12 +2,14 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { IniSection } from '../config/ini-file.js';
+import type { IniSection } from '../ini/ini-file.js';
 import { ConfigError, errorMessage } from '../errors.js';
+import { selectorFrom, selectorKeys } from './selector-keys.js';
 import { didYouMean, parseOptions } from './options.js';
 import { isCheckClass, type CheckClass } from './policy-check.js';
 import {
   SEVERITIES,
+  type CheckContext,
   type CheckInstance,
   type CheckOutcome,
   type ContainerView,
@@ -18,11 +20,14 @@ import {
 
 export const BUILT_IN_PREFIX = 'docker_monitor.checks.';
 export const DEFAULT_CHECK_TIMEOUT_MS = 10_000;
+const EXCLUDE_PREFIX = 'exclude_';
+const EXCLUDE_OPTIONS = selectorKeys(EXCLUDE_PREFIX, 'that this check does not run on');
 
 /** Keys every check accepts, beside its own. */
 const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   severity: { type: 'enum', values: SEVERITIES, description: 'how bad a failure is (critical, high, medium, low, info)' },
   timeout: { type: 'duration', description: 'how long one run may take before it counts as an error' },
+  ...EXCLUDE_OPTIONS,
 };
 
 const MODULE_EXTENSIONS = ['', '.js', '.mjs', '.cjs', '.ts', '.mts'];
@@ -33,16 +38,19 @@ function normalizeReturn(value: unknown): CheckOutcome {
     return { result: value as Verdict };
   }
   if (typeof value === 'object' && value !== null) {
-    const { result, reason } = value as { result?: unknown; reason?: unknown };
+    const { result, reason, data } = value as { result?: unknown; reason?: unknown; data?: unknown };
     if (typeof result === 'string' && (VERDICTS as readonly string[]).includes(result)) {
-      return { result: result as Verdict, reason: typeof reason === 'string' ? reason : undefined };
+      const outcome: CheckOutcome = { result: result as Verdict };
+      if (typeof reason === 'string') outcome.reason = reason;
+      if (data !== undefined) outcome.data = data;
+      return outcome;
     }
   }
   throw new Error(`returned ${JSON.stringify(value)}; a check returns "pass", "pass_fast", "fail" or { result, reason }`);
 }
 
 /** Makes a runnable CheckInstance from a class and its section. */
-export function instantiateCheck(checkClass: CheckClass, section: IniSection, file: string): CheckInstance {
+export function instantiateCheck(checkClass: CheckClass, section: IniSection, file: string, context: CheckContext): CheckInstance {
   const ownOptions = checkClass.options;
   let config: Record<string, string | boolean | number | string[]>;
   if (ownOptions === undefined) {
@@ -56,9 +64,12 @@ export function instantiateCheck(checkClass: CheckClass, section: IniSection, fi
   } else {
     config = parseOptions({ ...COMMON_OPTIONS, ...ownOptions }, section, file);
   }
+  const exclude = selectorFrom(config, section, file, EXCLUDE_PREFIX);
+  // Exclusions are the chain's business, not the check's: its options stay as they were before them.
+  for (const key of Object.keys(EXCLUDE_OPTIONS)) delete config[key];
   let instance: InstanceType<CheckClass>;
   try {
-    instance = new checkClass(config);
+    instance = new checkClass(config, context);
   } catch (error) {
     throw new ConfigError({ file, line: section.line, section: section.name }, `check could not be created: ${errorMessage(error)}`);
   }
@@ -72,10 +83,13 @@ export function instantiateCheck(checkClass: CheckClass, section: IniSection, fi
     name: checkClass.name,
     section: section.name,
     description: checkClass.description ?? '',
+    remediation: checkClass.remediation || undefined,
     scope: checkClass.scope ?? 'container',
     severity,
     cisId: checkClass.cisId,
     timeoutMs: (config['timeout'] as number | undefined) ?? DEFAULT_CHECK_TIMEOUT_MS,
+    metrics: checkClass.metrics ?? [],
+    exclude,
     async run(target: ContainerView | HostView): Promise<CheckOutcome> {
       return normalizeReturn(await instance.check(target as ContainerView & HostView));
     },

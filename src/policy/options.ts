@@ -1,7 +1,7 @@
 import { closest, distance } from 'fastest-levenshtein';
-import { parseBoolean, parseDuration, parseEnum, parseInteger, parseList } from '../config/values.js';
+import { parseBoolean, parseDuration, parseEnum, parseInteger, parseList } from '../ini/values.js';
 import { ConfigError, errorMessage, type ConfigLocation } from '../errors.js';
-import type { IniSection } from '../config/ini-file.js';
+import type { IniSection } from '../ini/ini-file.js';
 import type { OptionSpec, OptionValue } from './types.js';
 
 /** " (did you mean x?)" when a known name is close enough to be a typo, else "". */

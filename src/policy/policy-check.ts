@@ -1,4 +1,6 @@
 import type {
+  CheckContext,
+  CheckMetric,
   CheckOptions,
   CheckOutcome,
   CheckReturn,
@@ -13,6 +15,8 @@ import type {
 abstract class CheckBase {
   /** Shown in `docker_monitor_check_info` and in `check` output. */
   static description = '';
+  /** One short sentence on how to fix a failure: shown by `check` and the status page. */
+  static remediation: string | undefined = undefined;
   /** The keys the check accepts; left undefined, every key is accepted and passed on as a string. */
   static options: Readonly<Record<string, OptionSpec>> | undefined = undefined;
   static scope: CheckScope = 'container';
@@ -20,6 +24,8 @@ abstract class CheckBase {
   static severity: Severity = 'medium';
   /** CIS Docker Benchmark v1.6.0 recommendation, for checks that implement one. */
   static cisId: string | undefined = undefined;
+  /** Metrics the check's results fill from their `data`. */
+  static metrics: readonly CheckMetric<never>[] = [];
 
   readonly PASS = 'pass' as const;
   readonly FAIL = 'fail' as const;
@@ -57,13 +63,15 @@ export abstract class HostPolicyCheck extends CheckBase {
 
 /** What the loader needs of a check class, whether or not it extends PolicyCheck. */
 export interface CheckClass {
-  new (config: CheckOptions): { check(target: ContainerView & HostView): unknown; config?: CheckOptions };
+  new (config: CheckOptions, context: CheckContext): { check(target: ContainerView & HostView): unknown; config?: CheckOptions };
   readonly name: string;
   description?: string;
+  remediation?: string | undefined;
   options?: Readonly<Record<string, OptionSpec>> | undefined;
   scope?: CheckScope;
   severity?: Severity;
   cisId?: string | undefined;
+  metrics?: readonly CheckMetric<never>[];
 }
 
 export function isCheckClass(value: unknown): value is CheckClass {

@@ -1,5 +1,6 @@
 import type {
   ContainerInspect,
+  ContainerProcess,
   EngineInfo,
   EngineVersion,
   ExecInspect,
@@ -7,34 +8,31 @@ import type {
   ImageInspect,
   NetworkInspect,
 } from '../engine/types.js';
+import type { ContainerSelector } from './selector.js';
+
+export type { ContainerProcess } from '../engine/types.js';
 
 /** What a check may return, as the CFPB tool's PASS / PASS_FAST / FAIL. */
 export type Verdict = 'pass' | 'pass_fast' | 'fail';
-/** What the chain records: a verdict, or `error` when the check threw or timed out. */
-export type ResultKind = Verdict | 'error';
+/** What the chain records: a verdict, `error` when the check threw or timed out, `waived` for a FAIL a waiver covers. */
+export type ResultKind = Verdict | 'error' | 'waived';
+/** The waiver that turned a FAIL into `waived`. */
+export interface WaiverRef {
+  name: string;
+  reason: string;
+  /** YYYY-MM-DD; the waiver ends at the start of that day, UTC. */
+  expires?: string | undefined;
+}
 
-export interface CheckOutcome {
+export interface CheckOutcome<Data = unknown> {
   result: Verdict;
   /** Why the check failed (or passed fast), in words an operator can act on. */
   reason?: string | undefined;
+  /** What the check found (the root processes, the vulnerability counts), for its metrics and reporters. */
+  data?: Data;
 }
 
 export type CheckReturn = Verdict | CheckOutcome;
-
-/** One process of a container, as the engine (or /proc) reports it from the host's point of view. */
-export interface ContainerProcess {
-  pid: number;
-  /** Numeric user ID on the host; undefined only when the source gave a name that could not be resolved. */
-  uid: number | undefined;
-  /**
-   * Whether the process is root inside the container's user namespace (UID 0 there): the same as
-   * `uid === 0` without one, true with a host UID like 100000 under userns-remap, rootless engines and
-   * `podman --uidmap`. Absent when the source cannot tell (Docker's `top`, which shows only host UIDs).
-   */
-  containerRoot?: boolean;
-  user: string;
-  command: string;
-}
 
 /** What a container-scoped or image-scoped check receives: inspect data, and the rest on demand. */
 export interface ContainerView {
@@ -67,6 +65,19 @@ export interface HostView {
   readonly signal: AbortSignal;
 }
 
+/** Runs tasks with a bound on how many run at once. */
+export interface TaskPool {
+  /** Asks for at most this many at once; the smallest request wins. */
+  request(concurrency: number): void;
+  run<T>(task: () => Promise<T>): Promise<T>;
+}
+
+/** What the checks of one loaded policy share with each other, and with nothing outside that policy. */
+export interface CheckContext {
+  /** Every image scan of the policy's scanner checks waits for a place here. */
+  readonly scanPool: TaskPool;
+}
+
 export type OptionValue = string | boolean | number | string[];
 export type CheckOptions = Readonly<Record<string, OptionValue>>;
 
@@ -80,8 +91,6 @@ export interface OptionSpec {
   values?: readonly string[];
   /** Must be given a non-empty value. */
   required?: boolean;
-  /** Never logged or shown (tokens, passwords). */
-  secret?: boolean;
 }
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
@@ -100,17 +109,45 @@ export interface CheckInstance {
   /** The INI section it came from. */
   readonly section: string;
   readonly description: string;
+  /** One sentence on how to fix a failure; undefined when the check gives none. */
+  readonly remediation?: string | undefined;
   readonly scope: CheckScope;
   readonly severity: Severity;
   readonly cisId: string | undefined;
   readonly timeoutMs: number;
+  /** Metrics the check brings, made from the data of its results. */
+  readonly metrics: readonly CheckMetric[];
+  /** Containers this check skips (`exclude_*` in its section); undefined when none. */
+  readonly exclude?: ContainerSelector | undefined;
   run(target: ContainerView | HostView): Promise<CheckOutcome>;
+}
+
+/** One series of a check's own metric. */
+export interface MetricSample {
+  labels: Readonly<Record<string, string>>;
+  value: number;
+}
+
+/**
+ * A metric that a check brings with it (a gauge): the exporter registers it once per policy and fills
+ * it at each scrape from the `data` of that check's results in the monitor's state, so a new check
+ * needs no wiring. Results without data (errors, checks that did not run) give no series.
+ */
+export interface CheckMetric<Data = unknown> {
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  /** The series for one container's result; series with equal labels from several containers are one. */
+  samples(data: Data, container: { name: string; image: string; imageId: string }): readonly MetricSample[];
 }
 
 export interface CheckResult {
   check: string;
   result: ResultKind;
   reason?: string | undefined;
+  /** The check's findings (see CheckOutcome.data); undefined for errors and checks that return none. */
+  data?: unknown;
+  waiver?: WaiverRef | undefined;
 }
 
 /** The chain's verdict on one container. */
@@ -123,15 +160,8 @@ export interface ContainerReport {
   /** True when the image is listed in `[policy] always_allow`: no check ran. */
   alwaysAllowed: boolean;
   results: CheckResult[];
-  /** Processes running as UID 0 on the host; undefined when the process list could not be read. */
-  rootProcesses: number | undefined;
-  /**
-   * Processes running as UID 0 inside the container's user namespace (container root); undefined when
-   * the list could not be read or its source cannot tell (Docker's `top`).
-   */
-  containerRootProcesses?: number | undefined;
-  /** Those processes (cnitch's log and StatsD report each one); undefined when the list could not be read. */
-  rootProcessList?: { pid: number; command: string }[] | undefined;
+  /** Checks an exclusion (`exclude_*`) kept from running on this container: shown as excluded, never exported. */
+  excluded?: readonly string[] | undefined;
   /** State.StartedAt, so enforcement acts at most once per start. */
   startedAt: string;
   labels: Record<string, string>;

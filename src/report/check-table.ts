@@ -1,10 +1,13 @@
-import type { CheckResult, ContainerReport, HostReport } from '../policy/types.js';
+import { isFailure } from '../policy/chain.js';
+import type { CheckInstance, CheckResult, ContainerReport, HostReport } from '../policy/types.js';
+import { rootProcessesOf } from '../checks/root-process-check.js';
 
 const LABELS: Readonly<Record<CheckResult['result'], string>> = {
   pass: 'pass',
   pass_fast: 'pass fast',
   fail: 'FAIL',
   error: 'ERROR',
+  waived: 'waived',
 };
 
 /** Most checks shown as their own column; past this the table lists failed checks instead. */
@@ -19,11 +22,21 @@ function table(rows: string[][]): string {
 
 function verdict(report: ContainerReport): string {
   if (report.alwaysAllowed) return 'allowed';
+  if (report.results.length === 0 && (report.excluded?.length ?? 0) > 0) return 'excluded';
   return report.compliant ? 'pass' : 'FAIL';
 }
 
-/** The `check` command's text output: one row per container, then the reason of every failure. */
-export function formatCheckTable(containers: readonly ContainerReport[], host: HostReport, checkNames: readonly string[]): string {
+/**
+ * The `check` command's text output: one row per container, then the reason of every failure (with the
+ * check's remediation when `checks` are given) and of every waived FAIL.
+ */
+export function formatCheckTable(
+  containers: readonly ContainerReport[],
+  host: HostReport,
+  checkNames: readonly string[],
+  checks: readonly CheckInstance[] = [],
+): string {
+  const remediation = new Map(checks.map((check) => [check.name, check.remediation]));
   const lines: string[] = [];
   if (containers.length === 0) {
     lines.push('No running containers.');
@@ -35,18 +48,28 @@ export function formatCheckTable(containers: readonly ContainerReport[], host: H
       const cells = perCheck
         ? checkNames.map((name) => {
             const result = byCheck.get(name);
-            return result === undefined ? '-' : LABELS[result.result];
+            if (result !== undefined) return LABELS[result.result];
+            return report.excluded?.includes(name) === true ? 'excluded' : '-';
           })
-        : [report.results.filter((result) => result.result === 'fail' || result.result === 'error').map((result) => result.check).join(', ') || '-'];
+        : [report.results.filter(isFailure).map((result) => result.check).join(', ') || '-'];
       return [report.name, report.image, verdict(report), ...cells];
     });
     lines.push(table([header, ...rows]));
     const failures = containers.flatMap((report) =>
       report.results
-        .filter((result) => result.result === 'fail' || result.result === 'error')
-        .map((result) => `  ${report.name}: ${result.check} ${LABELS[result.result]}: ${result.reason ?? '(no reason given)'}`),
+        .filter(isFailure)
+        .flatMap((result) => {
+          const fix = result.result === 'fail' ? remediation.get(result.check) : undefined;
+          return [`  ${report.name}: ${result.check} ${LABELS[result.result]}: ${result.reason ?? '(no reason given)'}`, ...(fix === undefined ? [] : [`    fix: ${fix}`])];
+        }),
     );
     if (failures.length > 0) lines.push('', 'Failures:', ...failures);
+    const waived = containers.flatMap((report) =>
+      report.results.flatMap(({ check, reason, waiver }) =>
+        waiver === undefined ? [] : [`  ${report.name}: ${check} waived by ${waiver.name}${waiver.expires === undefined ? '' : ` until ${waiver.expires}`}: ${waiver.reason} (FAIL: ${reason ?? 'no reason given'})`],
+      ),
+    );
+    if (waived.length > 0) lines.push('', 'Waived:', ...waived);
   }
   if (host.results.length > 0) {
     lines.push('', 'Host checks:', table(host.results.map((result) => [`  ${result.check}`, LABELS[result.result], result.reason ?? ''])));
@@ -66,8 +89,14 @@ export function checkJson(containers: readonly ContainerReport[], host: HostRepo
       imageId: report.imageId,
       compliant: report.compliant,
       alwaysAllowed: report.alwaysAllowed,
-      rootProcesses: report.rootProcesses ?? null,
-      results: report.results.map(({ check, result, reason }) => ({ check, result, reason: reason ?? null })),
+      ...(report.excluded === undefined ? {} : { excluded: report.excluded }),
+      rootProcesses: rootProcessesOf(report)?.length ?? null,
+      results: report.results.map(({ check, result, reason, waiver }) => ({
+        check,
+        result,
+        reason: reason ?? null,
+        ...(waiver === undefined ? {} : { waiver: { name: waiver.name, reason: waiver.reason, expires: waiver.expires ?? null } }),
+      })),
     })),
     host: { results: host.results.map(({ check, result, reason }) => ({ check, result, reason: reason ?? null })) },
   };

@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { isFailure } from '../policy/chain.js';
 import type { ContainerReport } from '../policy/types.js';
 import type { ReportListener } from './types.js';
+import { rootProcessesOf } from '../checks/root-process-check.js';
 
 export interface StatsdServer {
   host: string;
@@ -66,7 +67,7 @@ export class StatsdReporter implements ReportListener {
 
   onReport(report: ContainerReport): void {
     const container = report.name;
-    const roots = report.rootProcesses ?? 0;
+    const roots = rootProcessesOf(report)?.length ?? 0;
     if (roots > 0) this.client.increment('exception.root_process', roots, { container });
     for (const result of report.results.filter(isFailure)) {
       this.client.increment('exception.check_failed', 1, { container, check: result.check });

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import { isFailure } from '../policy/chain.js';
 import type { ContainerReport } from '../policy/types.js';
 import type { ReportListener } from './types.js';
+import { rootProcessesOf } from '../checks/root-process-check.js';
 
 /** Containers whose last findings are remembered; past this the oldest are forgotten (and logged again). */
 const MAX_REMEMBERED = 10_000;
@@ -24,7 +25,7 @@ export class TextReporter implements ReportListener {
   onReport(report: ContainerReport): void {
     const fields = { container: report.name };
     const checking = `Checking image: ${report.image}, id: ${report.id}${report.alwaysAllowed ? ' (always allowed: no checks run)' : ''}`;
-    const rootProcesses = report.alwaysAllowed ? [] : (report.rootProcessList ?? []);
+    const rootProcesses = report.alwaysAllowed ? [] : (rootProcessesOf(report) ?? []);
     const failures = report.alwaysAllowed ? [] : report.results.filter(isFailure);
     const findings = JSON.stringify([report.startedAt, report.alwaysAllowed, rootProcesses, failures]);
     if (this.lastFindings.get(report.id) === findings) {

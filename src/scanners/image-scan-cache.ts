@@ -1,40 +1,26 @@
 import { TtlCache } from '../engine/ttl-cache.js';
-import { scanPool, type ScanPool } from './scan-pool.js';
+import type { TaskPool } from '../policy/types.js';
 
-/** Every cache made, so that one retain() call can forget images no container uses any more. */
-const caches = new Set<ImageScanCache<unknown>>();
+/** Images whose verdicts one scanner check keeps at most; past that the oldest scan is forgotten. */
+const MAX_SCANNED_IMAGES = 5_000;
 
 /**
  * A scanner check's results by image ID: one scan per image however many containers run it (callers
  * during a scan share it), reused for `ttlMs`, then scanned again. A failed scan is not kept: the next
- * caller tries again. Scans wait for a place in the shared pool.
+ * caller tries again. Scans wait for a place in the policy's scan pool.
  */
 export class ImageScanCache<T> {
   private readonly results: TtlCache<string, T>;
 
   constructor(
-    private readonly ttlMs: number,
-    private readonly pool: ScanPool = scanPool,
-    private readonly now: () => number = Date.now,
+    ttlMs: number,
+    private readonly pool: TaskPool,
+    now: () => number = Date.now,
   ) {
-    this.results = new TtlCache(ttlMs, now);
-    caches.add(this);
+    this.results = new TtlCache(ttlMs, MAX_SCANNED_IMAGES, now);
   }
 
-  /** `scan` receives when its result will expire (ms since the epoch), for data kept beside the cache. */
-  get(imageId: string, scan: (expires: number) => Promise<T>): Promise<T> {
-    return this.results.get(imageId, () => {
-      const expires = this.now() + this.ttlMs;
-      return this.pool.run(() => scan(expires));
-    });
+  get(imageId: string, scan: () => Promise<T>): Promise<T> {
+    return this.results.get(imageId, () => this.pool.run(scan));
   }
-
-  retain(imageIds: ReadonlySet<string>): void {
-    this.results.retain(imageIds);
-  }
-}
-
-/** Drops every scanner's cached results for images not in `imageIds`. */
-export function retainScanResults(imageIds: ReadonlySet<string>): void {
-  for (const cache of caches) cache.retain(imageIds);
 }

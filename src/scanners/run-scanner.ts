@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { formatDuration } from '../ini/values.js';
 
 /** One scanner run: a program and its arguments, never a shell command line. */
 export interface ScannerCommand {
@@ -35,10 +36,6 @@ export function lastLine(text: string, secrets?: readonly string[]): string {
 
 function program(file: string): string {
   return file.split('/').pop() ?? file;
-}
-
-function formatMs(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
 /**
@@ -89,7 +86,7 @@ export function runScanner(command: ScannerCommand): Promise<ScannerOutput> {
 
     const timer = setTimeout(() => {
       killGroup();
-      finish(new Error(`${name} did not finish within ${formatMs(command.timeoutMs)}; killed`));
+      finish(new Error(`${name} did not finish within ${formatDuration(command.timeoutMs)}; killed`));
     }, command.timeoutMs);
 
     child.stdout.on('data', collect(stdout));

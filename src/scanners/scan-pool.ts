@@ -4,8 +4,8 @@ export const DEFAULT_SCAN_CONCURRENCY = 2;
 
 /**
  * Bounds how many image scans run at once. Scans are heavy (trivy unpacks every layer, twistcli uploads
- * file hashes), so every scanner check shares one pool; when checks ask for different sizes, the
- * smallest wins.
+ * file hashes), so the scanner checks of one policy share one pool (see CheckContext); when they ask for
+ * different sizes, the smallest wins.
  */
 export class ScanPool {
   private readonly limit: LimitFunction;
@@ -25,15 +25,7 @@ export class ScanPool {
     return this.limit.concurrency;
   }
 
-  /** Scans running now. */
-  get active(): number {
-    return this.limit.activeCount;
-  }
-
   run<T>(scan: () => Promise<T>): Promise<T> {
     return this.limit(scan);
   }
 }
-
-/** The pool every scanner check uses. */
-export const scanPool = new ScanPool();

@@ -1,6 +1,6 @@
-import type { CheckOptions, OptionSpec } from '../policy/types.js';
+import type { CheckContext, CheckOptions, OptionSpec } from '../policy/types.js';
 import { ImageScanCache } from './image-scan-cache.js';
-import { DEFAULT_SCAN_CONCURRENCY, scanPool } from './scan-pool.js';
+import { DEFAULT_SCAN_CONCURRENCY } from './scan-pool.js';
 
 const DAY_MS = 86_400_000;
 /** As trivy's own default; twistcli scans usually take well under a minute. */
@@ -16,7 +16,7 @@ export const SCANNER_OPTIONS = {
   concurrency: {
     type: 'integer',
     default: DEFAULT_SCAN_CONCURRENCY,
-    description: 'most scans running at once, shared by every scanner check (the smallest value given wins)',
+    description: 'most scans running at once, shared by every scanner check of the policy (the smallest value given wins)',
   },
   timeout: {
     type: 'duration',
@@ -26,16 +26,16 @@ export const SCANNER_OPTIONS = {
 } as const satisfies Record<string, OptionSpec>;
 
 /**
- * Reads the shared scanner keys, joins the shared pool and makes the check's cache. Throws a plain
+ * Reads the shared scanner keys, joins the policy's scan pool and makes the check's cache. Throws a plain
  * Error, which the loader reports with the file and section.
  */
-export function scannerSettings<T>(config: CheckOptions): { timeoutMs: number; cache: ImageScanCache<T> } {
+export function scannerSettings<T>(config: CheckOptions, context: CheckContext): { timeoutMs: number; cache: ImageScanCache<T> } {
   const cacheTtlMs = config['cache_ttl'] as number;
   const concurrency = config['concurrency'] as number;
   const timeoutMs = config['timeout'] as number;
   if (cacheTtlMs <= 0) throw new Error('cache_ttl must be longer than 0s');
   if (concurrency < 1) throw new Error('concurrency must be at least 1');
   if (timeoutMs <= 0) throw new Error('timeout must be longer than 0s');
-  scanPool.request(concurrency);
-  return { timeoutMs, cache: new ImageScanCache<T>(cacheTtlMs) };
+  context.scanPool.request(concurrency);
+  return { timeoutMs, cache: new ImageScanCache<T>(cacheTtlMs, context.scanPool) };
 }

@@ -2,8 +2,9 @@
  * The whole pipeline with the real programs: the exporter (dist/cli.js serve) on the real engine,
  * Debian's Prometheus scraping it every second with the shipped rules (their `for:` shortened), and
  * Debian's Alertmanager with the shipped example routing (its receivers pointed at a loopback
- * webhook). A root container must page through to Alertmanager and resolve once removed; every
- * dashboard query and rule expression must evaluate on that Prometheus.
+ * webhook). One exporter per `--metrics.results` mode (all, failing, none), scraped by the same
+ * Prometheus as three instances of the job: in each mode a root container must page through to
+ * Alertmanager and resolve once removed, and every dashboard query and rule expression must evaluate.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -29,6 +30,14 @@ import { Service, WebhookReceiver, answers, freePort, getJson, waitFor } from '.
 const run = promisify(execFile);
 const JOB = 'docker-monitor';
 const ROOT_ALERT = 'DockerMonitorRootProcess';
+const MODES = ['all', 'failing', 'none'] as const;
+type Mode = (typeof MODES)[number];
+/** Queries that have no data by design in a mode: per-check results of one container with `none`. */
+const EMPTY_BY_DESIGN: Readonly<Record<Mode, ReadonlySet<string>>> = {
+  all: new Set(),
+  failing: new Set(),
+  none: new Set(['"Check results" A', '"Check results over time" A']),
+};
 /** Panels that need what this run does not have: --enforce (never on a shared engine), an image scanner, host checks. */
 const PANELS_WITHOUT_DATA_HERE = new Set([
   'Image vulnerabilities',
@@ -102,7 +111,7 @@ describe('Prometheus and Alertmanager end to end', () => {
   let workDir = '';
   let prometheusUrl = '';
   let alertmanagerUrl = '';
-  let instance = '';
+  const instances = {} as Record<Mode, string>;
   let container: TestContainer;
   let containerStarted = 0;
 
@@ -122,6 +131,7 @@ describe('Prometheus and Alertmanager end to end', () => {
     const alerts = await getJson<AmAlert[]>(`${alertmanagerUrl}/api/v2/alerts?${filter}`);
     return alerts.filter((alert) => alert.labels['container'] === container.name);
   };
+  const allInstances = () => MODES.map((mode) => instances[mode]).sort();
 
   before(async () => {
     await requireEngine();
@@ -131,9 +141,9 @@ describe('Prometheus and Alertmanager end to end', () => {
     }
     assert.ok(existsSync(join(REPO_ROOT, 'dist/cli.js')), 'dist/cli.js is missing: npm run build');
     workDir = await mkdtemp(join(tmpdir(), 'dm-e2e-'));
-    const [exporterPort, prometheusPort, alertmanagerPort] = [await freePort(), await freePort(), await freePort()];
+    const [prometheusPort, alertmanagerPort] = [await freePort(), await freePort()];
+    for (const mode of MODES) instances[mode] = `127.0.0.1:${await freePort()}`;
     const webhookPort = await webhook.listen();
-    instance = `127.0.0.1:${exporterPort}`;
     prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
     alertmanagerUrl = `http://127.0.0.1:${alertmanagerPort}`;
 
@@ -145,16 +155,16 @@ describe('Prometheus and Alertmanager end to end', () => {
         global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
         rule_files: [join(workDir, 'rules.yml')],
         alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${alertmanagerPort}`] }] }] },
-        scrape_configs: [{ job_name: JOB, static_configs: [{ targets: [instance] }] }],
+        scrape_configs: [{ job_name: JOB, static_configs: [{ targets: allInstances() }] }],
       }),
     );
 
     container = await startContainer([], ['sleep', '3600']);
     containerStarted = Date.now();
 
-    const exporter = new Service('exporter', process.execPath, [
-      'dist/cli.js', 'serve', '--web.listen-address', instance, '--refresh', '1s',
-    ], REPO_ROOT);
+    const exporters = MODES.map((mode) => new Service(`exporter (--metrics.results ${mode})`, process.execPath, [
+      'dist/cli.js', 'serve', '--web.listen-address', instances[mode], '--refresh', '1s', '--metrics.results', mode,
+    ], REPO_ROOT));
     const alertmanager = new Service('alertmanager', '/usr/bin/prometheus-alertmanager', [
       `--config.file=${join(workDir, 'alertmanager.yml')}`,
       `--storage.path=${join(workDir, 'alertmanager-data')}`,
@@ -167,8 +177,8 @@ describe('Prometheus and Alertmanager end to end', () => {
       `--web.listen-address=127.0.0.1:${prometheusPort}`,
       '--rules.alert.resend-delay=1s',
     ]);
-    services.push(exporter, alertmanager, prometheus);
-    await waitFor('the exporter to be ready', () => answers(`http://${instance}/-/ready`), { services });
+    services.push(...exporters, alertmanager, prometheus);
+    for (const mode of MODES) await waitFor(`the ${mode} exporter to be ready`, () => answers(`http://${instances[mode]}/-/ready`), { services });
     await waitFor('Alertmanager to be ready', () => answers(`${alertmanagerUrl}/-/ready`), { services });
     await waitFor('Prometheus to be ready', () => answers(`${prometheusUrl}/-/ready`), { services });
   });
@@ -180,22 +190,25 @@ describe('Prometheus and Alertmanager end to end', () => {
     if (workDir !== '') await rm(workDir, { recursive: true, force: true });
   });
 
-  test('a root container fires the root-process alert in Alertmanager, routed by severity', async (t) => {
-    const [alert] = await waitFor(
-      `${ROOT_ALERT} for ${container.name} in Alertmanager`,
+  test('a root container fires the root-process alert in Alertmanager in every mode, routed by severity', async (t) => {
+    const alerts = await waitFor(
+      `${ROOT_ALERT} for ${container.name} in Alertmanager from every exporter`,
       async () => {
-        const alerts = await rootAlertsInAlertmanager();
-        return alerts.length > 0 ? alerts : undefined;
+        const found = await rootAlertsInAlertmanager();
+        return found.length === MODES.length ? found : undefined;
       },
       { services },
     );
-    assert.equal(alert?.status.state, 'active');
-    assert.equal(alert.labels['instance'], instance);
-    assert.equal(alert.labels['job'], JOB);
-    assert.equal(alert.labels['severity'], 'warning');
+    assert.deepEqual(alerts.map((alert) => alert.labels['instance']).sort(), allInstances());
     const shipped = alertingRules().find((rule) => rule.alert === ROOT_ALERT);
-    assert.equal(alert.annotations['runbook_url'], shipped?.annotations?.['runbook_url']);
-    assert.match(alert.annotations['description'] ?? '', new RegExp(`^1 process\\(es\\) in container ${container.name} on ${instance} run as UID 0`));
+    for (const alert of alerts) {
+      const instance = alert.labels['instance'] ?? '';
+      assert.equal(alert.status.state, 'active');
+      assert.equal(alert.labels['job'], JOB);
+      assert.equal(alert.labels['severity'], 'warning');
+      assert.equal(alert.annotations['runbook_url'], shipped?.annotations?.['runbook_url']);
+      assert.match(alert.annotations['description'] ?? '', new RegExp(`^1 process\\(es\\) in container ${container.name} on ${instance} run as UID 0`));
+    }
 
     const notification = await waitFor(
       'the firing notification at the webhook',
@@ -217,7 +230,8 @@ describe('Prometheus and Alertmanager end to end', () => {
       },
       { services },
     );
-    assert.deepEqual(rules.map((rule) => rule.name).sort(), alertingRules().map((rule) => rule.alert).sort());
+    const shippedNames = loadRules().groups.flatMap((group) => group.rules).map((rule) => rule.alert ?? rule.record ?? '');
+    assert.deepEqual(rules.map((rule) => rule.name).sort(), shippedNames.sort());
     for (const rule of rules) assert.equal(rule.health, 'ok', `${rule.name}: ${rule.lastError ?? ''}`);
     for (const rule of alertingRules()) {
       const response = await query(rule.expr, false);
@@ -225,11 +239,11 @@ describe('Prometheus and Alertmanager end to end', () => {
     }
   });
 
-  for (const { file, dashboard } of loadDashboards()) {
-    test(`every query of ${file} evaluates, and the core panels return data`, async () => {
+  for (const [mode, { file, dashboard }] of MODES.flatMap((mode) => loadDashboards().map((entry) => [mode, entry] as const))) {
+    test(`every query of ${file} evaluates, and the core panels return data, with --metrics.results ${mode}`, async () => {
       const values = {
         job: JOB,
-        instance,
+        instance: instances[mode],
         container: container.name,
         __rate_interval: '15s',
         __range: '60s',
@@ -241,7 +255,7 @@ describe('Prometheus and Alertmanager end to end', () => {
         const concrete = substitute(expr, values);
         const response = await query(concrete, target.instant !== true);
         assert.equal(response.status, 'success', `"${panel.title}" ${target.refId}: ${concrete}: ${response.error ?? ''}`);
-        if (response.data.result.length === 0 && !PANELS_WITHOUT_DATA_HERE.has(panel.title)) {
+        if (response.data.result.length === 0 && !PANELS_WITHOUT_DATA_HERE.has(panel.title) && !EMPTY_BY_DESIGN[mode].has(`"${panel.title}" ${target.refId}`)) {
           empty.push(`"${panel.title}" ${target.refId}: ${concrete}`);
         }
       }
@@ -249,12 +263,31 @@ describe('Prometheus and Alertmanager end to end', () => {
     });
   }
 
-  test('the exposition passes promtool check metrics', async () => {
-    const metrics = await fetch(`http://${instance}/metrics`).then((response) => response.text());
-    const lint = run('promtool', ['check', 'metrics']);
-    lint.child.stdin?.end(metrics);
-    const { stdout, stderr } = await lint;
-    assert.equal(stdout + stderr, '');
+  test('the exposition of every mode passes promtool check metrics', async () => {
+    for (const mode of MODES) {
+      const metrics = await fetch(`http://${instances[mode]}/metrics`).then((response) => response.text());
+      const lint = run('promtool', ['check', 'metrics']);
+      lint.child.stdin?.end(metrics);
+      const { stdout, stderr } = await lint;
+      assert.equal(stdout + stderr, '', mode);
+    }
+  });
+
+  test('per mode, Prometheus holds the per-container series the mode promises and the per-check totals', async () => {
+    const count = async (expr: string): Promise<number> => {
+      const response = await query(`count(${expr}) or vector(0)`, false);
+      return Number((response.data.result[0] as { value: [number, string] } | undefined)?.value[1] ?? 'NaN');
+    };
+    const byMode = async (mode: Mode, selector: string) => count(`${selector.replace('}', `, instance="${instances[mode]}"}`)}`);
+    const own = `{container="${container.name}"}`;
+    // The default policy: three checks; the root container passes ActiveBuildCheck and fails the other two.
+    assert.equal(await byMode('all', `docker_monitor_check_result${own}`), 3);
+    assert.equal(await byMode('failing', `docker_monitor_check_result${own}`), 2);
+    assert.equal(await byMode('none', `docker_monitor_check_result${own}`), 0);
+    for (const mode of MODES) {
+      assert.equal(await byMode(mode, '{__name__="docker_monitor_check_containers"}'), 15, `${mode}: 5 results × 3 checks`);
+      assert.equal(await byMode(mode, `docker_monitor_container_compliant${own}`), 1, mode);
+    }
   });
 
   test("the Dockerfile's HEALTHCHECK command passes on the exporter and fails without one", async () => {
@@ -264,7 +297,7 @@ describe('Prometheus and Alertmanager end to end', () => {
     const [program, ...args] = JSON.parse(command) as string[];
     assert.equal(program, 'node', 'the health check needs nothing but node');
     const check = (url: string) => run(process.execPath, args, { env: { ...process.env, HEALTHCHECK_URL: url } });
-    await check(`http://${instance}/-/healthy`);
+    await check(`http://${instances.all}/-/healthy`);
     await assert.rejects(check(`http://127.0.0.1:${await freePort()}/-/healthy`));
   });
 
@@ -286,7 +319,7 @@ describe('Prometheus and Alertmanager end to end', () => {
   test('the alert resolves once the container is removed', async (t) => {
     const removed = Date.now();
     await removeContainer(container);
-    await waitFor(`${ROOT_ALERT} for ${container.name} to leave Alertmanager`, async () => ((await rootAlertsInAlertmanager()).length === 0 ? true : undefined), {
+    await waitFor(`${ROOT_ALERT} for ${container.name} to leave Alertmanager (every mode)`, async () => ((await rootAlertsInAlertmanager()).length === 0 ? true : undefined), {
       services,
     });
     await waitFor(

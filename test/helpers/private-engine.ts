@@ -5,7 +5,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { RUN_ID, TEST_IMAGE, docker, ensureTestImage } from './docker.js';
+import { RUN_ID, TEST_IMAGE, TEST_LABEL, docker, ensureTestImage, uniqueName, type TestContainer } from './docker.js';
 
 const run = promisify(execFile);
 
@@ -36,6 +36,12 @@ export class PrivateEngine {
   /** Runs the docker CLI against this engine. */
   docker(args: readonly string[]): Promise<string> {
     return docker(args, this.env);
+  }
+
+  /** `docker run -d` of the test image on this engine, labelled and uniquely named unless `name` is given. */
+  async startContainer(runArgs: readonly string[] = [], command: readonly string[] = ['sleep', '3600'], name = uniqueName()): Promise<TestContainer> {
+    const id = await this.docker(['run', '-d', '--name', name, '--label', `${TEST_LABEL}=${RUN_ID}`, ...runArgs, TEST_IMAGE, ...command]);
+    return { id, name };
   }
 
   async start(): Promise<void> {

@@ -2,7 +2,7 @@ import type { ContainerReport } from '../../src/policy/types.js';
 
 /**
  * A report as the evaluator makes it for cnitch's own example (README: ubuntu, `tail -f /dev/null` as
- * root, pid 365): a root container failing two checks, one with an error, and passing one.
+ * root, pid 365): a root container failing two checks, one more with an error, and passing one.
  */
 export const FAILING_REPORT: ContainerReport = {
   id: '7bd489560a310343c39186500daa680290289c27f7a730524a31355a3aaf0430',
@@ -14,12 +14,18 @@ export const FAILING_REPORT: ContainerReport = {
   results: [
     { check: 'ActiveBuildCheck', result: 'pass' },
     { check: 'RunningAsRootCheck', result: 'fail', reason: 'no user set: runs as root' },
-    { check: 'RootProcessCheck', result: 'error', reason: 'timed out after 10000 ms' },
-  ],
-  rootProcesses: 2,
-  rootProcessList: [
-    { pid: 365, command: 'tail -f /dev/null' },
-    { pid: 366, command: 'sh' },
+    {
+      check: 'RootProcessCheck',
+      result: 'fail',
+      reason: '2 processes running as root: pid 365 (tail -f /dev/null), pid 366 (sh)',
+      data: {
+        rootProcesses: [
+          { pid: 365, command: 'tail -f /dev/null' },
+          { pid: 366, command: 'sh' },
+        ],
+      },
+    },
+    { check: 'PrismaScanCheck', result: 'error', reason: 'timed out after 10000 ms' },
   ],
   startedAt: '2024-05-02T10:00:00.000000000Z',
   labels: {},

@@ -30,10 +30,14 @@ export function imageId(n: number): string {
 
 /** Loads the single check section of `ini` as the policy loader does. */
 export async function loadCheck(ini: string, file = 'policy.ini'): Promise<CheckInstance> {
-  const policy = await parsePolicy(ini, file, BUILT_IN_CHECKS);
-  const check = policy.checks[0];
+  const check = (await loadChecks(ini, file))[0];
   if (check === undefined) throw new Error('no check in the policy');
   return check;
+}
+
+/** Every check of one policy: they share that policy's scan pool. */
+export async function loadChecks(ini: string, file = 'policy.ini'): Promise<CheckInstance[]> {
+  return (await parsePolicy(ini, file, BUILT_IN_CHECKS)).checks;
 }
 
 /** Runs a check on the captured container (by default with its own image) as the chain does: timeout, errors become `error`. */

@@ -271,7 +271,7 @@ describe('docker-monitor check: bad input and an unreachable engine', () => {
   test('bad usage: exit 2', async () => {
     const format = await cli(['check', '--format', 'xml']);
     assert.equal(format.code, 2);
-    assert.match(format.stderr, /^docker-monitor: option '--format <format>' argument 'xml' is invalid\. Allowed choices are text, json\./);
+    assert.match(format.stderr, /^docker-monitor: option '--format <format>' argument 'xml' is invalid\. Allowed choices are text, json, sarif, junit\./);
     const unknown = await cli(['check', '--bogus']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /^docker-monitor: unknown option '--bogus'/);
@@ -300,7 +300,7 @@ describe('docker-monitor check: bad input and an unreachable engine', () => {
     assert.match(help.stdout, /\n\s+check .*\n/);
     const checkHelp = await cli(['check', '--help']);
     assert.equal(checkHelp.code, 0);
-    for (const flag of ['--format <format>', '-f, --config-file <path>', '--log.level <level>', '-v, --verbose', '--log.format <format>', '--docker.host <url>']) {
+    for (const flag of ['--format <format>', '--fail-on <severity>', '-f, --config-file <path>', '--log.level <level>', '-v, --verbose', '--log.format <format>', '--docker.host <url>']) {
       assert.ok(checkHelp.stdout.includes(flag), `check --help lists ${flag}`);
     }
   });

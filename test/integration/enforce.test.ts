@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Counter } from 'prom-client';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { BUILT_IN_CHECKS } from '../../src/checks/index.js';
@@ -10,6 +11,7 @@ import { TopProcessSource } from '../../src/engine/process-source.js';
 import { Enforcer } from '../../src/enforce/enforcer.js';
 import { SelfContainer, detectSelfContainer } from '../../src/enforce/self-container.js';
 import { Evaluator } from '../../src/evaluator.js';
+import { createEventCounters, type EventCounters } from '../../src/event-counters.js';
 import type { CheckInstance, ContainerReport } from '../../src/policy/types.js';
 import {
   DOCKER_HOST,
@@ -24,9 +26,14 @@ import {
 } from '../helpers/docker.js';
 import { captureLogger, type LogRecord } from '../helpers/log-capture.js';
 
+/** The actions a counter counted, by action. */
+async function counted(counter: Counter<'action'>): Promise<[string, number][]> {
+  return (await counter.get()).values.map(({ labels, value }): [string, number] => [String(labels.action), value]);
+}
+
 /** The counters that moved: the configured action's counters start at 0 so increase() sees the first action. */
-function acted(counts: ReadonlyMap<string, number>): [string, number][] {
-  return [...counts].filter(([, count]) => count > 0);
+async function acted(counter: Counter<'action'>): Promise<[string, number][]> {
+  return (await counted(counter)).filter(([, count]) => count > 0);
 }
 
 /**
@@ -60,10 +67,12 @@ async function reportOf(container: TestContainer, alwaysAllow: string[] = []): P
 function enforcerFor(action: PolicyAction, options: { enforce?: boolean; self?: { matches(id: string): boolean } } = {}): {
   enforcer: Enforcer;
   records: LogRecord[];
+  counters: EventCounters;
 } {
   const { logger, records } = captureLogger();
-  const enforcer = new Enforcer({ engine, logger, action, enforce: options.enforce ?? true, self: options.self ?? nobody });
-  return { enforcer, records };
+  const counters = createEventCounters();
+  const enforcer = new Enforcer({ engine, logger, action, enforce: options.enforce ?? true, self: options.self ?? nobody, counters });
+  return { enforcer, records, counters };
 }
 
 before(async () => {
@@ -79,15 +88,15 @@ describe('Enforcer --enforce on real containers', () => {
   test('kill: the failing container is killed, the passing one keeps running; the action is logged and counted', async () => {
     const failing = await startContainer([], FAILING_COMMAND);
     const passing = await startContainer(['--user', '1000']);
-    const { enforcer, records } = enforcerFor('kill');
+    const { enforcer, records, counters } = enforcerFor('kill');
     const reports = [await reportOf(failing), await reportOf(passing)];
     assert.deepEqual(reports.map((report) => report.compliant), [false, true]);
     for (const report of reports) await enforcer.onReport(report);
 
     assert.equal((await state(failing)).Running, false);
     assert.equal((await state(passing)).Running, true);
-    assert.deepEqual(acted(enforcer.counts()), [['kill', 1]]);
-    assert.deepEqual([...enforcer.failures()], [['kill', 0]], 'the failure counter exists from the start');
+    assert.deepEqual(await acted(counters.enforcementActions), [['kill', 1]]);
+    assert.deepEqual(await counted(counters.enforcementFailures), [['kill', 0]], 'the failure counter exists from the start');
     assert.equal(records.length, 1);
     assert.equal(records[0]?.level, 'warn');
     assert.equal(records[0]?.msg, 'killed container that failed the policy');
@@ -99,25 +108,25 @@ describe('Enforcer --enforce on real containers', () => {
 
   test('stop: once per start of the container; started again, it is stopped again', async () => {
     const failing = await startContainer([], FAILING_COMMAND);
-    const { enforcer } = enforcerFor('stop');
+    const { enforcer, counters } = enforcerFor('stop');
     const first = await reportOf(failing);
     await enforcer.onReport(first);
     assert.equal((await state(failing)).Running, false);
     await enforcer.onReport(first);
-    assert.deepEqual(acted(enforcer.counts()), [['stop', 1]], 'the same start is not acted on twice');
+    assert.deepEqual(await acted(counters.enforcementActions), [['stop', 1]], 'the same start is not acted on twice');
 
     await docker(['start', failing.id]);
     const second = await reportOf(failing);
     assert.notEqual(second.startedAt, first.startedAt);
     await enforcer.onReport(second);
     assert.equal((await state(failing)).Running, false);
-    assert.deepEqual(acted(enforcer.counts()), [['stop', 2]]);
+    assert.deepEqual(await acted(counters.enforcementActions), [['stop', 2]]);
   });
 
   test('pause: paused once; still failing while paused, it is not paused again (no second call, no failure)', async () => {
     const failing = await startContainer([], FAILING_COMMAND);
     const passing = await startContainer(['--user', '1000']);
-    const { enforcer } = enforcerFor('pause');
+    const { enforcer, counters } = enforcerFor('pause');
     await enforcer.onReport(await reportOf(failing));
     await enforcer.onReport(await reportOf(passing));
     const paused = await state(failing);
@@ -127,8 +136,8 @@ describe('Enforcer --enforce on real containers', () => {
     const again = await reportOf(failing);
     assert.equal(again.compliant, false);
     await enforcer.onReport(again);
-    assert.deepEqual(acted(enforcer.counts()), [['pause', 1]]);
-    assert.deepEqual(acted(enforcer.failures()), []);
+    assert.deepEqual(await acted(counters.enforcementActions), [['pause', 1]]);
+    assert.deepEqual(await acted(counters.enforcementFailures), []);
     await docker(['unpause', failing.id]);
   });
 
@@ -136,10 +145,10 @@ describe('Enforcer --enforce on real containers', () => {
     const failing = await startContainer([], FAILING_COMMAND);
     const report = await reportOf(failing);
     await docker(['rm', '-f', failing.id]);
-    const { enforcer, records } = enforcerFor('kill');
+    const { enforcer, records, counters } = enforcerFor('kill');
     await enforcer.onReport(report);
-    assert.deepEqual(acted(enforcer.counts()), []);
-    assert.deepEqual(acted(enforcer.failures()), [['kill', 1]]);
+    assert.deepEqual(await acted(counters.enforcementActions), []);
+    assert.deepEqual(await acted(counters.enforcementFailures), [['kill', 1]]);
     assert.equal(records[0]?.level, 'error');
     assert.equal(records[0]?.msg, 'could not kill container that failed the policy');
     assert.match(String(records[0]?.['err']), /no such object|404/i);
@@ -149,20 +158,20 @@ describe('Enforcer --enforce on real containers', () => {
 describe('Enforcer leaves alone', () => {
   test('without --enforce it only warns what it would do (a dry run), counted as warn', async () => {
     const failing = await startContainer([], FAILING_COMMAND);
-    const { enforcer, records } = enforcerFor('kill', { enforce: false });
+    const { enforcer, records, counters } = enforcerFor('kill', { enforce: false });
     await enforcer.onReport(await reportOf(failing));
     assert.equal((await state(failing)).Running, true);
-    assert.deepEqual(acted(enforcer.counts()), [['warn', 1]]);
+    assert.deepEqual(await acted(counters.enforcementActions), [['warn', 1]]);
     assert.equal(records[0]?.msg, 'container failed the policy; would kill it with --enforce');
     assert.equal(records[0]?.['action'], 'warn');
   });
 
   test('action = warn with --enforce: a warning, the container keeps running', async () => {
     const failing = await startContainer([], FAILING_COMMAND);
-    const { enforcer, records } = enforcerFor('warn');
+    const { enforcer, records, counters } = enforcerFor('warn');
     await enforcer.onReport(await reportOf(failing));
     assert.equal((await state(failing)).Running, true);
-    assert.deepEqual(acted(enforcer.counts()), [['warn', 1]]);
+    assert.deepEqual(await acted(counters.enforcementActions), [['warn', 1]]);
     assert.equal(records[0]?.msg, 'container failed the policy');
   });
 
@@ -173,27 +182,27 @@ describe('Enforcer leaves alone', () => {
       ...report,
       results: report.results.map((result) => (result.result === 'fail' ? { ...result, result: 'error', reason: 'timed out after 300000 ms' } : result)),
     };
-    const { enforcer, records } = enforcerFor('kill');
+    const { enforcer, records, counters } = enforcerFor('kill');
     await enforcer.onReport(erroredOnly);
     await enforcer.onReport(erroredOnly);
     assert.equal((await state(failing)).Running, true);
-    assert.deepEqual(acted(enforcer.counts()), []);
+    assert.deepEqual(await acted(counters.enforcementActions), []);
     assert.equal(records.filter((record) => /only through check errors/.test(record.msg)).length, 1, 'logged once per start');
     // A real FAIL later in the same start is still acted on.
     await enforcer.onReport(report);
     assert.equal((await state(failing)).Running, false);
-    assert.deepEqual(acted(enforcer.counts()), [['kill', 1]]);
+    assert.deepEqual(await acted(counters.enforcementActions), [['kill', 1]]);
   });
 
   test('an image in always_allow', async () => {
     const failing = await startContainer([], FAILING_COMMAND);
     const report = await reportOf(failing, [TEST_IMAGE]);
     assert.equal(report.alwaysAllowed, true);
-    const { enforcer } = enforcerFor('kill');
+    const { enforcer, counters } = enforcerFor('kill');
     await enforcer.onReport(report);
     await enforcer.onReport({ ...report, compliant: false });
     assert.equal((await state(failing)).Running, true);
-    assert.deepEqual(acted(enforcer.counts()), []);
+    assert.deepEqual(await acted(counters.enforcementActions), []);
   });
 
   test('its own container, recognised from /proc/self as seen inside that container', async () => {
@@ -210,10 +219,10 @@ describe('Enforcer leaves alone', () => {
     // Neither tells: Docker's default host name, the short ID, does.
     assert.ok(new SelfContainer({ cgroup: '0::/\n', mountinfo: '', hostname: inside.hostname }).matches(failing.id));
 
-    const { enforcer, records } = enforcerFor('kill', { self });
+    const { enforcer, records, counters } = enforcerFor('kill', { self });
     await enforcer.onReport(await reportOf(failing));
     assert.equal((await state(failing)).Running, true);
-    assert.deepEqual(acted(enforcer.counts()), []);
+    assert.deepEqual(await acted(counters.enforcementActions), []);
     assert.match(records[0]?.msg ?? '', /own container failed the policy; never acting on it/);
   });
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,18 @@ before(async () => {
   await ensureTestImage();
 });
 after(removeTestContainers);
+
+/** `promtool check metrics` finds nothing to say about an exposition. */
+async function assertPromtoolAccepts(body: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'dm-promtool-'));
+  try {
+    await writeFile(join(dir, 'metrics.txt'), body);
+    const { stdout, stderr } = await run('sh', ['-c', `promtool check metrics < "${join(dir, 'metrics.txt')}"`]);
+    assert.equal(`${stdout}${stderr}`.trim(), '', 'promtool reported problems');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 describe('serve with --refresh scrape', () => {
   let exporter: TestExporter;
@@ -61,23 +74,31 @@ describe('serve with --refresh scrape', () => {
   test('promtool check metrics accepts a real scrape', async () => {
     await startContainer();
     const body = await exporter.scrape();
-    const dir = await mkdtemp(join(tmpdir(), 'dm-promtool-'));
-    try {
-      await writeFile(join(dir, 'metrics.txt'), body);
-      const { stdout, stderr } = await run('sh', ['-c', `promtool check metrics < "${join(dir, 'metrics.txt')}"`]);
-      assert.equal(`${stdout}${stderr}`.trim(), '', 'promtool reported problems');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await assertPromtoolAccepts(body);
   });
 
-  test('landing page and probes', async () => {
+  test('gzip and OpenMetrics as Prometheus asks for them; the gzip body is the text body; promtool accepts it', async () => {
+    await startContainer();
+    const prometheusAccept = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+    const openMetrics = await exporter.app.inject({ url: '/metrics', headers: { accept: prometheusAccept, 'accept-encoding': 'gzip' } });
+    assert.equal(openMetrics.headers['content-encoding'], 'gzip');
+    assert.match(String(openMetrics.headers['content-type']), /^application\/openmetrics-text; version=1\.0\.0/);
+    assert.match(gunzipSync(openMetrics.rawPayload).toString('utf8'), /\n# EOF\n$/);
+    const text = await exporter.app.inject({ url: '/metrics', headers: { 'accept-encoding': 'gzip, deflate' } });
+    assert.equal(text.headers['content-encoding'], 'gzip');
+    assert.match(String(text.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+    const body = gunzipSync(text.rawPayload).toString('utf8');
+    assert.ok(text.rawPayload.length * 4 < body.length, `compressed ${text.rawPayload.length} of ${body.length} bytes`);
+    await assertPromtoolAccepts(body);
+  });
+
+  test('status page and probes', async () => {
     await exporter.scrape();
     const landing = await exporter.app.inject({ url: '/' });
     assert.equal(landing.statusCode, 200);
     assert.match(landing.body, /<a href="\/metrics">Metrics<\/a>/);
-    assert.match(landing.body, /<dd id="watched">\d+<\/dd>/);
-    assert.match(landing.body, /<dd id="failing">\d+<\/dd>/);
+    assert.match(landing.body, /<b id="watched">\d+<\/b>/);
+    assert.match(landing.body, /<b id="failing">\d+<\/b>/);
     assert.equal((await exporter.app.inject({ url: '/-/healthy' })).statusCode, 200);
     assert.equal((await exporter.app.inject({ url: '/-/ready' })).statusCode, 200);
   });
@@ -159,6 +180,6 @@ describe('serve with --refresh 1h (cache, events)', () => {
   });
 
   test('HELP says the values are cached', async () => {
-    assert.match(await exporter.scrape(), /# HELP docker_monitor_check_result .*Cached: evaluated every 60m and on Docker events/);
+    assert.match(await exporter.scrape(), /# HELP docker_monitor_check_result .*Cached: evaluated every 1h and on Docker events/);
   });
 });

@@ -83,16 +83,28 @@ describe('RunningAsRootCheck', () => {
 });
 
 describe('RootProcessCheck', () => {
-  test('FAIL with pid and command of each root process; PASS when none', async () => {
+  test('FAIL with pid and command of each root process, which the result carries as data; PASS when none', async () => {
     const check = await builtIn('RootProcessCheck');
     const exec = fixtureView('exec-root');
     const [, rootProcess] = await exec.processes();
     assert.deepEqual(await check.run(exec), {
       result: 'fail',
       reason: `1 process running as root: pid ${rootProcess?.pid} (sleep 3601)`,
+      data: { rootProcesses: [{ pid: rootProcess?.pid, command: 'sleep 3601' }] },
     });
-    assert.deepEqual(await check.run(fixtureView('user-1000')), { result: 'pass' });
-    assert.deepEqual(await check.run(fixtureView('user-app-app')), { result: 'pass' });
+    assert.deepEqual(await check.run(fixtureView('user-1000')), { result: 'pass', data: { rootProcesses: [] } });
+    assert.deepEqual(await check.run(fixtureView('user-app-app')), { result: 'pass', data: { rootProcesses: [] } });
+  });
+
+  test('its metric docker_monitor_root_processes counts what the check did not allow', async () => {
+    const exec = fixtureView('exec-root');
+    for (const [options, count] of [['', 1], ['allowed_commands = sleep\n', 0]] as const) {
+      const check = await builtIn('RootProcessCheck', options);
+      const [metric] = check.metrics;
+      assert.equal(metric?.name, 'docker_monitor_root_processes');
+      const { data } = await check.run(exec);
+      assert.deepEqual(metric.samples(data, { name: 'web', image: 'busybox', imageId: 'sha256:1' }), [{ labels: { container: 'web' }, value: count }], options);
+    }
   });
 
   test('the container user decides nothing: root:app runs a root process, exec-root is --user 1000', async () => {
@@ -112,7 +124,7 @@ describe('RootProcessCheck', () => {
     const exec = fixtureView('exec-root'); // root runs "sleep 3601", started without a path
     for (const allowed of ['sleep', 'sleep 3601', 'nginx, sleep']) {
       const check = await builtIn('RootProcessCheck', `allowed_commands = ${allowed}\n`);
-      assert.deepEqual(await check.run(exec), { result: 'pass' }, allowed);
+      assert.equal((await check.run(exec)).result, 'pass', allowed);
     }
     // A path allows only a program started by that path.
     for (const allowed of ['slee', 'sleep 360', 'nginx', '/bin/sleep']) {

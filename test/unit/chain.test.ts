@@ -55,7 +55,7 @@ async function checks(text: string): Promise<CheckInstance[]> {
   return (await parsePolicy(text, join(dir, 'policy.ini'), BUILT_IN_CHECKS)).checks;
 }
 
-function chain(list: CheckInstance[], view: ContainerView, failFast = false, imageVerdicts = new Map<string, CheckResult>()) {
+function chain(list: CheckInstance[], view: ContainerView, failFast = false, imageVerdicts = new Map<string, Promise<CheckResult>>()) {
   return runChain(list, (signal) => ({ ...view, signal }), { failFast, imageVerdicts, imageId: view.inspect.Image });
 }
 
@@ -126,7 +126,7 @@ describe('runChain', () => {
 
   test('image-scoped verdicts are computed once per image ID and reused; errors are not cached', async () => {
     const list = await checks('[recording.PerImage]\nverdict = fail\n[recording.ImageThrower]\n[recording.A]\n');
-    const imageVerdicts = new Map<string, CheckResult>();
+    const imageVerdicts = new Map<string, Promise<CheckResult>>();
     const other = fixtureView('user-app-app');
     assert.equal(other.inspect.Image, view.inspect.Image, 'both fixtures run the test image');
     const first = await chain(list, view, false, imageVerdicts);

@@ -17,7 +17,6 @@ function report(fixture: string, name: string, results: CheckResult[], extra: Pa
     compliant: !results.some((result) => result.result === 'fail' || result.result === 'error'),
     alwaysAllowed: false,
     results,
-    rootProcesses: 0,
     startedAt: inspect.State?.StartedAt ?? '',
     labels: {},
     ...extra,
@@ -31,9 +30,9 @@ const db = report('user-unset', 'db', [
   pass('ActiveBuildCheck'),
   { check: 'RunningAsRootCheck', result: 'fail', reason: 'no user set: runs as root' },
   { check: 'RootProcessCheck', result: 'error', reason: 'timed out after 10000 ms' },
-], { rootProcesses: 1 });
+]);
 const build = report('classic-build-step', 'pensive_hawking', [{ check: 'ActiveBuildCheck', result: 'pass_fast', reason: 'classic builder step (RUN) in progress' }]);
-const allowed = report('user-0-0', 'legacy', [], { alwaysAllowed: true, compliant: true, rootProcesses: undefined });
+const allowed = report('user-0-0', 'legacy', [], { alwaysAllowed: true, compliant: true });
 
 describe('formatCheckTable', () => {
   test('one row per container, a column per check, "-" where a check did not run, then the failures', () => {
@@ -86,7 +85,7 @@ describe('checkJson', () => {
       imageId: build.imageId,
       compliant: true,
       alwaysAllowed: false,
-      rootProcesses: 0,
+      rootProcesses: null,
       results: [{ check: 'ActiveBuildCheck', result: 'pass_fast', reason: 'classic builder step (RUN) in progress' }],
     });
     assert.deepEqual((json.containers[1] as { results: unknown }).results, [

@@ -164,6 +164,20 @@ describe('options', () => {
     assert.equal((await runCheck('CgroupParentCheck', cisContainerView('cgroup-parent'), `allowed_cgroup_parents = ${parent}`)).result, 'pass');
   });
 
+  test('HealthStatusCheck: examples/cis.ini fails a container without a healthcheck (CIS 5.27); require_healthcheck = off relaxes it to "not unhealthy"', async () => {
+    assert.deepEqual(await cis.get('HealthStatusCheck')?.run(cisContainerView('default')), { result: 'fail', reason: 'no healthcheck' });
+    assert.equal((await runCheck('HealthStatusCheck', cisContainerView('default'), 'require_healthcheck = off')).result, 'pass');
+    assert.equal((await runCheck('HealthStatusCheck', cisContainerView('unhealthy'), 'require_healthcheck = off')).result, 'fail');
+    assert.equal((await runCheck('HealthStatusCheck', cisContainerView('hardened'))).result, 'pass');
+  });
+
+  test('ContainerUserCheck (CIS 4.1) reads the container: --user 1000 on an image without USER passes; ImageUserCheck, not CIS, fails it', async () => {
+    assert.equal((await runCheck('ContainerUserCheck', cisContainerView('exec-root'))).result, 'pass');
+    assert.deepEqual(await runCheck('ContainerUserCheck', cisContainerView('default')), { result: 'fail', reason: 'no user set: runs as root' });
+    assert.deepEqual(await runCheck('ImageUserCheck', cisContainerView('exec-root')), { result: 'fail', reason: 'the image sets no USER' });
+    assert.equal(BUILT_IN_CHECKS['ImageUserCheck']?.cisId, undefined);
+  });
+
   test('extra_sensitive_paths adds to the CIS list', async () => {
     const data = containerFixture('etc-ro-beside-rw').inspect.Mounts?.find((mount) => mount.Destination === '/data')?.Source ?? assert.fail('no /data mount');
     assert.equal((await runCheck('SensitiveMountCheck', cisContainerView('etc-ro-beside-rw'), `extra_sensitive_paths = ${data}/`)).result, 'fail');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseIni } from '../../src/config/ini-file.js';
+import { parseIni } from '../../src/ini/ini-file.js';
 import { ConfigError } from '../../src/errors.js';
 import { didYouMean, parseOptions } from '../../src/policy/options.js';
 import type { OptionSpec } from '../../src/policy/types.js';

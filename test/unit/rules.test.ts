@@ -1,7 +1,7 @@
 /**
  * The alert rules, their unit tests, the Alertmanager and Prometheus examples, checked by the real
  * promtool and amtool (Debian's prometheus and prometheus-alertmanager packages), plus the mixin
- * conventions promtool does not check: severity, summary, description, runbook_url to a README
+ * conventions promtool does not check: severity, summary, description, runbook_url to a runbook
  * section that exists, and every alert shown both firing and not firing.
  */
 import assert from 'node:assert/strict';
@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { REPO_ROOT, RULES_FILE, RULES_TEST_FILE, alertingRules } from '../helpers/monitoring-files.js';
+import { REPO_ROOT, RULES_FILE, RULES_TEST_FILE, alertingRules, loadRules } from '../helpers/monitoring-files.js';
 
 const run = promisify(execFile);
-const RUNBOOK_BASE = 'https://github.com/docker-monitor/docker-monitor#';
-const README = join(REPO_ROOT, 'README.md');
+const RUNBOOK_BASE = 'https://github.com/docker-monitor/docker-monitor/blob/main/docs/alerts.md#';
+const ALERTS_PAGE = join(REPO_ROOT, 'docs/alerts.md');
 const ALERTMANAGER_EXAMPLE = join(REPO_ROOT, 'examples/alertmanager.yml');
 const PROMETHEUS_EXAMPLE = join(REPO_ROOT, 'examples/prometheus.yml');
 
@@ -34,7 +34,8 @@ const alerts = alertingRules();
 
 describe('promtool and amtool', () => {
   test('promtool check rules accepts the rules', async () => {
-    assert.match(await tool('promtool', ['check', 'rules', RULES_FILE]), new RegExp(`SUCCESS: ${alerts.length} rules found`));
+    const rules = loadRules().groups.flatMap((group) => group.rules);
+    assert.match(await tool('promtool', ['check', 'rules', RULES_FILE]), new RegExp(`SUCCESS: ${rules.length} rules found`));
   });
 
   test('promtool test rules passes', async () => {
@@ -74,6 +75,9 @@ describe('mixin conventions', () => {
       'DockerMonitorDockerSocketMounted',
       'DockerMonitorCheckErrors',
       'DockerMonitorEnforcementAction',
+      'DockerMonitorAbsent',
+      'DockerMonitorWaiverUnused',
+      'DockerMonitorWaiverExpiring',
     ]) {
       assert.ok(names.includes(name), `${name} is missing`);
     }
@@ -83,20 +87,31 @@ describe('mixin conventions', () => {
   });
 
   for (const rule of alerts) {
-    test(`${rule.alert} has a severity, summary, description and a runbook_url to its README section`, () => {
+    test(`${rule.alert} has a severity, summary, description and a runbook_url to its runbook section`, () => {
       assert.match(rule.alert, /^DockerMonitor[A-Z][A-Za-z]+$/);
       assert.ok(['critical', 'warning', 'info'].includes(rule.labels?.['severity'] ?? ''), 'severity');
       assert.ok((rule.annotations?.['summary'] ?? '').length > 10, 'summary');
-      assert.match(rule.annotations?.['description'] ?? '', /\{\{ \$labels\.instance \}\}/, 'description names the instance');
+      // An absent target has no instance to name; its description says so instead.
+      const instance = rule.expr.startsWith('absent(') ? /no instance to name/ : /\{\{ \$labels\.instance \}\}/;
+      assert.match(rule.annotations?.['description'] ?? '', instance, 'description names the instance');
       assert.equal(rule.annotations?.['runbook_url'], RUNBOOK_BASE + rule.alert.toLowerCase());
     });
   }
 
-  test('the README has exactly one "### <AlertName>" runbook section per alert under "## Alerts"', () => {
-    const text = readFileSync(README, 'utf8');
-    const section = text.split(/^## /m).find((part) => part.startsWith('Alerts\n'));
-    assert.ok(section !== undefined, 'README.md has a "## Alerts" section');
-    const headings = [...section.matchAll(/^### (.+)$/gm)].map((match) => match[1]);
+  test('the job selector is written once, in the recording rule the up-based alerts read', () => {
+    const text = readFileSync(RULES_FILE, 'utf8');
+    const rulesText = text.split('\n').filter((line) => !line.trimStart().startsWith('#')).join('\n');
+    assert.equal(rulesText.match(/job="docker-monitor"/g)?.length, 1);
+    const recorded = loadRules().groups.flatMap((group) => group.rules).find((rule) => rule.record === 'docker_monitor:up');
+    assert.equal(recorded?.expr, 'up{job="docker-monitor"}');
+    const upAlerts = alerts.filter((rule) => /\bup\b/.test(rule.expr.replaceAll('docker_monitor:up', '')));
+    assert.deepEqual(upAlerts.map((rule) => rule.alert), [], 'no alert reads up{...} itself');
+    assert.deepEqual(alerts.filter((rule) => rule.expr.includes('docker_monitor:up')).map((rule) => rule.alert), ['DockerMonitorAbsent', 'DockerMonitorDown']);
+  });
+
+  test('docs/alerts.md has exactly one "## <AlertName>" runbook section per alert, in the rules file\'s order', () => {
+    const text = readFileSync(ALERTS_PAGE, 'utf8');
+    const headings = [...text.matchAll(/^## (DockerMonitor\w+)$/gm)].map((match) => match[1]);
     assert.deepEqual(headings, alerts.map((rule) => rule.alert));
   });
 

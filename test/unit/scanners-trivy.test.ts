@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import { countVulnerabilities } from '../../src/checks/trivy-scan-check.js';
-import { imageVulnerabilities, retain } from '../../src/scanners/vulnerability-store.js';
 import {
   STANDINS,
   TARGET,
@@ -13,6 +12,7 @@ import {
   invocations,
   liveProcessesInGroup,
   loadCheck,
+  loadChecks,
   maxOverlap,
   run,
   targetWithImage,
@@ -31,8 +31,6 @@ beforeEach(() => {
   log = join(work, `invocations-${logs}.log`);
   process.env['STANDIN_LOG'] = log;
   delete process.env['STANDIN_MODE'];
-  // Every test starts with an empty store and no cached scans.
-  retain([]);
 });
 afterEach(() => {
   delete process.env['STANDIN_MODE'];
@@ -115,51 +113,36 @@ describe('TrivyScanCheck verdicts', () => {
 });
 
 describe('TrivyScanCheck vulnerability counts for docker_monitor_image_vulnerabilities', () => {
-  test('exports every severity of a scanned image, labelled with the reference its container was started with', async () => {
-    await run(await loadCheck(trivy()));
-    assert.deepEqual(imageVulnerabilities(), [
-      { image: 'docker-monitor-test/busybox:1', severity: 'critical', count: 1 },
-      { image: 'docker-monitor-test/busybox:1', severity: 'high', count: 3 },
-      { image: 'docker-monitor-test/busybox:1', severity: 'medium', count: 1 },
-      { image: 'docker-monitor-test/busybox:1', severity: 'low', count: 1 },
-      { image: 'docker-monitor-test/busybox:1', severity: 'unknown', count: 1 },
+  test('the result carries the counts; the check\'s own metric gives every severity, labelled with the reference its container was started with', async () => {
+    const check = await loadCheck(trivy());
+    const result = await run(check);
+    assert.deepEqual(result.data, { vulnerabilities: { critical: 1, high: 3, medium: 1, low: 1, unknown: 1 } });
+    const [metric] = check.metrics;
+    assert.equal(metric?.name, 'docker_monitor_image_vulnerabilities');
+    assert.deepEqual(metric.samples(result.data, { name: 'web', image: 'docker-monitor-test/busybox:1', imageId: TARGET.Image }), [
+      { labels: { image: 'docker-monitor-test/busybox:1', severity: 'critical' }, value: 1 },
+      { labels: { image: 'docker-monitor-test/busybox:1', severity: 'high' }, value: 3 },
+      { labels: { image: 'docker-monitor-test/busybox:1', severity: 'medium' }, value: 1 },
+      { labels: { image: 'docker-monitor-test/busybox:1', severity: 'low' }, value: 1 },
+      { labels: { image: 'docker-monitor-test/busybox:1', severity: 'unknown' }, value: 1 },
     ]);
   });
 
-  test('a failed scan exports nothing for its image', async () => {
+  test('a failed scan carries no counts', async () => {
     process.env['STANDIN_MODE'] = 'error';
-    await run(await loadCheck(trivy()));
-    assert.deepEqual(imageVulnerabilities(), []);
+    const result = await run(await loadCheck(trivy()));
+    assert.equal(result.result, 'error');
+    assert.equal(result.data, undefined);
   });
 
-  test('counts leave with the cache entry: after cache_ttl they are gone until the next scan brings them back', async () => {
+  test('after cache_ttl the image is scanned again', async () => {
     const check = await loadCheck(trivy('cache_ttl = 300ms'));
     await run(check);
     await run(check);
     assert.equal(invocations(log).length, 1);
-    assert.equal(imageVulnerabilities().length, 5);
     await new Promise((resolve) => setTimeout(resolve, 350));
-    assert.deepEqual(imageVulnerabilities(), []);
     await run(check);
     assert.equal(invocations(log).length, 2, 'scanned again after cache_ttl');
-    assert.equal(imageVulnerabilities().length, 5);
-  });
-
-  test('retain() drops the counts and the cached verdicts of images no longer used', async () => {
-    const check = await loadCheck(trivy());
-    const other = targetWithImage(imageId(7));
-    await run(check);
-    await run(check, other);
-    assert.equal(imageVulnerabilities().length, 10);
-    retain([TARGET.Image]);
-    assert.equal(imageVulnerabilities().length, 5);
-    await run(check);
-    await run(check, other);
-    assert.deepEqual(
-      invocations(log).map(({ line }) => line.split(' ').pop()),
-      [TARGET.Image, imageId(7), imageId(7)],
-      'the retained image was not scanned again, the dropped one was',
-    );
   });
 });
 
@@ -174,15 +157,27 @@ describe('scans shared between containers and bounded', () => {
 
   test('at most `concurrency` (default 2) scans at once, across trivy and twistcli', async () => {
     process.env['STANDIN_MODE'] = 'slow';
-    const check = await loadCheck(trivy());
-    const prisma = await loadCheck(
-      `[docker_monitor.checks.PrismaScanCheck]\ntwistcli_path = ${join(STANDINS, 'twistcli')}\nurl = https://c.example.com\ntoken = t\n`,
+    const [check, prisma] = await loadChecks(
+      `${trivy()}[docker_monitor.checks.PrismaScanCheck]\ntwistcli_path = ${join(STANDINS, 'twistcli')}\nurl = https://c.example.com\ntoken = t\n`,
     );
+    assert.ok(check !== undefined && prisma !== undefined);
     await Promise.all([
       ...Array.from({ length: 4 }, (_, n) => run(check, targetWithImage(imageId(100 + n)))),
       ...Array.from({ length: 3 }, (_, n) => run(prisma, targetWithImage(imageId(200 + n)))),
     ]);
     assert.equal(invocations(log).length, 7);
     assert.equal(maxOverlap(log), 2);
+  });
+
+  test('two loaded policies (two runtimes in one process) share neither scans nor the pool', async () => {
+    process.env['STANDIN_MODE'] = 'slow';
+    const first = await loadCheck(trivy());
+    const second = await loadCheck(trivy());
+    await Promise.all([
+      ...Array.from({ length: 2 }, (_, n) => run(first, targetWithImage(imageId(300 + n)))),
+      ...Array.from({ length: 2 }, (_, n) => run(second, targetWithImage(imageId(300 + n)))),
+    ]);
+    assert.equal(invocations(log).length, 4, 'each policy scans the same images itself');
+    assert.equal(maxOverlap(log), 4, 'each policy has its own pool of 2');
   });
 });

@@ -1,18 +1,21 @@
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_SETTINGS } from '../../src/config/settings.js';
 import { DockerEngine } from '../../src/engine/docker-engine.js';
 import { Enforcer } from '../../src/enforce/enforcer.js';
 import { UsageError } from '../../src/errors.js';
-import { createListeners } from '../../src/report/listeners.js';
+import { createEventCounters } from '../../src/event-counters.js';
+import { createListeners } from '../../src/listeners.js';
+import { ReportQueue } from '../../src/report/report-queue.js';
 import { StatsdReporter, parseStatsdServer } from '../../src/report/statsd-reporter.js';
 import { TextReporter } from '../../src/report/text-reporter.js';
 import { captureLogger } from '../helpers/log-capture.js';
 import { FAILING_REPORT } from '../helpers/sample-report.js';
 import { waitFor } from '../helpers/scanner-standins.js';
-
+import { within } from '../helpers/within.js';
 
 interface Datagram {
   name: string;
@@ -56,11 +59,12 @@ describe('StatsdReporter against a UDP socket on loopback', () => {
     const { logger } = captureLogger();
     const reporter = new StatsdReporter({ server: { host: '127.0.0.1', port }, prefix: 'cnitch', hostname: 'myhost', logger });
     reporter.onReport(FAILING_REPORT);
-    reporter.onReport({ ...FAILING_REPORT, name: 'clean', compliant: true, results: [{ check: 'RunningAsRootCheck', result: 'pass' }], rootProcesses: 0 });
+    reporter.onReport({ ...FAILING_REPORT, name: 'clean', compliant: true, results: [{ check: 'RootProcessCheck', result: 'pass', data: { rootProcesses: [] } }] });
     await reporter.close();
-    assert.ok(await waitFor(() => received.length >= 3), `received ${received.length} datagrams`);
+    assert.ok(await waitFor(() => received.length >= 4), `received ${received.length} datagrams`);
     const sorted = [...received].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     assert.deepEqual(sorted, [
+      { name: 'cnitch.exception.check_failed', value: 1, type: 'c', tags: { host: 'myhost', container: 'web', check: 'PrismaScanCheck' } },
       { name: 'cnitch.exception.check_failed', value: 1, type: 'c', tags: { host: 'myhost', container: 'web', check: 'RootProcessCheck' } },
       { name: 'cnitch.exception.check_failed', value: 1, type: 'c', tags: { host: 'myhost', container: 'web', check: 'RunningAsRootCheck' } },
       { name: 'cnitch.exception.root_process', value: 2, type: 'c', tags: { host: 'myhost', container: 'web' } },
@@ -71,7 +75,7 @@ describe('StatsdReporter against a UDP socket on loopback', () => {
     received.length = 0;
     const { logger } = captureLogger();
     const settings = { ...DEFAULT_SETTINGS, statsdServer: `127.0.0.1:${port}`, hostname: 'h1' };
-    const listeners = createListeners({ settings, engine: new DockerEngine({ host: 'unix:///nonexistent.sock', concurrency: 1, timeoutMs: 1000 }), logger, textLog: true });
+    const listeners = createListeners({ settings, engine: new DockerEngine({ host: 'unix:///nonexistent.sock', concurrency: 1, timeoutMs: 1000 }), logger, textLog: true, counters: createEventCounters() });
     const statsd = listeners.find((listener) => listener instanceof StatsdReporter);
     assert.ok(statsd);
     await statsd.onReport(FAILING_REPORT);
@@ -81,25 +85,47 @@ describe('StatsdReporter against a UDP socket on loopback', () => {
     assert.ok(received.every((datagram) => datagram.tags['host'] === 'h1'));
   });
 
-  test('an unreachable server neither blocks nor crashes: sends return at once and close() ends promptly', async () => {
+  test('an unreachable server neither blocks nor crashes: the process keeps serving while reports go out, the queue drains and close() ends', { timeout: 60_000 }, async () => {
     const closed = createSocket('udp4');
     closed.bind(0, '127.0.0.1');
     await once(closed, 'listening');
     const deadPort = closed.address().port;
     closed.close();
-    const { logger } = captureLogger();
+    const { logger, records } = captureLogger();
     const reporter = new StatsdReporter({ server: { host: '127.0.0.1', port: deadPort }, prefix: 'cnitch', hostname: 'h', logger });
-    // Never blocking means never waiting on the network: every report is handed off within this turn
-    // of the event loop, before any I/O callback (an error from the closed port, say) could run.
-    let yielded = false;
-    setImmediate(() => {
-      yielded = true;
-    });
-    for (let n = 0; n < 2000; n += 1) assert.equal(reporter.onReport(FAILING_REPORT), undefined);
-    assert.equal(yielded, false, 'the reports did not wait for the event loop');
-    // close() must not wait for an answer that never comes; 10 s is far beyond a socket close.
-    const timeout = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 10_000).unref());
-    assert.equal(await Promise.race([reporter.close().then(() => 'closed' as const), timeout]), 'closed');
+    // Reports reach the reporter as `serve` hands them over: from the queue, which awaits each listener.
+    const queue = new ReportQueue([reporter], logger, createEventCounters().reportsDropped);
+    // A loopback HTTP server stands for /metrics: it must go on answering while the reports go out.
+    const web = createServer((_request, response) => response.end('ok'));
+    web.listen(0, '127.0.0.1');
+    await once(web, 'listening');
+    const address = web.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/`;
+    try {
+      // A timer set before the first send fires only when the event loop is free to turn.
+      let pushed = 0;
+      let pushedWhenTimerFired: number | undefined;
+      setTimeout(() => {
+        pushedWhenTimerFired = pushed;
+      }, 0);
+      const batches = 10;
+      let served = 0;
+      for (let batch = 0; batch < batches; batch += 1) {
+        queue.push(Array.from({ length: 50 }, () => FAILING_REPORT));
+        pushed += 50;
+        const response = await fetch(url);
+        if ((await response.text()) === 'ok') served += 1;
+      }
+      assert.equal(served, batches, 'every request was answered while the reports were being sent');
+      assert.ok(pushedWhenTimerFired !== undefined && pushedWhenTimerFired < pushed, `the timer fired while reports were still coming (after ${pushedWhenTimerFired} of ${pushed})`);
+      // Bounds far beyond a few thousand UDP sends: a reporter that waits for an answer never gets there.
+      assert.equal(await within(queue.idle().then(() => 'drained'), 10_000), 'drained', 'the reporter took every report and let the queue drain');
+      assert.equal(await within(reporter.close().then(() => 'closed'), 10_000), 'closed', 'close() did not wait for an answer that never comes');
+      assert.deepEqual(records.filter((record) => record.level === 'error'), [], 'no listener failure');
+    } finally {
+      web.closeAllConnections();
+      web.close();
+    }
   });
 
   test('a send that fails is logged once at warn, then at debug, and dropped', async () => {
@@ -132,7 +158,7 @@ describe('StatsD settings and the listeners', () => {
     const { logger } = captureLogger();
     const engine = new DockerEngine({ host: 'unix:///nonexistent.sock', concurrency: 1, timeoutMs: 1000 });
     const kinds = async (statsdServer: string | undefined, textLog = true): Promise<unknown[]> => {
-      const listeners = createListeners({ settings: { ...DEFAULT_SETTINGS, statsdServer }, engine, logger, textLog });
+      const listeners = createListeners({ settings: { ...DEFAULT_SETTINGS, statsdServer }, engine, logger, textLog, counters: createEventCounters() });
       await Promise.all(listeners.map((listener) => listener.close?.()));
       return listeners.map((listener) => listener.constructor);
     };

@@ -16,7 +16,8 @@ describe('TextReporter, cnitch\'s log lines', () => {
         ['warn', '>> WARNING: found process running as root: tail -f /dev/null pid: 365'],
         ['warn', '>> WARNING: found process running as root: sh pid: 366'],
         ['warn', '>> FAIL RunningAsRootCheck: no user set: runs as root'],
-        ['warn', '>> ERROR RootProcessCheck: timed out after 10000 ms'],
+        ['warn', '>> FAIL RootProcessCheck: 2 processes running as root: pid 365 (tail -f /dev/null), pid 366 (sh)'],
+        ['warn', '>> ERROR PrismaScanCheck: timed out after 10000 ms'],
       ],
     );
     assert.ok(records.every((record) => record['container'] === 'web'));
@@ -26,7 +27,7 @@ describe('TextReporter, cnitch\'s log lines', () => {
   test('a passing container gives only its info line; an always-allowed one says no check ran', () => {
     const { logger, records } = captureLogger();
     const reporter = new TextReporter(logger);
-    reporter.onReport({ ...FAILING_REPORT, compliant: true, results: [{ check: 'RunningAsRootCheck', result: 'pass' }], rootProcesses: 0, rootProcessList: [] });
+    reporter.onReport({ ...FAILING_REPORT, compliant: true, results: [{ check: 'RootProcessCheck', result: 'pass', data: { rootProcesses: [] } }] });
     reporter.onReport({ ...FAILING_REPORT, compliant: true, alwaysAllowed: true, results: [] });
     assert.deepEqual(
       records.map(({ level, msg }) => [level, msg]),
@@ -56,11 +57,12 @@ describe('TextReporter, cnitch\'s log lines', () => {
         `Checking image: ubuntu, id: ${FAILING_REPORT.id}`,
         '>> WARNING: found process running as root: tail -f /dev/null pid: 365',
         '>> WARNING: found process running as root: sh pid: 366',
-        '>> ERROR RootProcessCheck: timed out after 10000 ms',
+        '>> FAIL RootProcessCheck: 2 processes running as root: pid 365 (tail -f /dev/null), pid 366 (sh)',
+        '>> ERROR PrismaScanCheck: timed out after 10000 ms',
       ],
     );
     const beforeRestart = records.length;
     reporter.onReport({ ...fixed, startedAt: '2026-11-22T09:00:00.000000000Z' });
-    assert.equal(records.slice(beforeRestart).filter(({ level }) => level !== 'debug').length, 4, 'a new start is logged in full');
+    assert.equal(records.slice(beforeRestart).filter(({ level }) => level !== 'debug').length, 5, 'a new start is logged in full');
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseBoolean, parseDuration, parseEnum, parseInteger, parseList } from '../../src/config/values.js';
+import { formatDuration, parseBoolean, parseDuration, parseEnum, parseInteger, parseList } from '../../src/ini/values.js';
 import { parseLogLevel } from '../../src/config/settings.js';
 
 describe('parseBoolean', () => {
@@ -32,6 +32,16 @@ describe('parseDuration', () => {
   test('a number without unit, a unit alone, or junk is an error', () => {
     for (const text of ['', '10', 's', '10 s', '10sec', '-1s', '1h 30m', 'soon']) {
       assert.throws(() => parseDuration(text), { message: `"${text}" is not a duration (use e.g. 500ms, 30s, 5m, 1h30m, 24h)` }, text);
+    }
+  });
+});
+
+describe('formatDuration', () => {
+  test('the largest whole unit, and parseDuration reads it back', () => {
+    const cases: [number, string][] = [[250, '250ms'], [1500, '1500ms'], [30_000, '30s'], [90_000, '90s'], [300_000, '5m'], [7_200_000, '2h'], [86_400_000, '1d'], [604_800_000, '1w']];
+    for (const [ms, text] of cases) {
+      assert.equal(formatDuration(ms), text);
+      assert.equal(parseDuration(text), ms);
     }
   });
 });

@@ -18,6 +18,7 @@ async function onPodman(host: HostView): Promise<boolean> {
 /** CIS 2.2: containers on the default bridge cannot talk to each other (`--icc=false`). */
 export class DefaultBridgeIccCheck extends HostPolicyCheck {
   static override description = 'inter-container traffic is off on the default bridge (icc=false)';
+  static override remediation = 'Set "icc": false in daemon.json and use user-defined networks for containers that must talk.';
   static override severity = 'medium' as const;
   static override cisId = '2.2';
 
@@ -37,6 +38,7 @@ export class DefaultBridgeIccCheck extends HostPolicyCheck {
 /** CIS 2.5: no registry is reached without TLS, beyond the loopback ranges every engine allows. */
 export class InsecureRegistryCheck extends HostPolicyCheck {
   static override description = 'no insecure registries are configured (beyond loopback)';
+  static override remediation = 'Remove the registry from insecure-registries in daemon.json and give it a TLS certificate.';
   static override severity = 'high' as const;
   static override cisId = '2.5';
 
@@ -54,6 +56,7 @@ export class InsecureRegistryCheck extends HostPolicyCheck {
 /** CIS 2.6: the aufs storage driver (unmaintained, removed from Docker 24) is not used. */
 export class AufsStorageCheck extends HostPolicyCheck {
   static override description = 'the aufs storage driver is not used';
+  static override remediation = 'Move the engine to the overlay2 storage driver.';
   static override severity = 'medium' as const;
   static override cisId = '2.6';
 
@@ -65,6 +68,7 @@ export class AufsStorageCheck extends HostPolicyCheck {
 /** CIS 2.9: container root is remapped to an unprivileged host user (userns-remap, or a rootless engine). */
 export class UsernsRemapCheck extends HostPolicyCheck {
   static override description = 'user namespace remapping is enabled';
+  static override remediation = 'Set "userns-remap": "default" in daemon.json and restart the engine.';
   static override severity = 'medium' as const;
   static override cisId = '2.9';
 
@@ -85,6 +89,7 @@ export class UsernsRemapCheck extends HostPolicyCheck {
  */
 export class LoggingDriverCheck extends HostPolicyCheck {
   static override description = 'the default logging driver ships logs off the host';
+  static override remediation = 'Set log-driver in daemon.json to one that ships logs off the host (syslog, journald, fluentd, ...).';
   static override options = {
     local_drivers: {
       type: 'list' as const,
@@ -107,6 +112,7 @@ export class LoggingDriverCheck extends HostPolicyCheck {
 /** CIS 2.15: containers keep running while the daemon restarts. Swarm mode cannot have it, so passes. */
 export class LiveRestoreCheck extends HostPolicyCheck {
   static override description = 'live restore is enabled';
+  static override remediation = 'Set "live-restore": true in daemon.json.';
   static override severity = 'low' as const;
   static override cisId = '2.15';
 
@@ -122,6 +128,7 @@ export class LiveRestoreCheck extends HostPolicyCheck {
 /** CIS 2.18: experimental features are off in production. */
 export class ExperimentalCheck extends HostPolicyCheck {
   static override description = 'experimental features are off';
+  static override remediation = 'Set "experimental": false in daemon.json on production engines.';
   static override severity = 'low' as const;
   static override cisId = '2.18';
 
@@ -141,6 +148,7 @@ function isSwarmActive(state: string | undefined): boolean {
 /** CIS 5.1: swarm mode is off unless needed (it opens management ports and holds cluster secrets). */
 export class SwarmModeCheck extends HostPolicyCheck {
   static override description = 'swarm mode is not enabled';
+  static override remediation = 'Leave swarm mode (docker swarm leave) on engines that do not need it.';
   static override severity = 'low' as const;
   static override cisId = '5.1';
 

@@ -1,6 +1,6 @@
 import { PolicyCheck } from '../../policy/policy-check.js';
 import type { CheckReturn, CheckScope, ContainerView } from '../../policy/types.js';
-import { isRootUser } from '../running-as-root-check.js';
+import { isRootUser, rootUserFinding } from '../running-as-root-check.js';
 import { parseHistoryEntry } from './history.js';
 
 /** Checks of the image alone: run once per image ID, the verdict shared by its containers. */
@@ -9,11 +9,15 @@ abstract class ImagePolicyCheck extends PolicyCheck {
   static override options = {};
 }
 
-/** CIS 4.1: the image names a user other than root (`USER 0:0` and `root:root` are root too). */
+/**
+ * The image itself names a user other than root (`USER 0:0` and `root:root` are root too). Not CIS 4.1,
+ * whose audit reads the container (ContainerUserCheck): an image without USER run with `--user 1000`
+ * passes 4.1 and fails this one. Not in examples/cis.ini; add it to hold images to their own USER.
+ */
 export class ImageUserCheck extends ImagePolicyCheck {
-  static override description = 'the image sets a non-root USER';
+  static override description = 'the image itself sets a non-root USER';
+  static override remediation = 'Add a USER instruction with a non-root user to the Dockerfile.';
   static override severity = 'medium' as const;
-  static override cisId = '4.1';
 
   async check(container: ContainerView): Promise<CheckReturn> {
     const user = (await container.image()).Config?.User ?? '';
@@ -25,6 +29,7 @@ export class ImageUserCheck extends ImagePolicyCheck {
 /** CIS 4.6: the image has a HEALTHCHECK (`HEALTHCHECK NONE` turns it off and fails; docker-bench passes it). */
 export class ImageHealthcheckCheck extends ImagePolicyCheck {
   static override description = 'the image defines a HEALTHCHECK';
+  static override remediation = 'Add a HEALTHCHECK instruction to the Dockerfile.';
   static override severity = 'low' as const;
   static override cisId = '4.6';
 
@@ -32,6 +37,23 @@ export class ImageHealthcheckCheck extends ImagePolicyCheck {
     const test = (await container.image()).Config?.Healthcheck?.Test ?? [];
     if (test.length === 0) return this.fail('the image has no HEALTHCHECK');
     return test[0] === 'NONE' ? this.fail('the image turns the healthcheck off (HEALTHCHECK NONE)') : this.PASS;
+  }
+}
+
+/**
+ * CIS 4.1, as its audit reads it: the container's `Config.User` (the image's USER, or `--user` over it)
+ * is not root, so `--user 1000` on an image without USER passes.
+ */
+export class ContainerUserCheck extends PolicyCheck {
+  static override description = 'the container runs as a non-root user (its Config.User: the image\'s USER or --user)';
+  static override remediation = 'Run as a non-root user: set USER in the image or start the container with --user UID:GID.';
+  static override options = {};
+  static override severity = 'medium' as const;
+  static override cisId = '4.1';
+
+  check({ inspect }: ContainerView): CheckReturn {
+    const finding = rootUserFinding(inspect.Config?.User ?? '');
+    return finding === undefined ? this.PASS : this.fail(finding);
   }
 }
 
@@ -70,6 +92,7 @@ export function updatesAlone(line: string): boolean {
  */
 export class UpdateAloneCheck extends ImagePolicyCheck {
   static override description = 'package index updates are not used alone in a RUN';
+  static override remediation = 'Run the package index update and the install in one RUN (apt-get update && apt-get install ...).';
   static override severity = 'low' as const;
   static override cisId = '4.7';
 
@@ -86,6 +109,7 @@ export class UpdateAloneCheck extends ImagePolicyCheck {
  */
 export class AddInsteadOfCopyCheck extends ImagePolicyCheck {
   static override description = 'COPY is used instead of ADD';
+  static override remediation = 'Use COPY instead of ADD to put local files into the image.';
   static override severity = 'low' as const;
   static override cisId = '4.9';
 
@@ -120,6 +144,7 @@ export function isSecretName(name: string, allowed: readonly string[]): boolean 
  */
 export class ImageSecretEnvCheck extends ImagePolicyCheck {
   static override description = 'no secrets in the image\'s environment or build arguments';
+  static override remediation = 'Pass secrets at run time (docker secrets, mounted files) instead of ENV or build arguments, and rebuild the image.';
   static override options = {
     allowed_names: {
       type: 'list' as const,
@@ -152,6 +177,7 @@ export class ImageSecretEnvCheck extends ImagePolicyCheck {
  */
 export class LatestTagCheck extends ImagePolicyCheck {
   static override description = 'the image has a version tag (not only latest, not untagged)';
+  static override remediation = 'Run the image by a version tag or digest, not latest or an untagged ID.';
   static override severity = 'low' as const;
   static override cisId = '5.28';
 

@@ -1,6 +1,6 @@
 /** The CIS Docker Benchmark v1.6.0 checks, in benchmark order: image (section 4), container (5), host (2, 5.1). */
 import type { CheckClass } from '../../policy/policy-check.js';
-import { AddInsteadOfCopyCheck, ImageHealthcheckCheck, ImageSecretEnvCheck, ImageUserCheck, LatestTagCheck, UpdateAloneCheck } from './image-checks.js';
+import { AddInsteadOfCopyCheck, ContainerUserCheck, ImageHealthcheckCheck, ImageSecretEnvCheck, LatestTagCheck, UpdateAloneCheck } from './image-checks.js';
 import { PrivilegedExecCheck, RootExecCheck } from './exec-sessions.js';
 import {
   AufsStorageCheck,
@@ -20,9 +20,10 @@ import { CgroupParentCheck, CpuSharesCheck, MemoryLimitCheck, PidsLimitCheck, Re
 import { DefaultBridgeCheck, HealthStatusCheck, RestartPolicyCheck, SshdCheck } from './runtime-behaviour.js';
 import { AppArmorProfileCheck, NoNewPrivilegesCheck, SeccompUnconfinedCheck, SelinuxOptionsCheck } from './security-profiles.js';
 
-export const CIS_IMAGE_CHECKS = [ImageUserCheck, ImageHealthcheckCheck, UpdateAloneCheck, AddInsteadOfCopyCheck, ImageSecretEnvCheck] as const;
+export const CIS_IMAGE_CHECKS = [ImageHealthcheckCheck, UpdateAloneCheck, AddInsteadOfCopyCheck, ImageSecretEnvCheck] as const;
 
 export const CIS_CONTAINER_CHECKS = [
+  ContainerUserCheck, // 4.1 (its audit reads the container)
   AppArmorProfileCheck, // 5.2
   SelinuxOptionsCheck, // 5.3
   AddedCapabilitiesCheck, // 5.4

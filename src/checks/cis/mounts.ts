@@ -18,6 +18,7 @@ function describeMount(mount: MountPoint): string {
  */
 export class SensitiveMountCheck extends PolicyCheck {
   static override description = 'no sensitive host directory is mounted read-write';
+  static override remediation = 'Do not mount host system directories, or mount them read-only (:ro).';
   static override options = {
     extra_sensitive_paths: {
       type: 'list' as const,
@@ -44,6 +45,7 @@ export class SensitiveMountCheck extends PolicyCheck {
 /** CIS 5.20: no mount propagates mounts back to the host (`shared` or `rshared`). */
 export class MountPropagationCheck extends PolicyCheck {
   static override description = 'no mount uses shared propagation';
+  static override remediation = 'Mount with private propagation: drop the shared or rshared bind option.';
   static override options = {};
   static override severity = 'medium' as const;
   static override cisId = '5.20';
@@ -62,6 +64,7 @@ export class MountPropagationCheck extends PolicyCheck {
  */
 export class DockerSocketMountCheck extends PolicyCheck {
   static override description = 'the Docker socket is not mounted into the container';
+  static override remediation = 'Do not mount /var/run/docker.sock into the container; use a restricted API proxy if it must talk to the engine.';
   static override options = {
     socket_paths: {
       type: 'list' as const,

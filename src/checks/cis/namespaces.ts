@@ -20,6 +20,7 @@ abstract class HostNamespaceCheck extends PolicyCheck {
 /** CIS 5.10. */
 export class HostNetworkCheck extends HostNamespaceCheck {
   static override description = 'the host\'s network namespace is not shared';
+  static override remediation = 'Remove --network host; publish the ports the service needs instead.';
   static override severity = 'high' as const;
   static override cisId = '5.10';
   protected readonly flag = '--network';
@@ -29,6 +30,7 @@ export class HostNetworkCheck extends HostNamespaceCheck {
 /** CIS 5.16. */
 export class HostPidCheck extends HostNamespaceCheck {
   static override description = 'the host\'s process namespace is not shared';
+  static override remediation = 'Remove --pid host.';
   static override severity = 'high' as const;
   static override cisId = '5.16';
   protected readonly flag = '--pid';
@@ -38,6 +40,7 @@ export class HostPidCheck extends HostNamespaceCheck {
 /** CIS 5.17. */
 export class HostIpcCheck extends HostNamespaceCheck {
   static override description = 'the host\'s IPC namespace is not shared';
+  static override remediation = 'Remove --ipc host.';
   static override severity = 'high' as const;
   static override cisId = '5.17';
   protected readonly flag = '--ipc';
@@ -47,6 +50,7 @@ export class HostIpcCheck extends HostNamespaceCheck {
 /** CIS 5.21. */
 export class HostUtsCheck extends HostNamespaceCheck {
   static override description = 'the host\'s UTS namespace is not shared';
+  static override remediation = 'Remove --uts host.';
   static override severity = 'medium' as const;
   static override cisId = '5.21';
   protected readonly flag = '--uts';
@@ -59,6 +63,7 @@ export class HostUtsCheck extends HostNamespaceCheck {
  */
 export class HostUsernsCheck extends HostNamespaceCheck {
   static override description = 'the host\'s user namespace is not shared (--userns host)';
+  static override remediation = 'Remove --userns host.';
   static override severity = 'medium' as const;
   static override cisId = '5.31';
   protected readonly flag = '--userns';

@@ -8,6 +8,7 @@ const WILDCARDS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '']);
 /** CIS 5.8: no host port below 1024 is published (docker-bench also flags 1024, which is not privileged). */
 export class PrivilegedPortCheck extends PolicyCheck {
   static override description = 'no privileged host port (below 1024) is published';
+  static override remediation = 'Publish the service on a host port of 1024 or above (-p 8080:80).';
   static override options = {
     allowed_ports: {
       type: 'list' as const,
@@ -35,6 +36,7 @@ export class PrivilegedPortCheck extends PolicyCheck {
  */
 export class PublishAllPortsCheck extends PolicyCheck {
   static override description = 'only needed ports are published (no --publish-all)';
+  static override remediation = 'Replace --publish-all (-P) with -p for the ports the service needs.';
   static override options = {
     allowed_ports: {
       type: 'list' as const,
@@ -63,6 +65,7 @@ export class PublishAllPortsCheck extends PolicyCheck {
 /** CIS 5.14: published ports are bound to a specific address, not to every interface (IPv4 or IPv6). */
 export class WildcardBindCheck extends PolicyCheck {
   static override description = 'published ports are bound to a specific host address';
+  static override remediation = 'Bind published ports to one host address (-p 127.0.0.1:8080:80) instead of every interface.';
   static override options = {
     allowed_ports: {
       type: 'list' as const,

@@ -4,6 +4,7 @@ import type { CheckReturn, ContainerView } from '../../policy/types.js';
 /** CIS 5.11: the container has a memory limit (`--memory`). */
 export class MemoryLimitCheck extends PolicyCheck {
   static override description = 'memory usage is limited';
+  static override remediation = 'Set a memory limit with --memory (deploy.resources.limits.memory in Compose).';
   static override options = {};
   static override severity = 'medium' as const;
   static override cisId = '5.11';
@@ -19,6 +20,7 @@ export class MemoryLimitCheck extends PolicyCheck {
  */
 export class CpuSharesCheck extends PolicyCheck {
   static override description = 'CPU priority or quota is set';
+  static override remediation = 'Set --cpu-shares or --cpus for the container.';
   static override options = {};
   static override severity = 'low' as const;
   static override cisId = '5.12';
@@ -33,6 +35,7 @@ export class CpuSharesCheck extends PolicyCheck {
 /** CIS 5.29: the number of processes is limited (`--pids-limit`), against fork bombs. */
 export class PidsLimitCheck extends PolicyCheck {
   static override description = 'the number of processes is limited';
+  static override remediation = 'Set --pids-limit for the container.';
   static override options = {};
   static override severity = 'medium' as const;
   static override cisId = '5.29';
@@ -46,6 +49,7 @@ export class PidsLimitCheck extends PolicyCheck {
 /** CIS 5.13: the root filesystem is read-only (`--read-only`); writable paths come from volumes. */
 export class ReadonlyRootfsCheck extends PolicyCheck {
   static override description = 'the root filesystem is mounted read-only';
+  static override remediation = 'Start the container with --read-only and mount volumes or tmpfs where it must write.';
   static override options = {};
   static override severity = 'medium' as const;
   static override cisId = '5.13';
@@ -62,6 +66,7 @@ export class ReadonlyRootfsCheck extends PolicyCheck {
  */
 export class UlimitOverrideCheck extends PolicyCheck {
   static override description = 'default ulimits are not overridden, except where allowed';
+  static override remediation = 'Remove the --ulimit flags, or list the needed ones in allowed_ulimits.';
   static override options = {
     allowed_ulimits: {
       type: 'list' as const,
@@ -83,6 +88,7 @@ export class UlimitOverrideCheck extends PolicyCheck {
 /** CIS 5.25: the container stays in the engine's cgroup (no `--cgroup-parent` outside the allowed ones). */
 export class CgroupParentCheck extends PolicyCheck {
   static override description = 'the container uses the engine\'s default cgroup parent';
+  static override remediation = 'Remove --cgroup-parent so the engine\'s default cgroup parent applies.';
   static override options = {
     allowed_cgroup_parents: {
       type: 'list' as const,

@@ -8,6 +8,7 @@ import type { CheckReturn, ContainerView } from '../../policy/types.js';
  */
 export class RestartPolicyCheck extends PolicyCheck {
   static override description = 'restarts are limited (on-failure with few retries, or no restart)';
+  static override remediation = 'Use --restart on-failure:5 (or no restart policy) instead of always or unlimited retries.';
   static override options = {
     max_retries: { type: 'integer' as const, default: 5, description: 'most on-failure retries allowed' },
     allow_unlimited: {
@@ -38,6 +39,7 @@ export class RestartPolicyCheck extends PolicyCheck {
  */
 export class HealthStatusCheck extends PolicyCheck {
   static override description = 'the container is not unhealthy';
+  static override remediation = 'Look at the health check\'s output (docker inspect --format \'{{json .State.Health}}\') and fix or restart the service.';
   static override options = {
     require_healthcheck: {
       type: 'boolean' as const,
@@ -71,6 +73,7 @@ function isSshd(command: string): boolean {
  */
 export class SshdCheck extends PolicyCheck {
   static override description = 'no SSH server runs in the container';
+  static override remediation = 'Remove the SSH server from the image; use docker exec for access.';
   static override options = {};
   static override severity = 'medium' as const;
   static override cisId = '5.7';
@@ -89,6 +92,7 @@ export class SshdCheck extends PolicyCheck {
  */
 export class DefaultBridgeCheck extends PolicyCheck {
   static override description = 'the container is not attached to the default bridge network';
+  static override remediation = 'Attach the container to a user-defined network (docker network create) instead of the default bridge.';
   static override options = {};
   static override severity = 'low' as const;
   static override cisId = '5.30';

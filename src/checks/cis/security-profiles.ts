@@ -23,6 +23,7 @@ async function moduleNotInUse(container: ContainerView, feature: string, module:
  */
 export class AppArmorProfileCheck extends PolicyCheck {
   static override description = 'the container runs under an AppArmor profile (where the engine has AppArmor)';
+  static override remediation = 'Run the container with an AppArmor profile: drop --security-opt apparmor=unconfined (docker-default applies).';
   static override options = { require_apparmor: requireOption('AppArmor') };
   static override severity = 'medium' as const;
   static override cisId = '5.2';
@@ -42,6 +43,7 @@ export class AppArmorProfileCheck extends PolicyCheck {
  */
 export class SelinuxOptionsCheck extends PolicyCheck {
   static override description = 'SELinux label options are set (where the engine has SELinux)';
+  static override remediation = 'Start the container with --security-opt label=level:... or label=type:... on an SELinux-enabled engine.';
   static override options = { require_selinux: requireOption('SELinux') };
   static override severity = 'medium' as const;
   static override cisId = '5.3';
@@ -59,6 +61,7 @@ export class SelinuxOptionsCheck extends PolicyCheck {
 /** CIS 5.22: the default seccomp profile is not turned off (privileged containers run without one). */
 export class SeccompUnconfinedCheck extends PolicyCheck {
   static override description = 'seccomp is not disabled';
+  static override remediation = 'Remove --security-opt seccomp=unconfined; use the default or a custom seccomp profile.';
   static override options = {};
   static override severity = 'high' as const;
   static override cisId = '5.22';
@@ -77,6 +80,7 @@ export class SeccompUnconfinedCheck extends PolicyCheck {
  */
 export class NoNewPrivilegesCheck extends PolicyCheck {
   static override description = 'the container cannot gain new privileges (no-new-privileges)';
+  static override remediation = 'Start the container with --security-opt no-new-privileges (or set it as the engine default).';
   static override options = {};
   static override severity = 'medium' as const;
   static override cisId = '5.26';

@@ -1,12 +1,13 @@
 import { hostname } from 'node:os';
-import type { Settings } from '../config/settings.js';
-import { Enforcer } from '../enforce/enforcer.js';
-import { detectSelfContainer } from '../enforce/self-container.js';
-import type { Engine } from '../engine/types.js';
-import type { Logger } from '../log.js';
-import { StatsdReporter, parseStatsdServer } from './statsd-reporter.js';
-import { TextReporter } from './text-reporter.js';
-import type { ReportListener } from './types.js';
+import type { Settings } from './config/settings.js';
+import { Enforcer } from './enforce/enforcer.js';
+import { detectSelfContainer } from './enforce/self-container.js';
+import type { Engine } from './engine/types.js';
+import type { EventCounters } from './event-counters.js';
+import type { Logger } from './log.js';
+import { StatsdReporter, parseStatsdServer } from './report/statsd-reporter.js';
+import { TextReporter } from './report/text-reporter.js';
+import type { ReportListener } from './report/types.js';
 
 export interface ListenerContext {
   settings: Settings;
@@ -14,6 +15,7 @@ export interface ListenerContext {
   logger: Logger;
   /** The cnitch-style text log; `check` prints its own table of the same findings instead. */
   textLog: boolean;
+  counters: EventCounters;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface ListenerContext {
  * info, failures at warn), StatsD (with a StatsD server), and the Enforcer (always: without --enforce
  * it warns what it would do). Throws a UsageError for a StatsD server that is not host:port.
  */
-export function createListeners({ settings, engine, logger, textLog }: ListenerContext): ReportListener[] {
+export function createListeners({ settings, engine, logger, textLog, counters }: ListenerContext): ReportListener[] {
   const listeners: ReportListener[] = textLog ? [new TextReporter(logger)] : [];
   if (settings.statsdServer !== undefined) {
     listeners.push(
@@ -35,6 +37,6 @@ export function createListeners({ settings, engine, logger, textLog }: ListenerC
   }
   const self = detectSelfContainer();
   if (self.known.length > 0) logger.debug({ containerIds: self.known }, 'running in a container: enforcement never acts on it');
-  listeners.push(new Enforcer({ engine, logger, action: settings.action, enforce: settings.enforce, self }));
+  listeners.push(new Enforcer({ engine, logger, action: settings.action, enforce: settings.enforce, self, counters }));
   return listeners;
 }

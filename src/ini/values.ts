@@ -35,6 +35,15 @@ export function parseDuration(value: string): number {
   return total;
 }
 
+/** The inverse of parseDuration, in the largest whole unit: `250ms`, `30s`, `5m`, `2h`, `1d`. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['w', 'd', 'h', 'm', 's'] as const) {
+    const size = DURATION_UNITS_MS[unit] ?? 1;
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 export function parseInteger(value: string, min = Number.MIN_SAFE_INTEGER): number {
   const text = value.trim();
   if (!/^-?\d+$/.test(text) || Number(text) < min) {

@@ -1,0 +1,91 @@
+import { isFailure } from '../policy/chain.js';
+import { atLeast, severityRank } from '../policy/severity.js';
+import { SEVERITIES, type CheckInstance, type CheckResult, type ContainerReport, type Severity } from '../policy/types.js';
+
+/** A container's line on the status page: failing, passing only thanks to waivers, passing, or in always_allow. */
+export const ROW_VERDICTS = ['fail', 'waived', 'pass', 'allowed'] as const;
+export type RowVerdict = (typeof ROW_VERDICTS)[number];
+
+/** The status page's query parameters: `verdict` (repeatable or comma-separated), `severity` (at least), `check`. */
+export interface StatusFilter {
+  verdicts: ReadonlySet<RowVerdict> | undefined;
+  severity: Severity | undefined;
+  check: string | undefined;
+}
+
+export const NO_FILTER: StatusFilter = { verdicts: undefined, severity: undefined, check: undefined };
+
+type Query = Readonly<Record<string, string | string[] | undefined>>;
+
+function values(query: Query, key: string): string[] {
+  const raw = query[key];
+  return (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]).flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value !== '');
+}
+
+/** Reads the filter from the query string; a value the page does not know is an error for the person who typed it. */
+export function parseStatusFilter(query: Query, checkNames: readonly string[]): StatusFilter | { error: string } {
+  const verdicts = values(query, 'verdict');
+  const unknownVerdict = verdicts.find((verdict) => !(ROW_VERDICTS as readonly string[]).includes(verdict));
+  if (unknownVerdict !== undefined) return { error: `verdict: "${unknownVerdict}" is not one of ${ROW_VERDICTS.join(', ')}` };
+  const [severity, ...moreSeverities] = values(query, 'severity');
+  if (moreSeverities.length > 0) return { error: 'severity: give one (the least severity shown)' };
+  if (severity !== undefined && !(SEVERITIES as readonly string[]).includes(severity)) {
+    return { error: `severity: "${severity}" is not one of ${SEVERITIES.join(', ')}` };
+  }
+  const [check, ...moreChecks] = values(query, 'check');
+  if (moreChecks.length > 0) return { error: 'check: give one check name' };
+  if (check !== undefined && !checkNames.includes(check)) return { error: `check: "${check}" is not a check of this policy` };
+  return {
+    verdicts: verdicts.length === 0 ? undefined : new Set(verdicts as RowVerdict[]),
+    severity: severity as Severity | undefined,
+    check,
+  };
+}
+
+/** A container as one line of the page: the results the filter keeps, worst first, and the verdict over them. */
+export interface StatusRow {
+  report: ContainerReport;
+  verdict: RowVerdict;
+  /** Results not passing (fail, error, waived) among those kept, the most severe first. */
+  findings: CheckResult[];
+  /** How many results the filter kept. */
+  kept: number;
+  /** Rank of the most severe failure (0 critical); SEVERITIES.length when none. */
+  worst: number;
+}
+
+const ORDER: Readonly<Record<RowVerdict, number>> = { fail: 0, waived: 1, pass: 2, allowed: 3 };
+
+function verdictOf(report: ContainerReport, results: readonly CheckResult[]): RowVerdict {
+  if (report.alwaysAllowed) return 'allowed';
+  if (results.some(isFailure)) return 'fail';
+  return results.some((result) => result.result === 'waived') ? 'waived' : 'pass';
+}
+
+/**
+ * The page's rows: `severity` and `check` narrow every container to the results of those checks (and
+ * hide containers with none), `verdict` then keeps containers whose verdict over what is left matches.
+ * Failing containers come first, the most severe failure first, then by name.
+ */
+export function statusRows(containers: Iterable<ContainerReport>, checks: ReadonlyMap<string, CheckInstance>, filter: StatusFilter): StatusRow[] {
+  const severityOf = (result: CheckResult): Severity => checks.get(result.check)?.severity ?? 'medium';
+  const narrowed = filter.severity !== undefined || filter.check !== undefined;
+  const rows: StatusRow[] = [];
+  for (const report of containers) {
+    const results = narrowed
+      ? report.results.filter(
+          (result) => (filter.check === undefined || result.check === filter.check) && (filter.severity === undefined || atLeast(severityOf(result), filter.severity)),
+        )
+      : report.results;
+    if (narrowed && results.length === 0) continue;
+    const verdict = verdictOf(report, results);
+    if (filter.verdicts !== undefined && !filter.verdicts.has(verdict)) continue;
+    const findings = results
+      .filter((result) => result.result !== 'pass' && result.result !== 'pass_fast')
+      .sort((a, b) => Number(b.result !== 'waived') - Number(a.result !== 'waived') || severityRank(severityOf(a)) - severityRank(severityOf(b)));
+    const failures = findings.filter(isFailure);
+    const worst = failures.length === 0 ? SEVERITIES.length : Math.min(...failures.map((result) => severityRank(severityOf(result))));
+    rows.push({ report, verdict, findings, kept: results.length, worst });
+  }
+  return rows.sort((a, b) => ORDER[a.verdict] - ORDER[b.verdict] || a.worst - b.worst || a.report.name.localeCompare(b.report.name));
+}

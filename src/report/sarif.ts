@@ -1,0 +1,136 @@
+import type { Location, Log, Notification, ReportingDescriptor, Result } from 'sarif';
+import { checksByName } from '../policy/severity.js';
+import type { CheckInstance, CheckResult, ContainerReport, Severity } from '../policy/types.js';
+import { VERSION } from '../version.js';
+import type { CheckRun } from './check-run.js';
+
+const SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+const INFORMATION_URI = 'https://www.npmjs.com/package/docker-monitor';
+
+/** SARIF has three levels; critical and high are errors, medium a warning, low and info notes. */
+const LEVELS: Readonly<Record<Severity, 'error' | 'warning' | 'note'>> = {
+  critical: 'error',
+  high: 'error',
+  medium: 'warning',
+  low: 'note',
+  info: 'note',
+};
+
+/** GitHub code scanning ranks security alerts by this CVSS-like score (critical > 9, high ≥ 7, medium ≥ 4). */
+const SECURITY_SEVERITY: Readonly<Record<Severity, string>> = {
+  critical: '9.5',
+  high: '8.0',
+  medium: '5.5',
+  low: '2.0',
+  info: '0.0',
+};
+
+function rule(check: CheckInstance): ReportingDescriptor {
+  const description = check.description === '' ? check.name : check.description;
+  return {
+    id: check.name,
+    name: check.name,
+    shortDescription: { text: description },
+    ...(check.remediation === undefined ? {} : { help: { text: check.remediation } }),
+    defaultConfiguration: { level: LEVELS[check.severity] },
+    properties: {
+      severity: check.severity,
+      'security-severity': SECURITY_SEVERITY[check.severity],
+      scope: check.scope,
+      ...(check.cisId === undefined ? {} : { cisId: check.cisId }),
+      ...(check.remediation === undefined ? {} : { remediation: check.remediation }),
+      tags: ['security', 'docker', ...(check.cisId === undefined ? [] : [`CIS-Docker-${check.cisId}`])],
+    },
+  };
+}
+
+/**
+ * An image reference as a URI reference. Most are one already (`redis:7` reads as scheme and path,
+ * `registry:5000/app:1` too, `team/app:1` as a relative path); a colon in the first segment after
+ * something that cannot be a scheme (`app@sha256:…`) is percent-encoded.
+ */
+export function imageUri(image: string): string {
+  const firstSegment = image.split('/')[0] ?? '';
+  return /^[A-Za-z][A-Za-z0-9+.-]*:/.test(image) || !firstSegment.includes(':') ? image : image.replaceAll(':', '%3A');
+}
+
+/** A running container is no file: its image is the artifact, the container the logical location. */
+function containerLocation(report: Pick<ContainerReport, 'name' | 'image'>): Location {
+  return {
+    ...(report.image === '' ? {} : { physicalLocation: { artifactLocation: { uri: imageUri(report.image) } } }),
+    logicalLocations: [{ name: report.name, fullyQualifiedName: `containers/${report.name}`, kind: 'container' }],
+  };
+}
+
+const HOST_LOCATION: Location = { logicalLocations: [{ name: 'engine', fullyQualifiedName: 'host/engine', kind: 'host' }] };
+
+/**
+ * `check --format sarif`: a SARIF 2.1.0 log with one rule per check of the chain and one result per
+ * failing (or waived) container and check; waived results carry an accepted external suppression.
+ * Checks that threw or timed out, and containers that could not be evaluated, are tool execution
+ * notifications: they are not findings about the container.
+ */
+export function sarifLog(run: CheckRun): Log {
+  const checks = [...checksByName(run.checks).values()];
+  const ruleIndex = new Map(checks.map((check, index) => [check.name, index]));
+  const results: Result[] = [];
+  const notifications: Notification[] = [];
+
+  const add = (result: CheckResult, subject: string, location: Location, properties: Record<string, unknown>): void => {
+    const index = ruleIndex.get(result.check);
+    const reference = { ruleId: result.check, ...(index === undefined ? {} : { ruleIndex: index }) };
+    const text = `${subject}: ${result.reason ?? 'failed'}`;
+    if (result.result === 'error') {
+      notifications.push({
+        level: 'error',
+        message: { text },
+        locations: [location],
+        ...(index === undefined ? {} : { associatedRule: { id: result.check, index } }),
+      });
+      return;
+    }
+    if (result.result !== 'fail' && result.result !== 'waived') return;
+    const check = index === undefined ? undefined : checks[index];
+    results.push({
+      ...reference,
+      level: check === undefined ? 'error' : LEVELS[check.severity],
+      message: { text },
+      locations: [location],
+      partialFingerprints: { 'dockerMonitorFinding/v1': `${subject}/${result.check}` },
+      ...(result.waiver === undefined
+        ? {}
+        : {
+            suppressions: [
+              {
+                kind: 'external',
+                status: 'accepted',
+                justification: result.waiver.reason,
+                properties: { waiver: result.waiver.name, ...(result.waiver.expires === undefined ? {} : { expires: result.waiver.expires }) },
+              },
+            ],
+          }),
+      properties,
+    });
+  };
+
+  for (const report of run.containers) {
+    const properties = { container: report.name, containerId: report.id, image: report.image, imageId: report.imageId };
+    for (const result of report.results) add(result, report.name, containerLocation(report), properties);
+  }
+  for (const result of run.host.results) add(result, 'engine', HOST_LOCATION, { scope: 'host' });
+  for (const { name, error } of run.failed) {
+    notifications.push({ level: 'error', message: { text: `${name}: could not be evaluated: ${error}` }, locations: [containerLocation({ name, image: '' })] });
+  }
+
+  return {
+    $schema: SCHEMA,
+    version: '2.1.0',
+    runs: [
+      {
+        tool: { driver: { name: 'docker-monitor', version: VERSION, semanticVersion: VERSION, informationUri: INFORMATION_URI, rules: checks.map(rule) } },
+        invocations: [{ executionSuccessful: true, toolExecutionNotifications: notifications }],
+        results,
+      },
+    ],
+  };
+}
