@@ -35,25 +35,25 @@ interface Verdicts {
 const CONTAINERS: Record<string, { args: string[]; failing: string[] }> = {
   root: {
     args: [],
-    failing: ['RunningAsRootCheck', 'RootProcessCheck', 'ImageUserCheck', 'ImageHealthcheckCheck', 'MemoryLimitCheck', 'CpuSharesCheck', 'ReadonlyRootfsCheck', 'RootExecCheck', 'NoNewPrivilegesCheck'],
+    failing: ['RunningAsRootCheck', 'RootProcessCheck', 'ContainerUserCheck', 'ImageHealthcheckCheck', 'MemoryLimitCheck', 'CpuSharesCheck', 'ReadonlyRootfsCheck', 'RootExecCheck', 'NoNewPrivilegesCheck'],
   },
   user: {
     args: ['--user', '1000'],
-    failing: ['ImageUserCheck', 'ImageHealthcheckCheck', 'MemoryLimitCheck', 'CpuSharesCheck', 'ReadonlyRootfsCheck', 'NoNewPrivilegesCheck'],
+    failing: ['ImageHealthcheckCheck', 'MemoryLimitCheck', 'CpuSharesCheck', 'ReadonlyRootfsCheck', 'NoNewPrivilegesCheck'],
   },
   hardened: {
     args: ['--user', '1000', '--read-only', '--memory', '64m', '--cpu-shares', '512', '--pids-limit', '50', '--security-opt', 'no-new-privileges', '--cap-drop', 'ALL'],
-    failing: ['ImageUserCheck', 'ImageHealthcheckCheck'],
+    failing: ['ImageHealthcheckCheck'],
   },
   // Container root is host UID 100000: not host root (RootProcessCheck passes), still container root (4.1 fails).
   userns: {
     args: ['--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536'],
-    failing: ['RunningAsRootCheck', 'ImageUserCheck', 'ImageHealthcheckCheck', 'MemoryLimitCheck', 'CpuSharesCheck', 'ReadonlyRootfsCheck', 'NoNewPrivilegesCheck'],
+    failing: ['RunningAsRootCheck', 'ContainerUserCheck', 'ImageHealthcheckCheck', 'MemoryLimitCheck', 'CpuSharesCheck', 'ReadonlyRootfsCheck', 'NoNewPrivilegesCheck'],
   },
   privileged: {
     args: ['--privileged'],
     failing: [
-      'RunningAsRootCheck', 'RootProcessCheck', 'ImageUserCheck', 'ImageHealthcheckCheck', 'AddedCapabilitiesCheck', 'PrivilegedContainerCheck',
+      'RunningAsRootCheck', 'RootProcessCheck', 'ContainerUserCheck', 'ImageHealthcheckCheck', 'AddedCapabilitiesCheck', 'PrivilegedContainerCheck',
       'MemoryLimitCheck', 'CpuSharesCheck', 'ReadonlyRootfsCheck', 'HostDevicesCheck', 'SeccompUnconfinedCheck', 'NoNewPrivilegesCheck',
     ],
   },
