@@ -77,6 +77,7 @@ before(async () => {
   rightCerts = certFolder(join(scratch, 'right'), certs.ca, certs.clientCert, certs.clientKey);
   const stranger = await makeCertificates();
   wrongCerts = certFolder(join(scratch, 'wrong'), certs.ca, stranger.clientCert, stranger.clientKey);
+  rmSync(stranger.dir, { recursive: true, force: true });
   tcpPort = await freePort();
   engine = new PrivateEngine('11remote', [
     '--host', `tcp://127.0.0.1:${tcpPort}`,

@@ -57,6 +57,7 @@ before(async () => {
   copyFileSync(made.ca, join(certs, 'ca.pem'));
   copyFileSync(made.clientCert, join(certs, 'cert.pem'));
   copyFileSync(made.clientKey, join(certs, 'key.pem'));
+  rmSync(made.dir, { recursive: true, force: true });
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(home, 'hostkey')]);
   const publicKey = readFileSync(join(home, 'hostkey.pub'), 'utf8').trim().split(' ');
   hostKeyBlob = Buffer.from(publicKey[1]!, 'base64');
