@@ -12,6 +12,9 @@ export interface CommonFlags {
   'log.format'?: string;
   verbose?: number;
   'docker.host'?: string;
+  'docker.context'?: string;
+  'docker.tlsVerify'?: boolean;
+  'docker.certPath'?: string;
   'docker.concurrency'?: string;
   'docker.timeout'?: string;
   enforce?: boolean;
@@ -38,8 +41,8 @@ function flagValue<T>(flag: string, value: string, parse: (value: string) => T):
   }
 }
 
-/** Flags win over the file; `-v` counts from whichever level was chosen. DOCKER_HOST fills in last. */
-export function applyFlags(settings: Settings, flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Settings {
+/** Flags win over the file; `-v` counts from whichever level was chosen. DOCKER_HOST and friends are read where the engine is chosen. */
+export function applyFlags(settings: Settings, flags: ServeFlags): Settings {
   const result: Settings = { ...settings };
   if (flags['log.level'] !== undefined) result.logLevel = flagValue('--log.level', flags['log.level'], parseLogLevel);
   if (flags.verbose) result.logLevel = moreVerbose(result.logLevel, flags.verbose);
@@ -49,7 +52,14 @@ export function applyFlags(settings: Settings, flags: ServeFlags, env: NodeJS.Pr
       return value;
     });
   }
-  result.dockerHost = flags['docker.host'] ?? settings.dockerHost ?? (env['DOCKER_HOST'] || undefined);
+  const sourced = <T>(flag: string, value: T | undefined): { value: T; source: string } | undefined => (value === undefined ? undefined : { value, source: flag });
+  // A flag naming the engine one way replaces the file's choice made the other way.
+  if (flags['docker.host'] !== undefined || flags['docker.context'] !== undefined) {
+    result.dockerHost = sourced('--docker.host', flags['docker.host']);
+    result.dockerContext = sourced('--docker.context', flags['docker.context']);
+  }
+  result.dockerTlsVerify = sourced('--docker.tls-verify', flags['docker.tlsVerify']) ?? settings.dockerTlsVerify;
+  result.dockerCertPath = sourced('--docker.cert-path', flags['docker.certPath']) ?? settings.dockerCertPath;
   if (flags['docker.concurrency'] !== undefined) {
     result.dockerConcurrency = flagValue('--docker.concurrency', flags['docker.concurrency'], (value) => parseInteger(value, 1));
   }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { ConfigError, errorMessage } from '../errors.js';
+import type { Sourced } from '../engine/engine-address.js';
+import { ConfigError, errorMessage, formatLocation } from '../errors.js';
 import { instantiateCheck, resolveCheckClass } from '../policy/check-loader.js';
 import type { CheckClass } from '../policy/policy-check.js';
 import { parseOptions } from '../policy/options.js';
@@ -68,6 +69,8 @@ function settingsFrom(document: IniDocument): Settings {
         throw new ConfigError({ file, line: section.keyLines[key], section: section.name, key }, errorMessage(error));
       }
     };
+    const sourced = <T>(key: string, value: T | undefined): Sourced<T> | undefined =>
+      value === undefined ? undefined : { value, source: formatLocation({ file, line: section.keyLines[key], section: section.name, key }) };
     const assign = <K extends keyof Settings>(key: K, value: Settings[K] | undefined): void => {
       if (value !== undefined) settings[key] = value;
     };
@@ -93,7 +96,10 @@ function settingsFrom(document: IniDocument): Settings {
         assign('metricsContainerLabels', converted('metrics_container_labels', parseLabelGlobs));
         break;
       case 'docker':
-        assign('dockerHost', text('host'));
+        assign('dockerHost', sourced('host', text('host')));
+        assign('dockerContext', sourced('context', text('context')));
+        assign('dockerTlsVerify', sourced('tls_verify', typed<boolean>('tls_verify')));
+        assign('dockerCertPath', sourced('cert_path', text('cert_path')));
         assign('dockerConcurrency', converted('concurrency', (value) => parseInteger(value, 1)));
         assign('dockerTimeoutMs', typed<number>('timeout'));
         assign('processCacheTtlMs', typed<number>('process_cache_ttl'));

@@ -1,3 +1,4 @@
+import type { Sourced } from '../engine/engine-address.js';
 import type { OptionSpec } from '../policy/types.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import { selectorKeys } from '../policy/selector-keys.js';
@@ -22,7 +23,11 @@ export interface Settings {
   refresh: RefreshMode;
   hostname: string | undefined;
   enforce: boolean;
-  dockerHost: string | undefined;
+  /** Each engine setting keeps where it came from, so an error can name the flag or the file's key. */
+  dockerHost: Sourced | undefined;
+  dockerContext: Sourced | undefined;
+  dockerTlsVerify: Sourced<boolean> | undefined;
+  dockerCertPath: Sourced | undefined;
   dockerConcurrency: number;
   dockerTimeoutMs: number;
   processCacheTtlMs: number;
@@ -48,6 +53,9 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   hostname: undefined,
   enforce: false,
   dockerHost: undefined,
+  dockerContext: undefined,
+  dockerTlsVerify: undefined,
+  dockerCertPath: undefined,
   dockerConcurrency: 8,
   dockerTimeoutMs: 10_000,
   processCacheTtlMs: 10_000,
@@ -100,7 +108,10 @@ export const SETTINGS_SECTIONS: Readonly<Record<string, Readonly<Record<string, 
     metrics_container_labels: { type: 'list', description: 'container labels (names or globs) copied onto docker_monitor_container_info' },
   },
   docker: {
-    host: { type: 'string', description: 'engine address (unix:///var/run/docker.sock, tcp://host:2376)' },
+    host: { type: 'string', description: 'engine address (unix:///var/run/docker.sock, tcp://host:2376, ssh://user@host)' },
+    context: { type: 'string', description: 'a context from the docker CLI\'s context store (~/.docker/contexts)' },
+    tls_verify: { type: 'boolean', description: 'TLS with verification for tcp:// (as DOCKER_TLS_VERIFY)' },
+    cert_path: { type: 'string', description: 'folder with ca.pem, cert.pem and key.pem (as DOCKER_CERT_PATH)' },
     concurrency: { type: 'string', description: 'most engine calls in flight at once' },
     timeout: { type: 'duration', description: 'how long one engine call may take' },
     process_cache_ttl: { type: 'duration', description: 'how long a container\'s process list is reused' },
