@@ -1,34 +1,46 @@
-# docker-monitor exporter image.
+# docker-monitor exporter image (Node.js 24, Debian bookworm, runs as the unprivileged user `node`).
 #   docker build -t docker-monitor --build-arg REVISION=$(git rev-parse --short HEAD) .
-#   docker run -d --name docker-monitor --init -p 127.0.0.1:10091:10091 \
+#   docker run -d --name docker-monitor --init --restart unless-stopped \
+#     --read-only --cap-drop ALL --security-opt no-new-privileges \
+#     -p 127.0.0.1:10091:10091 \
 #     -v /var/run/docker.sock:/var/run/docker.sock \
 #     --group-add "$(stat -c %g /var/run/docker.sock)" docker-monitor
-# It runs as the unprivileged user `node`; --group-add gives it the socket's group at run time, so
-# the image does not bake in any host's docker GID.
+# --group-add gives it the socket's group at run time, so the image bakes in no host's docker GID.
+# NODE_IMAGE: any image with Node.js 20 or later, npm, and a user `node` (the official node images).
 
-FROM node:20-bookworm-slim AS build
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+RUN npm run build
 
-FROM node:20-bookworm-slim
+# The runtime's packages, installed afresh: `npm prune` would leave dev-only optional packages behind
+# (esbuild's binary). No install scripts: the only native add-on (ssh2's cpu-features) is optional.
+FROM ${NODE_IMAGE} AS runtime-packages
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
+
+FROM ${NODE_IMAGE}
 ARG REVISION=unknown
 ENV NODE_ENV=production \
     DOCKER_MONITOR_REVISION=${REVISION}
 WORKDIR /app
-COPY --from=build /app/package.json ./
-COPY --from=build /app/node_modules ./node_modules
+COPY package.json ./
+COPY --from=runtime-packages /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 10091
-# Node's own fetch, so the image needs no curl. Set HEALTHCHECK_URL when you change
-# --web.listen-address (TLS or basic auth from --web.config.file: point it at a plain listener or
-# override the health check).
-HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
-  CMD ["node", "-e", "fetch(process.env.HEALTHCHECK_URL ?? 'http://127.0.0.1:10091/-/healthy').then((res) => process.exit(res.ok ? 0 : 1), () => process.exit(1))"]
+# Asks /-/healthy on every address serve listens on, as Prometheus reaches it: for :10091 that is the
+# container's own network addresses, not 127.0.0.1. If you give serve another --web.listen-address
+# (or -f with one, or --web.config.file), give the health check the same flags:
+#   --health-cmd '/app/dist/cli.js healthcheck --web.listen-address :9999'
+HEALTHCHECK --interval=30s --timeout=10s --start-period=15s --retries=3 \
+  CMD ["/app/dist/cli.js", "healthcheck"]
 # The entry point's own #! line starts Node with the exporter's V8 settings (see docs/performance.md).
 ENTRYPOINT ["/app/dist/cli.js"]
 CMD ["serve"]

@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import pLimit from 'p-limit';
-import { connectionOptions } from '../src/engine/docker-engine.js';
+import { connectionOptions } from '../src/engine/engine-address.js';
 
 /** Every container the benchmark makes carries this label, set to the run's ID; only those are removed. */
 export const BENCH_LABEL = 'docker-monitor.bench';

@@ -1,6 +1,7 @@
 /**
- * Your own checks in TypeScript: docker-monitor loads `.ts` modules through tsx, so there is nothing to
- * compile. Name them in the policy file as `[my_checks_ts.<ClassName>]`. Only types are imported from
+ * Your own checks in TypeScript, with nothing to compile: Node.js 22.18+ and 24 load `.ts` modules by
+ * stripping the types (so only erasable syntax: no parameter properties, enums or namespaces); on
+ * Node.js 20 install tsx next to docker-monitor (`npm install -g tsx`). Name them in the policy file as `[my_checks_ts.<ClassName>]`. Only types are imported from
  * docker-monitor (erased when the module loads); outside this repository, import them from
  * 'docker-monitor' instead of '../src/policy/types.js'.
  */
@@ -10,7 +11,11 @@ import type { CheckOptions, CheckReturn, ContainerView, OptionSpec } from '../sr
 export class MyPolicyCheck {
   static description = 'my custom policy check (TypeScript)';
 
-  constructor(readonly config: CheckOptions) {}
+  readonly config: CheckOptions;
+
+  constructor(config: CheckOptions) {
+    this.config = config;
+  }
 
   check(_container: ContainerView): CheckReturn {
     if (this.config['pass'] === 'pass') return 'pass';
@@ -26,7 +31,11 @@ export class MaxProcessesCheck {
     max: { type: 'integer', default: 50, description: 'most processes a container may run' },
   };
 
-  constructor(readonly config: CheckOptions) {}
+  readonly config: CheckOptions;
+
+  constructor(config: CheckOptions) {
+    this.config = config;
+  }
 
   async check(container: ContainerView): Promise<CheckReturn> {
     const max = this.config['max'] as number;

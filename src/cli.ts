@@ -14,16 +14,25 @@ function addCommonFlags(command: Command): Command {
     .option('--log.level <level>', 'debug, info, warn or error (default: info)')
     .option('-v, --verbose', 'one level more verbose than --log.level, each time given', (_: string, count: number) => count + 1, 0)
     .option('--log.format <format>', 'text (for people) or json (one object per line) (default: text)')
-    .option('--docker.host <url>', 'engine address (default: $DOCKER_HOST, else unix:///var/run/docker.sock)')
+    .option('--docker.host <url>', 'engine address: unix:///path, tcp://host:port, ssh://user@host[:port] (default: $DOCKER_HOST, else the current docker context, else unix:///var/run/docker.sock)')
+    .option('--docker.context <name>', 'use a context from the docker CLI\'s context store (default: $DOCKER_CONTEXT, else the store\'s current context)')
+    .option('--docker.tls-verify', 'TLS with certificate verification for tcp:// (default: on when $DOCKER_TLS_VERIFY is not empty)')
+    .option('--no-docker.tls-verify', 'plain TCP even when $DOCKER_TLS_VERIFY is set')
+    .option('--docker.cert-path <dir>', 'folder with ca.pem, cert.pem and key.pem (default: $DOCKER_CERT_PATH, else ~/.docker)')
     .option('--docker.concurrency <n>', 'most engine calls in flight at once (default: 8)')
     .option('--docker.timeout <duration>', 'how long one engine call may take (default: 10s)')
     .option('--enforce', 'apply [policy] action to failing containers')
     .option('--no-enforce', 'only warn about failing containers (default)');
 }
 
+/** A repeatable flag's values, in order. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 function addServeFlags(command: Command): Command {
   return addCommonFlags(command)
-    .option('--web.listen-address <addr>', 'host:port to listen on (default: :10091)')
+    .option('--web.listen-address <addr>', 'host:port, [v6]:port or :port (every interface) to listen on; repeat for several (default: :10091)', collect)
     .option('--web.telemetry-path <path>', 'path of the metrics endpoint (default: /metrics)')
     .option('--web.config.file <path>', 'TLS and basic auth, in the Prometheus exporter-toolkit web-config format')
     .option('--refresh <mode>', 'scrape (evaluate on each scrape) or a duration such as 30s (default: scrape)')
@@ -63,6 +72,18 @@ export async function main(argv: readonly string[]): Promise<number> {
       // The table is the report: the cnitch-style text log would only repeat it on standard error.
       const runtime = await createRuntime(flags, { textLog: false });
       exitCode = await runCheckCommand(runtime, flags.format, (text) => process.stdout.write(text), flags.failOn);
+    });
+
+  program
+    .command('healthcheck')
+    .description('exit 0 when every address serve listens on answers /-/healthy as a scraper reaches it (give it serve\'s flags)')
+    .option('-f, --config-file <path>', 'INI policy file whose [exporter] section serve uses')
+    .option('--web.listen-address <addr>', 'as for serve; repeat for several (default: :10091)', collect)
+    .option('--web.config.file <path>', 'as for serve: with TLS in it, the probe uses https')
+    .exitOverride()
+    .action(async (flags: ServeFlags) => {
+      const { runHealthcheck } = await import('./commands/healthcheck.js');
+      exitCode = await runHealthcheck(flags, (line) => process.stdout.write(line));
     });
 
   try {

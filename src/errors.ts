@@ -54,5 +54,15 @@ export class EngineUnreachableError extends UserError {
 }
 
 export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return readableTlsAlert(error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * OpenSSL's failures read `80…:error:0A000412:SSL routines:ssl3_read_bytes:sslv3 alert bad certificate:../deps/…:SSL alert number 42`
+ * and end in a newline; the alert is the part a user can act on.
+ */
+function readableTlsAlert(message: string): string {
+  const alert = /:SSL routines:[^:]*:(?:sslv3 |tlsv1\d? )?alert ([a-z ]+):/.exec(message);
+  if (alert === null) return message;
+  return `the engine refused the TLS handshake ("${alert[1]}"): is the client certificate (cert.pem, key.pem) signed by the CA the engine trusts?`;
 }

@@ -5,7 +5,8 @@ import { applyFlags, type ServeFlags } from './config/flags.js';
 import type { Settings } from './config/settings.js';
 import { chooseProcessSource } from './engine/choose-process-source.js';
 import { EngineCache } from './engine/engine-cache.js';
-import { DEFAULT_DOCKER_HOST, DockerEngine } from './engine/docker-engine.js';
+import { DockerEngine } from './engine/docker-engine.js';
+import { resolveEngineAddress } from './engine/engine-address.js';
 import { Evaluator } from './evaluator.js';
 import { createLogger, type Logger } from './log.js';
 import { createEventCounters, type EventCounters } from './event-counters.js';
@@ -37,12 +38,19 @@ export async function createRuntime(flags: ServeFlags, options: { textLog: boole
   settings.hostname ??= hostname();
   const logger = createLogger({ level: settings.logLevel, format: settings.logFormat, file: settings.logFile, hostname: settings.hostname });
   for (const warning of policy.warnings) logger.warn(warning);
+  const address = resolveEngineAddress({
+    host: settings.dockerHost,
+    context: settings.dockerContext,
+    tlsVerify: settings.dockerTlsVerify,
+    certPath: settings.dockerCertPath,
+  });
+  logger.debug({ engine: address.display, chosenBy: address.chosenBy }, 'engine address chosen');
   const engine = new DockerEngine({
-    host: settings.dockerHost ?? DEFAULT_DOCKER_HOST,
+    host: address,
     concurrency: settings.dockerConcurrency,
     timeoutMs: settings.dockerTimeoutMs,
   });
-  const cache = new EngineCache(engine, chooseProcessSource(engine, logger), settings.processCacheTtlMs);
+  const cache = new EngineCache(engine, chooseProcessSource(engine, logger, { remote: address.remote }), settings.processCacheTtlMs);
   let clock;
   try {
     clock = clockFromEnvironment();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite. On a fresh Debian machine it first installs what the suites need
-# (docker.io, busybox-static, prometheus, prometheus-alertmanager, chromium, the npm packages) and starts dockerd
+# (docker.io, busybox-static, prometheus, prometheus-alertmanager, chromium, debootstrap,
+# docker-compose, git, the npm packages) and starts dockerd
 # when no engine answers. Nothing that needs the engine is skipped: a missing engine fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,8 +13,17 @@ command -v promtool >/dev/null || need+=(prometheus)
 command -v amtool >/dev/null || need+=(prometheus-alertmanager)
 command -v ip >/dev/null || need+=(iproute2)          # private engines' bridges
 command -v openssl >/dev/null || need+=(openssl)      # throwaway TLS certificates
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)      # ssh:// engines (also brings ssh-keygen)
+command -v podman >/dev/null || need+=(podman)        # Podman engines
+command -v runc >/dev/null || need+=(runc)            # Podman's runtime behind the test wrapper
+command -v newuidmap >/dev/null || need+=(uidmap)     # rootless engines' subordinate IDs
+command -v rootlesskit >/dev/null || need+=(rootlesskit)  # rootless Docker (dockerd-rootless.sh comes with docker.io)
+command -v slirp4netns >/dev/null || need+=(slirp4netns)  # rootless Docker's network
 [ -x /usr/bin/chromium ] || need+=(chromium)          # the status page's browser tests (playwright-core drives it)
 command -v curl >/dev/null || need+=(curl)            # a gzip reader that stops at the first member
+command -v debootstrap >/dev/null || need+=(debootstrap)        # test/deploy: the image's stand-in base
+command -v docker-compose >/dev/null || need+=(docker-compose)  # test/deploy: examples/docker-compose.yml
+command -v git >/dev/null || need+=(git)                        # test/deploy: npm pack from a fresh clone
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "test/run-all.sh: missing ${need[*]}; install them (as root: apt-get install -y ${need[*]})" >&2; exit 1; fi
   echo "installing ${need[*]}"

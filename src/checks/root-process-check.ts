@@ -1,10 +1,15 @@
-import { rootProcesses } from '../engine/processes.js';
+import { containerRootProcesses, rootProcesses } from '../engine/processes.js';
 import { PolicyCheck } from '../policy/policy-check.js';
 import type { CheckMetric, CheckOutcome, ContainerReport, ContainerView } from '../policy/types.js';
 
 /** What RootProcessCheck found: the root processes it did not allow (cnitch's log and StatsD report each). */
 export interface RootProcessData {
   rootProcesses: { pid: number; command: string }[];
+  /**
+   * Processes running as UID 0 inside the container's user namespace (container root, CIS 4.1's
+   * question); absent when the process source cannot tell (Docker's `top` shows host UIDs only).
+   */
+  containerRootProcesses?: number;
 }
 
 const ROOT_PROCESSES_METRIC: CheckMetric<RootProcessData> = {
@@ -14,9 +19,18 @@ const ROOT_PROCESSES_METRIC: CheckMetric<RootProcessData> = {
   samples: (data, container) => [{ labels: { container: container.name }, value: data.rootProcesses.length }],
 };
 
+const CONTAINER_ROOT_PROCESSES_METRIC: CheckMetric<RootProcessData> = {
+  name: 'docker_monitor_container_root_processes',
+  help: 'Processes in the container running as UID 0 inside its user namespace (container root); equal to docker_monitor_root_processes without one (but allowed_commands do not apply); absent when the check did not run or the process source cannot tell (Docker\'s top).',
+  labelNames: ['container'],
+  samples: (data, container) =>
+    data.containerRootProcesses === undefined ? [] : [{ labels: { container: container.name }, value: data.containerRootProcesses }],
+};
+
 /**
  * cnitch's rule: FAIL when any process in the container runs as UID 0 as the host sees it. Under
- * userns-remap or rootless Docker, container root is a high host UID and does not count.
+ * userns-remap, rootless engines or `podman --uidmap`, container root is an unprivileged host UID and does
+ * not count; the PASS then says so, as it is still container root (RunningAsRootCheck's, CIS 4.1's, question).
  */
 export class RootProcessCheck extends PolicyCheck {
   static override description = 'no process in the container runs as root (UID 0 on the host)';
@@ -29,15 +43,27 @@ export class RootProcessCheck extends PolicyCheck {
     },
   };
   static override severity = 'high' as const;
-  static override metrics = [ROOT_PROCESSES_METRIC];
+  static override metrics = [ROOT_PROCESSES_METRIC, CONTAINER_ROOT_PROCESSES_METRIC];
 
   async check(container: ContainerView): Promise<CheckOutcome<RootProcessData>> {
     const allowed = this.config['allowed_commands'] as string[];
-    const offending = rootProcesses(await container.processes())
+    const processes = await container.processes();
+    const offending = rootProcesses(processes)
       .filter(({ command }) => !allowed.some((entry) => isAllowed(command, entry)))
       .map(({ pid, command }) => ({ pid, command }));
-    const data = { rootProcesses: offending };
-    if (offending.length === 0) return { result: 'pass', data };
+    const containerRoot = containerRootProcesses(processes);
+    const data: RootProcessData = { rootProcesses: offending, ...(containerRoot === undefined ? {} : { containerRootProcesses: containerRoot.length }) };
+    if (offending.length === 0) {
+      const namespaced = (containerRoot ?? []).filter(({ uid }) => uid !== 0);
+      if (namespaced.length === 0) return { result: 'pass', data };
+      return {
+        result: 'pass',
+        reason:
+          `no process runs as root on the host; ${namespaced.length} run${namespaced.length === 1 ? 's' : ''} as root inside the container's user namespace: ` +
+          namespaced.map(({ pid, uid, command }) => `pid ${pid} (${command}) as host UID ${uid ?? '?'}`).join(', '),
+        data,
+      };
+    }
     return {
       result: 'fail',
       reason:

@@ -1,25 +1,36 @@
-import { UserError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import { createExporter } from '../exporter/exporter.js';
-import { parseListenAddress } from '../exporter/listen-address.js';
+import { boundAddresses, listenAll } from '../exporter/listen.js';
 import { formatDuration } from '../ini/values.js';
 import type { Runtime } from '../runtime.js';
 import { logUnhandledRejections } from './unhandled.js';
 
+/**
+ * A socket this user may not read is the usual start-up mistake in a container: say so once, at the
+ * default level, at start instead of leaving only `docker_monitor_up 0`.
+ */
+function reportUnreachableEngine({ engine, logger }: Runtime): void {
+  engine.ping().catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    const hint =
+      code === 'EACCES' || code === 'EPERM'
+        ? "permission denied: run as root or as a member of the socket's group (in a container: --group-add $(stat -c %g /var/run/docker.sock))"
+        : errorMessage(error);
+    logger.error({ engine: engine.address }, `cannot reach the Docker engine at ${engine.address}: ${hint}`);
+  });
+}
+
 /** `docker-monitor serve`: the exporter. Resolves with the exit code once SIGTERM or SIGINT has shut it down. */
 export async function runServe(runtime: Runtime): Promise<number> {
   const { settings, logger, engine, evaluator, listeners, policy } = runtime;
-  const address = parseListenAddress(settings.listenAddress);
-  const { monitor, app, security } = await createExporter(runtime);
-  try {
-    await app.listen({ port: address.port, ...(address.host === undefined ? {} : { host: address.host }) });
-  } catch (error) {
-    throw new UserError(`--web.listen-address: cannot listen on ${settings.listenAddress}: ${errorMessage(error)}`, 2);
-  }
+  const { monitor, app, createApp, security } = await createExporter(runtime);
+  const apps = await listenAll(settings.listenAddresses, (index) => (index === 0 ? Promise.resolve(app) : createApp()));
   const stopLoggingRejections = logUnhandledRejections(logger);
   monitor.start();
+  reportUnreachableEngine(runtime);
   logger.info(
     {
-      address: settings.listenAddress,
+      addresses: apps.flatMap(boundAddresses),
       telemetryPath: settings.telemetryPath,
       policy: policy.file,
       checks: evaluator.checks.map((check) => check.name),
@@ -42,7 +53,7 @@ export async function runServe(runtime: Runtime): Promise<number> {
     process.on('SIGINT', stop);
   });
   // Stop listening and finish the responses in flight, then stop following the engine.
-  await app.close();
+  await Promise.all(apps.map((served) => served.close()));
   await monitor.close();
   await Promise.all(listeners.map((listener) => listener.close?.()));
   stopLoggingRejections();

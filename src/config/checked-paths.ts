@@ -1,28 +1,7 @@
-/** Checks of settings that name places: the engine address, the metrics path, the log file. Each throws a message fit to follow "where: ". */
+/** Checks of settings that name places: the metrics path, the log file. Each throws a message fit to follow "where: ". */
 import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { quoted } from '../ini/values.js';
-
-const ENGINE_SCHEMES = new Set(['tcp:', 'http:', 'https:', 'ssh:']);
-
-/** `unix:///path`, `/path`, `tcp://host:port`, `http(s)://…`, `ssh://user@host`, or `host:port`. */
-export function checkDockerHost(value: string): string {
-  const text = value.trim();
-  const usage = `${quoted(value)} is not an engine address (use unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host)`;
-  if (text.startsWith('unix://')) {
-    if (text.length === 'unix://'.length) throw new Error(usage);
-    return text;
-  }
-  if (text.startsWith('/')) return text;
-  let url: URL;
-  try {
-    url = new URL(text.includes('://') ? text : `tcp://${text}`);
-  } catch {
-    throw new Error(usage);
-  }
-  if (!ENGINE_SCHEMES.has(url.protocol) || url.hostname === '' || /\s/.test(text)) throw new Error(usage);
-  return text;
-}
 
 /** The probes' paths are taken: the metrics must not hide them, nor the landing page's query. */
 export function checkTelemetryPath(value: string): string {

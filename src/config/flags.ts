@@ -1,9 +1,10 @@
 import { UsageError, errorMessage } from '../errors.js';
 import { moreVerbose } from '../log.js';
+import { parseListenAddress } from './listen-address.js';
 import { parseLabelGlobs, parseRefresh } from './load-policy.js';
 import { parseLogLevel, type Settings } from './settings.js';
 import { parseEnum, parseInteger, parseList, parseTimeout } from '../ini/values.js';
-import { checkDockerHost, checkTelemetryPath } from './checked-paths.js';
+import { checkTelemetryPath } from './checked-paths.js';
 
 /** Flags as commander parses them; every one optional, so the file's value stands when a flag is absent. */
 export interface CommonFlags {
@@ -12,13 +13,16 @@ export interface CommonFlags {
   'log.format'?: string;
   verbose?: number;
   'docker.host'?: string;
+  'docker.context'?: string;
+  'docker.tlsVerify'?: boolean;
+  'docker.certPath'?: string;
   'docker.concurrency'?: string;
   'docker.timeout'?: string;
   enforce?: boolean;
 }
 
 export interface ServeFlags extends CommonFlags {
-  'web.listenAddress'?: string;
+  'web.listenAddress'?: string[];
   'web.telemetryPath'?: string;
   'web.config.file'?: string;
   refresh?: string;
@@ -38,8 +42,8 @@ function flagValue<T>(flag: string, value: string, parse: (value: string) => T):
   }
 }
 
-/** Flags win over the file; `-v` counts from whichever level was chosen. DOCKER_HOST fills in last. */
-export function applyFlags(settings: Settings, flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Settings {
+/** Flags win over the file; `-v` counts from whichever level was chosen. DOCKER_HOST and friends are read where the engine is chosen. */
+export function applyFlags(settings: Settings, flags: ServeFlags): Settings {
   const result: Settings = { ...settings };
   if (flags['log.level'] !== undefined) result.logLevel = flagValue('--log.level', flags['log.level'], parseLogLevel);
   if (flags.verbose) result.logLevel = moreVerbose(result.logLevel, flags.verbose);
@@ -49,14 +53,22 @@ export function applyFlags(settings: Settings, flags: ServeFlags, env: NodeJS.Pr
       return value;
     });
   }
-  if (flags['docker.host'] !== undefined) result.dockerHost = flagValue('--docker.host', flags['docker.host'], checkDockerHost);
-  else if (settings.dockerHost === undefined && env['DOCKER_HOST']) result.dockerHost = flagValue('DOCKER_HOST', env['DOCKER_HOST'], checkDockerHost);
+  const sourced = <T>(flag: string, value: T | undefined): { value: T; source: string } | undefined => (value === undefined ? undefined : { value, source: flag });
+  // A flag naming the engine one way replaces the file's choice made the other way.
+  if (flags['docker.host'] !== undefined || flags['docker.context'] !== undefined) {
+    result.dockerHost = sourced('--docker.host', flags['docker.host']);
+    result.dockerContext = sourced('--docker.context', flags['docker.context']);
+  }
+  result.dockerTlsVerify = sourced('--docker.tls-verify', flags['docker.tlsVerify']) ?? settings.dockerTlsVerify;
+  result.dockerCertPath = sourced('--docker.cert-path', flags['docker.certPath']) ?? settings.dockerCertPath;
   if (flags['docker.concurrency'] !== undefined) {
     result.dockerConcurrency = flagValue('--docker.concurrency', flags['docker.concurrency'], (value) => parseInteger(value, 1));
   }
   if (flags['docker.timeout'] !== undefined) result.dockerTimeoutMs = flagValue('--docker.timeout', flags['docker.timeout'], parseTimeout);
   if (flags.enforce !== undefined) result.enforce = flags.enforce;
-  if (flags['web.listenAddress'] !== undefined) result.listenAddress = flags['web.listenAddress'];
+  if (flags['web.listenAddress'] !== undefined) {
+    result.listenAddresses = flags['web.listenAddress'].map((address) => flagValue('--web.listen-address', address, parseListenAddress));
+  }
   if (flags['web.telemetryPath'] !== undefined) {
     result.telemetryPath = flagValue('--web.telemetry-path', flags['web.telemetryPath'], checkTelemetryPath);
   }

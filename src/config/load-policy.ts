@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
-import { ConfigError, errorMessage } from '../errors.js';
+import type { Sourced } from '../engine/engine-address.js';
+import { ConfigError, errorMessage, formatLocation } from '../errors.js';
 import { instantiateCheck, resolveCheckClass } from '../policy/check-loader.js';
 import type { CheckClass } from '../policy/policy-check.js';
 import { parseOptions } from '../policy/options.js';
@@ -13,7 +14,8 @@ import { compileGlob } from '../policy/selector.js';
 import { DEFAULT_POLICY_INI, DEFAULT_POLICY_NAME } from './default-policy.js';
 import { parseIni, type IniDocument, type IniSection } from '../ini/ini-file.js';
 import { parseInteger, parseTimeout } from '../ini/values.js';
-import { checkDockerHost, checkLogFile, checkTelemetryPath } from './checked-paths.js';
+import { parseListenAddress } from './listen-address.js';
+import { checkLogFile, checkTelemetryPath } from './checked-paths.js';
 import {
   DEFAULT_SETTINGS,
   SETTINGS_SECTIONS,
@@ -68,6 +70,8 @@ function settingsFrom(document: IniDocument): Settings {
         throw new ConfigError({ file, line: section.keyLines[key], section: section.name, key }, errorMessage(error));
       }
     };
+    const sourced = <T>(key: string, value: T | undefined): Sourced<T> | undefined =>
+      value === undefined ? undefined : { value, source: formatLocation({ file, line: section.keyLines[key], section: section.name, key }) };
     const assign = <K extends keyof Settings>(key: K, value: Settings[K] | undefined): void => {
       if (value !== undefined) settings[key] = value;
     };
@@ -83,7 +87,7 @@ function settingsFrom(document: IniDocument): Settings {
         assign('logFormat', typed<Settings['logFormat']>('format'));
         break;
       case 'exporter':
-        assign('listenAddress', text('listen_address'));
+        assign('listenAddresses', converted('listen_address', (addresses: string[]) => addresses.map(parseListenAddress)));
         assign('telemetryPath', converted('telemetry_path', checkTelemetryPath));
         assign('webConfigFile', text('web_config_file'));
         assign('refresh', converted('refresh', parseRefresh));
@@ -93,7 +97,10 @@ function settingsFrom(document: IniDocument): Settings {
         assign('metricsContainerLabels', converted('metrics_container_labels', parseLabelGlobs));
         break;
       case 'docker':
-        assign('dockerHost', converted('host', checkDockerHost));
+        assign('dockerHost', sourced('host', text('host')));
+        assign('dockerContext', sourced('context', text('context')));
+        assign('dockerTlsVerify', sourced('tls_verify', typed<boolean>('tls_verify')));
+        assign('dockerCertPath', sourced('cert_path', text('cert_path')));
         assign('dockerConcurrency', converted('concurrency', (value) => parseInteger(value, 1)));
         assign('dockerTimeoutMs', typed<number>('timeout'));
         assign('processCacheTtlMs', typed<number>('process_cache_ttl'));

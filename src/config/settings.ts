@@ -1,6 +1,8 @@
+import type { Sourced } from '../engine/engine-address.js';
 import type { OptionSpec } from '../policy/types.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import { selectorKeys } from '../policy/selector-keys.js';
+import { parseListenAddress, type ListenAddress } from './listen-address.js';
 
 export type PolicyAction = 'warn' | 'stop' | 'kill' | 'pause';
 /** `scrape`, or the background refresh interval in milliseconds. */
@@ -14,13 +16,18 @@ export interface Settings {
   logFile: string | undefined;
   logLevel: LogLevel;
   logFormat: LogFormat;
-  listenAddress: string;
+  /** Every one is served. */
+  listenAddresses: ListenAddress[];
   telemetryPath: string;
   webConfigFile: string | undefined;
   refresh: RefreshMode;
   hostname: string | undefined;
   enforce: boolean;
-  dockerHost: string | undefined;
+  /** Each engine setting keeps where it came from, so an error can name the flag or the file's key. */
+  dockerHost: Sourced | undefined;
+  dockerContext: Sourced | undefined;
+  dockerTlsVerify: Sourced<boolean> | undefined;
+  dockerCertPath: Sourced | undefined;
   dockerConcurrency: number;
   dockerTimeoutMs: number;
   processCacheTtlMs: number;
@@ -39,13 +46,16 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   logFile: undefined,
   logLevel: 'info',
   logFormat: 'text',
-  listenAddress: ':10091',
+  listenAddresses: [parseListenAddress(':10091')],
   telemetryPath: '/metrics',
   webConfigFile: undefined,
   refresh: 'scrape',
   hostname: undefined,
   enforce: false,
   dockerHost: undefined,
+  dockerContext: undefined,
+  dockerTlsVerify: undefined,
+  dockerCertPath: undefined,
   dockerConcurrency: 8,
   dockerTimeoutMs: 10_000,
   processCacheTtlMs: 10_000,
@@ -88,7 +98,7 @@ export const SETTINGS_SECTIONS: Readonly<Record<string, Readonly<Record<string, 
     format: { type: 'enum', values: ['text', 'json'], description: 'text (for people) or json (one object per line)' },
   },
   exporter: {
-    listen_address: { type: 'string', description: 'host:port to listen on' },
+    listen_address: { type: 'list', description: 'host:port, [v6]:port or :port (every interface) to listen on; comma-separated for several' },
     telemetry_path: { type: 'string', description: 'path of the metrics endpoint' },
     web_config_file: { type: 'string', description: 'TLS and basic auth (exporter-toolkit web config YAML)' },
     refresh: { type: 'string', description: 'scrape, or a duration such as 30s' },
@@ -98,7 +108,10 @@ export const SETTINGS_SECTIONS: Readonly<Record<string, Readonly<Record<string, 
     metrics_container_labels: { type: 'list', description: 'container labels (names or globs) copied onto docker_monitor_container_info' },
   },
   docker: {
-    host: { type: 'string', description: 'engine address (unix:///var/run/docker.sock, tcp://host:2376)' },
+    host: { type: 'string', description: 'engine address (unix:///var/run/docker.sock, tcp://host:2376, ssh://user@host)' },
+    context: { type: 'string', description: 'a context from the docker CLI\'s context store (~/.docker/contexts)' },
+    tls_verify: { type: 'boolean', description: 'TLS with verification for tcp:// (as DOCKER_TLS_VERIFY)' },
+    cert_path: { type: 'string', description: 'folder with ca.pem, cert.pem and key.pem (as DOCKER_CERT_PATH)' },
     concurrency: { type: 'string', description: 'most engine calls in flight at once' },
     timeout: { type: 'timeout', description: 'how long one engine call may take' },
     process_cache_ttl: { type: 'duration', description: 'how long a container\'s process list is reused' },

@@ -61,7 +61,41 @@ class CheckedProcessSource implements ProcessSource {
   }
 }
 
-/** The process source for this exporter: /proc when it sees the host's PIDs, else `top` (see above). */
-export function chooseProcessSource(engine: Engine, logger: Logger, options: ProcProcessSourceOptions = {}): ProcessSource {
-  return new CheckedProcessSource(new ProcProcessSource(options), new TopProcessSource(engine), logger);
+export interface ChooseProcessSourceOptions extends ProcProcessSourceOptions {
+  /** The engine is reached over the network (tcp://, ssh://): its processes are on its own machine. */
+  remote?: boolean;
+}
+
+/**
+ * The process source for this exporter: /proc when it sees the host's PIDs, else `top` (see above). A
+ * remote engine's PIDs are another machine's: a PID that happens to exist here would be a stranger's
+ * process, so a remote engine gets `top` from the start.
+ */
+export function chooseProcessSource(engine: Engine, logger: Logger, options: ChooseProcessSourceOptions = {}): ProcessSource {
+  const top = new TopProcessSource(engine);
+  if (options.remote === true) return new RemoteProcessSource(top, engine.address, logger);
+  return new CheckedProcessSource(new ProcProcessSource(options), top, logger);
+}
+
+/** `top`, saying why once, when the first container is asked about (an engine that never answers logs nothing). */
+class RemoteProcessSource implements ProcessSource {
+  readonly kind = 'top' as const;
+  private logged = false;
+
+  constructor(
+    private readonly top: TopProcessSource,
+    private readonly address: string,
+    private readonly logger: Logger,
+  ) {}
+
+  processes(container: ContainerInspect): Promise<ContainerProcess[]> {
+    if (!this.logged) {
+      this.logged = true;
+      this.logger.info(
+        { processSource: 'top', engine: this.address, remote: true },
+        `reading container processes with the engine's top: the engine at ${this.address} is reached over the network, so its processes are not in this machine's /proc`,
+      );
+    }
+    return this.top.processes(container);
+  }
 }

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import Docker from 'dockerode';
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -18,8 +16,10 @@ import type {
   ProcessTable,
 } from './types.js';
 import { containerName } from './container-name.js';
+import { parseEngineAddress, type EngineAddress } from './engine-address.js';
 
-export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+/** Docker runs the host's ps: ask for the numeric UID column explicitly, as user names resolve against the host's passwd. */
+const DOCKER_PS_ARGS = '-o pid,uid,user,args';
 /** Seconds `stop` gives a container to exit on SIGTERM, as `docker stop` does. */
 const STOP_GRACE_SECONDS = 10;
 /**
@@ -35,33 +35,13 @@ export const MAX_LISTED_CONTAINERS = 5_000;
 const EVERY_STATUS: Record<number, true> = Object.fromEntries(Array.from({ length: 500 }, (_, index) => [index + 100, true]));
 
 export interface DockerEngineOptions {
-  /** `unix:///path`, `tcp://host:port` or `http(s)://host:port`. */
-  host: string;
+  /** An address (`unix:///path`, `tcp://host:port`, `ssh://user@host`; TLS per DOCKER_TLS_VERIFY) or one already resolved. */
+  host: string | EngineAddress;
   /** Most engine calls in flight at once. */
   concurrency: number;
   /** Milliseconds before one engine call is abandoned. */
   timeoutMs: number;
   env?: NodeJS.ProcessEnv;
-}
-
-/** Builds dockerode's connection options from an address, honouring DOCKER_TLS_VERIFY and DOCKER_CERT_PATH. */
-export function connectionOptions(host: string, env: NodeJS.ProcessEnv = process.env): Docker.DockerOptions {
-  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
-  if (host.startsWith('/')) return { socketPath: host };
-  const url = new URL(host.includes('://') ? host : `tcp://${host}`);
-  const tls = env['DOCKER_TLS_VERIFY'] === '1' || url.protocol === 'https:';
-  const options: Docker.DockerOptions = {
-    host: url.hostname,
-    port: url.port || (tls ? '2376' : '2375'),
-    protocol: tls ? 'https' : 'http',
-  };
-  const certPath = env['DOCKER_CERT_PATH'];
-  if (tls && certPath) {
-    options.ca = readFileSync(join(certPath, 'ca.pem'));
-    options.cert = readFileSync(join(certPath, 'cert.pem'));
-    options.key = readFileSync(join(certPath, 'key.pem'));
-  }
-  return options;
 }
 
 /** The Engine interface over dockerode, with a bound on concurrent calls and a timeout on each. */
@@ -73,8 +53,9 @@ export class DockerEngine implements Engine {
   private readonly counts: Record<string, number> = {};
 
   constructor(options: DockerEngineOptions) {
-    this.address = options.host;
-    this.docker = new Docker(connectionOptions(options.host, options.env));
+    const address = typeof options.host === 'string' ? parseEngineAddress({ value: options.host, source: 'engine address' }, options.env) : options.host;
+    this.address = address.display;
+    this.docker = new Docker(address.options);
     this.limit = pLimit(options.concurrency);
     this.timeoutMs = options.timeoutMs;
   }
@@ -165,9 +146,8 @@ export class DockerEngine implements Engine {
     return this.request('inspect', 'GET', `/containers/${encodeURIComponent(id)}/json`);
   }
 
-  top(id: string): Promise<ProcessTable> {
-    // Ask for the numeric UID column explicitly: user names resolve against the host's passwd.
-    return this.request('top', 'GET', `/containers/${encodeURIComponent(id)}/top`, { ps_args: '-o pid,uid,user,args' });
+  top(id: string, psArgs = DOCKER_PS_ARGS): Promise<ProcessTable> {
+    return this.request('top', 'GET', `/containers/${encodeURIComponent(id)}/top`, { ps_args: psArgs });
   }
 
   inspectImage(id: string): Promise<ImageInspect> {

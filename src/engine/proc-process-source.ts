@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ContainerInspect, ContainerProcess } from './types.js';
 import type { ProcessSource } from './process-source.js';
 import { containerName } from './container-name.js';
+import { uidInside } from './processes.js';
 
 /**
  * A cgroup path component that names a container: the bare ID (cgroupfs driver: `/docker/<id>`, Kubernetes)
@@ -72,8 +73,29 @@ function readProcFile(path: string): string | undefined {
   }
 }
 
+/** A process's PID namespace (`pid:[inode]`), or undefined when it exited or may not be looked at. */
+function pidNamespace(procRoot: string, pid: number | string): string | undefined {
+  try {
+    return readlinkSync(join(procRoot, String(pid), 'ns/pid'));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * One process as `docker top -o pid,uid,user,args` would list it; undefined when it exited meanwhile.
+ * The PIDs in one PID namespace. Rootless engines on cgroup v1 give a container no cgroup of its own,
+ * but always a PID namespace: for such a container this is the process list.
+ */
+function pidsInNamespace(procRoot: string, namespace: string): number[] {
+  return readdirSync(procRoot)
+    .filter((entry) => /^\d+$/.test(entry) && pidNamespace(procRoot, entry) === namespace)
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+/**
+ * One process as `docker top -o pid,uid,user,args` would list it, with its UID inside its own user
+ * namespace beside it; undefined when it exited meanwhile.
  * `uid` is the effective UID, as ps's `uid` column (an alias of `euid`) shows it: the identity the kernel
  * checks permissions against, so a set-UID-root program run by UID 1000 counts as root, and a root process
  * that only lowered its effective UID for a while does not. `user` is the UID as text: names in
@@ -84,7 +106,10 @@ function readProcess(procRoot: string, pid: number): ContainerProcess | undefine
   const cmdline = readProcFile(join(procRoot, String(pid), 'cmdline'));
   if (status === undefined || cmdline === undefined) return undefined;
   const { name, uids } = parseStatus(status);
-  return { pid, uid: uids[1], user: String(uids[1]), command: commandLine(cmdline, name) };
+  // The process's own user namespace maps its UIDs: `0 0 4294967295` is the host's, where they are equal.
+  const uidMap = readProcFile(join(procRoot, String(pid), 'uid_map'));
+  const containerUid = uidMap === undefined ? undefined : uidInside(uidMap, uids[1]);
+  return { pid, uid: uids[1], ...(uidMap === undefined ? {} : { containerRoot: containerUid === 0 }), user: String(uids[1]), command: commandLine(cmdline, name) };
 }
 
 /** Host PIDs by container ID, from one pass over every `/proc/<pid>/cgroup`. */
@@ -167,11 +192,28 @@ export class ProcProcessSource implements ProcessSource {
       // The init process existed before this call: any scan begun since then sees it.
       index = await (this.scansStarted > scansBefore && this.scan !== undefined ? this.scan.index : this.startScan());
     }
-    const pids = index.get(container.Id) ?? [];
+    let pids = index.get(container.Id) ?? [];
     if (!pids.includes(initPid)) {
-      throw new Error(`init process ${initPid} of container ${name} is not in ${this.procRoot} (it stopped, or this is not the host's PID namespace)`);
+      const namespace = this.ownPidNamespace(initPid);
+      if (namespace === undefined) {
+        throw new Error(`init process ${initPid} of container ${name} is not in ${this.procRoot} (it stopped, or this is not the host's PID namespace)`);
+      }
+      pids = pidsInNamespace(this.procRoot, namespace);
     }
     return pids.map((pid) => readProcess(this.procRoot, pid)).filter((process): process is ContainerProcess => process !== undefined);
+  }
+
+  /**
+   * The PID namespace of a container's init process when its cgroup names no container (rootless engines
+   * on cgroup v1) and the namespace is not this /proc's own: then that namespace is the container.
+   */
+  private ownPidNamespace(initPid: number): string | undefined {
+    const cgroup = readProcFile(join(this.procRoot, String(initPid), 'cgroup'));
+    if (cgroup === undefined || containerIdFromCgroup(cgroup) !== undefined) return undefined;
+    const namespace = pidNamespace(this.procRoot, initPid);
+    // This reader's own namespace (PID 1's link may be closed to it, as under some VM inits).
+    const own = pidNamespace(this.procRoot, 'self');
+    return namespace !== undefined && own !== undefined && namespace !== own ? namespace : undefined;
   }
 
   /** The next call scans /proc again: a process may have started in that container since the last scan. */
@@ -179,7 +221,10 @@ export class ProcProcessSource implements ProcessSource {
     this.scan = undefined;
   }
 
-  /** Checks that the container's init process (a host PID) is in this /proc under that container's cgroup. */
+  /**
+   * Checks that the container's init process (a host PID) is in this /proc under that container's cgroup,
+   * or, where its cgroup names no container (rootless engines on cgroup v1), in a PID namespace of its own.
+   */
   visibility(container: ContainerInspect): Visibility {
     const initPid = container.State?.Pid ?? 0;
     const name = containerName(container.Name);
@@ -192,6 +237,7 @@ export class ProcProcessSource implements ProcessSource {
     }
     const owner = containerIdFromCgroup(cgroup);
     if (owner === container.Id) return { visible: true };
+    if (owner === undefined && this.ownPidNamespace(initPid) !== undefined) return { visible: true };
     return {
       visible: false,
       reason: `PID ${initPid} (init process of container ${name} on the host) belongs to ${owner === undefined ? 'no container' : `container ${owner.slice(0, 12)}`} here`,

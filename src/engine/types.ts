@@ -151,6 +151,8 @@ export interface EngineVersion {
   Version?: string;
   ApiVersion?: string;
   Experimental?: boolean;
+  /** Podman names itself here ("Podman Engine"), with its own Experimental flag in Details. */
+  Components?: { Name?: string; Version?: string; Details?: Record<string, string> | null }[] | null;
 }
 
 export interface NetworkInspect {
@@ -172,6 +174,12 @@ export interface ContainerProcess {
   pid: number;
   /** Numeric user ID on the host; undefined only when the source gave a name that could not be resolved. */
   uid: number | undefined;
+  /**
+   * Whether the process is root inside the container's user namespace (UID 0 there): the same as
+   * `uid === 0` without one, true with a host UID like 100000 under userns-remap, rootless engines and
+   * `podman --uidmap`. Absent when the source cannot tell (Docker's `top`, which shows only host UIDs).
+   */
+  containerRoot?: boolean;
   user: string;
   command: string;
 }
@@ -199,7 +207,8 @@ export interface Engine {
   ping(): Promise<void>;
   listContainers(): Promise<ContainerSummary[]>;
   inspectContainer(id: string): Promise<ContainerInspect>;
-  top(id: string): Promise<ProcessTable>;
+  /** `GET /containers/{id}/top`; `psArgs` default to Docker's host `ps` options (`-o pid,uid,user,args`). */
+  top(id: string, psArgs?: string): Promise<ProcessTable>;
   inspectImage(id: string): Promise<ImageInspect>;
   imageHistory(id: string): Promise<ImageHistoryEntry[]>;
   inspectExec(id: string): Promise<ExecInspect>;

@@ -8,6 +8,8 @@ import { WebSecurity } from './web-security.js';
 export interface Exporter {
   monitor: Monitor;
   app: FastifyInstance;
+  /** Another HTTP app on the same monitor and metrics, for one more listen address. */
+  createApp: () => Promise<FastifyInstance>;
   security: WebSecurity | undefined;
 }
 
@@ -30,6 +32,7 @@ export async function createExporter(runtime: Runtime): Promise<Exporter> {
     containerLabels: settings.metricsContainerLabels,
     waivers: runtime.policy.waivers,
   });
-  const app = await buildApp({ monitor, metrics, telemetryPath: settings.telemetryPath, checks: evaluator.checks, logger, security });
-  return { monitor, app, security };
+  const createApp = (): Promise<FastifyInstance> =>
+    buildApp({ monitor, metrics, telemetryPath: settings.telemetryPath, checks: evaluator.checks, logger, security });
+  return { monitor, app: await createApp(), createApp, security };
 }

@@ -122,13 +122,24 @@ function resolveModule(moduleName: string, configDir: string): { found: string |
   }
 }
 
-async function importModule(path: string): Promise<Record<string, unknown>> {
-  if (/\.m?ts$/.test(path)) {
-    // TypeScript checks load through tsx, so users need not compile them.
-    const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
+/**
+ * TypeScript: Node.js strips the types itself where it can (22.18+, 23.6+, 24; earlier 22.x with
+ * --experimental-strip-types), otherwise tsx does it when it is installed beside docker-monitor.
+ */
+async function importTypeScript(url: string): Promise<unknown> {
+  if ((process.features as { typescript?: string | false }).typescript) return import(url);
+  let tsImport: (specifier: string, parent: string) => Promise<unknown>;
+  try {
+    ({ tsImport } = await import('tsx/esm/api'));
+  } catch {
+    throw new Error(`Node.js ${process.version} cannot load TypeScript by itself: use Node.js 22.18 or later, or install tsx beside docker-monitor (npm install -g tsx)`);
   }
-  return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  return tsImport(url, import.meta.url);
+}
+
+async function importModule(path: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(path).href;
+  return (await (/\.m?ts$/.test(path) ? importTypeScript(url) : import(url))) as Record<string, unknown>;
 }
 
 /** How long a user's module may take to load (its top-level code and awaits). */

@@ -5,6 +5,7 @@ import { isFailure } from '../policy/chain.js';
 import type { ContainerReport } from '../policy/types.js';
 import type { ReportListener } from './types.js';
 import { rootProcessesOf } from '../checks/root-process-check.js';
+import { parseHostPort } from '../ini/values.js';
 
 export interface StatsdServer {
   host: string;
@@ -13,13 +14,12 @@ export interface StatsdServer {
 
 /** `host:port` or `[v6 address]:port`, as `--statsd-server` and `[statsd] server` take it. */
 export function parseStatsdServer(value: string): StatsdServer {
-  const match = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d+)$/.exec(value.trim());
-  const port = Number(match?.[3]);
-  const host = match?.[1] ?? match?.[2];
-  if (host === undefined || !(port >= 1 && port <= 65_535)) {
+  try {
+    const { host = '', port } = parseHostPort(value, { hostOptional: false, minPort: 1 });
+    return { host, port };
+  } catch {
     throw new UsageError(`StatsD server "${value}" is not host:port (e.g. 127.0.0.1:8125) (--statsd-server or [statsd] server)`);
   }
-  return { host, port };
 }
 
 export interface StatsdReporterOptions {

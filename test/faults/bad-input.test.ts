@@ -65,8 +65,8 @@ const CASES: BadInput[] = [
       ['--docker.concurrency', '1.5', /^--docker\.concurrency: "1\.5" is not a whole number/],
       ['--docker.host', 'tcp://', /^--docker\.host: "tcp:\/\/" is not an engine address/],
       ['--docker.host', 'tcp://[::1', /^--docker\.host: "tcp:\/\/\[::1" is not an engine address/],
-      ['--docker.host', 'ftp://engine:21', /^--docker\.host: "ftp:\/\/engine:21" is not an engine address/],
-      ['--docker.host', 'unix://', /^--docker\.host: "unix:\/\/" is not an engine address/],
+      ['--docker.host', 'ftp://engine:21', /^--docker\.host: "ftp:\/\/engine:21" has the unsupported scheme ftp:\/\//],
+      ['--docker.host', 'unix://', /^--docker\.host: "unix:\/\/" names no socket/],
       ['--docker.host', 'http://exa mple:2375', /^--docker\.host: "http:\/\/exa mple:2375" is not an engine address/],
       ['--docker.host', ':::', /^--docker\.host: ":::" is not an engine address/],
       ['--log.level', 'loud', /^--log\.level: "loud" is not a log level/],
@@ -158,7 +158,7 @@ const CASES: BadInput[] = [
     name: 'DOCKER_HOST=ftp://x',
     args: check(),
     env: { DOCKER_HOST: 'ftp://x' },
-    expect: /^DOCKER_HOST: "ftp:\/\/x" is not an engine address/,
+    expect: /^DOCKER_HOST: "ftp:\/\/x" has the unsupported scheme/,
   },
   {
     kind: 'environment',
@@ -172,7 +172,7 @@ const CASES: BadInput[] = [
     name: 'DOCKER_HOST=unix://',
     args: serve(),
     env: { DOCKER_HOST: 'unix://' },
-    expect: /^DOCKER_HOST: "unix:\/\/" is not an engine address/,
+    expect: /^DOCKER_HOST: "unix:\/\/" names no socket/,
   },
 
   // Policy files.
@@ -244,7 +244,7 @@ const CASES: BadInput[] = [
         /p\.ini:2 \[docker\] concurrency: "0" is not a whole number of at least 1$/,
       ],
       ['[docker] host = tcp://', '[docker]\nhost = tcp://\n', /p\.ini:2 \[docker\] host: "tcp:\/\/" is not an engine address/],
-      ['[docker] host = ftp://x', '[docker]\nhost = ftp://x\n', /p\.ini:2 \[docker\] host: "ftp:\/\/x" is not an engine address/],
+      ['[docker] host = ftp://x', '[docker]\nhost = ftp://x\n', /p\.ini:2 \[docker\] host: "ftp:\/\/x" has the unsupported scheme/],
       [
         '[docker] process_cache_ttl = forever',
         '[docker]\nprocess_cache_ttl = forever\n',

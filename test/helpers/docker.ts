@@ -44,6 +44,18 @@ export function uniqueName(prefix = 'dmt'): string {
 
 const BUSYBOX_APPLETS = ['sh', 'sleep', 'ps', 'id', 'cat', 'nc', 'httpd', 'true'];
 
+/** The test image's root filesystem: busybox-static, a few applets, root, app (1000) and nobody. */
+export async function writeTestRootfs(root: string): Promise<void> {
+  if (!existsSync('/bin/busybox')) throw new Error('/bin/busybox is missing: apt-get install busybox-static');
+  await mkdir(join(root, 'bin'));
+  await mkdir(join(root, 'etc'));
+  await mkdir(join(root, 'tmp'));
+  await copyFile('/bin/busybox', join(root, 'bin/busybox'));
+  for (const applet of BUSYBOX_APPLETS) await symlink('busybox', join(root, 'bin', applet));
+  await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n');
+  await writeFile(join(root, 'etc/group'), 'root:x:0:\napp:x:1000:\nnogroup:x:65534:\n');
+}
+
 /** Builds the busybox test image from busybox-static (no registry here), once. */
 export async function ensureTestImage(): Promise<string> {
   try {
@@ -52,16 +64,9 @@ export async function ensureTestImage(): Promise<string> {
   } catch {
     // built below
   }
-  if (!existsSync('/bin/busybox')) throw new Error('/bin/busybox is missing: apt-get install busybox-static');
   const root = await mkdtemp(join(tmpdir(), 'dm-rootfs-'));
   try {
-    await mkdir(join(root, 'bin'));
-    await mkdir(join(root, 'etc'));
-    await mkdir(join(root, 'tmp'));
-    await copyFile('/bin/busybox', join(root, 'bin/busybox'));
-    for (const applet of BUSYBOX_APPLETS) await symlink('busybox', join(root, 'bin', applet));
-    await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n');
-    await writeFile(join(root, 'etc/group'), 'root:x:0:\napp:x:1000:\nnogroup:x:65534:\n');
+    await writeTestRootfs(root);
     await run('sh', ['-c', `tar -C "${root}" -c . | docker import --change 'CMD ["sh"]' - ${TEST_IMAGE}`]);
   } finally {
     await rm(root, { recursive: true, force: true });

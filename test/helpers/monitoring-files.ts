@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DASHBOARD_DIR = join(REPO_ROOT, 'grafana/dashboards');
@@ -110,4 +110,13 @@ export function loadRules(path = RULES_FILE): RuleFile {
 
 export function alertingRules(rules: RuleFile = loadRules()): (Rule & { alert: string })[] {
   return rules.groups.flatMap((group) => group.rules.filter((rule): rule is Rule & { alert: string } => rule.alert !== undefined));
+}
+
+/** The shipped rules with every non-zero `for:` cut to 1s, so the test waits seconds, not minutes. */
+export function rulesWithShortFor(): string {
+  const rules = loadRules();
+  for (const rule of rules.groups.flatMap((group) => group.rules)) {
+    if (rule.for !== undefined && !/^0[smh]?$/.test(rule.for)) rule.for = '1s';
+  }
+  return stringify(rules);
 }

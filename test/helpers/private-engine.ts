@@ -17,7 +17,11 @@ export class PrivateEngine {
   readonly bridge: string;
   private process: ChildProcess | undefined;
 
-  constructor(name: string) {
+  /** `extraArgs` go to dockerd after the private defaults (e.g. a second --host on TCP with TLS). */
+  constructor(
+    name: string,
+    private readonly extraArgs: readonly string[] = [],
+  ) {
     const id = `${name}${RUN_ID}`.slice(0, 12);
     this.root = `/tmp/dm-engine-${id}`;
     this.socket = `${this.root}/docker.sock`;
@@ -55,6 +59,7 @@ export class PrivateEngine {
         '--iptables=false',
         '--ip-masq=false',
         `--bridge=${this.bridge}`,
+        ...this.extraArgs,
       ],
       { stdio: ['ignore', 'ignore', openSync(`${this.root}/dockerd.log`, 'a')], detached: false },
     );

@@ -26,6 +26,7 @@ export async function freePort(): Promise<number> {
 /** A child process started by the test; `stop()` ends exactly that process. */
 export class Service {
   private readonly lines: string[] = [];
+  private readonly watchers: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   private readonly child: ChildProcess;
   private readonly exited: Promise<unknown>;
 
@@ -44,7 +45,16 @@ export class Service {
     }
   }
 
+  /** Resolves with the first line printed from now on that matches `pattern` (kept however much follows). */
+  nextLine(pattern: RegExp): Promise<string> {
+    return new Promise((resolve) => this.watchers.push({ pattern, resolve }));
+  }
+
   private keep(line: string): void {
+    for (const watcher of this.watchers.filter(({ pattern }) => pattern.test(line))) {
+      this.watchers.splice(this.watchers.indexOf(watcher), 1);
+      watcher.resolve(line);
+    }
     this.lines.push(line);
     if (this.lines.length > KEPT_LINES) this.lines.shift();
   }
@@ -93,6 +103,21 @@ export async function waitFor<T>(
       throw new Error(`${why} waiting for ${what} (last: ${last})\n${(options.services ?? []).map((s) => s.output).join('\n')}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/**
+ * GET that resolves to the body text (any status), or rejects. Its deadline is an ordinary timer: a
+ * connection that a port forwarder accepts but never answers holds no reference on the event loop,
+ * and AbortSignal.timeout's timer does not either, so the test runner would end the test as pending.
+ */
+export async function fetchText(url: string, timeoutMs = 10_000): Promise<string> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)), timeoutMs);
+  try {
+    return await (await fetch(url, { signal: controller.signal })).text();
+  } finally {
+    clearTimeout(timer);
   }
 }
 

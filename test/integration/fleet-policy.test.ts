@@ -162,7 +162,7 @@ describe('serve /metrics', () => {
       assert.deepEqual(
         names(nonRoot),
         mode === 'all'
-          ? ['docker_monitor_check_result', 'docker_monitor_check_result', 'docker_monitor_container_compliant', 'docker_monitor_root_processes', 'docker_monitor_container_info']
+          ? ['docker_monitor_check_result', 'docker_monitor_check_result', 'docker_monitor_container_compliant', 'docker_monitor_root_processes', 'docker_monitor_container_root_processes', 'docker_monitor_container_info']
           : ['docker_monitor_container_compliant', 'docker_monitor_container_info'],
       );
       const plainResults = linesOf(text, plain).filter((line) => line.startsWith('docker_monitor_check_result'));

@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseListenAddress } from '../../src/exporter/listen-address.js';
+import { parseListenAddress } from '../../src/config/listen-address.js';
 import { parseWebConfig } from '../../src/exporter/web-config.js';
 
 describe('parseListenAddress', () => {
   test('the usual exporter forms', () => {
-    assert.deepEqual(parseListenAddress(':10091'), { host: undefined, port: 10091 });
-    assert.deepEqual(parseListenAddress('127.0.0.1:9000'), { host: '127.0.0.1', port: 9000 });
-    assert.deepEqual(parseListenAddress('[::1]:9000'), { host: '::1', port: 9000 });
-    assert.deepEqual(parseListenAddress('localhost:0'), { host: 'localhost', port: 0 });
+    assert.deepEqual(parseListenAddress(':10091'), { text: ':10091', host: undefined, port: 10091 });
+    assert.deepEqual(parseListenAddress('127.0.0.1:9000'), { text: '127.0.0.1:9000', host: '127.0.0.1', port: 9000 });
+    assert.deepEqual(parseListenAddress('[::1]:9000'), { text: '[::1]:9000', host: '::1', port: 9000 });
+    assert.deepEqual(parseListenAddress('localhost:0'), { text: 'localhost:0', host: 'localhost', port: 0 });
   });
 
-  test('anything else names the flag', () => {
+  test('anything else is not host:port (the caller names the flag or key)', () => {
     for (const bad of ['10091', 'host:', ':99999', '::1:9000', 'a b:1']) {
-      assert.throws(() => parseListenAddress(bad), { name: 'UsageError', message: new RegExp(`^--web.listen-address: "${bad.replace(/[[\]]/g, '\\$&')}" is not host:port`) });
+      assert.throws(() => parseListenAddress(bad), { message: new RegExp(`^"${bad.replace(/[[\]]/g, '\\$&')}" is not host:port`) });
     }
   });
 });

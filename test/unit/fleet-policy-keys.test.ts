@@ -72,9 +72,9 @@ reason = debugging tool
 
   test('flags win over the file; bad flag values are usage errors', async () => {
     const policy = await parsePolicy(`[exporter]\nmetrics_results = none\n`, FILE, BUILT_IN_CHECKS);
-    assert.equal(applyFlags(policy.settings, { 'metrics.results': 'all' }, {}).metricsResults, 'all');
-    assert.deepEqual(applyFlags(policy.settings, { 'metrics.containerLabels': 'a.*,b' }, {}).metricsContainerLabels, ['a.*', 'b']);
-    assert.throws(() => applyFlags(policy.settings, { 'metrics.results': 'some' }, {}), (error: unknown) =>
+    assert.equal(applyFlags(policy.settings, { 'metrics.results': 'all' }).metricsResults, 'all');
+    assert.deepEqual(applyFlags(policy.settings, { 'metrics.containerLabels': 'a.*,b' }).metricsContainerLabels, ['a.*', 'b']);
+    assert.throws(() => applyFlags(policy.settings, { 'metrics.results': 'some' }), (error: unknown) =>
       error instanceof UsageError && error.exitCode === 2 && error.message === '--metrics.results: "some" is not one of all, failing, none');
   });
 });

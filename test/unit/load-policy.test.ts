@@ -116,7 +116,7 @@ describe('the CFPB README examples', () => {
 
 describe('settings sections', () => {
   test('[policy], [logging], [exporter], [docker], [statsd] over the defaults', async () => {
-    const { policy } = await loadText(`[policy]
+    const { path, policy } = await loadText(`[policy]
 always_allow = sha256:${'a'.repeat(64)}, nginx:1.27
 action = stop
 fail_fast = on
@@ -130,6 +130,8 @@ refresh = 30s
 enforce = yes
 [docker]
 host = unix:///run/other.sock
+tls_verify = on
+cert_path = /etc/docker-certs
 concurrency = 2
 timeout = 5s
 process_cache_ttl = 1m
@@ -145,10 +147,12 @@ prefix = cnitch
       logFile: '/tmp/x.log',
       logLevel: 'warn',
       logFormat: 'json',
-      listenAddress: '127.0.0.1:9999',
+      listenAddresses: [{ text: '127.0.0.1:9999', host: '127.0.0.1', port: 9999 }],
       refresh: 30_000,
       enforce: true,
-      dockerHost: 'unix:///run/other.sock',
+      dockerHost: { value: 'unix:///run/other.sock', source: `${path}:14 [docker] host` },
+      dockerTlsVerify: { value: true, source: `${path}:15 [docker] tls_verify` },
+      dockerCertPath: { value: '/etc/docker-certs', source: `${path}:16 [docker] cert_path` },
       dockerConcurrency: 2,
       dockerTimeoutMs: 5000,
       processCacheTtlMs: 60_000,

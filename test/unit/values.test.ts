@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatDuration, parseBoolean, parseDuration, parseEnum, parseInteger, parseList } from '../../src/ini/values.js';
+import { formatDuration, parseBoolean, parseDuration, parseHostPort, parseEnum, parseInteger, parseList } from '../../src/ini/values.js';
 import { parseLogLevel } from '../../src/config/settings.js';
 
 describe('parseBoolean', () => {
@@ -73,5 +73,18 @@ describe('parseInteger, parseList, parseEnum, parseLogLevel', () => {
     assert.equal(parseLogLevel('ERROR'), 'error');
     assert.equal(parseLogLevel('CRITICAL'), 'fatal');
     assert.throws(() => parseLogLevel('verbose'), /"verbose" is not a log level/);
+  });
+});
+
+describe('parseHostPort', () => {
+  test('host:port, [v6]:port and, where allowed, :port', () => {
+    const optional = { hostOptional: true, minPort: 0 };
+    assert.deepEqual(parseHostPort('127.0.0.1:8125', optional), { host: '127.0.0.1', port: 8125 });
+    assert.deepEqual(parseHostPort('[::1]:10091', optional), { host: '::1', port: 10091 });
+    assert.deepEqual(parseHostPort(':10091', optional), { host: undefined, port: 10091 });
+    assert.deepEqual(parseHostPort('statsd.local:0', optional), { host: 'statsd.local', port: 0 });
+    for (const bad of ['127.0.0.1', '::1:8125', 'host:70000', 'host:x', 'host: 1', '']) assert.throws(() => parseHostPort(bad, optional), /is not host:port/, bad);
+    const required = { hostOptional: false, minPort: 1 };
+    for (const bad of [':8125', 'host:0']) assert.throws(() => parseHostPort(bad, required), /is not host:port/, bad);
   });
 });

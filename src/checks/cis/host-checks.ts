@@ -1,9 +1,19 @@
 import { HostPolicyCheck } from '../../policy/policy-check.js';
 import type { CheckReturn, HostView } from '../../policy/types.js';
+import { isPodman, podmanComponent } from '../../engine/engine-kind.js';
 import { engineSecurityFeatures } from './security-options.js';
 
 /** The registries every engine trusts without TLS by default: not a finding (docker-bench #529). */
 const BUILT_IN_INSECURE = new Set(['127.0.0.0/8', '::1/128']);
+
+/**
+ * Podman's Docker-compatible API answers some questions about dockerd's settings with values Podman does
+ * not have (no icc, no daemon-wide remap, no default log driver, always "experimental"). Those checks
+ * judge Podman by its own terms, or pass as not applicable with a reason that says so (docs/engines.md).
+ */
+async function onPodman(host: HostView): Promise<boolean> {
+  return isPodman(await host.engineVersion());
+}
 
 /** CIS 2.2: containers on the default bridge cannot talk to each other (`--icc=false`). */
 export class DefaultBridgeIccCheck extends HostPolicyCheck {
@@ -13,6 +23,9 @@ export class DefaultBridgeIccCheck extends HostPolicyCheck {
   static override cisId = '2.2';
 
   async check(host: HostView): Promise<CheckReturn> {
+    if (await onPodman(host)) {
+      return { result: this.PASS, reason: 'not applicable on Podman: it has no icc setting (keep containers apart with separate networks)' };
+    }
     const networks = await host.networks();
     const bridge = networks.find((network) => network.Options?.['com.docker.network.bridge.default_bridge'] === 'true') ??
       networks.find((network) => network.Name === 'bridge' && network.Driver === 'bridge');
@@ -63,6 +76,9 @@ export class UsernsRemapCheck extends HostPolicyCheck {
     const features = engineSecurityFeatures(await host.engineInfo());
     if (features.has('userns')) return this.PASS;
     if (features.has('rootless')) return { result: this.PASS, reason: 'rootless engine' };
+    if (await onPodman(host)) {
+      return { result: this.PASS, reason: 'not applicable on Podman: user namespaces are chosen per container (--userns), see HostUsernsCheck and RootProcessCheck' };
+    }
     return this.fail('container root is root on the host (no userns-remap)');
   }
 }
@@ -85,6 +101,9 @@ export class LoggingDriverCheck extends HostPolicyCheck {
   static override cisId = '2.13';
 
   async check(host: HostView): Promise<CheckReturn> {
+    if (await onPodman(host)) {
+      return { result: this.PASS, reason: 'not applicable on Podman: the log driver is set per container (containers.conf log_driver), the API reports no default' };
+    }
     const driver = (await host.engineInfo()).LoggingDriver ?? '';
     return (this.config['local_drivers'] as string[]).includes(driver) ? this.fail(`logging driver ${driver} keeps logs on the host`) : this.PASS;
   }
@@ -101,6 +120,7 @@ export class LiveRestoreCheck extends HostPolicyCheck {
     const info = await host.engineInfo();
     if (info.LiveRestoreEnabled === true) return this.PASS;
     if (isSwarmActive(info.Swarm?.LocalNodeState)) return { result: this.PASS, reason: 'swarm mode (incompatible with live restore)' };
+    if (await onPodman(host)) return { result: this.PASS, reason: 'Podman: each container runs under its own conmon, not under the API service, so containers outlive it' };
     return this.fail('live restore is off');
   }
 }
@@ -114,6 +134,9 @@ export class ExperimentalCheck extends HostPolicyCheck {
 
   async check(host: HostView): Promise<CheckReturn> {
     const [info, version] = await Promise.all([host.engineInfo(), host.engineVersion()]);
+    const podman = podmanComponent(version);
+    // Podman's compat /info always says ExperimentalBuild; its own flag is in the version details.
+    if (podman !== undefined) return podman.Details?.['Experimental'] === 'true' ? this.fail('Podman experimental features are on') : this.PASS;
     return info.ExperimentalBuild === true || version.Experimental === true ? this.fail('experimental features are on') : this.PASS;
   }
 }
