@@ -1,24 +1,8 @@
-import { errorMessage } from '../errors.js';
 import { createExporter } from '../exporter/exporter.js';
 import { boundAddresses, listenAll } from '../exporter/listen.js';
 import { formatDuration } from '../ini/values.js';
 import type { Runtime } from '../runtime.js';
 import { logUnhandledRejections } from './unhandled.js';
-
-/**
- * A socket this user may not read is the usual start-up mistake in a container: say so once, at the
- * default level, at start instead of leaving only `docker_monitor_up 0`.
- */
-function reportUnreachableEngine({ engine, logger }: Runtime): void {
-  engine.ping().catch((error: unknown) => {
-    const code = (error as NodeJS.ErrnoException).code;
-    const hint =
-      code === 'EACCES' || code === 'EPERM'
-        ? "permission denied: run as root or as a member of the socket's group (in a container: --group-add $(stat -c %g /var/run/docker.sock))"
-        : errorMessage(error);
-    logger.error({ engine: engine.address }, `cannot reach the Docker engine at ${engine.address}: ${hint}`);
-  });
-}
 
 /** `docker-monitor serve`: the exporter. Resolves with the exit code once SIGTERM or SIGINT has shut it down. */
 export async function runServe(runtime: Runtime): Promise<number> {
@@ -27,7 +11,7 @@ export async function runServe(runtime: Runtime): Promise<number> {
   const apps = await listenAll(settings.listenAddresses, (index) => (index === 0 ? Promise.resolve(app) : createApp()));
   const stopLoggingRejections = logUnhandledRejections(logger);
   monitor.start();
-  reportUnreachableEngine(runtime);
+  // An engine that cannot be reached is logged by the monitor's first refresh, once, with a hint.
   logger.info(
     {
       addresses: apps.flatMap(boundAddresses),

@@ -19,7 +19,7 @@ export function describeUnreachable(address: string, error: unknown): Unreachabl
       hint:
         socket === undefined
           ? 'permission denied'
-          : `permission denied on ${socket}: run as root or as a member of the socket's group (in a container: --group-add $(stat -c %g ${socket}))`,
+          : `permission denied: run as root or as a member of the socket's group (in a container: --group-add $(stat -c %g ${socket}))`,
     };
   }
   if (code === 'ENOENT') {
