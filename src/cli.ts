@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { CHECK_FORMATS, runCheckCommand, type CheckFormat } from './commands/check.js';
 import type { ServeFlags } from './config/flags.js';
 import { UserError, errorMessage } from './errors.js';
+import { exitProcess } from './policy/check-loader.js';
 import { FAIL_ON_SEVERITIES, type FailOn } from './report/fail-on.js';
 import { createRuntime } from './runtime.js';
 import { VERSION } from './version.js';
@@ -110,4 +111,4 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
 const exitCode = await main(process.argv.slice(2));
 // Exit as soon as the command is done: a check abandoned at its timeout may still hold timers or sockets.
 await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
-process.exit(exitCode);
+exitProcess(exitCode);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from './errors.js';
 import type { EngineCache } from './engine/engine-cache.js';
 import type { ContainerInspect } from './engine/types.js';
@@ -25,8 +26,19 @@ export interface Evaluation {
   host: HostReport;
 }
 
+/** How long a container whose init process is gone may still be shown running by the engine. */
+const STOPPING_SETTLE_MS = 250;
+
 function isNotFound(error: unknown): boolean {
   return (error as { statusCode?: number }).statusCode === 404;
+}
+
+/** The command line the engine shows in exec events for a health check, e.g. `/bin/sh -c curl -f localhost`. */
+function healthCommand(inspect: ContainerInspect): string | undefined {
+  const [kind, ...args] = inspect.Config?.Healthcheck?.Test ?? [];
+  if (kind === 'CMD-SHELL') return ['/bin/sh', '-c', ...args].join(' ');
+  if (kind === 'CMD') return args.join(' ');
+  return undefined;
 }
 
 /** Runs the policy over containers: engine data in (through the cache), reports out. */
@@ -36,6 +48,8 @@ export class Evaluator {
   readonly waivers: WaiverSet;
   /** Whether some selector needs the image's tags and digests, not only `Config.Image` and the ID. */
   private readonly needsImageReferences: boolean;
+  /** Each evaluated container's health check command, to tell its exec events from a person's. */
+  private readonly healthCommands = new Map<string, string>();
 
   constructor(
     private readonly cache: EngineCache,
@@ -90,6 +104,9 @@ export class Evaluator {
       throw error;
     }
     if (inspect.State?.Running !== true) return undefined;
+    const health = healthCommand(inspect);
+    if (health === undefined) this.healthCommands.delete(inspect.Id);
+    else this.healthCommands.set(inspect.Id, health);
     const target = await this.selectorTarget(inspect);
     const alwaysAllowed = !this.allowList.empty && this.allowList.matches(target);
     const excludedAll = this.policy.exclude?.matches(target) === true;
@@ -107,6 +124,9 @@ export class Evaluator {
     const excluded = alwaysAllowed
       ? []
       : this.policy.checks.filter((check) => check.scope !== 'host' && (excludedAll || check.exclude?.matches(target) === true)).map((check) => check.name);
+    // A container that stopped while it was evaluated makes its checks fail (top answers 409, inspect
+    // 404): it is gone, not in error.
+    if (results.some((result) => result.result === 'error') && !(await this.stillRunning(inspect.Id))) return undefined;
     return {
       id: inspect.Id,
       name: containerName(inspect.Name),
@@ -119,6 +139,30 @@ export class Evaluator {
       startedAt: inspect.State?.StartedAt ?? '',
       labels: inspect.Config?.Labels ?? {},
     };
+  }
+
+  /**
+   * Whether a container whose checks gave errors still runs. Its init process can be gone a moment before
+   * the engine marks it stopped, so a container still shown running is asked about once more shortly after.
+   */
+  private async stillRunning(id: string): Promise<boolean> {
+    const running = async (): Promise<boolean> => {
+      try {
+        return (await this.cache.engine.inspectContainer(id)).State?.Running === true;
+      } catch (error) {
+        // Unsure (the engine did not answer): keep the errors, they are real.
+        return !isNotFound(error);
+      }
+    };
+    if (!(await running())) return false;
+    await sleep(STOPPING_SETTLE_MS);
+    return running();
+  }
+
+  /** Whether an exec event (`exec_start: <command>`) is the container's own health check. */
+  isHealthCheckExec(id: string, action: string): boolean {
+    const command = action.slice(action.indexOf(':') + 1).trim();
+    return command !== '' && this.healthCommands.get(id) === command;
   }
 
   async evaluateHost(): Promise<HostReport> {
@@ -160,7 +204,9 @@ export class Evaluator {
 
   private retain(containerIds: readonly string[], usedImageIds: readonly string[]): void {
     const imageIds = new Set(usedImageIds);
-    this.cache.retain(new Set(containerIds), imageIds);
+    const running = new Set(containerIds);
+    this.cache.retain(running, imageIds);
+    for (const id of this.healthCommands.keys()) if (!running.has(id)) this.healthCommands.delete(id);
     for (const key of this.imageVerdicts.keys()) {
       if (!imageIds.has(key.slice(key.indexOf('\u0000') + 1))) this.imageVerdicts.delete(key);
     }

@@ -10,6 +10,7 @@ export interface EventCounters {
   readonly enforcementActions: Counter<'action'>;
   readonly enforcementFailures: Counter<'action'>;
   readonly reportsDropped: Counter;
+  readonly failedLogins: Counter<'reason'>;
 }
 
 /** Fresh counters in no registry (the exporter registers them; `check` only counts). */
@@ -31,6 +32,12 @@ export function createEventCounters(): EventCounters {
       name: 'docker_monitor_enforcement_failures_total',
       help: 'Enforcement actions that the engine refused or that failed.',
       labelNames: ['action'] as const,
+      registers: [],
+    }),
+    failedLogins: new Counter({
+      name: 'docker_monitor_web_failed_logins_total',
+      help: 'Requests refused by basic auth (--web.config.file), by reason: missing (no credentials), wrong (user name or password), rate_limited (too many failures from the address).',
+      labelNames: ['reason'] as const,
       registers: [],
     }),
     reportsDropped: new Counter({

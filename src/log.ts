@@ -21,6 +21,12 @@ export function moreVerbose(level: LogLevel, steps: number): LogLevel {
   return LEVELS[Math.max(0, LEVELS.indexOf(level) - steps)] ?? 'debug';
 }
 
+/** Control characters (newlines, escapes, C1, line separators) as visible `\uXXXX` escapes. */
+export function escapeControl(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what is escaped
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Fields never written as they are: tokens and credentials. */
 export const REDACTED_PATHS = ['token', '*.token', 'password', '*.password', 'authorization', '*.authorization', 'req.headers.authorization'];
 
@@ -39,7 +45,8 @@ export function createLogger(options: LogOptions): Logger {
     );
   }
   return pino(
-    common,
+    // pino-pretty prints the error key's field on lines of its own: keep it off `err`, our one-line field.
+    { ...common, errorKey: 'error_object' },
     pretty({
       colorize: false,
       sync: true,
@@ -47,6 +54,13 @@ export function createLogger(options: LogOptions): Logger {
       translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',
       ignore: 'pid,hostname,host',
       singleLine: true,
+      errorLikeObjectKeys: [],
+      // One record, one line: a container's name, command line or a check's reason may hold newlines or
+      // terminal escapes, which must not forge lines or recolour the terminal. JSON escapes them itself.
+      messageFormat: (log, messageKey) => {
+        const message = log[messageKey];
+        return escapeControl(typeof message === 'string' ? message : JSON.stringify(message ?? ''));
+      },
     }),
   );
 }

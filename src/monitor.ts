@@ -1,4 +1,5 @@
 import { errorMessage } from './errors.js';
+import { describeUnreachable } from './engine/unreachable.js';
 import type { EngineCache } from './engine/engine-cache.js';
 import type { Engine, EngineEvent } from './engine/types.js';
 import type { Evaluator } from './evaluator.js';
@@ -45,6 +46,28 @@ const EXEC_SETTLE_MS = 500;
 const REMOVE_ON = new Set(['die', 'destroy', 'stop']);
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 5_000;
+/** A stream that stayed open this long was healthy: the next break starts the backoff over. */
+const STREAM_HEALTHY_MS = 30_000;
+/** Event evaluations in flight at once; beyond, the stream is read no faster than they finish. */
+const MAX_EVENTS_IN_FLIGHT = 64;
+/**
+ * Containers remembered as touched by an event until the next full refresh. Beyond this many (a flood of
+ * events for ever new IDs), a full refresh starts, which forgets the ones it supersedes.
+ */
+const MAX_TOUCHED = 10_000;
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function wait(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 /**
  * Keeps the current verdict of every running container. Refreshes (full lists) and Docker events both
@@ -67,6 +90,15 @@ export class Monitor {
   private sequence = 0;
   private inFlight: Promise<void> | undefined;
   private firstRefreshDone = false;
+  private engineReached = false;
+  /** The kind of the last engine failure logged, so that an outage is logged once, not at every refresh. */
+  private loggedFailure: string | undefined;
+  private eventsInFlight = 0;
+  /** Exec sessions started by health checks; `exec_die` names no command, only the session. */
+  private readonly healthExecs = new Set<string>();
+  /** Last health status seen per container: only a change is worth an evaluation. */
+  private readonly healthStatus = new Map<string, string>();
+  private eventSlotFreed: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private readonly stopEvents = new AbortController();
@@ -84,8 +116,20 @@ export class Monitor {
   }
 
   /** True once the first refresh has finished, whether or not it reached the engine. */
-  get ready(): boolean {
+  get refreshed(): boolean {
     return this.firstRefreshDone;
+  }
+
+  /** True once the first refresh has finished and the engine has been reached at least once. */
+  get ready(): boolean {
+    return this.firstRefreshDone && this.engineReached;
+  }
+
+  /** Why the exporter is not ready, for `/-/ready`; undefined when it is. */
+  get notReadyReason(): string | undefined {
+    if (!this.firstRefreshDone) return 'the first refresh has not finished';
+    if (!this.engineReached) return 'the engine has not been reached yet';
+    return undefined;
   }
 
   /** Starts the background refresh (interval mode) and the event stream. */
@@ -133,9 +177,21 @@ export class Monitor {
     this.reports.push(changed);
   }
 
-  /** The state a scrape should expose: in `scrape` mode a fresh evaluation (shared by overlapping scrapes). */
-  async forScrape(): Promise<MonitorState> {
-    if (this.options.refresh === 'scrape') await this.refresh();
+  /**
+   * The state a scrape should expose: in `scrape` mode a fresh evaluation (shared by overlapping scrapes).
+   * With a budget (the scraper's timeout), a refresh that takes longer is left running for the next scrape
+   * and this one gets the last-known verdicts with `up` false: the engine did not answer in time.
+   */
+  async forScrape(budgetMs?: number): Promise<MonitorState> {
+    if (this.options.refresh !== 'scrape') return this.current;
+    if (budgetMs === undefined) {
+      await this.refresh();
+      return this.current;
+    }
+    const budget = new AbortController();
+    const finished = await Promise.race([this.refresh().then(() => true), wait(Math.max(0, budgetMs), budget.signal).then(() => false)]);
+    budget.abort();
+    if (!finished) this.current = { ...this.current, up: false };
     return this.current;
   }
 
@@ -172,6 +228,10 @@ export class Monitor {
       for (const [id, touchedAt] of this.touched) {
         if (touchedAt <= startSequence && !this.pending.has(id)) this.touched.delete(id);
       }
+      for (const id of this.healthStatus.keys()) if (!containers.has(id)) this.healthStatus.delete(id);
+      this.engineReached = true;
+      if (this.loggedFailure !== undefined) this.options.logger.info({ engine: this.options.engine.address }, 'engine reachable again');
+      this.loggedFailure = undefined;
       this.current = {
         containers,
         host: evaluation.host,
@@ -183,9 +243,21 @@ export class Monitor {
       // Only what the state adopted: a report an event has since superseded must not reach enforcement.
       this.reports.push(evaluation.containers.filter((report) => containers.get(report.id) === report));
     } catch (error) {
-      if (this.current.up) this.options.logger.error({ err: errorMessage(error) }, 'engine unreachable; serving the last-known verdicts with docker_monitor_up 0');
+      this.logFailure(error);
       this.current = { ...this.current, up: false, refreshDuration: (performance.now() - started) / 1000 };
     }
+  }
+
+  /** One error line per kind of outage (denied, missing, refused…), not one per refresh. */
+  private logFailure(error: unknown): void {
+    const { kind, hint } = describeUnreachable(this.options.engine.address, error);
+    if (kind === this.loggedFailure) return;
+    this.loggedFailure = kind;
+    // The hint goes in the message: it is what a user reads first, in text and JSON logs alike.
+    this.options.logger.error(
+      { engine: this.options.engine.address },
+      `cannot reach the Docker engine at ${this.options.engine.address}: ${hint}; serving the last-known verdicts with docker_monitor_up 0`,
+    );
   }
 
   private countErrors(results: readonly { check: string; result: string }[]): void {
@@ -204,12 +276,31 @@ export class Monitor {
     return true;
   }
 
+  private isHealthCheckExec(action: string, event: EngineEvent): boolean {
+    if (event.execId === undefined) return false;
+    if (action === 'exec_die') return this.healthExecs.delete(event.execId);
+    if (action !== 'exec_start' || !this.options.evaluator.isHealthCheckExec(event.id, event.Action)) return false;
+    // Sessions whose exec_die was missed (a stream break) must not pile up.
+    if (this.healthExecs.size >= MAX_TOUCHED) this.healthExecs.clear();
+    this.healthExecs.add(event.execId);
+    return true;
+  }
+
   /** Applies one engine event: evaluate the container at once, or drop its series at once. */
   async handleEvent(event: EngineEvent): Promise<void> {
     if (event.Type !== 'container' || event.id === '') return;
     const action = event.Action.split(':')[0] ?? '';
     const remove = REMOVE_ON.has(action);
     if (!remove && !EVALUATE_ON.has(action)) return;
+    // A health check runs as an exec every few seconds: neither its exec events nor an unchanged health
+    // status say anything new about the container (its process list included).
+    const health = action === 'health_status';
+    if (this.isHealthCheckExec(action, event)) return;
+    if (health) {
+      const status = event.Action.slice(event.Action.indexOf(':') + 1).trim();
+      if (this.healthStatus.get(event.id) === status) return;
+      this.healthStatus.set(event.id, status);
+    }
     if (action === 'exec_start') {
       await new Promise((resolve) => setTimeout(resolve, EXEC_SETTLE_MS).unref());
       if (this.stopEvents.signal.aborted) return;
@@ -217,12 +308,14 @@ export class Monitor {
     this.sequence += 1;
     const sequence = this.sequence;
     this.touched.set(event.id, sequence);
+    if (this.touched.size > MAX_TOUCHED) void this.refresh();
     if (remove) {
+      this.healthStatus.delete(event.id);
       this.setContainer(event.id, undefined, sequence);
       this.options.cache.forgetContainer(event.id);
       return;
     }
-    this.options.cache.forgetContainer(event.id);
+    if (!health) this.options.cache.forgetContainer(event.id);
     this.pending.set(event.id, (this.pending.get(event.id) ?? 0) + 1);
     try {
       const report = await this.options.evaluator.evaluateContainer(event.id);
@@ -246,23 +339,45 @@ export class Monitor {
     let backoff = BACKOFF_MIN_MS;
     let resync = false;
     while (!signal.aborted) {
+      let connectedAt: number | undefined;
       try {
         const events = await engine.events(signal);
-        backoff = BACKOFF_MIN_MS;
-        logger.info(resync ? 'reconnected to Docker events; resynchronising' : 'following Docker events');
+        connectedAt = performance.now();
+        // Logged at info only after a healthy stream: a stream that keeps breaking at once would fill the log.
+        const level = backoff === BACKOFF_MIN_MS ? 'info' : 'debug';
+        logger[level](resync ? 'reconnected to Docker events; resynchronising' : 'following Docker events');
         // Whatever happened while the stream was down is caught up by a full list.
         if (resync) void this.refresh();
-        for await (const event of events) void this.handleEvent(event);
+        for await (const event of events) await this.dispatch(event);
       } catch (error) {
         if (!signal.aborted) logger.debug({ err: errorMessage(error), retryInMs: backoff }, 'Docker event stream unavailable');
       }
       if (signal.aborted) return;
+      // Only a stream that stayed open for a while starts the backoff over; one that closes at once does not.
+      if (connectedAt !== undefined && performance.now() - connectedAt >= STREAM_HEALTHY_MS) backoff = BACKOFF_MIN_MS;
       // A broken stream usually means the engine went away: find out now, not at the next interval.
       void this.refresh();
       resync = true;
-      await new Promise((resolve) => setTimeout(resolve, backoff).unref());
+      // The wait ends at shutdown too: close() awaits this loop.
+      await wait(backoff, signal);
       backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
     }
+  }
+
+  /** Starts an event's evaluation; waits first while MAX_EVENTS_IN_FLIGHT are running, so a flood is not queued in memory. */
+  private async dispatch(event: EngineEvent): Promise<void> {
+    while (this.eventsInFlight >= MAX_EVENTS_IN_FLIGHT) {
+      await new Promise<void>((resolve) => {
+        this.eventSlotFreed = resolve;
+      });
+    }
+    this.eventsInFlight += 1;
+    void this.handleEvent(event).finally(() => {
+      this.eventsInFlight -= 1;
+      const wake = this.eventSlotFreed;
+      this.eventSlotFreed = undefined;
+      wake?.();
+    });
   }
 
   async close(): Promise<void> {

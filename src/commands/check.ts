@@ -4,6 +4,7 @@ import { checkExitCode, type FailOn } from '../report/fail-on.js';
 import { junitXml } from '../report/junit.js';
 import { sarifLog } from '../report/sarif.js';
 import type { Runtime } from '../runtime.js';
+import { logUnhandledRejections } from './unhandled.js';
 
 export const CHECK_FORMATS = ['text', 'json', 'sarif', 'junit'] as const;
 export type CheckFormat = (typeof CHECK_FORMATS)[number];
@@ -11,6 +12,7 @@ export type CheckFormat = (typeof CHECK_FORMATS)[number];
 /** `docker-monitor check`: one evaluation of every running container. Returns the exit code. */
 export async function runCheckCommand(runtime: Runtime, format: CheckFormat, write: (text: string) => void, failOn?: FailOn): Promise<number> {
   const { engine, evaluator, logger, listeners } = runtime;
+  logUnhandledRejections(logger);
   try {
     await engine.ping();
   } catch (error) {

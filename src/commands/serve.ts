@@ -1,37 +1,17 @@
-import { errorMessage } from '../errors.js';
 import { createExporter } from '../exporter/exporter.js';
 import { boundAddresses, listenAll } from '../exporter/listen.js';
 import { formatDuration } from '../ini/values.js';
 import type { Runtime } from '../runtime.js';
-
-/**
- * A socket this user may not read is the usual start-up mistake in a container: say so once, at the
- * default level, at start instead of leaving only `docker_monitor_up 0`.
- */
-function reportUnreachableEngine({ engine, logger }: Runtime): void {
-  engine.ping().catch((error: unknown) => {
-    const code = (error as NodeJS.ErrnoException).code;
-    const hint =
-      code === 'EACCES' || code === 'EPERM'
-        ? "permission denied: run as root or as a member of the socket's group (in a container: --group-add $(stat -c %g /var/run/docker.sock))"
-        : errorMessage(error);
-    logger.error({ engine: engine.address }, `cannot reach the Docker engine at ${engine.address}: ${hint}`);
-  });
-}
+import { logUnhandledRejections } from './unhandled.js';
 
 /** `docker-monitor serve`: the exporter. Resolves with the exit code once SIGTERM or SIGINT has shut it down. */
 export async function runServe(runtime: Runtime): Promise<number> {
   const { settings, logger, engine, evaluator, listeners, policy } = runtime;
   const { monitor, app, createApp, security } = await createExporter(runtime);
   const apps = await listenAll(settings.listenAddresses, (index) => (index === 0 ? Promise.resolve(app) : createApp()));
-  // The last line of defence: a promise some check or library forgot to handle must not end the
-  // exporter and every other container's results with it.
-  const unhandled = (reason: unknown): void => {
-    logger.error({ err: errorMessage(reason) }, 'unhandled rejection (ignored; please report it)');
-  };
-  process.on('unhandledRejection', unhandled);
+  const stopLoggingRejections = logUnhandledRejections(logger);
   monitor.start();
-  reportUnreachableEngine(runtime);
+  // An engine that cannot be reached is logged by the monitor's first refresh, once, with a hint.
   logger.info(
     {
       addresses: apps.flatMap(boundAddresses),
@@ -60,6 +40,6 @@ export async function runServe(runtime: Runtime): Promise<number> {
   await Promise.all(apps.map((served) => served.close()));
   await monitor.close();
   await Promise.all(listeners.map((listener) => listener.close?.()));
-  process.off('unhandledRejection', unhandled);
+  stopLoggingRejections();
   return 0;
 }

@@ -3,7 +3,8 @@ import { moreVerbose } from '../log.js';
 import { parseListenAddress } from './listen-address.js';
 import { parseLabelGlobs, parseRefresh } from './load-policy.js';
 import { parseLogLevel, type Settings } from './settings.js';
-import { parseDuration, parseEnum, parseInteger, parseList } from '../ini/values.js';
+import { parseEnum, parseInteger, parseList, parseTimeout } from '../ini/values.js';
+import { checkTelemetryPath } from './checked-paths.js';
 
 /** Flags as commander parses them; every one optional, so the file's value stands when a flag is absent. */
 export interface CommonFlags {
@@ -63,15 +64,13 @@ export function applyFlags(settings: Settings, flags: ServeFlags): Settings {
   if (flags['docker.concurrency'] !== undefined) {
     result.dockerConcurrency = flagValue('--docker.concurrency', flags['docker.concurrency'], (value) => parseInteger(value, 1));
   }
-  if (flags['docker.timeout'] !== undefined) result.dockerTimeoutMs = flagValue('--docker.timeout', flags['docker.timeout'], parseDuration);
+  if (flags['docker.timeout'] !== undefined) result.dockerTimeoutMs = flagValue('--docker.timeout', flags['docker.timeout'], parseTimeout);
   if (flags.enforce !== undefined) result.enforce = flags.enforce;
   if (flags['web.listenAddress'] !== undefined) {
     result.listenAddresses = flags['web.listenAddress'].map((address) => flagValue('--web.listen-address', address, parseListenAddress));
   }
   if (flags['web.telemetryPath'] !== undefined) {
-    const path = flags['web.telemetryPath'];
-    if (!path.startsWith('/')) throw new UsageError(`--web.telemetry-path: "${path}" must start with /`);
-    result.telemetryPath = path;
+    result.telemetryPath = flagValue('--web.telemetry-path', flags['web.telemetryPath'], checkTelemetryPath);
   }
   if (flags['web.config.file'] !== undefined) result.webConfigFile = flags['web.config.file'];
   if (flags.refresh !== undefined && flags.check !== undefined) {

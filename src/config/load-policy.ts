@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Sourced } from '../engine/engine-address.js';
 import { ConfigError, errorMessage, formatLocation } from '../errors.js';
 import { instantiateCheck, resolveCheckClass } from '../policy/check-loader.js';
@@ -13,8 +13,9 @@ import { selectorFrom } from '../policy/selector-keys.js';
 import { compileGlob } from '../policy/selector.js';
 import { DEFAULT_POLICY_INI, DEFAULT_POLICY_NAME } from './default-policy.js';
 import { parseIni, type IniDocument, type IniSection } from '../ini/ini-file.js';
-import { parseDuration, parseInteger } from '../ini/values.js';
+import { parseInteger, parseTimeout } from '../ini/values.js';
 import { parseListenAddress } from './listen-address.js';
+import { checkLogFile, checkTelemetryPath } from './checked-paths.js';
 import {
   DEFAULT_SETTINGS,
   SETTINGS_SECTIONS,
@@ -46,7 +47,7 @@ export function parseLabelGlobs(globs: string[]): string[] {
 
 export function parseRefresh(value: string): RefreshMode {
   if (value.trim().toLowerCase() === 'scrape') return 'scrape';
-  const ms = parseDuration(value);
+  const ms = parseTimeout(value);
   if (ms < 100) throw new Error(`"${value}" is too short a refresh interval (at least 100ms)`);
   return ms;
 }
@@ -81,13 +82,13 @@ function settingsFrom(document: IniDocument): Settings {
         assign('failFast', typed<boolean>('fail_fast'));
         break;
       case 'logging':
-        assign('logFile', text('log_file'));
+        assign('logFile', converted('log_file', checkLogFile));
         assign('logLevel', converted('level', parseLogLevel));
         assign('logFormat', typed<Settings['logFormat']>('format'));
         break;
       case 'exporter':
         assign('listenAddresses', converted('listen_address', (addresses: string[]) => addresses.map(parseListenAddress)));
-        assign('telemetryPath', text('telemetry_path'));
+        assign('telemetryPath', converted('telemetry_path', checkTelemetryPath));
         assign('webConfigFile', text('web_config_file'));
         assign('refresh', converted('refresh', parseRefresh));
         assign('hostname', text('hostname'));
@@ -145,6 +146,8 @@ export async function parsePolicy(
   file: string,
   builtIns: Readonly<Record<string, CheckClass>>,
 ): Promise<LoadedPolicy> {
+  // A binary file is not a policy: say so once instead of echoing its bytes as INI lines.
+  if (text.includes('\u0000')) throw new ConfigError({ file }, 'is not a text file (it contains NUL bytes)');
   const document = parseIni(text, file);
   const settings = settingsFrom(document);
   const checks = await loadChecks(document.sections, file, builtIns);
@@ -165,10 +168,13 @@ export async function loadPolicy(
   if (path === undefined) return parsePolicy(DEFAULT_POLICY_INI, DEFAULT_POLICY_NAME, builtIns);
   let text: string;
   try {
+    // A FIFO or a device would block the read (or never end): only a regular file is read.
+    const stats = await stat(path);
+    if (!stats.isFile()) throw Object.assign(new Error('not a regular file'), { code: stats.isDirectory() ? 'EISDIR' : 'ENOTFILE' });
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : errorMessage(error);
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : code === 'ENOTFILE' ? 'not a regular file' : errorMessage(error);
     throw new ConfigError({ file: path }, `cannot read the policy file: ${why}`);
   }
   return parsePolicy(text, path, builtIns);

@@ -113,7 +113,7 @@ export const SETTINGS_SECTIONS: Readonly<Record<string, Readonly<Record<string, 
     tls_verify: { type: 'boolean', description: 'TLS with verification for tcp:// (as DOCKER_TLS_VERIFY)' },
     cert_path: { type: 'string', description: 'folder with ca.pem, cert.pem and key.pem (as DOCKER_CERT_PATH)' },
     concurrency: { type: 'string', description: 'most engine calls in flight at once' },
-    timeout: { type: 'duration', description: 'how long one engine call may take' },
+    timeout: { type: 'timeout', description: 'how long one engine call may take' },
     process_cache_ttl: { type: 'duration', description: 'how long a container\'s process list is reused' },
   },
   statsd: {

@@ -1,5 +1,4 @@
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import Docker from 'dockerode';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type {
@@ -23,6 +22,17 @@ import { parseEngineAddress, type EngineAddress } from './engine-address.js';
 const DOCKER_PS_ARGS = '-o pid,uid,user,args';
 /** Seconds `stop` gives a container to exit on SIGTERM, as `docker stop` does. */
 const STOP_GRACE_SECONDS = 10;
+/**
+ * Bounds on what an engine may send, so that a broken or hostile engine cannot grow the exporter
+ * without limit: one JSON answer (an inspect is tens of KB, a list of thousands of containers a few MB),
+ * an error answer, one event line (an event is under a few KB), and the containers one refresh evaluates.
+ */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+export const MAX_EVENT_LINE_BYTES = 1024 * 1024;
+export const MAX_LISTED_CONTAINERS = 5_000;
+/** Every HTTP status counts as an answer for the engine client: statuses are judged here, after a bounded read. */
+const EVERY_STATUS: Record<number, true> = Object.fromEntries(Array.from({ length: 500 }, (_, index) => [index + 100, true]));
 
 export interface DockerEngineOptions {
   /** An address (`unix:///path`, `tcp://host:port`, `ssh://user@host`; TLS per DOCKER_TLS_VERIFY) or one already resolved. */
@@ -50,7 +60,7 @@ export class DockerEngine implements Engine {
     this.timeoutMs = options.timeoutMs;
   }
 
-  /** One Engine API request under the concurrency limit, abandoned after the timeout. */
+  /** One Engine API request under the concurrency limit; settles by its deadline whatever the engine does. */
   private request<T>(
     endpoint: string,
     method: 'GET' | 'POST',
@@ -60,24 +70,51 @@ export class DockerEngine implements Engine {
   ): Promise<T> {
     return this.limit(async () => {
       this.counts[endpoint] = (this.counts[endpoint] ?? 0) + 1;
-      const abortSignal = AbortSignal.timeout(timeoutMs);
+      const { status, body } = await this.exchange(endpoint, method, path, query, timeoutMs, MAX_BODY_BYTES);
+      if (status < 200 || status >= 300) throw engineStatusError(endpoint, status, body);
+      if (endpoint === 'ping' || body.length === 0) return undefined as T;
       try {
-        return await new Promise<T>((resolve, reject) => {
-          this.docker.modem.dial(
-            {
-              path: `${path}?`,
-              method,
-              options: { ...query },
-              abortSignal,
-              statusCodes: { 200: true, 204: true, 304: true, 404: `no such object (${endpoint})`, 409: 'conflict', 500: 'server error' },
-            },
-            (error, result) => (error ? reject(error) : resolve(result as T)),
-          );
-        });
-      } catch (error) {
-        if (abortSignal.aborted) throw new Error(`engine call ${endpoint} timed out after ${timeoutMs} ms`);
-        throw error;
+        return JSON.parse(body.toString('utf8')) as T;
+      } catch {
+        throw new Error(`engine answered ${endpoint} with malformed JSON (${body.length} bytes)`);
       }
+    });
+  }
+
+  /**
+   * Sends one request and reads its whole answer, at most `maxBytes` of it, within `timeoutMs`.
+   * The engine client's own callback never fires when the peer closes in the middle of a body, so the
+   * response stream is read here and one deadline covers connect, headers and body alike.
+   */
+  private exchange(
+    endpoint: string,
+    method: 'GET' | 'POST',
+    path: string,
+    query: Record<string, unknown>,
+    timeoutMs: number,
+    maxBytes: number,
+  ): Promise<{ status: number; body: Buffer }> {
+    return withDeadline(`engine call ${endpoint}`, timeoutMs, (signal) =>
+      this.open(path, method, query, signal).then(async (response) => ({
+        status: response.statusCode ?? 0,
+        body: await readBody(response, maxBytes, endpoint),
+      })),
+    );
+  }
+
+  /** Opens a request and resolves with the response as soon as its headers arrive, whatever its status. */
+  private open(path: string, method: 'GET' | 'POST', query: Record<string, unknown>, signal: AbortSignal): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const abandon = (): void => reject(signal.reason as Error);
+      signal.addEventListener('abort', abandon, { once: true });
+      this.docker.modem.dial(
+        { path: `${path}?`, method, options: { ...query }, abortSignal: signal, isStream: true, statusCodes: EVERY_STATUS },
+        (error, response) => {
+          signal.removeEventListener('abort', abandon);
+          if (error) reject(error);
+          else resolve(response as IncomingMessage);
+        },
+      );
     });
   }
 
@@ -91,6 +128,10 @@ export class DockerEngine implements Engine {
 
   async listContainers(): Promise<ContainerSummary[]> {
     const list = await this.request<Docker.ContainerInfo[]>('containers', 'GET', '/containers/json');
+    if (!Array.isArray(list)) throw new Error('engine answered containers with something other than a list');
+    if (list.length > MAX_LISTED_CONTAINERS) {
+      throw new Error(`engine listed ${list.length} running containers, more than the ${MAX_LISTED_CONTAINERS} docker-monitor evaluates`);
+    }
     return list.map((entry) => ({
       id: entry.Id,
       name: containerName(entry.Names[0] ?? entry.Id),
@@ -144,13 +185,20 @@ export class DockerEngine implements Engine {
   }
 
   async events(signal: AbortSignal): Promise<AsyncIterable<EngineEvent>> {
-    // The event stream lives as long as the monitor: it is outside the limit and the per-call timeout.
+    // The event stream lives as long as the monitor: it is outside the limit; only its opening has a deadline.
     this.counts['events'] = (this.counts['events'] ?? 0) + 1;
-    const stream = (await this.docker.getEvents({
-      filters: { type: ['container'] },
-      abortSignal: signal,
-    })) as Readable;
-    return parseEvents(stream, signal);
+    const response = await withDeadline('engine call events', this.timeoutMs, (deadline) =>
+      this.open('/events', 'GET', { filters: { type: ['container'] } }, AbortSignal.any([deadline, signal])),
+    );
+    if (response.statusCode !== 200) {
+      try {
+        const body = await withDeadline('engine call events', this.timeoutMs, () => readBody(response, MAX_ERROR_BODY_BYTES, 'events'));
+        throw engineStatusError('events', response.statusCode ?? 0, body);
+      } finally {
+        response.destroy();
+      }
+    }
+    return parseEvents(response, signal);
   }
 }
 
@@ -163,30 +211,106 @@ interface RawEvent {
   Actor?: { ID?: string; Attributes?: Record<string, string> };
 }
 
-/** The event stream is one JSON object per line. */
-async function* parseEvents(stream: Readable, signal: AbortSignal): AsyncIterable<EngineEvent> {
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  // Destroying the input alone does not end readline's iterator: close both.
+/**
+ * The event stream is one JSON object per line. Lines longer than MAX_EVENT_LINE_BYTES and lines that are
+ * not JSON end the stream with an error (the monitor reconnects); the stream is read only as fast as
+ * the events are consumed, so a flood waits in the socket, not in memory.
+ */
+async function* parseEvents(stream: IncomingMessage, signal: AbortSignal): AsyncIterable<EngineEvent> {
   const close = (): void => {
-    lines.close();
     stream.destroy();
   };
   signal.addEventListener('abort', close, { once: true });
-  stream.once('close', () => lines.close());
   try {
-    for await (const line of lines) {
-      if (line.trim() === '') continue;
-      const raw = JSON.parse(line) as RawEvent;
-      yield {
-        Type: raw.Type ?? 'container',
-        Action: raw.Action ?? raw.status ?? '',
-        id: raw.Actor?.ID ?? raw.id ?? '',
-        name: raw.Actor?.Attributes?.['name'],
-        time: raw.time,
-      };
+    let carry = '';
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const lines = (carry + chunk.toString('utf8')).split('\n');
+      carry = lines.pop() ?? '';
+      if (carry.length > MAX_EVENT_LINE_BYTES) throw new Error(`engine sent an event line longer than ${MAX_EVENT_LINE_BYTES} bytes`);
+      for (const line of lines) {
+        if (line.trim() === '') continue;
+        yield toEvent(line);
+      }
     }
+    if (carry.trim() !== '') yield toEvent(carry);
+  } catch (error) {
+    if (!signal.aborted) throw error;
   } finally {
     signal.removeEventListener('abort', close);
     close();
   }
+}
+
+function toEvent(line: string): EngineEvent {
+  let raw: RawEvent;
+  try {
+    raw = JSON.parse(line) as RawEvent;
+  } catch {
+    throw new Error(`engine sent a malformed event line (${line.length} characters)`);
+  }
+  if (typeof raw !== 'object' || raw === null) throw new Error('engine sent an event that is not an object');
+  return {
+    Type: typeof raw.Type === 'string' ? raw.Type : 'container',
+    Action: typeof raw.Action === 'string' ? raw.Action : typeof raw.status === 'string' ? raw.status : '',
+    id: typeof raw.Actor?.ID === 'string' ? raw.Actor.ID : typeof raw.id === 'string' ? raw.id : '',
+    name: typeof raw.Actor?.Attributes?.['name'] === 'string' ? raw.Actor.Attributes['name'] : undefined,
+    time: typeof raw.time === 'number' ? raw.time : undefined,
+    execId: typeof raw.Actor?.Attributes?.['execID'] === 'string' ? raw.Actor.Attributes['execID'] : undefined,
+  };
+}
+
+/** Runs `work` with a signal that aborts after `timeoutMs`; rejects then, whether or not `work` settles. */
+function withDeadline<T>(what: string, timeoutMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const error = new Error(`${what} timed out after ${timeoutMs} ms`);
+      controller.abort(error);
+      reject(error);
+    }, timeoutMs);
+    work(controller.signal).then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+/** The whole body of a response, or an error when it is larger than `maxBytes` or cut off. */
+function readBody(response: IncomingMessage, maxBytes: number, endpoint: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    response.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        response.destroy();
+        reject(new Error(`engine answer to ${endpoint} is larger than ${maxBytes} bytes`));
+      } else {
+        chunks.push(chunk);
+      }
+    });
+    response.on('end', () => resolve(Buffer.concat(chunks)));
+    response.on('error', reject);
+    response.on('close', () => reject(new Error(`engine closed the connection in the middle of its answer to ${endpoint}`)));
+  });
+}
+
+/** An engine answer outside 2xx, with `statusCode` for callers that treat 404 or 409 as "gone". */
+function engineStatusError(endpoint: string, status: number, body: Buffer): Error {
+  let detail = body.subarray(0, 512).toString('utf8');
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { message?: unknown };
+    if (typeof parsed.message === 'string') detail = parsed.message;
+  } catch {
+    // Not JSON: the text itself is the detail.
+  }
+  // eslint-disable-next-line no-control-regex -- control characters are what is taken out
+  detail = detail.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 300);
+  return Object.assign(new Error(`engine answered ${endpoint} with HTTP ${status}${detail === '' ? '' : `: ${detail}`}`), { statusCode: status });
 }

@@ -191,6 +191,8 @@ export interface EngineEvent {
   id: string;
   name?: string | undefined;
   time?: number | undefined;
+  /** The exec session of an `exec_*` event. */
+  execId?: string | undefined;
 }
 
 export type EnforcementAction = 'stop' | 'kill' | 'pause';

@@ -12,6 +12,19 @@ import type { WebSecurity } from './web-security.js';
 
 const PROBES = new Set(['/-/healthy', '/-/ready']);
 const gzipPage = promisify(gzip);
+/** Time kept back from the scraper's timeout to render and send the answer, as Go exporters' timeout offset. */
+const SCRAPE_MARGIN_MS = 500;
+
+/**
+ * How long a scrape may wait for a fresh evaluation: Prometheus sends its scrape timeout in
+ * X-Prometheus-Scrape-Timeout-Seconds. Undefined (wait for the refresh) without a usable header.
+ */
+export function scrapeBudgetMs(header: string | string[] | undefined): number | undefined {
+  const seconds = Number(Array.isArray(header) ? header[0] : header);
+  if (header === undefined || !Number.isFinite(seconds) || seconds <= 0) return undefined;
+  const timeoutMs = seconds * 1000;
+  return timeoutMs > 2 * SCRAPE_MARGIN_MS ? timeoutMs - SCRAPE_MARGIN_MS : timeoutMs / 2;
+}
 
 export interface AppOptions {
   monitor: Monitor;
@@ -46,10 +59,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       security.reloadIfChanged();
       // Probes reveal nothing and must work for health checkers that hold no credentials.
       if (PROBES.has(request.url)) return undefined;
+      // exporter-toolkit's rate_limit, on every request but the probes (health checkers must get through).
+      if (!security.allowRequest()) return reply.code(429).header('retry-after', '1').type('text/plain').send('too many requests\n');
       for (const [name, value] of Object.entries(security.current.headers)) void reply.header(name, value);
-      const result = await security.authorize(request.headers.authorization, request.raw.socket);
+      const result = await security.authorize(request.headers.authorization, request.raw.socket, request.ip);
       if (!result.ok) {
         if (result.status === 401) void reply.header('www-authenticate', 'Basic realm="docker-monitor"');
+        if (result.status === 429) void reply.header('retry-after', '1');
         return reply.code(result.status).type('text/plain').send(`${result.reason}\n`);
       }
       return undefined;
@@ -57,7 +73,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
 
   app.get(telemetryPath, async (request, reply) => {
-    await monitor.forScrape();
+    await monitor.forScrape(scrapeBudgetMs(request.headers['x-prometheus-scrape-timeout-seconds']));
     const { contentType, encoding, chunks } = await metrics.render({
       openMetrics: /application\/openmetrics-text/.test(request.headers.accept ?? ''),
       gzip: /\bgzip\b/.test(request.headers['accept-encoding'] ?? ''),
@@ -67,7 +83,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   // The pages read the state the last refresh or event left: they never evaluate nor call the engine.
-  const pageContext = (): PageContext => ({ state: monitor.state, checks: options.checks, telemetryPath, ready: monitor.ready, now: Date.now() });
+  const pageContext = (): PageContext => ({ state: monitor.state, checks: options.checks, telemetryPath, ready: monitor.refreshed, now: Date.now() });
   const checkNames = options.checks.filter((check) => check.scope !== 'host').map((check) => check.name);
   /** Sends a page, gzipped when the browser accepts it: a thousand containers make ~1 MB of HTML, ~20 kB gzipped. */
   const page = async (request: FastifyRequest, reply: FastifyReply, status: number, body: string) => {
@@ -93,11 +109,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.get('/-/healthy', async (_request, reply) => reply.type('text/plain').send('Healthy\n'));
 
-  app.get('/-/ready', async (_request, reply) =>
-    monitor.ready
+  // Ready: the first refresh has finished and the engine has been reached at least once.
+  app.get('/-/ready', async (_request, reply) => {
+    const reason = monitor.notReadyReason;
+    return reason === undefined
       ? reply.type('text/plain').send('Ready\n')
-      : reply.code(503).type('text/plain').send('Not ready: the first refresh has not finished\n'),
-  );
+      : reply.code(503).type('text/plain').send(`Not ready: ${reason}\n`);
+  });
 
   return app;
 }

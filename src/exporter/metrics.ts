@@ -301,8 +301,8 @@ function createLiveRegistry(sources: MetricSources): Registry {
   const { monitor } = sources;
   const state = (): MonitorState => monitor.state;
 
-  const { checkErrors, enforcementActions, enforcementFailures, reportsDropped } = sources.counters;
-  const counters: Metric[] = [checkErrors, enforcementActions, enforcementFailures, reportsDropped];
+  const { checkErrors, enforcementActions, enforcementFailures, reportsDropped, failedLogins } = sources.counters;
+  const counters: Metric[] = [checkErrors, enforcementActions, enforcementFailures, reportsDropped, failedLogins];
   for (const counter of counters) registry.registerMetric(counter);
 
   new Gauge({

@@ -1,6 +1,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { SecureContextOptions, SecureVersion } from 'node:tls';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { createSecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
+import { parseTimeout, quoted } from '../ini/values.js';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, errorMessage } from '../errors.js';
 
@@ -12,6 +15,8 @@ export interface WebConfig {
   tls: TlsConfig | undefined;
   /** User name → bcrypt hash. Empty: no authentication. */
   basicAuthUsers: Readonly<Record<string, string>>;
+  /** exporter-toolkit's `rate_limit`: one request per `intervalMs` on average, `burst` at once; undefined: no limit. */
+  rateLimit: { intervalMs: number; burst: number } | undefined;
   headers: Readonly<Record<string, string>>;
 }
 
@@ -46,7 +51,9 @@ const TLS_VERSIONS: Readonly<Record<string, SecureVersion>> = {
   TLS12: 'TLSv1.2',
   TLS13: 'TLSv1.3',
 };
-const TOP_KEYS = ['tls_server_config', 'http_server_config', 'basic_auth_users'];
+const VERSION_ORDER: readonly SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+const TOP_KEYS = ['tls_server_config', 'http_server_config', 'basic_auth_users', 'rate_limit'];
+const RATE_LIMIT_KEYS = ['interval', 'burst'];
 const TLS_KEYS = ['cert_file', 'key_file', 'client_auth_type', 'client_ca_file', 'min_version', 'max_version', 'cipher_suites', 'curve_preferences', 'prefer_server_cipher_suites', 'client_allowed_sans'];
 const HTTP_KEYS = ['http2', 'headers'];
 const BCRYPT_HASH = /^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/;
@@ -111,14 +118,19 @@ export function parseWebConfig(text: string, file: string): WebConfig {
     if (sans.length > 0 && clientCaFile === undefined) {
       return fail('tls_server_config.client_allowed_sans', 'needs client_ca_file (only verified certificates are checked)');
     }
+    const minVersion = version('min_version', 'TLSv1.2') ?? 'TLSv1.2';
+    const maxVersion = version('max_version', undefined);
+    if (maxVersion !== undefined && VERSION_ORDER.indexOf(minVersion) > VERSION_ORDER.indexOf(maxVersion)) {
+      return fail('tls_server_config.min_version', `${String(tlsSection['min_version'])} is above max_version ${String(tlsSection['max_version'])}`);
+    }
     tls = {
       clientAllowedSans: sans as string[],
       certFile,
       keyFile,
       clientAuthType,
       clientCaFile,
-      minVersion: version('min_version', 'TLSv1.2') ?? 'TLSv1.2',
-      maxVersion: version('max_version', undefined),
+      minVersion,
+      maxVersion,
     };
   }
 
@@ -142,22 +154,57 @@ export function parseWebConfig(text: string, file: string): WebConfig {
     const headerSection = httpSection['headers'];
     if (headerSection !== undefined && headerSection !== null) {
       if (!isMap(headerSection)) return fail('http_server_config.headers', 'must map header names to values');
-      for (const [name, value] of Object.entries(headerSection)) headers[name] = String(value);
+      for (const [name, value] of Object.entries(headerSection)) {
+        // Checked now: a header Node refuses would otherwise turn every response into a 500.
+        const key = `http_server_config.headers.${name}`;
+        if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return fail(key, 'must be a text value');
+        const text = String(value);
+        try {
+          validateHeaderName(name);
+        } catch {
+          return fail(key, `${quoted(name)} is not a valid header name`);
+        }
+        try {
+          validateHeaderValue(name, text);
+        } catch {
+          return fail(key, 'the value has a character a header cannot carry (a newline or another control character)');
+        }
+        headers[name] = text;
+      }
     }
   }
-  return { tls, basicAuthUsers: users, headers };
+  let rateLimit: WebConfig['rateLimit'];
+  const rateSection = document['rate_limit'];
+  if (rateSection !== undefined && rateSection !== null) {
+    if (!isMap(rateSection)) return fail('rate_limit', 'must be a mapping with interval and burst');
+    unknownKeys(rateSection, RATE_LIMIT_KEYS, 'rate_limit.');
+    let intervalMs: number;
+    try {
+      const interval = rateSection['interval'];
+      intervalMs = parseTimeout(typeof interval === 'string' ? interval : JSON.stringify(interval ?? ''));
+    } catch (error) {
+      return fail('rate_limit.interval', errorMessage(error));
+    }
+    const burst = rateSection['burst'];
+    if (typeof burst !== 'number' || !Number.isInteger(burst) || burst < 1) return fail('rate_limit.burst', `${quoted(String(burst))} is not a whole number of at least 1`);
+    rateLimit = { intervalMs, burst };
+  }
+  return { tls, basicAuthUsers: users, headers, rateLimit };
 }
 
 export function readWebConfig(file: string): WebConfig {
   let text: string;
   try {
+    // A FIFO or a device would block the read: only a regular file is read.
+    const stats = statSync(file);
+    if (!stats.isFile()) throw Object.assign(new Error('not a regular file'), { code: stats.isDirectory() ? 'EISDIR' : 'ENOTFILE' });
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError({ file }, `cannot read the web config file: ${code === 'ENOENT' ? 'no such file' : errorMessage(error)}`);
+    throw new ConfigError({ file }, `cannot read the web config file: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'ENOTFILE' ? 'not a regular file' : errorMessage(error)}`);
   }
   const config = parseWebConfig(text, file);
-  if (config.tls !== undefined) secureContextOptions(config.tls, file);
+  if (config.tls !== undefined) checkCertificates(config.tls, file);
   return config;
 }
 
@@ -181,6 +228,22 @@ export function secureContextOptions(tls: TlsConfig, file: string): SecureContex
   if (tls.maxVersion !== undefined) options.maxVersion = tls.maxVersion;
   if (tls.clientCaFile !== undefined) options.ca = read(tls.clientCaFile, 'client_ca_file');
   return options;
+}
+
+/** The certificate and key must parse and belong together now, not at the first TLS handshake. */
+function checkCertificates(tls: TlsConfig, file: string): void {
+  const options = secureContextOptions(tls, file);
+  const check = (key: string, what: string, attempt: () => unknown): void => {
+    try {
+      attempt();
+    } catch (error) {
+      throw new ConfigError({ file, key: `tls_server_config.${key}` }, `${what}: ${errorMessage(error).split('\n')[0]}`);
+    }
+  };
+  check('cert_file', `${tls.certFile} is not a PEM certificate`, () => new X509Certificate(options.cert as Buffer));
+  check('key_file', `${tls.keyFile} is not a PEM private key`, () => createPrivateKey(options.key as Buffer));
+  if (tls.clientCaFile !== undefined) check('client_ca_file', `${tls.clientCaFile} is not a PEM certificate`, () => new X509Certificate(options.ca as Buffer));
+  check('key_file', 'the key does not go with the certificate, or TLS refuses them', () => createSecureContext(options));
 }
 
 /** The files whose change means the web config must be read again. */

@@ -3,13 +3,18 @@ import type { TLSSocket } from 'node:tls';
 import bcrypt from 'bcryptjs';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Counter } from 'prom-client';
+import { LoginLimiter } from './login-limiter.js';
 import { modificationStamp, readWebConfig, secureContextOptions, watchedFiles, type WebConfig } from './web-config.js';
 
 /** A hash to compare against for unknown users, so a wrong user name costs as much as a wrong password. */
 let dummyHash: Promise<string> | undefined;
 const MAX_CACHED_LOGINS = 1024;
 
-export type AuthResult = { ok: true } | { ok: false; status: 401 | 403; reason: string };
+export type AuthResult = { ok: true } | { ok: false; status: 401 | 403 | 429; reason: string };
+
+/** Why a login failed, as the `reason` label of docker_monitor_web_failed_logins_total. */
+export type LoginFailure = 'missing' | 'wrong' | 'rate_limited';
 
 /**
  * The web config in force. Like exporter-toolkit it is re-read when the file (or a certificate it
@@ -22,13 +27,38 @@ export class WebSecurity {
   /** Verified logins: bcrypt costs ~70 ms, far too much to pay on every scrape. */
   private readonly verified = new Set<string>();
   private readonly tlsListeners: ((options: ReturnType<typeof secureContextOptions>) => void)[] = [];
+  private readonly limiter = new LoginLimiter();
+  private requestTokens = 0;
+  /** 0: the bucket starts full. */
+  private requestsUpdated = 0;
 
   constructor(
     readonly file: string,
     private readonly logger: Logger | undefined,
+    /** Counts refused logins by reason (docker_monitor_web_failed_logins_total). */
+    private readonly failedLogins?: Counter<'reason'>,
   ) {
     this.config = readWebConfig(file);
     this.stamp = modificationStamp(watchedFiles(file, this.config));
+  }
+
+  /** `rate_limit` of the web config: a token bucket shared by every request; true when this one may go on. */
+  allowRequest(): boolean {
+    const limit = this.config.rateLimit;
+    if (limit === undefined) return true;
+    const now = Date.now();
+    this.requestTokens = Math.min(limit.burst, this.requestTokens + (now - this.requestsUpdated) / limit.intervalMs);
+    this.requestsUpdated = now;
+    if (this.requestTokens < 1) return false;
+    this.requestTokens -= 1;
+    return true;
+  }
+
+  private fail(reason: LoginFailure, status: 401 | 429, fields: Record<string, string>): AuthResult {
+    this.failedLogins?.inc({ reason });
+    // Never the password; a rate-limited flood is counted, not logged line by line.
+    if (reason === 'wrong') this.logger?.warn(fields, 'failed login: wrong user name or password');
+    return { ok: false, status, reason: status === 429 ? 'too many failed logins; try again later' : 'wrong user name or password' };
   }
 
   get current(): WebConfig {
@@ -64,7 +94,7 @@ export class WebSecurity {
   }
 
   /** Client certificate rules that the TLS handshake alone does not enforce, then basic auth. */
-  async authorize(authorization: string | undefined, socket: unknown): Promise<AuthResult> {
+  async authorize(authorization: string | undefined, socket: unknown, client = ''): Promise<AuthResult> {
     const tls = this.config.tls;
     if (tls !== undefined && (tls.clientAuthType === 'RequireAnyClientCert' || tls.clientAuthType === 'VerifyClientCertIfGiven')) {
       const tlsSocket = socket as TLSSocket;
@@ -85,13 +115,23 @@ export class WebSecurity {
     const users = this.config.basicAuthUsers;
     if (Object.keys(users).length === 0) return { ok: true };
     const credentials = parseBasic(authorization);
-    if (credentials === undefined) return { ok: false, status: 401, reason: 'authentication required' };
+    if (credentials === undefined) {
+      this.failedLogins?.inc({ reason: 'missing' });
+      return { ok: false, status: 401, reason: 'authentication required' };
+    }
     const hash = users[credentials.user];
     const key = createHash('sha256').update(`${credentials.user}\0${credentials.password}\0${hash ?? ''}`).digest('hex');
     if (hash !== undefined && this.verified.has(key)) return { ok: true };
-    // Made on first need: every start would otherwise pay a bcrypt hash, with or without basic auth.
-    const matches = await bcrypt.compare(credentials.password, hash ?? (await (dummyHash ??= bcrypt.hash('docker-monitor', 10))));
-    if (!matches || hash === undefined) return { ok: false, status: 401, reason: 'wrong user name or password' };
+    const fields = { user: credentials.user.slice(0, 64), client };
+    if (!this.limiter.tryAcquire(client)) return this.fail('rate_limited', 429, fields);
+    let matches = false;
+    try {
+      // Made on first need: every start would otherwise pay a bcrypt hash, with or without basic auth.
+      matches = await bcrypt.compare(credentials.password, hash ?? (await (dummyHash ??= bcrypt.hash('docker-monitor', 10))));
+    } finally {
+      this.limiter.release(client, !matches || hash === undefined);
+    }
+    if (!matches || hash === undefined) return this.fail('wrong', 401, fields);
     if (this.verified.size >= MAX_CACHED_LOGINS) this.verified.clear();
     this.verified.add(key);
     return { ok: true };

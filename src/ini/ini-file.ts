@@ -1,5 +1,6 @@
 import { parse } from 'ini';
 import { ConfigError } from '../errors.js';
+import { quoted } from './values.js';
 
 /** One section of the policy file, with its keys merged over every place it was written. */
 export interface IniSection {
@@ -83,7 +84,10 @@ export function parseIni(text: string, file: string): IniDocument {
     const trimmed = raw.trim();
     if (trimmed === '' || trimmed.startsWith(';') || trimmed.startsWith('#')) return;
     if (current === undefined) {
-      throw new ConfigError({ file, line: lineNumber }, `"${trimmed}" is outside any section (add a [section] header above it)`);
+      // Only the key of a key = value line is shown: its value may be a secret (a token, a password).
+      const outside = KEY.exec(withEquals(raw))?.[1];
+      const what = outside === undefined ? `the line ${quoted(trimmed)}` : `the key ${quoted(outside)}`;
+      throw new ConfigError({ file, line: lineNumber }, `${what} is outside any section (add a [section] header above it)`);
     }
     const lastKey = current.lastKey;
     if (lastKey !== undefined && indentOf(raw) > lastKey.indent) {
@@ -95,7 +99,7 @@ export function parseIni(text: string, file: string): IniDocument {
     if (key === undefined) {
       throw new ConfigError(
         { file, line: lineNumber, section: current.section.name },
-        `"${trimmed}" is not a key = value line`,
+        `${quoted(trimmed)} is not a key = value line`,
       );
     }
     current.lastKey = { name: key.toLowerCase(), indent: indentOf(raw) };

@@ -35,6 +35,23 @@ export function parseDuration(value: string): number {
   return total;
 }
 
+/** The longest wait a Node.js timer holds (2^31-1 ms, about 24.8 days): a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A duration something waits for (a timeout, an interval): more than 0 and within what a timer holds. */
+export function parseTimeout(value: string): number {
+  const ms = parseDuration(value);
+  if (ms <= 0) throw new Error(`"${value}" must be longer than 0`);
+  if (ms > MAX_TIMER_MS) throw new Error(`"${value}" is too long (at most 24d)`);
+  return ms;
+}
+
+/** `text` quoted for an error message: one line, control characters escaped, at most `max` characters. */
+export function quoted(text: string, max = 60): string {
+  const short = text.length > max ? `${text.slice(0, max)}…` : text;
+  return JSON.stringify(short);
+}
+
 /** The inverse of parseDuration, in the largest whole unit: `250ms`, `30s`, `5m`, `2h`, `1d`. */
 export function formatDuration(ms: number): string {
   for (const unit of ['w', 'd', 'h', 'm', 's'] as const) {

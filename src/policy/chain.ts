@@ -1,6 +1,13 @@
 import { errorMessage } from '../errors.js';
 import type { CheckInstance, CheckResult, ContainerView, HostView } from './types.js';
 
+/** Longest reason kept: a reason is read by people on a page or in a log line, and kept for every container. */
+export const MAX_REASON_CHARS = 1_000;
+
+function boundedReason(reason: string): string {
+  return reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS)}… (${reason.length} characters, cut)` : reason;
+}
+
 /**
  * Runs one check with its timeout. A check that throws, times out or returns nonsense gives `error`:
  * counted, treated as FAIL for the verdict, and never in the way of the other checks.
@@ -19,11 +26,11 @@ export async function runCheck<T extends ContainerView | HostView>(
   });
   try {
     const outcome = await Promise.race([check.run(viewFor(controller.signal)), timeout]);
-    const result: CheckResult = { check: check.name, result: outcome.result, reason: outcome.reason };
+    const result: CheckResult = { check: check.name, result: outcome.result, reason: outcome.reason === undefined ? undefined : boundedReason(outcome.reason) };
     if (outcome.data !== undefined) result.data = outcome.data;
     return result;
   } catch (error) {
-    return { check: check.name, result: 'error', reason: errorMessage(error) };
+    return { check: check.name, result: 'error', reason: boundedReason(errorMessage(error)) };
   } finally {
     clearTimeout(timer);
   }

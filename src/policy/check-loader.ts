@@ -26,7 +26,7 @@ const EXCLUDE_OPTIONS = selectorKeys(EXCLUDE_PREFIX, 'that this check does not r
 /** Keys every check accepts, beside its own. */
 const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   severity: { type: 'enum', values: SEVERITIES, description: 'how bad a failure is (critical, high, medium, low, info)' },
-  timeout: { type: 'duration', description: 'how long one run may take before it counts as an error' },
+  timeout: { type: 'timeout', description: 'how long one run may take before it counts as an error' },
   ...EXCLUDE_OPTIONS,
 };
 
@@ -46,7 +46,13 @@ function normalizeReturn(value: unknown): CheckOutcome {
       return outcome;
     }
   }
-  throw new Error(`returned ${JSON.stringify(value)}; a check returns "pass", "pass_fast", "fail" or { result, reason }`);
+  let shown: string;
+  try {
+    shown = JSON.stringify(value) ?? String(value);
+  } catch {
+    shown = Object.prototype.toString.call(value);
+  }
+  throw new Error(`returned ${shown.slice(0, 200)}; a check returns "pass", "pass_fast", "fail" or { result, reason }`);
 }
 
 /** Makes a runnable CheckInstance from a class and its section. */
@@ -136,6 +142,34 @@ async function importModule(path: string): Promise<Record<string, unknown>> {
   return (await (/\.m?ts$/.test(path) ? importTypeScript(url) : import(url))) as Record<string, unknown>;
 }
 
+/** How long a user's module may take to load (its top-level code and awaits). */
+export const IMPORT_TIMEOUT_MS = 10_000;
+
+function withImportDeadline<T>(loading: Promise<T>, path: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    // Keeps the process alive until it fires: a module that never settles would otherwise end it (exit 13).
+    timer = setTimeout(() => reject(new Error(`${path} did not finish loading within ${IMPORT_TIMEOUT_MS / 1000} s`)), IMPORT_TIMEOUT_MS);
+  });
+  return Promise.race([loading, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Once users' modules are loaded, `process.exit` from their code would end the exporter and every other
+ * container's results with it: it throws instead (a check calling it gives `error`). docker-monitor's own
+ * exit goes through `exitProcess`, kept from before any module was loaded.
+ */
+export const exitProcess: (code?: number) => never = process.exit.bind(process);
+let exitGuarded = false;
+
+function guardProcessExit(): void {
+  if (exitGuarded) return;
+  exitGuarded = true;
+  process.exit = (code?: number | string | null): never => {
+    throw new Error(`called process.exit(${String(code ?? '')}), which a check may not do`);
+  };
+}
+
 /** Loads a user's check class named by a section such as `[my_checks.MyPolicyCheck]`. */
 export async function loadUserCheck(section: IniSection, file: string): Promise<CheckClass> {
   const location = { file, line: section.line, section: section.name };
@@ -150,8 +184,9 @@ export async function loadUserCheck(section: IniSection, file: string): Promise<
     throw new ConfigError(location, `module "${moduleName}" not found (looked for ${tried.join(', ')})`);
   }
   let exports: Record<string, unknown>;
+  guardProcessExit();
   try {
-    exports = await importModule(found);
+    exports = await withImportDeadline(importModule(found), found);
   } catch (error) {
     throw new ConfigError(location, `module ${found} could not be loaded: ${errorMessage(error).split('\n')[0]}`);
   }

@@ -1,5 +1,5 @@
 import { closest, distance } from 'fastest-levenshtein';
-import { parseBoolean, parseDuration, parseEnum, parseInteger, parseList } from '../ini/values.js';
+import { parseBoolean, parseDuration, parseEnum, parseInteger, parseList, parseTimeout } from '../ini/values.js';
 import { ConfigError, errorMessage, type ConfigLocation } from '../errors.js';
 import type { IniSection } from '../ini/ini-file.js';
 import type { OptionSpec, OptionValue } from './types.js';
@@ -20,6 +20,8 @@ export function parseOptionValue(spec: OptionSpec, raw: string): OptionValue {
       return parseInteger(raw);
     case 'duration':
       return parseDuration(raw);
+    case 'timeout':
+      return parseTimeout(raw);
     case 'list':
       return parseList(raw);
     case 'enum':

@@ -81,7 +81,8 @@ export interface CheckContext {
 export type OptionValue = string | boolean | number | string[];
 export type CheckOptions = Readonly<Record<string, OptionValue>>;
 
-export type OptionType = 'boolean' | 'string' | 'list' | 'integer' | 'duration' | 'enum';
+/** `timeout`: a duration something waits for, more than 0 and at most 24d (what a timer holds). */
+export type OptionType = 'boolean' | 'string' | 'list' | 'integer' | 'duration' | 'timeout' | 'enum';
 
 export interface OptionSpec {
   type: OptionType;

@@ -1,6 +1,7 @@
 import { isFailure } from '../policy/chain.js';
 import type { CheckInstance, CheckResult, ContainerReport, HostReport } from '../policy/types.js';
 import { rootProcessesOf } from '../checks/root-process-check.js';
+import { escapeControl } from '../log.js';
 
 const LABELS: Readonly<Record<CheckResult['result'], string>> = {
   pass: 'pass',
@@ -60,7 +61,7 @@ export function formatCheckTable(
         .filter(isFailure)
         .flatMap((result) => {
           const fix = result.result === 'fail' ? remediation.get(result.check) : undefined;
-          return [`  ${report.name}: ${result.check} ${LABELS[result.result]}: ${result.reason ?? '(no reason given)'}`, ...(fix === undefined ? [] : [`    fix: ${fix}`])];
+          return [`  ${report.name}: ${result.check} ${LABELS[result.result]}: ${escapeControl(result.reason ?? '(no reason given)')}`, ...(fix === undefined ? [] : [`    fix: ${fix}`])];
         }),
     );
     if (failures.length > 0) lines.push('', 'Failures:', ...failures);
@@ -72,7 +73,7 @@ export function formatCheckTable(
     if (waived.length > 0) lines.push('', 'Waived:', ...waived);
   }
   if (host.results.length > 0) {
-    lines.push('', 'Host checks:', table(host.results.map((result) => [`  ${result.check}`, LABELS[result.result], result.reason ?? ''])));
+    lines.push('', 'Host checks:', table(host.results.map((result) => [`  ${result.check}`, LABELS[result.result], escapeControl(result.reason ?? '')])));
   }
   const failed = containers.filter((report) => !report.compliant).length;
   lines.push('', `${containers.length} container${containers.length === 1 ? '' : 's'} checked, ${failed} failed.`);

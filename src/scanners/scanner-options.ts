@@ -19,7 +19,7 @@ export const SCANNER_OPTIONS = {
     description: 'most scans running at once, shared by every scanner check of the policy (the smallest value given wins)',
   },
   timeout: {
-    type: 'duration',
+    type: 'timeout',
     default: DEFAULT_SCAN_TIMEOUT_MS,
     description: 'how long one scan may take; a scan still running then is killed and the check gives an error',
   },

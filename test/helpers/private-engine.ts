@@ -3,7 +3,8 @@
  * root and bridge, so the shared engine and its containers are never touched.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { existsSync, openSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { RUN_ID, TEST_IMAGE, TEST_LABEL, docker, ensureTestImage, uniqueName, type TestContainer } from './docker.js';
 
@@ -60,7 +61,7 @@ export class PrivateEngine {
         `--bridge=${this.bridge}`,
         ...this.extraArgs,
       ],
-      { stdio: 'ignore', detached: false },
+      { stdio: ['ignore', 'ignore', openSync(`${this.root}/dockerd.log`, 'a')], detached: false },
     );
     for (let attempt = 0; attempt < 100; attempt += 1) {
       try {
@@ -87,6 +88,28 @@ export class PrivateEngine {
     child.kill('SIGTERM');
     await exited;
     this.process = undefined;
+  }
+
+  /** Sends a signal to this dockerd alone (SIGKILL to crash it, SIGSTOP/SIGCONT to freeze and thaw it). */
+  async signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.process;
+    if (child === undefined || child.exitCode !== null) throw new Error(`private dockerd at ${this.host} is not running`);
+    if (signal !== 'SIGKILL') {
+      child.kill(signal);
+      return;
+    }
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+    this.process = undefined;
+    // A killed dockerd leaves its pid file, and the next one refuses to start while it is there; its
+    // containerd lives on, holding its state, and the next dockerd times out starting another: end it too.
+    await rm(`${this.root}/docker.pid`, { force: true });
+    const containerd = Number(await readFile(`${this.root}/exec/containerd/containerd.pid`, 'utf8').catch(() => ''));
+    if (containerd > 0) {
+      process.kill(containerd, 'SIGTERM');
+      for (let attempt = 0; attempt < 50 && existsSync(`/proc/${containerd}`); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   /** Stops the engine and removes everything it made: its containers, its data and its bridge. */

@@ -254,7 +254,7 @@ describe('docker-monitor check: bad input and an unreachable engine', () => {
       ['bad-boolean.ini', '[docker_monitor.checks.RunningAsRootCheck]\nallow_root = sure\n', /\.ini:2 \[docker_monitor\.checks\.RunningAsRootCheck\] allow_root: "sure" is not a boolean \(use on\/off, true\/false, yes\/no or 1\/0\)$/],
       ['no-module.ini', '[policy]\n[missing_checks.MyPolicyCheck]\n', /\.ini:2 \[missing_checks\.MyPolicyCheck\]: module "missing_checks" not found \(looked for .*\)$/],
       ['not-a-check.ini', '[helpers.helper]\n', /\.ini:1 \[helpers\.helper\]: export "helper" of .*helpers\.js is not a check: expected a class with a check\(\) method$/],
-      ['outside.ini', 'allow_root = off\n', /\.ini:1: "allow_root = off" is outside any section/],
+      ['outside.ini', 'allow_root = off\n', /\.ini:1: the key "allow_root" is outside any section/],
     ];
     for (const [name, text, message] of cases) {
       const path = policy(name, text);

@@ -40,7 +40,7 @@ describe('parseWebConfig', () => {
   });
 
   test('an empty file means plain HTTP without auth', () => {
-    assert.deepEqual(parseWebConfig('', 'w.yml'), { tls: undefined, basicAuthUsers: {}, headers: {} });
+    assert.deepEqual(parseWebConfig('', 'w.yml'), { tls: undefined, basicAuthUsers: {}, headers: {}, rateLimit: undefined });
   });
 
   test('errors name the file and the key', () => {

@@ -58,7 +58,7 @@ describe('parseIni', () => {
       (error: unknown) =>
         error instanceof ConfigError &&
         error.exitCode === 2 &&
-        error.message === 'p.ini:2: "allow_root = off" is outside any section (add a [section] header above it)',
+        error.message === 'p.ini:2: the key "allow_root" is outside any section (add a [section] header above it)',
     );
   });
 

@@ -99,7 +99,7 @@ describe('PrismaScanCheck settings, checked when the policy loads', () => {
   test('rejects a cache_ttl, concurrency or timeout of zero', async () => {
     await assert.rejects(loadCheck(withToken('cache_ttl = 0s')), /cache_ttl must be longer than 0s/);
     await assert.rejects(loadCheck(withToken('concurrency = 0')), /concurrency must be at least 1/);
-    await assert.rejects(loadCheck(withToken('timeout = 0s')), /timeout must be longer than 0s/);
+    await assert.rejects(loadCheck(withToken('timeout = 0s')), /timeout: "0s" must be longer than 0/);
   });
 });
 
