@@ -39,7 +39,7 @@ export async function runServe(runtime: Runtime): Promise<number> {
   // Stop listening and finish the responses in flight, then stop following the engine.
   await Promise.all(apps.map((served) => served.close()));
   await monitor.close();
-  await Promise.all(listeners.map((listener) => listener.close?.()));
+  await Promise.all(listeners.map(async (listener) => listener.close?.()));
   stopLoggingRejections();
   return 0;
 }

@@ -87,7 +87,7 @@ function fromContext(name: Sourced, env: NodeJS.ProcessEnv): EngineAddress {
   if (address.scheme === 'tcp' && endpoint.skipTlsVerify) {
     // docker-modem passes an agent through untouched: the only way to keep TLS but skip verification.
     const { ca, cert, key } = address.options;
-    address.options = { ...address.options, protocol: 'https', agent: new HttpsAgent({ ca, cert, key, rejectUnauthorized: false } as object) };
+    address.options = { ...address.options, protocol: 'https', agent: new HttpsAgent({ ca, cert, key, rejectUnauthorized: false }) };
   }
   return { ...address, chosenBy: `${name.source} (context "${name.value}")` };
 }
@@ -140,7 +140,7 @@ function parseUrl(value: string, address: Sourced): URL {
 
 /** Every connection key set, so docker-modem's own defaults (read from process.env's DOCKER_HOST) never leak in. */
 function unixOptions(socketPath: string): ConnectionOptions {
-  return { socketPath, host: undefined, port: undefined, protocol: 'http', ca: undefined, cert: undefined, key: undefined } as ConnectionOptions;
+  return { socketPath, host: undefined, port: undefined, protocol: 'http', ca: undefined, cert: undefined, key: undefined };
 }
 
 function tcpAddress(
@@ -162,7 +162,7 @@ function tcpAddress(
     ca: undefined,
     cert: undefined,
     key: undefined,
-  } as ConnectionOptions;
+  };
   if (tlsFiles !== undefined) {
     options.ca = readFileSync(tlsFiles.ca);
     options.cert = readFileSync(tlsFiles.cert);

@@ -108,8 +108,8 @@ export function parseWebConfig(text: string, file: string): WebConfig {
     const version = (key: string, fallback: SecureVersion | undefined): SecureVersion | undefined => {
       const value = tlsSection[key];
       if (value === undefined) return fallback;
-      const mapped = TLS_VERSIONS[String(value)];
-      return mapped ?? fail(`tls_server_config.${key}`, `"${String(value)}" is not one of ${Object.keys(TLS_VERSIONS).join(', ')}`);
+      const text = typeof value === 'string' ? value : JSON.stringify(value);
+      return TLS_VERSIONS[text] ?? fail(`tls_server_config.${key}`, `"${text}" is not one of ${Object.keys(TLS_VERSIONS).join(', ')}`);
     };
     const sans = tlsSection['client_allowed_sans'] ?? [];
     if (!Array.isArray(sans) || sans.some((san) => typeof san !== 'string')) {

@@ -88,7 +88,7 @@ test('docker run as documented: scraped on loopback, up 1, a root container FAIL
   const root = await startContainer();
   const started = Date.now();
   await eventually(
-    exporter.metrics,
+    () => exporter.metrics(),
     (text) => sampleValue(text, `docker_monitor_check_result{check="RootProcessCheck",container="${root.name}"}`) === 0,
     1_000,
     `RootProcessCheck FAIL for ${root.name} within a second of its start`,
@@ -126,7 +126,7 @@ test('with --pid=host the /proc path is used, and says so', async () => {
 
 test('a socket the user cannot read: one clear error line at the default level', async () => {
   const exporter = await runExporter({ groupAdd: false });
-  const logs = await eventually(exporter.logs, (text) => /cannot reach the Docker engine/.test(text), 20_000, 'the error line');
+  const logs = await eventually(() => exporter.logs(), (text) => /cannot reach the Docker engine/.test(text), 20_000, 'the error line');
   assert.equal(sampleValue(await exporter.metrics(), 'docker_monitor_up'), 0);
   const lines = (await exporter.logs()).split('\n').filter((line) => line.includes('cannot reach the Docker engine'));
   assert.equal(lines.length, 1, logs);
@@ -138,7 +138,7 @@ test('the health check fails when serve listens on loopback only, and passes wit
     runArgs: ['--health-cmd', '/app/dist/cli.js healthcheck --web.listen-address 127.0.0.1:10091', '--health-interval', '2s'],
     serveArgs: ['--web.listen-address', '127.0.0.1:10091'],
   });
-  await eventually(exporter.logs, (text) => text.includes('docker-monitor is serving'), 20_000, 'serve to start');
+  await eventually(() => exporter.logs(), (text) => text.includes('docker-monitor is serving'), 20_000, 'serve to start');
   const probe = async (args: string[]): Promise<{ code: number; output: string }> => {
     const { execFile } = await import('node:child_process');
     return new Promise((resolve) =>
