@@ -36,7 +36,9 @@ export async function measureEvaluation(configFile: string | undefined): Promise
   const afterCold = runtime.engine.callCounts();
   const warm = await timed(() => runtime.evaluator.evaluateAll());
   if (cold.value.failed.length > 0) {
-    throw new Error(`${cold.value.failed.length} containers could not be evaluated, e.g. ${cold.value.failed[0]?.name}: ${cold.value.failed[0]?.error}`);
+    throw new Error(
+      `${cold.value.failed.length} containers could not be evaluated, e.g. ${cold.value.failed[0]?.name}: ${cold.value.failed[0]?.error}`,
+    );
   }
   return {
     policy: runtime.policy.file,

@@ -57,7 +57,10 @@ export class ServeProcess {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.child.exitCode !== null) throw new Error(`serve exited with ${this.child.exitCode}: ${this.stderr}`);
-      const status = await this.request('/-/ready').then(({ status }) => status, () => 0);
+      const status = await this.request('/-/ready').then(
+        ({ status }) => status,
+        () => 0,
+      );
       if (status === 200) return;
       if (Date.now() > deadline) throw new Error(`serve not ready after ${timeoutMs} ms: ${this.stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -73,7 +76,8 @@ export class ServeProcess {
   /** Resident and peak resident memory of the serve process, in bytes, from /proc/<pid>/status. */
   async memory(): Promise<{ rssBytes: number; peakRssBytes: number }> {
     const status = await readFile(`/proc/${this.child.pid ?? 0}/status`, 'utf8');
-    const kilobytes = (field: string): number => Number(/^\S+:\s+(\d+) kB$/m.exec(status.split('\n').find((line) => line.startsWith(`${field}:`)) ?? '')?.[1] ?? Number.NaN);
+    const kilobytes = (field: string): number =>
+      Number(/^\S+:\s+(\d+) kB$/m.exec(status.split('\n').find((line) => line.startsWith(`${field}:`)) ?? '')?.[1] ?? Number.NaN);
     return { rssBytes: kilobytes('VmRSS') * 1024, peakRssBytes: kilobytes('VmHWM') * 1024 };
   }
 

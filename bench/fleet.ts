@@ -67,14 +67,26 @@ export class Fleet {
   /** Grows the fleet to `size` containers, the kinds in turn, a few at a time. */
   async growTo(size: number, concurrency = 8): Promise<void> {
     const limit = pLimit(concurrency);
-    const wanted = Array.from({ length: Math.max(0, size - this.members.length) }, (_, index) => KINDS[(this.members.length + index) % KINDS.length] ?? 'root');
+    const wanted = Array.from(
+      { length: Math.max(0, size - this.members.length) },
+      (_, index) => KINDS[(this.members.length + index) % KINDS.length] ?? 'root',
+    );
     const started = await Promise.all(wanted.map((kind) => limit(() => this.start(kind))));
     this.members.push(...started);
   }
 
   async remove(ids: readonly string[]): Promise<void> {
     const limit = pLimit(8);
-    await Promise.all(ids.map((id) => limit(() => this.docker.getContainer(id).remove({ force: true }).catch(() => undefined))));
+    await Promise.all(
+      ids.map((id) =>
+        limit(() =>
+          this.docker
+            .getContainer(id)
+            .remove({ force: true })
+            .catch(() => undefined),
+        ),
+      ),
+    );
   }
 
   /** Stops making containers, waits for those being made, and removes every one of this run. */

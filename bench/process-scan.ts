@@ -49,6 +49,7 @@ export async function measureProcessScan(host: string, containers: readonly Cont
   const topConcurrent = await figures(containers, runs, () => countRoot(top, containers));
   const proc = await figures(containers, runs, () => countRoot(new ProcProcessSource(), containers));
   const counts = new Set([topSequential.rootProcesses, topConcurrent.rootProcesses, proc.rootProcesses]);
-  if (counts.size !== 1) throw new Error(`the methods disagree on root processes: top ${topSequential.rootProcesses}, /proc ${proc.rootProcesses}`);
+  if (counts.size !== 1)
+    throw new Error(`the methods disagree on root processes: top ${topSequential.rootProcesses}, /proc ${proc.rootProcesses}`);
   return { topSequential, topConcurrent: { ...topConcurrent, concurrency }, proc };
 }

@@ -36,7 +36,11 @@ export interface Machine {
 }
 
 export async function describeMachine(): Promise<Machine> {
-  const docker = await promisify(execFile)('docker', ['info', '--format', '{{.ServerVersion}}, cgroup v{{.CgroupVersion}}, {{.CgroupDriver}} driver, {{.Driver}} storage']);
+  const docker = await promisify(execFile)('docker', [
+    'info',
+    '--format',
+    '{{.ServerVersion}}, cgroup v{{.CgroupVersion}}, {{.CgroupDriver}} driver, {{.Driver}} storage',
+  ]);
   return {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
@@ -54,10 +58,11 @@ export interface Target {
   met: boolean;
 }
 
-const ms = (value: number): string => (value >= 10_000 ? `${round(value / 1000, 1)} s` : value >= 100 ? `${Math.round(value)} ms` : `${round(value, value >= 10 ? 1 : 2)} ms`);
+const ms = (value: number): string =>
+  value >= 10_000 ? `${round(value / 1000, 1)} s` : value >= 100 ? `${Math.round(value)} ms` : `${round(value, value >= 10 ? 1 : 2)} ms`;
 const mb = (bytes: number): string => `${Math.round(bytes / 1e6)} MB`;
 const faster = (baseline: number, value: number): string => `${round(baseline / value, baseline / value >= 10 ? 0 : 1)}× faster`;
-const policyName = (file: string): string => (file.startsWith('<') ? 'default policy' : file.split('/').pop() ?? file);
+const policyName = (file: string): string => (file.startsWith('<') ? 'default policy' : (file.split('/').pop() ?? file));
 
 /** The figures of one fleet size as a Markdown table, with ratios against the baselines of the same run. */
 export function sizeTable(figures: SizeFigures): string {
@@ -73,17 +78,37 @@ export function sizeTable(figures: SizeFigures): string {
       bench === undefined || evaluation !== slowest ? '' : `${ms(bench.estimatedMs)} (docker-bench-security call pattern, estimate)`,
       bench === undefined || evaluation !== slowest ? '' : faster(bench.estimatedMs, evaluation.coldMs),
     ]);
-    rows.push([`full evaluation, ${name}, warm (caches filled)`, `${ms(evaluation.warmMs)}, ${engineCallTotal(evaluation.warmEngineCalls)} engine calls`, '', '']);
+    rows.push([
+      `full evaluation, ${name}, warm (caches filled)`,
+      `${ms(evaluation.warmMs)}, ${engineCallTotal(evaluation.warmEngineCalls)} engine calls`,
+      '',
+      '',
+    ]);
   }
   const baseline = scan.topSequential.medianMs;
   rows.push([`root-process scan, \`top\` one container after another (cnitch)`, ms(baseline), 'baseline', '1×']);
-  rows.push([`root-process scan, \`top\` ${scan.topConcurrent.concurrency} at a time`, ms(scan.topConcurrent.medianMs), ms(baseline), faster(baseline, scan.topConcurrent.medianMs)]);
+  rows.push([
+    `root-process scan, \`top\` ${scan.topConcurrent.concurrency} at a time`,
+    ms(scan.topConcurrent.medianMs),
+    ms(baseline),
+    faster(baseline, scan.topConcurrent.medianMs),
+  ]);
   rows.push([`root-process scan, /proc`, ms(scan.proc.medianMs), ms(baseline), faster(baseline, scan.proc.medianMs)]);
   for (const exporter of figures.exporters) {
     const name = policyName(exporter.policy);
-    rows.push([`\`/metrics\` p50 / p99, ${name} (${exporter.scrape.series} series, ${exporter.scrape.scrapes} scrapes)`, `${ms(exporter.scrape.p50Ms)} / ${ms(exporter.scrape.p99Ms)}`, '', '']);
+    rows.push([
+      `\`/metrics\` p50 / p99, ${name} (${exporter.scrape.series} series, ${exporter.scrape.scrapes} scrapes)`,
+      `${ms(exporter.scrape.p50Ms)} / ${ms(exporter.scrape.p99Ms)}`,
+      '',
+      '',
+    ]);
     const missed = exporter.events.missed === 0 ? '' : `, ${exporter.events.missed} missed`;
-    rows.push([`container start → its series in \`/metrics\`, p50 / p99 (${exporter.events.starts} starts${missed})`, `${ms(exporter.events.p50Ms)} / ${ms(exporter.events.p99Ms)}`, '', '']);
+    rows.push([
+      `container start → its series in \`/metrics\`, p50 / p99 (${exporter.events.starts} starts${missed})`,
+      `${ms(exporter.events.p50Ms)} / ${ms(exporter.events.p99Ms)}`,
+      '',
+      '',
+    ]);
     rows.push([`exporter resident memory after all of it (peak)`, `${mb(exporter.rssBytes)} (${mb(exporter.peakRssBytes)})`, '', '']);
   }
   const lines = [
@@ -98,18 +123,48 @@ export function sizeTable(figures: SizeFigures): string {
 export function judgeTargets(figures: SizeFigures): Target[] {
   const targets: Target[] = [];
   const cis = figures.evaluations.find((evaluation) => evaluation.policy.endsWith('cis.ini'));
-  if (cis !== undefined) targets.push({ name: 'full evaluation of examples/cis.ini (cold)', target: '≤ 1 s', measured: ms(cis.coldMs), met: cis.coldMs <= 1000 });
+  if (cis !== undefined)
+    targets.push({
+      name: 'full evaluation of examples/cis.ini (cold)',
+      target: '≤ 1 s',
+      measured: ms(cis.coldMs),
+      met: cis.coldMs <= 1000,
+    });
   const speedup = figures.processScan.topSequential.medianMs / figures.processScan.proc.medianMs;
-  targets.push({ name: 'root-process scan, /proc against sequential top', target: '≥ 20× faster', measured: `${round(speedup, 0)}×`, met: speedup >= 20 });
+  targets.push({
+    name: 'root-process scan, /proc against sequential top',
+    target: '≥ 20× faster',
+    measured: `${round(speedup, 0)}×`,
+    met: speedup >= 20,
+  });
   for (const exporter of figures.exporters) {
     const name = policyName(exporter.policy);
-    targets.push({ name: `/metrics p99, cached mode, ${name}`, target: '≤ 20 ms', measured: ms(exporter.scrape.p99Ms), met: exporter.scrape.p99Ms <= 20 });
-    targets.push({ name: `event to metric p99, ${name}`, target: '≤ 1 s', measured: ms(exporter.events.p99Ms), met: exporter.events.p99Ms <= 1000 && exporter.events.missed === 0 });
-    targets.push({ name: `resident memory, ${name}`, target: '≤ 150 MB', measured: mb(exporter.rssBytes), met: exporter.rssBytes <= 150e6 });
+    targets.push({
+      name: `/metrics p99, cached mode, ${name}`,
+      target: '≤ 20 ms',
+      measured: ms(exporter.scrape.p99Ms),
+      met: exporter.scrape.p99Ms <= 20,
+    });
+    targets.push({
+      name: `event to metric p99, ${name}`,
+      target: '≤ 1 s',
+      measured: ms(exporter.events.p99Ms),
+      met: exporter.events.p99Ms <= 1000 && exporter.events.missed === 0,
+    });
+    targets.push({
+      name: `resident memory, ${name}`,
+      target: '≤ 150 MB',
+      measured: mb(exporter.rssBytes),
+      met: exporter.rssBytes <= 150e6,
+    });
   }
   return targets;
 }
 
 export function targetTable(targets: readonly Target[]): string {
-  return ['| target (200 containers) | goal | measured | met |', '|---|---|---|---|', ...targets.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`)].join('\n');
+  return [
+    '| target (200 containers) | goal | measured | met |',
+    '|---|---|---|---|',
+    ...targets.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`),
+  ].join('\n');
 }

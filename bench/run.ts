@@ -54,7 +54,10 @@ function positive(name: string, text: string, min = 1): number {
   return value;
 }
 const options = {
-  sizes: values.sizes.split(',').map((size) => positive('sizes', size.trim())).sort((a, b) => a - b),
+  sizes: values.sizes
+    .split(',')
+    .map((size) => positive('sizes', size.trim()))
+    .sort((a, b) => a - b),
   scrapes: positive('scrapes', values.scrapes),
   starts: positive('starts', values.starts),
   runs: positive('runs', values.runs),
@@ -136,7 +139,11 @@ async function measureSize(size: number): Promise<SizeFigures | undefined> {
   log('measured the root-process scans');
   let dockerBench;
   if (options.dockerBenchSample > 0) {
-    dockerBench = await estimateDockerBench(fleet.members.map(({ id }) => id), options.dockerBenchSample, size);
+    dockerBench = await estimateDockerBench(
+      fleet.members.map(({ id }) => id),
+      options.dockerBenchSample,
+      size,
+    );
     log('timed the docker-bench-security call pattern');
   } else {
     notes.push('docker-bench-security estimate left out (--docker-bench-sample 0).');
@@ -170,7 +177,17 @@ async function main(): Promise<void> {
   if (statusPage !== undefined) log(`measured the status pages at ${options.pageContainers} containers (synthetic state)`);
   const atTarget = sizes.find((figures) => figures.containers === TARGET_SIZE);
   const targets = atTarget === undefined ? [] : judgeTargets(atTarget);
-  const results = { runId, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, options, sizes, statusPage, targets, series: seriesBySize };
+  const results = {
+    runId,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine,
+    options,
+    sizes,
+    statusPage,
+    targets,
+    series: seriesBySize,
+  };
   const folder = join(root, 'bench/results');
   await mkdir(folder, { recursive: true });
   const json = `${JSON.stringify(results, null, 2)}\n`;

@@ -11,8 +11,23 @@ import { BENCH_LABEL } from './fleet.js';
 const COMPLIANT_IMAGE = 'docker-monitor-bench/compliant:1';
 /** `docker run` settings that pass every container check of examples/cis.ini on this engine. */
 const COMPLIANT_RUN = [
-  '--read-only', '--memory', '16m', '--cpu-shares', '512', '--pids-limit', '16', '--security-opt', 'no-new-privileges',
-  '--network', 'none', '--restart', 'on-failure:3', '--cap-drop', 'ALL', '--health-interval', '30s',
+  '--read-only',
+  '--memory',
+  '16m',
+  '--cpu-shares',
+  '512',
+  '--pids-limit',
+  '16',
+  '--security-opt',
+  'no-new-privileges',
+  '--network',
+  'none',
+  '--restart',
+  'on-failure:3',
+  '--cap-drop',
+  'ALL',
+  '--health-interval',
+  '30s',
 ];
 
 /**
@@ -28,7 +43,18 @@ export async function startCompliant(runId: string, count: number): Promise<void
     await rm(context, { recursive: true, force: true });
   }
   for (let index = 0; index < count; index += 1) {
-    await docker(['run', '-d', '--name', `dm-bench-${runId}-compliant-${index}`, '--label', `${BENCH_LABEL}=${runId}`, ...COMPLIANT_RUN, COMPLIANT_IMAGE, 'sleep', '100000']);
+    await docker([
+      'run',
+      '-d',
+      '--name',
+      `dm-bench-${runId}-compliant-${index}`,
+      '--label',
+      `${BENCH_LABEL}=${runId}`,
+      ...COMPLIANT_RUN,
+      COMPLIANT_IMAGE,
+      'sleep',
+      '100000',
+    ]);
   }
 }
 
@@ -65,7 +91,8 @@ export async function measureSeries(cli: string, configFile: string): Promise<Se
         const container = /[{,]container="([^"]+)"/.exec(line)?.[1];
         if (container !== undefined) perContainer.set(container, (perContainer.get(container) ?? 0) + 1);
       }
-      const counts = (compliant: boolean) => [...perContainer].filter(([name]) => compliance.get(name) === compliant).map(([, count]) => count);
+      const counts = (compliant: boolean) =>
+        [...perContainer].filter(([name]) => compliance.get(name) === compliant).map(([, count]) => count);
       const compliantCounts = counts(true);
       const failingCounts = counts(false);
       figures.push({
@@ -124,7 +151,9 @@ export function seriesTable(measured: readonly MeasuredSeries[], projected: read
       `Projected rows: not measured. The series count grows by the same number per container (the fleet's mix of kinds is fixed), so it is ${upper.size}'s measured count plus the per-container growth measured between ${lower.size} and ${upper.size} containers.`,
     );
   }
-  notes.push('Every row is one real scrape of `docker-monitor serve -f examples/cis.ini --metrics.results MODE` over real containers: the benchmark\'s (root, non-root, non-root with a root exec; each fails some CIS checks) plus 10 that comply with examples/cis.ini, and whatever else runs on the engine.');
+  notes.push(
+    "Every row is one real scrape of `docker-monitor serve -f examples/cis.ini --metrics.results MODE` over real containers: the benchmark's (root, non-root, non-root with a root exec; each fails some CIS checks) plus 10 that comply with examples/cis.ini, and whatever else runs on the engine.",
+  );
   return [
     `| containers, ${policy} | \`--metrics.results\` | \`docker_monitor_*\` series | without a container label | per compliant container | per failing container (mean) |`,
     '|---|---|---|---|---|---|',

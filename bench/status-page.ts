@@ -40,7 +40,13 @@ export async function measureStatusPage(size: number, requests: number): Promise
   const state = await syntheticState(size);
   // Stands in for the monitor: the pages and /metrics only read its state.
   const monitor = { state, ready: true, errorCounts: new Map<string, number>(), forScrape: async () => state } as unknown as Monitor;
-  const metrics = createMetrics({ monitor, checks: run.checks, counters: createEventCounters(), refresh: 3_600_000, processCacheTtlMs: 1000 });
+  const metrics = createMetrics({
+    monitor,
+    checks: run.checks,
+    counters: createEventCounters(),
+    refresh: 3_600_000,
+    processCacheTtlMs: 1000,
+  });
   const app = await buildApp({ monitor, metrics, telemetryPath: '/metrics', checks: run.checks });
   const paths = [
     { path: '/metrics', label: '`/metrics` (baseline)' },
@@ -95,6 +101,8 @@ export function statusPageTable(figures: PageFigures): string {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { parseArgs } = await import('node:util');
-  const { values } = parseArgs({ options: { containers: { type: 'string', default: '1000' }, requests: { type: 'string', default: '300' } } });
+  const { values } = parseArgs({
+    options: { containers: { type: 'string', default: '1000' }, requests: { type: 'string', default: '300' } },
+  });
   process.stdout.write(`${statusPageTable(await measureStatusPage(Number(values.containers), Number(values.requests)))}\n`);
 }

@@ -14,8 +14,14 @@ function addCommonFlags(command: Command): Command {
     .option('--log.level <level>', 'debug, info, warn or error (default: info)')
     .option('-v, --verbose', 'one level more verbose than --log.level, each time given', (_: string, count: number) => count + 1, 0)
     .option('--log.format <format>', 'text (for people) or json (one object per line) (default: text)')
-    .option('--docker.host <url>', 'engine address: unix:///path, tcp://host:port, ssh://user@host[:port] (default: $DOCKER_HOST, else the current docker context, else unix:///var/run/docker.sock)')
-    .option('--docker.context <name>', 'use a context from the docker CLI\'s context store (default: $DOCKER_CONTEXT, else the store\'s current context)')
+    .option(
+      '--docker.host <url>',
+      'engine address: unix:///path, tcp://host:port, ssh://user@host[:port] (default: $DOCKER_HOST, else the current docker context, else unix:///var/run/docker.sock)',
+    )
+    .option(
+      '--docker.context <name>',
+      "use a context from the docker CLI's context store (default: $DOCKER_CONTEXT, else the store's current context)",
+    )
     .option('--docker.tls-verify', 'TLS with certificate verification for tcp:// (default: on when $DOCKER_TLS_VERIFY is not empty)')
     .option('--no-docker.tls-verify', 'plain TCP even when $DOCKER_TLS_VERIFY is set')
     .option('--docker.cert-path <dir>', 'folder with ca.pem, cert.pem and key.pem (default: $DOCKER_CERT_PATH, else ~/.docker)')
@@ -32,16 +38,23 @@ function collect(value: string, previous: string[] | undefined): string[] {
 
 function addServeFlags(command: Command): Command {
   return addCommonFlags(command)
-    .option('--web.listen-address <addr>', 'host:port, [v6]:port or :port (every interface) to listen on; repeat for several (default: :10091)', collect)
+    .option(
+      '--web.listen-address <addr>',
+      'host:port, [v6]:port or :port (every interface) to listen on; repeat for several (default: :10091)',
+      collect,
+    )
     .option('--web.telemetry-path <path>', 'path of the metrics endpoint (default: /metrics)')
     .option('--web.config.file <path>', 'TLS and basic auth, in the Prometheus exporter-toolkit web-config format')
     .option('--refresh <mode>', 'scrape (evaluate on each scrape) or a duration such as 30s (default: scrape)')
     .option('--check <duration>', "cnitch's name for --refresh <duration>")
-    .option('--hostname <name>', 'host name carried by StatsD tags and log lines (default: this machine\'s)')
+    .option('--hostname <name>', "host name carried by StatsD tags and log lines (default: this machine's)")
     .option('--statsd-server <host:port>', 'also report to StatsD/DogStatsD over UDP')
     .option('--statsd-prefix <prefix>', 'StatsD metric prefix (default: docker_monitor; cnitch used cnitch)')
     .option('--metrics.results <mode>', 'per-container results exported: all, failing (every result not a pass) or none (default: all)')
-    .option('--metrics.container-labels <list>', 'container labels copied onto docker_monitor_container_info: comma-separated names or globs (default: none)');
+    .option(
+      '--metrics.container-labels <list>',
+      'container labels copied onto docker_monitor_container_info: comma-separated names or globs (default: none)',
+    );
 }
 
 async function serve(flags: ServeFlags): Promise<number> {
@@ -65,8 +78,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   addCommonFlags(program.command('check').description('evaluate every running container once, print the verdicts and exit'))
-    .addOption(new Option('--format <format>', 'text, json, sarif (SARIF 2.1.0) or junit (JUnit XML)').choices(CHECK_FORMATS).default('text'))
-    .addOption(new Option('--fail-on <severity>', 'exit 1 only for a failure of at least this severity (default: any failure)').choices(FAIL_ON_SEVERITIES))
+    .addOption(
+      new Option('--format <format>', 'text, json, sarif (SARIF 2.1.0) or junit (JUnit XML)').choices(CHECK_FORMATS).default('text'),
+    )
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 only for a failure of at least this severity (default: any failure)').choices(
+        FAIL_ON_SEVERITIES,
+      ),
+    )
     .exitOverride()
     .action(async (flags: ServeFlags & { format: CheckFormat; failOn?: FailOn }) => {
       // The table is the report: the cnitch-style text log would only repeat it on standard error.
@@ -76,7 +95,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command('healthcheck')
-    .description('exit 0 when every address serve listens on answers /-/healthy as a scraper reaches it (give it serve\'s flags)')
+    .description("exit 0 when every address serve listens on answers /-/healthy as a scraper reaches it (give it serve's flags)")
     .option('-f, --config-file <path>', 'INI policy file whose [exporter] section serve uses')
     .option('--web.listen-address <addr>', 'as for serve; repeat for several (default: :10091)', collect)
     .option('--web.config.file <path>', 'as for serve: with TLS in it, the probe uses https')

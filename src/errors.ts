@@ -46,10 +46,7 @@ export class UsageError extends UserError {
 /** The Docker engine could not be reached: exit code 3. */
 export class EngineUnreachableError extends UserError {
   constructor(address: string, cause: string) {
-    super(
-      `cannot reach the Docker engine at ${address}: ${cause} (is dockerd running? set DOCKER_HOST or --docker.host)`,
-      3,
-    );
+    super(`cannot reach the Docker engine at ${address}: ${cause} (is dockerd running? set DOCKER_HOST or --docker.host)`, 3);
   }
 }
 

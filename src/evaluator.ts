@@ -123,7 +123,9 @@ export class Evaluator {
     const results = this.waivers.apply(chain.results, target);
     const excluded = alwaysAllowed
       ? []
-      : this.policy.checks.filter((check) => check.scope !== 'host' && (excludedAll || check.exclude?.matches(target) === true)).map((check) => check.name);
+      : this.policy.checks
+          .filter((check) => check.scope !== 'host' && (excludedAll || check.exclude?.matches(target) === true))
+          .map((check) => check.name);
     // A container that stopped while it was evaluated makes its checks fail (top answers 409, inspect
     // 404): it is gone, not in error.
     if (results.some((result) => result.result === 'error') && !(await this.stillRunning(inspect.Id))) return undefined;
@@ -198,7 +200,10 @@ export class Evaluator {
       this.evaluateHost(),
     ]);
     const containers = reports.filter((report): report is ContainerReport => report !== undefined);
-    this.retain(summaries.map((summary) => summary.id), [...containers.map((report) => report.imageId), ...summaries.map((summary) => summary.imageId)]);
+    this.retain(
+      summaries.map((summary) => summary.id),
+      [...containers.map((report) => report.imageId), ...summaries.map((summary) => summary.imageId)],
+    );
     return { containers, failed, host };
   }
 

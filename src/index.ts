@@ -21,11 +21,4 @@ export type {
   Severity,
   Verdict,
 } from './policy/types.js';
-export type {
-  ContainerInspect,
-  EngineInfo,
-  ExecInspect,
-  ImageHistoryEntry,
-  ImageInspect,
-  NetworkInspect,
-} from './engine/types.js';
+export type { ContainerInspect, EngineInfo, ExecInspect, ImageHistoryEntry, ImageInspect, NetworkInspect } from './engine/types.js';

@@ -28,7 +28,15 @@ export function escapeControl(text: string): string {
 }
 
 /** Fields never written as they are: tokens and credentials. */
-export const REDACTED_PATHS = ['token', '*.token', 'password', '*.password', 'authorization', '*.authorization', 'req.headers.authorization'];
+export const REDACTED_PATHS = [
+  'token',
+  '*.token',
+  'password',
+  '*.password',
+  'authorization',
+  '*.authorization',
+  'req.headers.authorization',
+];
 
 /**
  * Structured logs with pino. `json`: one object per line for log shippers. `text`: one readable line per
@@ -50,7 +58,8 @@ export function createLogger(options: LogOptions): Logger {
     pretty({
       colorize: false,
       sync: true,
-      destination: typeof destination === 'number' ? destination : pino.destination({ dest: destination, sync: true, mkdir: true, append: true }),
+      destination:
+        typeof destination === 'number' ? destination : pino.destination({ dest: destination, sync: true, mkdir: true, append: true }),
       translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',
       ignore: 'pid,hostname,host',
       singleLine: true,

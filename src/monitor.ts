@@ -36,7 +36,19 @@ export interface MonitorOptions {
 /** Actions after which a container is evaluated at once. */
 // `kill` (any signal, e.g. SIGHUP to reload) and `oom` (one process killed) do not end a container by
 // themselves: it is looked at again, and goes only if it is no longer running.
-const EVALUATE_ON = new Set(['start', 'restart', 'unpause', 'pause', 'update', 'rename', 'health_status', 'exec_start', 'exec_die', 'kill', 'oom']);
+const EVALUATE_ON = new Set([
+  'start',
+  'restart',
+  'unpause',
+  'pause',
+  'update',
+  'rename',
+  'health_status',
+  'exec_start',
+  'exec_die',
+  'kill',
+  'oom',
+]);
 /**
  * The engine announces `exec_start` before it starts the process, so an exec session (a root shell,
  * say) is evaluated this long after its event, when its process can be seen.
@@ -214,7 +226,10 @@ export class Monitor {
       const { waivers } = this.options.evaluator;
       for (const report of evaluation.containers) containers.set(report.id, waivers.expire(report));
       for (const failed of evaluation.failed) {
-        this.options.logger.warn({ container: failed.name, err: failed.error }, 'container could not be evaluated; keeping its last verdict');
+        this.options.logger.warn(
+          { container: failed.name, err: failed.error },
+          'container could not be evaluated; keeping its last verdict',
+        );
         const previous = this.current.containers.get(failed.id);
         if (previous !== undefined) containers.set(failed.id, previous);
       }
@@ -324,7 +339,10 @@ export class Monitor {
         this.reports.push([report]);
       }
     } catch (error) {
-      this.options.logger.warn({ container: event.name ?? event.id, err: errorMessage(error) }, 'container could not be evaluated after an event');
+      this.options.logger.warn(
+        { container: event.name ?? event.id, err: errorMessage(error) },
+        'container could not be evaluated after an event',
+      );
     } finally {
       const left = (this.pending.get(event.id) ?? 1) - 1;
       if (left === 0) this.pending.delete(event.id);

@@ -36,7 +36,12 @@ export async function createRuntime(flags: ServeFlags, options: { textLog: boole
   const policy = await loadPolicy(flags.configFile, BUILT_IN_CHECKS);
   const settings = applyFlags(policy.settings, flags);
   settings.hostname ??= hostname();
-  const logger = createLogger({ level: settings.logLevel, format: settings.logFormat, file: settings.logFile, hostname: settings.hostname });
+  const logger = createLogger({
+    level: settings.logLevel,
+    format: settings.logFormat,
+    file: settings.logFile,
+    hostname: settings.hostname,
+  });
   for (const warning of policy.warnings) logger.warn(warning);
   const address = resolveEngineAddress({
     host: settings.dockerHost,

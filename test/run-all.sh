@@ -46,6 +46,7 @@ fi
 [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
 npm run build --silent
 npm run typecheck --silent
+npm run lint --silent
 
 files=$(find test -name '*.test.ts' | sort)
 if [ -n "${TEST_FILTER:-}" ]; then files=$(echo "$files" | grep -E "$TEST_FILTER" || true); fi

@@ -9,5 +9,7 @@ import { TrivyScanCheck } from './trivy-scan-check.js';
 
 /** Built-in checks by the name used in `[docker_monitor.checks.<Name>]`. */
 export const BUILT_IN_CHECKS: Readonly<Record<string, CheckClass>> = Object.fromEntries(
-  [ActiveBuildCheck, RunningAsRootCheck, RootProcessCheck, PrismaScanCheck, TrivyScanCheck, ...CIS_CHECKS, ImageUserCheck].map((checkClass) => [checkClass.name, checkClass]),
+  [ActiveBuildCheck, RunningAsRootCheck, RootProcessCheck, PrismaScanCheck, TrivyScanCheck, ...CIS_CHECKS, ImageUserCheck].map(
+    (checkClass) => [checkClass.name, checkClass],
+  ),
 );

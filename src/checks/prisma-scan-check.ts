@@ -50,7 +50,7 @@ export class PrismaScanCheck extends PolicyCheck {
     url: { type: 'string' as const, description: 'Prisma Cloud Compute Console address (https://…), passed as --address' },
     token: {
       type: 'string' as const,
-      description: 'API token, passed as --token (visible in the host\'s process list while a scan runs; prefer user and password)',
+      description: "API token, passed as --token (visible in the host's process list while a scan runs; prefer user and password)",
     },
     user: { type: 'string' as const, description: 'access key ID or user name, passed to twistcli in TWISTLOCK_USER' },
     password: {
@@ -70,7 +70,13 @@ export class PrismaScanCheck extends PolicyCheck {
   constructor(config: CheckOptions, context: CheckContext, env: NodeJS.ProcessEnv = process.env) {
     super(config);
     const text = (key: string): string => (config[key] as string | undefined) ?? '';
-    const [path, url, token, user, password] = ['twistcli_path', 'url', 'token', 'user', 'password'].map(text) as [string, string, string, string, string];
+    const [path, url, token, user, password] = ['twistcli_path', 'url', 'token', 'user', 'password'].map(text) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const hasPassword = password !== '' || (env['TWISTLOCK_PASSWORD'] ?? '') !== '';
     const missing = [
       ...(path === '' ? ['twistcli_path'] : []),

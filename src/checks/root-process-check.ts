@@ -21,7 +21,7 @@ const ROOT_PROCESSES_METRIC: CheckMetric<RootProcessData> = {
 
 const CONTAINER_ROOT_PROCESSES_METRIC: CheckMetric<RootProcessData> = {
   name: 'docker_monitor_container_root_processes',
-  help: 'Processes in the container running as UID 0 inside its user namespace (container root); equal to docker_monitor_root_processes without one (but allowed_commands do not apply); absent when the check did not run or the process source cannot tell (Docker\'s top).',
+  help: "Processes in the container running as UID 0 inside its user namespace (container root); equal to docker_monitor_root_processes without one (but allowed_commands do not apply); absent when the check did not run or the process source cannot tell (Docker's top).",
   labelNames: ['container'],
   samples: (data, container) =>
     data.containerRootProcesses === undefined ? [] : [{ labels: { container: container.name }, value: data.containerRootProcesses }],
@@ -39,7 +39,8 @@ export class RootProcessCheck extends PolicyCheck {
     allowed_commands: {
       type: 'list' as const,
       default: [],
-      description: 'commands allowed to run as root: a program name or path (nginx, /usr/sbin/sshd) or the start of a command line, up to a space',
+      description:
+        'commands allowed to run as root: a program name or path (nginx, /usr/sbin/sshd) or the start of a command line, up to a space',
     },
   };
   static override severity = 'high' as const;
@@ -52,7 +53,10 @@ export class RootProcessCheck extends PolicyCheck {
       .filter(({ command }) => !allowed.some((entry) => isAllowed(command, entry)))
       .map(({ pid, command }) => ({ pid, command }));
     const containerRoot = containerRootProcesses(processes);
-    const data: RootProcessData = { rootProcesses: offending, ...(containerRoot === undefined ? {} : { containerRootProcesses: containerRoot.length }) };
+    const data: RootProcessData = {
+      rootProcesses: offending,
+      ...(containerRoot === undefined ? {} : { containerRootProcesses: containerRoot.length }),
+    };
     if (offending.length === 0) {
       const namespaced = (containerRoot ?? []).filter(({ uid }) => uid !== 0);
       if (namespaced.length === 0) return { result: 'pass', data };

@@ -26,7 +26,10 @@ const IMAGE_VULNERABILITIES_METRIC: CheckMetric<VulnerabilityData> = {
   help: "Vulnerabilities found by TrivyScanCheck in an image in use, by severity; each image ID is scanned once per the check's cache_ttl.",
   labelNames: ['image', 'severity'],
   samples: (data, container) =>
-    VULNERABILITY_SEVERITIES.map((severity) => ({ labels: { image: container.image || container.imageId, severity }, value: data.vulnerabilities[severity] })),
+    VULNERABILITY_SEVERITIES.map((severity) => ({
+      labels: { image: container.image || container.imageId, severity },
+      value: data.vulnerabilities[severity],
+    })),
 };
 
 /** The part of trivy's JSON report (`--format json`, schema version 2) that is counted. */

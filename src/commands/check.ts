@@ -10,7 +10,12 @@ export const CHECK_FORMATS = ['text', 'json', 'sarif', 'junit'] as const;
 export type CheckFormat = (typeof CHECK_FORMATS)[number];
 
 /** `docker-monitor check`: one evaluation of every running container. Returns the exit code. */
-export async function runCheckCommand(runtime: Runtime, format: CheckFormat, write: (text: string) => void, failOn?: FailOn): Promise<number> {
+export async function runCheckCommand(
+  runtime: Runtime,
+  format: CheckFormat,
+  write: (text: string) => void,
+  failOn?: FailOn,
+): Promise<number> {
   const { engine, evaluator, logger, listeners } = runtime;
   logUnhandledRejections(logger);
   try {
@@ -27,7 +32,11 @@ export async function runCheckCommand(runtime: Runtime, format: CheckFormat, wri
     throw new EngineUnreachableError(engine.address, errorMessage(error));
   }
   logger.debug(
-    { containers: evaluation.containers.length, unevaluated: evaluation.failed.length, durationMs: Math.round(performance.now() - started) },
+    {
+      containers: evaluation.containers.length,
+      unevaluated: evaluation.failed.length,
+      durationMs: Math.round(performance.now() - started),
+    },
     'evaluation finished',
   );
   evaluation.containers.sort((a, b) => a.name.localeCompare(b.name));

@@ -53,7 +53,8 @@ export function applyFlags(settings: Settings, flags: ServeFlags): Settings {
       return value;
     });
   }
-  const sourced = <T>(flag: string, value: T | undefined): { value: T; source: string } | undefined => (value === undefined ? undefined : { value, source: flag });
+  const sourced = <T>(flag: string, value: T | undefined): { value: T; source: string } | undefined =>
+    value === undefined ? undefined : { value, source: flag };
   // A flag naming the engine one way replaces the file's choice made the other way.
   if (flags['docker.host'] !== undefined || flags['docker.context'] !== undefined) {
     result.dockerHost = sourced('--docker.host', flags['docker.host']);
@@ -82,10 +83,14 @@ export function applyFlags(settings: Settings, flags: ServeFlags): Settings {
   if (flags.statsdServer !== undefined) result.statsdServer = flags.statsdServer;
   if (flags.statsdPrefix !== undefined) result.statsdPrefix = flags.statsdPrefix;
   if (flags['metrics.results'] !== undefined) {
-    result.metricsResults = flagValue('--metrics.results', flags['metrics.results'], (value) => parseEnum(value, ['all', 'failing', 'none'] as const));
+    result.metricsResults = flagValue('--metrics.results', flags['metrics.results'], (value) =>
+      parseEnum(value, ['all', 'failing', 'none'] as const),
+    );
   }
   if (flags['metrics.containerLabels'] !== undefined) {
-    result.metricsContainerLabels = flagValue('--metrics.container-labels', flags['metrics.containerLabels'], (value) => parseLabelGlobs(parseList(value)));
+    result.metricsContainerLabels = flagValue('--metrics.container-labels', flags['metrics.containerLabels'], (value) =>
+      parseLabelGlobs(parseList(value)),
+    );
   }
   return result;
 }

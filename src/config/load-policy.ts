@@ -16,14 +16,7 @@ import { parseIni, type IniDocument, type IniSection } from '../ini/ini-file.js'
 import { parseInteger, parseTimeout } from '../ini/values.js';
 import { parseListenAddress } from './listen-address.js';
 import { checkLogFile, checkTelemetryPath } from './checked-paths.js';
-import {
-  DEFAULT_SETTINGS,
-  SETTINGS_SECTIONS,
-  parseLogLevel,
-  type PolicyAction,
-  type RefreshMode,
-  type Settings,
-} from './settings.js';
+import { DEFAULT_SETTINGS, SETTINGS_SECTIONS, parseLogLevel, type PolicyAction, type RefreshMode, type Settings } from './settings.js';
 
 export interface LoadedPolicy {
   /** The file's path, or the embedded default's name. */
@@ -71,7 +64,9 @@ function settingsFrom(document: IniDocument): Settings {
       }
     };
     const sourced = <T>(key: string, value: T | undefined): Sourced<T> | undefined =>
-      value === undefined ? undefined : { value, source: formatLocation({ file, line: section.keyLines[key], section: section.name, key }) };
+      value === undefined
+        ? undefined
+        : { value, source: formatLocation({ file, line: section.keyLines[key], section: section.name, key }) };
     const assign = <K extends keyof Settings>(key: K, value: Settings[K] | undefined): void => {
       if (value !== undefined) settings[key] = value;
     };
@@ -87,7 +82,10 @@ function settingsFrom(document: IniDocument): Settings {
         assign('logFormat', typed<Settings['logFormat']>('format'));
         break;
       case 'exporter':
-        assign('listenAddresses', converted('listen_address', (addresses: string[]) => addresses.map(parseListenAddress)));
+        assign(
+          'listenAddresses',
+          converted('listen_address', (addresses: string[]) => addresses.map(parseListenAddress)),
+        );
         assign('telemetryPath', converted('telemetry_path', checkTelemetryPath));
         assign('webConfigFile', text('web_config_file'));
         assign('refresh', converted('refresh', parseRefresh));
@@ -101,7 +99,10 @@ function settingsFrom(document: IniDocument): Settings {
         assign('dockerContext', sourced('context', text('context')));
         assign('dockerTlsVerify', sourced('tls_verify', typed<boolean>('tls_verify')));
         assign('dockerCertPath', sourced('cert_path', text('cert_path')));
-        assign('dockerConcurrency', converted('concurrency', (value) => parseInteger(value, 1)));
+        assign(
+          'dockerConcurrency',
+          converted('concurrency', (value) => parseInteger(value, 1)),
+        );
         assign('dockerTimeoutMs', typed<number>('timeout'));
         assign('processCacheTtlMs', typed<number>('process_cache_ttl'));
         break;
@@ -114,11 +115,7 @@ function settingsFrom(document: IniDocument): Settings {
   return settings;
 }
 
-async function loadChecks(
-  sections: IniSection[],
-  file: string,
-  builtIns: Readonly<Record<string, CheckClass>>,
-): Promise<CheckInstance[]> {
+async function loadChecks(sections: IniSection[], file: string, builtIns: Readonly<Record<string, CheckClass>>): Promise<CheckInstance[]> {
   const checks: CheckInstance[] = [];
   // Shared by this policy's checks alone: two loaded policies (two runtimes) never share scans.
   const context: CheckContext = { scanPool: new ScanPool() };
@@ -141,11 +138,7 @@ async function loadChecks(
 }
 
 /** Parses and validates a policy text; every problem is a ConfigError naming file, section and key. */
-export async function parsePolicy(
-  text: string,
-  file: string,
-  builtIns: Readonly<Record<string, CheckClass>>,
-): Promise<LoadedPolicy> {
+export async function parsePolicy(text: string, file: string, builtIns: Readonly<Record<string, CheckClass>>): Promise<LoadedPolicy> {
   // A binary file is not a policy: say so once instead of echoing its bytes as INI lines.
   if (text.includes('\u0000')) throw new ConfigError({ file }, 'is not a text file (it contains NUL bytes)');
   const document = parseIni(text, file);
@@ -161,10 +154,7 @@ export async function parsePolicy(
 }
 
 /** Loads `path`, or the embedded default policy when no path is given. */
-export async function loadPolicy(
-  path: string | undefined,
-  builtIns: Readonly<Record<string, CheckClass>>,
-): Promise<LoadedPolicy> {
+export async function loadPolicy(path: string | undefined, builtIns: Readonly<Record<string, CheckClass>>): Promise<LoadedPolicy> {
   if (path === undefined) return parsePolicy(DEFAULT_POLICY_INI, DEFAULT_POLICY_NAME, builtIns);
   let text: string;
   try {
@@ -174,7 +164,16 @@ export async function loadPolicy(
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : code === 'ENOTFILE' ? 'not a regular file' : errorMessage(error);
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : code === 'ENOTFILE'
+              ? 'not a regular file'
+              : errorMessage(error);
     throw new ConfigError({ file: path }, `cannot read the policy file: ${why}`);
   }
   return parsePolicy(text, path, builtIns);

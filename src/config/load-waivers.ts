@@ -18,7 +18,12 @@ export function isWaiverSection(section: IniSection): boolean {
 
 /** Reads and validates one `[waiver:NAME]` against the policy's checks; every problem names its key. */
 export function loadWaiver(section: IniSection, file: string, checks: readonly CheckInstance[]): Waiver {
-  const at = (key?: string) => ({ file, line: key === undefined ? section.line : (section.keyLines[key] ?? section.line), section: section.name, key });
+  const at = (key?: string) => ({
+    file,
+    line: key === undefined ? section.line : (section.keyLines[key] ?? section.line),
+    section: section.name,
+    key,
+  });
   const name = section.name.slice(WAIVER_SECTION_PREFIX.length).trim();
   if (name === '') throw new ConfigError(at(), 'a waiver needs a name: [waiver:NAME]');
   const options = parseOptions(WAIVER_KEYS, section, file);
@@ -27,9 +32,13 @@ export function loadWaiver(section: IniSection, file: string, checks: readonly C
   for (const checkName of checkNames) {
     const check = known.get(checkName);
     if (check === undefined) {
-      throw new ConfigError(at('checks'), `no check named "${checkName}" in this policy${didYouMean(checkName, [...known.keys()]) || ` (its checks: ${[...known.keys()].join(', ')})`}`);
+      throw new ConfigError(
+        at('checks'),
+        `no check named "${checkName}" in this policy${didYouMean(checkName, [...known.keys()]) || ` (its checks: ${[...known.keys()].join(', ')})`}`,
+      );
     }
-    if (check.scope === 'host') throw new ConfigError(at('checks'), `${checkName} checks the engine, not containers: a waiver cannot apply to it`);
+    if (check.scope === 'host')
+      throw new ConfigError(at('checks'), `${checkName} checks the engine, not containers: a waiver cannot apply to it`);
   }
   const selector = selectorFrom(options, section, file, '');
   if (selector === undefined) {

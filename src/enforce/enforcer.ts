@@ -71,7 +71,7 @@ export class Enforcer implements ReportListener {
       action,
     };
     if (this.options.self.matches(report.id)) {
-      logger.warn({ ...fields, action: 'none' }, 'docker-monitor\'s own container failed the policy; never acting on it');
+      logger.warn({ ...fields, action: 'none' }, "docker-monitor's own container failed the policy; never acting on it");
       return;
     }
     if (action === 'warn') {

@@ -53,7 +53,8 @@ export class DockerEngine implements Engine {
   private readonly counts: Record<string, number> = {};
 
   constructor(options: DockerEngineOptions) {
-    const address = typeof options.host === 'string' ? parseEngineAddress({ value: options.host, source: 'engine address' }, options.env) : options.host;
+    const address =
+      typeof options.host === 'string' ? parseEngineAddress({ value: options.host, source: 'engine address' }, options.env) : options.host;
     this.address = address.display;
     this.docker = new Docker(address.options);
     this.limit = pLimit(options.concurrency);
@@ -310,7 +311,12 @@ function engineStatusError(endpoint: string, status: number, body: Buffer): Erro
   } catch {
     // Not JSON: the text itself is the detail.
   }
-  // eslint-disable-next-line no-control-regex -- control characters are what is taken out
-  detail = detail.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 300);
-  return Object.assign(new Error(`engine answered ${endpoint} with HTTP ${status}${detail === '' ? '' : `: ${detail}`}`), { statusCode: status });
+  detail = detail
+    // eslint-disable-next-line no-control-regex -- control characters are what is taken out
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .trim()
+    .slice(0, 300);
+  return Object.assign(new Error(`engine answered ${endpoint} with HTTP ${status}${detail === '' ? '' : `: ${detail}`}`), {
+    statusCode: status,
+  });
 }

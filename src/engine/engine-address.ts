@@ -80,7 +80,11 @@ function currentContext(env: NodeJS.ProcessEnv): Sourced | undefined {
 
 function fromContext(name: Sourced, env: NodeJS.ProcessEnv): EngineAddress {
   // The CLI's built-in context: DOCKER_HOST's job is done by now, so it is the local socket.
-  if (name.value === 'default') return { ...parseEngineAddress({ value: DEFAULT_DOCKER_HOST, source: 'default' }, env, {}), chosenBy: `${name.source} (context "default")` };
+  if (name.value === 'default')
+    return {
+      ...parseEngineAddress({ value: DEFAULT_DOCKER_HOST, source: 'default' }, env, {}),
+      chosenBy: `${name.source} (context "default")`,
+    };
   const endpoint: ContextEndpoint = readContext(name, dockerConfigDir(env));
   const source = `${name.source} (context "${name.value}", ${endpoint.metaFile})`;
   const address = parseEngineAddress({ value: endpoint.host, source }, env, {}, endpoint.tls);
@@ -178,11 +182,20 @@ function tlsWanted(selection: EngineSelection, env: NodeJS.ProcessEnv): boolean 
 
 /** ca.pem, cert.pem and key.pem from --docker.cert-path, else DOCKER_CERT_PATH, else the config folder. All three must exist. */
 function certificateFiles(selection: EngineSelection, env: NodeJS.ProcessEnv): TlsFiles {
-  const chosen: Sourced = selection.certPath ?? (env['DOCKER_CERT_PATH'] ? { value: env['DOCKER_CERT_PATH'], source: 'DOCKER_CERT_PATH' } : {
-    value: dockerConfigDir(env),
-    source: `${selection.tlsVerify?.source ?? 'DOCKER_TLS_VERIFY'} (certificates from ${dockerConfigDir(env)}, as DOCKER_CERT_PATH is unset)`,
-  });
-  const files = { ca: join(chosen.value, 'ca.pem'), cert: join(chosen.value, 'cert.pem'), key: join(chosen.value, 'key.pem'), source: chosen.source };
+  const chosen: Sourced =
+    selection.certPath ??
+    (env['DOCKER_CERT_PATH']
+      ? { value: env['DOCKER_CERT_PATH'], source: 'DOCKER_CERT_PATH' }
+      : {
+          value: dockerConfigDir(env),
+          source: `${selection.tlsVerify?.source ?? 'DOCKER_TLS_VERIFY'} (certificates from ${dockerConfigDir(env)}, as DOCKER_CERT_PATH is unset)`,
+        });
+  const files = {
+    ca: join(chosen.value, 'ca.pem'),
+    cert: join(chosen.value, 'cert.pem'),
+    key: join(chosen.value, 'key.pem'),
+    source: chosen.source,
+  };
   requireTlsFiles(files);
   return files;
 }
@@ -193,8 +206,10 @@ function certificateFiles(selection: EngineSelection, env: NodeJS.ProcessEnv): T
  * first of ~/.ssh/id_ed25519, id_ecdsa, id_rsa, and the host key must be in ~/.ssh/known_hosts.
  */
 function sshAddress(url: URL, address: Sourced, env: NodeJS.ProcessEnv, chosenBy: string): EngineAddress {
-  if (url.password !== '') throw new UsageError(`${address.source}: "${address.value}" carries a password; use a key (ssh-agent or ~/.ssh/id_*)`);
-  if (url.pathname !== '' && url.pathname !== '/') throw new UsageError(`${address.source}: "${address.value}" has a path; ssh:// takes only user@host:port`);
+  if (url.password !== '')
+    throw new UsageError(`${address.source}: "${address.value}" carries a password; use a key (ssh-agent or ~/.ssh/id_*)`);
+  if (url.pathname !== '' && url.pathname !== '/')
+    throw new UsageError(`${address.source}: "${address.value}" has a path; ssh:// takes only user@host:port`);
   const username = decodeURIComponent(url.username) || env['USER'] || userInfo().username;
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port || '22');
@@ -204,7 +219,9 @@ function sshAddress(url: URL, address: Sourced, env: NodeJS.ProcessEnv, chosenBy
   const identity = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((name) => join(home, '.ssh', name)).find((file) => existsSync(file));
   const agent = env['SSH_AUTH_SOCK'] || undefined;
   if (agent === undefined && identity === undefined) {
-    throw new UsageError(`${address.source}: no SSH key for ${address.value}: start ssh-agent (SSH_AUTH_SOCK) or put a key in ${join(home, '.ssh')}/id_ed25519`);
+    throw new UsageError(
+      `${address.source}: no SSH key for ${address.value}: start ssh-agent (SSH_AUTH_SOCK) or put a key in ${join(home, '.ssh')}/id_ed25519`,
+    );
   }
   const options = {
     socketPath: undefined,

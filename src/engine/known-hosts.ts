@@ -13,7 +13,13 @@ export function knownHostsName(host: string, port: number): string {
 }
 
 function globMatches(pattern: string, name: string): boolean {
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  const regex = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
   return regex.test(name);
 }
 
@@ -52,7 +58,9 @@ export function knownHostsVerifier(file: string, user: string, host: string, por
   const keys = existsSync(file) ? knownHostKeys(readFileSync(file, 'utf8'), host, port) : [];
   if (keys.length === 0) {
     const ssh = `ssh ${port === 22 ? '' : `-p ${port} `}${user}@${host}`;
-    throw new UsageError(`${source}: ${knownHostsName(host, port)} has no host key in ${file}; connect once with "${ssh}" (or add "ssh-keyscan" output) to trust it`);
+    throw new UsageError(
+      `${source}: ${knownHostsName(host, port)} has no host key in ${file}; connect once with "${ssh}" (or add "ssh-keyscan" output) to trust it`,
+    );
   }
   return (key) => keys.some((known) => known.equals(key));
 }

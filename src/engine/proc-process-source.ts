@@ -45,7 +45,8 @@ export interface ProcStatus {
 export function parseStatus(text: string): ProcStatus {
   const name = /^Name:\t(.*)$/m.exec(text)?.[1];
   const uids = /^Uid:\t(\d+)\t(\d+)\t(\d+)\t(\d+)$/m.exec(text)?.slice(1).map(Number);
-  if (name === undefined || uids === undefined) throw new Error(`no ${name === undefined ? 'Name' : 'Uid'}: line of the expected form in /proc status`);
+  if (name === undefined || uids === undefined)
+    throw new Error(`no ${name === undefined ? 'Name' : 'Uid'}: line of the expected form in /proc status`);
   return { name, uids: uids as ProcStatus['uids'] };
 }
 
@@ -109,7 +110,13 @@ function readProcess(procRoot: string, pid: number): ContainerProcess | undefine
   // The process's own user namespace maps its UIDs: `0 0 4294967295` is the host's, where they are equal.
   const uidMap = readProcFile(join(procRoot, String(pid), 'uid_map'));
   const containerUid = uidMap === undefined ? undefined : uidInside(uidMap, uids[1]);
-  return { pid, uid: uids[1], ...(uidMap === undefined ? {} : { containerRoot: containerUid === 0 }), user: String(uids[1]), command: commandLine(cmdline, name) };
+  return {
+    pid,
+    uid: uids[1],
+    ...(uidMap === undefined ? {} : { containerRoot: containerUid === 0 }),
+    user: String(uids[1]),
+    command: commandLine(cmdline, name),
+  };
 }
 
 /** Host PIDs by container ID, from one pass over every `/proc/<pid>/cgroup`. */
@@ -196,7 +203,9 @@ export class ProcProcessSource implements ProcessSource {
     if (!pids.includes(initPid)) {
       const namespace = this.ownPidNamespace(initPid);
       if (namespace === undefined) {
-        throw new Error(`init process ${initPid} of container ${name} is not in ${this.procRoot} (it stopped, or this is not the host's PID namespace)`);
+        throw new Error(
+          `init process ${initPid} of container ${name} is not in ${this.procRoot} (it stopped, or this is not the host's PID namespace)`,
+        );
       }
       pids = pidsInNamespace(this.procRoot, namespace);
     }
@@ -233,7 +242,10 @@ export class ProcProcessSource implements ProcessSource {
     try {
       cgroup = readFileSync(join(this.procRoot, String(initPid), 'cgroup'), 'utf8');
     } catch (error) {
-      return { visible: false, reason: `${join(this.procRoot, String(initPid))} (init process of container ${name}) cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` };
+      return {
+        visible: false,
+        reason: `${join(this.procRoot, String(initPid))} (init process of container ${name}) cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      };
     }
     const owner = containerIdFromCgroup(cgroup);
     if (owner === container.Id) return { visible: true };

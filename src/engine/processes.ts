@@ -13,7 +13,7 @@ function column(titles: readonly string[], ...names: string[]): number {
  */
 export function parseProcessTable(table: ProcessTable): ContainerProcess[] {
   if (!Array.isArray(table?.Titles) || !Array.isArray(table.Processes)) {
-    throw new Error('the engine\'s top answered without a process table');
+    throw new Error("the engine's top answered without a process table");
   }
   const titles = table.Titles;
   const pidColumn = column(titles, 'HPID') >= 0 ? column(titles, 'HPID') : column(titles, 'PID');
@@ -34,7 +34,7 @@ export function parseProcessTable(table: ProcessTable): ContainerProcess[] {
       uid,
       ...(containerUser === undefined ? {} : { containerRoot: containerUser === 'root' || containerUser === '0' }),
       user: user || uidText,
-      command: commandColumn >= 0 ? (row[commandColumn] ?? '') : row[row.length - 1] ?? '',
+      command: commandColumn >= 0 ? (row[commandColumn] ?? '') : (row[row.length - 1] ?? ''),
     };
   });
 }

@@ -12,6 +12,8 @@ export interface TlsFiles {
 export function requireTlsFiles(files: TlsFiles): void {
   const missing = [files.ca, files.cert, files.key].filter((file) => !existsSync(file));
   if (missing.length > 0) {
-    throw new UsageError(`${files.source}: TLS is on but ${missing.join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist (ca.pem, cert.pem and key.pem are needed)`);
+    throw new UsageError(
+      `${files.source}: TLS is on but ${missing.join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist (ca.pem, cert.pem and key.pem are needed)`,
+    );
   }
 }

@@ -44,12 +44,12 @@ export interface AppOptions {
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { monitor, metrics, telemetryPath, security } = options;
   const tls = security?.tlsOptions();
-  const app = (Fastify({
+  const app = Fastify({
     ...(options.logger === undefined ? {} : { loggerInstance: options.logger }),
     // Prometheus scrapes are not worth a log line each.
     logController: new LogController({ disableRequestLogging: true }),
     ...(tls === undefined ? {} : { https: tls }),
-  }) as unknown) as FastifyInstance;
+  }) as unknown as FastifyInstance;
 
   if (security !== undefined) {
     security.onTlsChange((next) => {
@@ -83,11 +83,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   // The pages read the state the last refresh or event left: they never evaluate nor call the engine.
-  const pageContext = (): PageContext => ({ state: monitor.state, checks: options.checks, telemetryPath, ready: monitor.refreshed, now: Date.now() });
+  const pageContext = (): PageContext => ({
+    state: monitor.state,
+    checks: options.checks,
+    telemetryPath,
+    ready: monitor.refreshed,
+    now: Date.now(),
+  });
   const checkNames = options.checks.filter((check) => check.scope !== 'host').map((check) => check.name);
   /** Sends a page, gzipped when the browser accepts it: a thousand containers make ~1 MB of HTML, ~20 kB gzipped. */
   const page = async (request: FastifyRequest, reply: FastifyReply, status: number, body: string) => {
-    void reply.code(status).header('content-security-policy', STATUS_PAGE_CSP).header('cache-control', 'no-store').header('vary', 'Accept-Encoding').type('text/html; charset=utf-8');
+    void reply
+      .code(status)
+      .header('content-security-policy', STATUS_PAGE_CSP)
+      .header('cache-control', 'no-store')
+      .header('vary', 'Accept-Encoding')
+      .type('text/html; charset=utf-8');
     if (!/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.send(body);
     return reply.header('content-encoding', 'gzip').send(await gzipPage(body, { level: constants.Z_BEST_SPEED }));
   };
@@ -104,7 +115,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const { name } = request.params as { name: string };
     const context = pageContext();
     const report = findContainer(context.state, name);
-    return report === undefined ? page(request, reply, 404, renderNotFound(context, name)) : page(request, reply, 200, renderContainerPage(context, report));
+    return report === undefined
+      ? page(request, reply, 404, renderNotFound(context, name))
+      : page(request, reply, 200, renderContainerPage(context, report));
   });
 
   app.get('/-/healthy', async (_request, reply) => reply.type('text/plain').send('Healthy\n'));

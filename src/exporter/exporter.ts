@@ -20,7 +20,8 @@ export interface Exporter {
 export async function createExporter(runtime: Runtime): Promise<Exporter> {
   const { settings, logger, engine, cache, evaluator, listeners, counters } = runtime;
   // Read first: a bad web config stops the start before anything else happens.
-  const security = settings.webConfigFile === undefined ? undefined : new WebSecurity(settings.webConfigFile, logger, counters.failedLogins);
+  const security =
+    settings.webConfigFile === undefined ? undefined : new WebSecurity(settings.webConfigFile, logger, counters.failedLogins);
   const monitor = new Monitor({ engine, cache, evaluator, logger, listeners, counters, refresh: settings.refresh });
   const metrics = createMetrics({
     monitor,

@@ -27,7 +27,10 @@ export function boundAddresses(app: FastifyInstance): string[] {
  * Serves every address, each with its own app from `createApp(index)` (the apps share one monitor). An
  * address that cannot be served closes the ones already open and throws a UsageError naming the flag.
  */
-export async function listenAll(addresses: readonly ListenAddress[], createApp: (index: number) => Promise<FastifyInstance>): Promise<FastifyInstance[]> {
+export async function listenAll(
+  addresses: readonly ListenAddress[],
+  createApp: (index: number) => Promise<FastifyInstance>,
+): Promise<FastifyInstance[]> {
   const apps: FastifyInstance[] = [];
   for (const [index, address] of addresses.entries()) {
     const app = await createApp(index);

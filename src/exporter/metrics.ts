@@ -68,7 +68,9 @@ function compact(text: string): string {
  */
 function toOpenMetrics(text: string): string {
   const counters = new Set([...text.matchAll(/^# TYPE (\S+)_total counter$/gm)].map((match) => match[1]));
-  const renamed = text.replace(/^# (HELP|TYPE) (\S+)_total /gm, (line, kind: string, family: string) => (counters.has(family) ? `# ${kind} ${family} ` : line));
+  const renamed = text.replace(/^# (HELP|TYPE) (\S+)_total /gm, (line, kind: string, family: string) =>
+    counters.has(family) ? `# ${kind} ${family} ` : line,
+  );
   return `${renamed}# EOF\n`;
 }
 
@@ -160,7 +162,8 @@ function createVerdictRegistry(sources: MetricSources): { registry: Registry; be
     collect() {
       const counts = new Map<string, number>();
       for (const report of containers()) {
-        for (const { check, result } of report.results) counts.set(`${check}\u0000${result}`, (counts.get(`${check}\u0000${result}`) ?? 0) + 1);
+        for (const { check, result } of report.results)
+          counts.set(`${check}\u0000${result}`, (counts.get(`${check}\u0000${result}`) ?? 0) + 1);
       }
       for (const { name } of containerChecks) {
         for (const result of RESULT_KINDS) this.set({ check: name, result }, counts.get(`${name}\u0000${result}`) ?? 0);
@@ -205,7 +208,13 @@ function createVerdictRegistry(sources: MetricSources): { registry: Registry; be
   });
 
   // A check's own series follow its results: in the lean modes, only those of results that are not a pass.
-  registerCheckMetrics(registry, checks, containers, (result) => mode === 'all' || !isPass(result), mode === 'all' ? fresh : `${fresh}. Exported only for results that are not a pass (--metrics.results ${mode})`);
+  registerCheckMetrics(
+    registry,
+    checks,
+    containers,
+    (result) => mode === 'all' || !isPass(result),
+    mode === 'all' ? fresh : `${fresh}. Exported only for results that are not a pass (--metrics.results ${mode})`,
+  );
 
   const labels = new ContainerLabelCopier(sources.containerLabels ?? []);
   const infoHelp = `Always 1 for each running container; join on container for its ID and image${labels.empty ? '' : ', and the container labels chosen by --metrics.container-labels (as label_<name>)'}.`;
@@ -226,7 +235,10 @@ function createVerdictRegistry(sources: MetricSources): { registry: Registry; be
       collect() {
         this.reset();
         for (const report of containers()) {
-          this.set({ container: report.name, id: report.id, image: report.image, image_id: report.imageId, ...labels.values(report, names) }, 1);
+          this.set(
+            { container: report.name, id: report.id, image: report.image, image_id: report.imageId, ...labels.values(report, names) },
+            1,
+          );
         }
       },
     });

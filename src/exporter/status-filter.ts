@@ -19,7 +19,10 @@ type Query = Readonly<Record<string, string | string[] | undefined>>;
 
 function values(query: Query, key: string): string[] {
   const raw = query[key];
-  return (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]).flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value !== '');
+  return (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw])
+    .flatMap((value) => value.split(','))
+    .map((value) => value.trim())
+    .filter((value) => value !== '');
 }
 
 /** Reads the filter from the query string; a value the page does not know is an error for the person who typed it. */
@@ -67,14 +70,20 @@ function verdictOf(report: ContainerReport, results: readonly CheckResult[]): Ro
  * hide containers with none), `verdict` then keeps containers whose verdict over what is left matches.
  * Failing containers come first, the most severe failure first, then by name.
  */
-export function statusRows(containers: Iterable<ContainerReport>, checks: ReadonlyMap<string, CheckInstance>, filter: StatusFilter): StatusRow[] {
+export function statusRows(
+  containers: Iterable<ContainerReport>,
+  checks: ReadonlyMap<string, CheckInstance>,
+  filter: StatusFilter,
+): StatusRow[] {
   const severityOf = (result: CheckResult): Severity => checks.get(result.check)?.severity ?? 'medium';
   const narrowed = filter.severity !== undefined || filter.check !== undefined;
   const rows: StatusRow[] = [];
   for (const report of containers) {
     const results = narrowed
       ? report.results.filter(
-          (result) => (filter.check === undefined || result.check === filter.check) && (filter.severity === undefined || atLeast(severityOf(result), filter.severity)),
+          (result) =>
+            (filter.check === undefined || result.check === filter.check) &&
+            (filter.severity === undefined || atLeast(severityOf(result), filter.severity)),
         )
       : report.results;
     if (narrowed && results.length === 0) continue;
@@ -82,7 +91,10 @@ export function statusRows(containers: Iterable<ContainerReport>, checks: Readon
     if (filter.verdicts !== undefined && !filter.verdicts.has(verdict)) continue;
     const findings = results
       .filter((result) => result.result !== 'pass' && result.result !== 'pass_fast')
-      .sort((a, b) => Number(b.result !== 'waived') - Number(a.result !== 'waived') || severityRank(severityOf(a)) - severityRank(severityOf(b)));
+      .sort(
+        (a, b) =>
+          Number(b.result !== 'waived') - Number(a.result !== 'waived') || severityRank(severityOf(a)) - severityRank(severityOf(b)),
+      );
     const failures = findings.filter(isFailure);
     const worst = failures.length === 0 ? SEVERITIES.length : Math.min(...failures.map((result) => severityRank(severityOf(result))));
     rows.push({ report, verdict, findings, kept: results.length, worst });

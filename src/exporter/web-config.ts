@@ -21,11 +21,7 @@ export interface WebConfig {
 }
 
 export type ClientAuthType =
-  | 'NoClientCert'
-  | 'RequestClientCert'
-  | 'RequireAnyClientCert'
-  | 'VerifyClientCertIfGiven'
-  | 'RequireAndVerifyClientCert';
+  'NoClientCert' | 'RequestClientCert' | 'RequireAnyClientCert' | 'VerifyClientCertIfGiven' | 'RequireAndVerifyClientCert';
 
 export interface TlsConfig {
   certFile: string;
@@ -54,7 +50,18 @@ const TLS_VERSIONS: Readonly<Record<string, SecureVersion>> = {
 const VERSION_ORDER: readonly SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 const TOP_KEYS = ['tls_server_config', 'http_server_config', 'basic_auth_users', 'rate_limit'];
 const RATE_LIMIT_KEYS = ['interval', 'burst'];
-const TLS_KEYS = ['cert_file', 'key_file', 'client_auth_type', 'client_ca_file', 'min_version', 'max_version', 'cipher_suites', 'curve_preferences', 'prefer_server_cipher_suites', 'client_allowed_sans'];
+const TLS_KEYS = [
+  'cert_file',
+  'key_file',
+  'client_auth_type',
+  'client_ca_file',
+  'min_version',
+  'max_version',
+  'cipher_suites',
+  'curve_preferences',
+  'prefer_server_cipher_suites',
+  'client_allowed_sans',
+];
 const HTTP_KEYS = ['http2', 'headers'];
 const BCRYPT_HASH = /^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/;
 
@@ -121,7 +128,10 @@ export function parseWebConfig(text: string, file: string): WebConfig {
     const minVersion = version('min_version', 'TLSv1.2') ?? 'TLSv1.2';
     const maxVersion = version('max_version', undefined);
     if (maxVersion !== undefined && VERSION_ORDER.indexOf(minVersion) > VERSION_ORDER.indexOf(maxVersion)) {
-      return fail('tls_server_config.min_version', `${String(tlsSection['min_version'])} is above max_version ${String(tlsSection['max_version'])}`);
+      return fail(
+        'tls_server_config.min_version',
+        `${String(tlsSection['min_version'])} is above max_version ${String(tlsSection['max_version'])}`,
+      );
     }
     tls = {
       clientAllowedSans: sans as string[],
@@ -186,7 +196,8 @@ export function parseWebConfig(text: string, file: string): WebConfig {
       return fail('rate_limit.interval', errorMessage(error));
     }
     const burst = rateSection['burst'];
-    if (typeof burst !== 'number' || !Number.isInteger(burst) || burst < 1) return fail('rate_limit.burst', `${quoted(String(burst))} is not a whole number of at least 1`);
+    if (typeof burst !== 'number' || !Number.isInteger(burst) || burst < 1)
+      return fail('rate_limit.burst', `${quoted(String(burst))} is not a whole number of at least 1`);
     rateLimit = { intervalMs, burst };
   }
   return { tls, basicAuthUsers: users, headers, rateLimit };
@@ -201,7 +212,10 @@ export function readWebConfig(file: string): WebConfig {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError({ file }, `cannot read the web config file: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'ENOTFILE' ? 'not a regular file' : errorMessage(error)}`);
+    throw new ConfigError(
+      { file },
+      `cannot read the web config file: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'ENOTFILE' ? 'not a regular file' : errorMessage(error)}`,
+    );
   }
   const config = parseWebConfig(text, file);
   if (config.tls !== undefined) checkCertificates(config.tls, file);
@@ -209,12 +223,18 @@ export function readWebConfig(file: string): WebConfig {
 }
 
 /** Reads the certificate files named by the config; errors name the web config file and key. */
-export function secureContextOptions(tls: TlsConfig, file: string): SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean } {
+export function secureContextOptions(
+  tls: TlsConfig,
+  file: string,
+): SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean } {
   const read = (path: string, key: string): Buffer => {
     try {
       return readFileSync(path);
     } catch (error) {
-      throw new ConfigError({ file, key: `tls_server_config.${key}` }, `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`);
+      throw new ConfigError(
+        { file, key: `tls_server_config.${key}` },
+        `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`,
+      );
     }
   };
   const options: SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean } = {
@@ -242,7 +262,8 @@ function checkCertificates(tls: TlsConfig, file: string): void {
   };
   check('cert_file', `${tls.certFile} is not a PEM certificate`, () => new X509Certificate(options.cert as Buffer));
   check('key_file', `${tls.keyFile} is not a PEM private key`, () => createPrivateKey(options.key as Buffer));
-  if (tls.clientCaFile !== undefined) check('client_ca_file', `${tls.clientCaFile} is not a PEM certificate`, () => new X509Certificate(options.ca as Buffer));
+  if (tls.clientCaFile !== undefined)
+    check('client_ca_file', `${tls.clientCaFile} is not a PEM certificate`, () => new X509Certificate(options.ca as Buffer));
   check('key_file', 'the key does not go with the certificate, or TLS refuses them', () => createSecureContext(options));
 }
 

@@ -100,7 +100,8 @@ export class WebSecurity {
       const tlsSocket = socket as TLSSocket;
       const certificate = tlsSocket.getPeerCertificate?.();
       const presented = certificate !== undefined && Object.keys(certificate).length > 0;
-      if (tls.clientAuthType === 'RequireAnyClientCert' && !presented) return { ok: false, status: 403, reason: 'client certificate required' };
+      if (tls.clientAuthType === 'RequireAnyClientCert' && !presented)
+        return { ok: false, status: 403, reason: 'client certificate required' };
       if (tls.clientAuthType === 'VerifyClientCertIfGiven' && presented && !tlsSocket.authorized) {
         return { ok: false, status: 403, reason: 'client certificate not trusted' };
       }
@@ -120,7 +121,9 @@ export class WebSecurity {
       return { ok: false, status: 401, reason: 'authentication required' };
     }
     const hash = users[credentials.user];
-    const key = createHash('sha256').update(`${credentials.user}\0${credentials.password}\0${hash ?? ''}`).digest('hex');
+    const key = createHash('sha256')
+      .update(`${credentials.user}\0${credentials.password}\0${hash ?? ''}`)
+      .digest('hex');
     if (hash !== undefined && this.verified.has(key)) return { ok: true };
     const fields = { user: credentials.user.slice(0, 64), client };
     if (!this.limiter.tryAcquire(client)) return this.fail('rate_limited', 429, fields);

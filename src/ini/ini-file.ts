@@ -46,7 +46,13 @@ export function parseIni(text: string, file: string): IniDocument {
   const sections = new Map<string, IniSection>();
   const warnings: string[] = [];
   let current:
-    | { section: IniSection; body: string[]; lines: number[]; lastKey?: { name: string; indent: number }; continued: Record<string, string[]> }
+    | {
+        section: IniSection;
+        body: string[];
+        lines: number[];
+        lastKey?: { name: string; indent: number };
+        continued: Record<string, string[]>;
+      }
     | undefined;
   const flush = (): void => {
     if (current === undefined) return;
@@ -97,10 +103,7 @@ export function parseIni(text: string, file: string): IniDocument {
     const line = withEquals(raw);
     const key = KEY.exec(line)?.[1];
     if (key === undefined) {
-      throw new ConfigError(
-        { file, line: lineNumber, section: current.section.name },
-        `${quoted(trimmed)} is not a key = value line`,
-      );
+      throw new ConfigError({ file, line: lineNumber, section: current.section.name }, `${quoted(trimmed)} is not a key = value line`);
     }
     current.lastKey = { name: key.toLowerCase(), indent: indentOf(raw) };
     current.continued[current.lastKey.name] = [];

@@ -65,7 +65,10 @@ export function formatDuration(ms: number): string {
  * `host:port`, `[v6]:port`, or `:port` where the host may be left out (undefined host). Throws when the
  * text is none of these or the port is outside `minPort`–65535; the caller words the message.
  */
-export function parseHostPort(text: string, options: { hostOptional: boolean; minPort: number }): { host: string | undefined; port: number } {
+export function parseHostPort(
+  text: string,
+  options: { hostOptional: boolean; minPort: number },
+): { host: string | undefined; port: number } {
   const match = /^(?:\[([0-9A-Fa-f:.%a-z]+)\]|([A-Za-z0-9._-]*)):(\d{1,5})$/.exec(text.trim());
   const port = Number(match?.[3]);
   const host = match?.[1] ?? match?.[2] ?? '';

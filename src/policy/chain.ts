@@ -26,7 +26,11 @@ export async function runCheck<T extends ContainerView | HostView>(
   });
   try {
     const outcome = await Promise.race([check.run(viewFor(controller.signal)), timeout]);
-    const result: CheckResult = { check: check.name, result: outcome.result, reason: outcome.reason === undefined ? undefined : boundedReason(outcome.reason) };
+    const result: CheckResult = {
+      check: check.name,
+      result: outcome.result,
+      reason: outcome.reason === undefined ? undefined : boundedReason(outcome.reason),
+    };
     if (outcome.data !== undefined) result.data = outcome.data;
     return result;
   } catch (error) {

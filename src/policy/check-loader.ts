@@ -132,7 +132,9 @@ async function importTypeScript(url: string): Promise<unknown> {
   try {
     ({ tsImport } = await import('tsx/esm/api'));
   } catch {
-    throw new Error(`Node.js ${process.version} cannot load TypeScript by itself: use Node.js 22.18 or later, or install tsx beside docker-monitor (npm install -g tsx)`);
+    throw new Error(
+      `Node.js ${process.version} cannot load TypeScript by itself: use Node.js 22.18 or later, or install tsx beside docker-monitor (npm install -g tsx)`,
+    );
   }
   return tsImport(url, import.meta.url);
 }
@@ -175,7 +177,10 @@ export async function loadUserCheck(section: IniSection, file: string): Promise<
   const location = { file, line: section.line, section: section.name };
   const cut = section.name.lastIndexOf('.');
   if (cut <= 0 || cut === section.name.length - 1) {
-    throw new ConfigError(location, 'a check section is named <module>.<ExportName>, e.g. [docker_monitor.checks.RootProcessCheck] or [./my_checks.js.MyPolicyCheck]');
+    throw new ConfigError(
+      location,
+      'a check section is named <module>.<ExportName>, e.g. [docker_monitor.checks.RootProcessCheck] or [./my_checks.js.MyPolicyCheck]',
+    );
   }
   const moduleName = section.name.slice(0, cut);
   const exportName = section.name.slice(cut + 1);
@@ -194,7 +199,10 @@ export async function loadUserCheck(section: IniSection, file: string): Promise<
   if (candidate === undefined) {
     // Importing CommonJS adds `default` (and on newer Node.js `module.exports`): not the module's own names.
     const names = Object.keys(exports).filter((name) => name !== 'default' && name !== 'module.exports');
-    throw new ConfigError(location, `module ${found} has no export "${exportName}"${didYouMean(exportName, names) || ` (it exports: ${names.join(', ') || 'nothing'})`}`);
+    throw new ConfigError(
+      location,
+      `module ${found} has no export "${exportName}"${didYouMean(exportName, names) || ` (it exports: ${names.join(', ') || 'nothing'})`}`,
+    );
   }
   if (!isCheckClass(candidate)) {
     throw new ConfigError(location, `export "${exportName}" of ${found} is not a check: expected a class with a check() method`);

@@ -36,11 +36,7 @@ export function parseOptionValue(spec: OptionSpec, raw: string): OptionValue {
  * required keys are ConfigErrors naming file, section and key. An empty value means "use the default",
  * as in the CFPB tool's examples (`always_allow =`).
  */
-export function parseOptions(
-  specs: Readonly<Record<string, OptionSpec>>,
-  section: IniSection,
-  file: string,
-): Record<string, OptionValue> {
+export function parseOptions(specs: Readonly<Record<string, OptionSpec>>, section: IniSection, file: string): Record<string, OptionValue> {
   const known = Object.keys(specs);
   const options: Record<string, OptionValue> = {};
   for (const [key, raw] of Object.entries(section.values)) {
@@ -48,7 +44,10 @@ export function parseOptions(
     const spec = specs[key];
     if (spec === undefined) {
       const hint = didYouMean(key, known);
-      throw new ConfigError(location, `unknown key${hint || (known.length ? ` (known keys: ${known.join(', ')})` : ' (this section takes no keys)')}`);
+      throw new ConfigError(
+        location,
+        `unknown key${hint || (known.length ? ` (known keys: ${known.join(', ')})` : ' (this section takes no keys)')}`,
+      );
     }
     if (raw.trim() === '') continue;
     try {

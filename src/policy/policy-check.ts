@@ -75,8 +75,5 @@ export interface CheckClass {
 }
 
 export function isCheckClass(value: unknown): value is CheckClass {
-  return (
-    typeof value === 'function' &&
-    typeof (value as { prototype?: { check?: unknown } }).prototype?.check === 'function'
-  );
+  return typeof value === 'function' && typeof (value as { prototype?: { check?: unknown } }).prototype?.check === 'function';
 }

@@ -39,7 +39,10 @@ export function selectorFrom(
         validate(entry);
       } catch (error) {
         const name = `${prefix}${key}`;
-        throw new ConfigError({ file, line: section.keyLines[name] ?? section.line, section: section.name, key: name }, errorMessage(error));
+        throw new ConfigError(
+          { file, line: section.keyLines[name] ?? section.line, section: section.name, key: name },
+          errorMessage(error),
+        );
       }
     }
   }

@@ -14,4 +14,3 @@ export function atLeast(severity: Severity, threshold: Severity): boolean {
 export function checksByName(checks: readonly CheckInstance[]): ReadonlyMap<string, CheckInstance> {
   return new Map(checks.map((check) => [check.name, check]));
 }
-

@@ -75,7 +75,8 @@ export class WaiverSet {
       let best: Waiver | undefined;
       for (const waiver of this.waivers) {
         if (!waiver.checks.has(result.check) || !this.active(waiver, now) || !waiver.selector.matches(target)) continue;
-        if (best === undefined || (best.expiresAt !== undefined && (waiver.expiresAt === undefined || waiver.expiresAt > best.expiresAt))) best = waiver;
+        if (best === undefined || (best.expiresAt !== undefined && (waiver.expiresAt === undefined || waiver.expiresAt > best.expiresAt)))
+          best = waiver;
       }
       return best === undefined ? result : { ...result, result: 'waived', waiver: refOf(best) };
     });

@@ -52,28 +52,42 @@ export function formatCheckTable(
             if (result !== undefined) return LABELS[result.result];
             return report.excluded?.includes(name) === true ? 'excluded' : '-';
           })
-        : [report.results.filter(isFailure).map((result) => result.check).join(', ') || '-'];
+        : [
+            report.results
+              .filter(isFailure)
+              .map((result) => result.check)
+              .join(', ') || '-',
+          ];
       return [report.name, report.image, verdict(report), ...cells];
     });
     lines.push(table([header, ...rows]));
     const failures = containers.flatMap((report) =>
-      report.results
-        .filter(isFailure)
-        .flatMap((result) => {
-          const fix = result.result === 'fail' ? remediation.get(result.check) : undefined;
-          return [`  ${report.name}: ${result.check} ${LABELS[result.result]}: ${escapeControl(result.reason ?? '(no reason given)')}`, ...(fix === undefined ? [] : [`    fix: ${fix}`])];
-        }),
+      report.results.filter(isFailure).flatMap((result) => {
+        const fix = result.result === 'fail' ? remediation.get(result.check) : undefined;
+        return [
+          `  ${report.name}: ${result.check} ${LABELS[result.result]}: ${escapeControl(result.reason ?? '(no reason given)')}`,
+          ...(fix === undefined ? [] : [`    fix: ${fix}`]),
+        ];
+      }),
     );
     if (failures.length > 0) lines.push('', 'Failures:', ...failures);
     const waived = containers.flatMap((report) =>
       report.results.flatMap(({ check, reason, waiver }) =>
-        waiver === undefined ? [] : [`  ${report.name}: ${check} waived by ${waiver.name}${waiver.expires === undefined ? '' : ` until ${waiver.expires}`}: ${waiver.reason} (FAIL: ${reason ?? 'no reason given'})`],
+        waiver === undefined
+          ? []
+          : [
+              `  ${report.name}: ${check} waived by ${waiver.name}${waiver.expires === undefined ? '' : ` until ${waiver.expires}`}: ${waiver.reason} (FAIL: ${reason ?? 'no reason given'})`,
+            ],
       ),
     );
     if (waived.length > 0) lines.push('', 'Waived:', ...waived);
   }
   if (host.results.length > 0) {
-    lines.push('', 'Host checks:', table(host.results.map((result) => [`  ${result.check}`, LABELS[result.result], escapeControl(result.reason ?? '')])));
+    lines.push(
+      '',
+      'Host checks:',
+      table(host.results.map((result) => [`  ${result.check}`, LABELS[result.result], escapeControl(result.reason ?? '')])),
+    );
   }
   const failed = containers.filter((report) => !report.compliant).length;
   lines.push('', `${containers.length} container${containers.length === 1 ? '' : 's'} checked, ${failed} failed.`);

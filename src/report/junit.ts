@@ -37,17 +37,33 @@ function details(check: CheckInstance | undefined, reason: string): string {
   ].join('\n');
 }
 
-function testCase(classname: string, name: string, result: CheckResult | undefined, check: CheckInstance | undefined, notRun: string): TestCase {
+function testCase(
+  classname: string,
+  name: string,
+  result: CheckResult | undefined,
+  check: CheckInstance | undefined,
+  notRun: string,
+): TestCase {
   const base = { '@_name': name, '@_classname': classname };
   if (result === undefined) return { ...base, skipped: { '@_message': xmlText(notRun) } };
   const reason = xmlText(result.reason ?? 'failed');
   switch (result.result) {
     case 'fail':
-      return { ...base, failure: { '@_message': reason, '@_type': check?.severity ?? 'fail', '#text': xmlText(details(check, result.reason ?? 'failed')) } };
+      return {
+        ...base,
+        failure: { '@_message': reason, '@_type': check?.severity ?? 'fail', '#text': xmlText(details(check, result.reason ?? 'failed')) },
+      };
     case 'error':
       return { ...base, error: { '@_message': reason, '@_type': 'error' } };
     case 'waived':
-      return { ...base, skipped: { '@_message': xmlText(`${result.waiver === undefined ? 'waived' : waiverText(result.waiver)} (FAIL: ${result.reason ?? 'no reason given'})`) } };
+      return {
+        ...base,
+        skipped: {
+          '@_message': xmlText(
+            `${result.waiver === undefined ? 'waived' : waiverText(result.waiver)} (FAIL: ${result.reason ?? 'no reason given'})`,
+          ),
+        },
+      };
     default:
       return base;
   }
@@ -77,7 +93,11 @@ function suite(name: string, cases: TestCase[], timestamp: string, properties: R
   };
 }
 
-function containerCases(report: ContainerReport, containerChecks: readonly CheckInstance[], checks: ReadonlyMap<string, CheckInstance>): TestCase[] {
+function containerCases(
+  report: ContainerReport,
+  containerChecks: readonly CheckInstance[],
+  checks: ReadonlyMap<string, CheckInstance>,
+): TestCase[] {
   const classname = `docker-monitor.containers.${report.name}`;
   const byCheck = new Map(report.results.map((result) => [result.check, result]));
   const names = [...new Set([...containerChecks.map((check) => check.name), ...byCheck.keys()])];
@@ -103,13 +123,38 @@ export function junitXml(run: CheckRun, now = new Date()): string {
     }),
   );
   for (const { name, error } of run.failed) {
-    suites.push(suite(`containers/${name}`, [{ '@_name': 'evaluation', '@_classname': `docker-monitor.containers.${name}`, error: { '@_message': xmlText(`could not be evaluated: ${error}`), '@_type': 'error' } }], timestamp, {}));
+    suites.push(
+      suite(
+        `containers/${name}`,
+        [
+          {
+            '@_name': 'evaluation',
+            '@_classname': `docker-monitor.containers.${name}`,
+            error: { '@_message': xmlText(`could not be evaluated: ${error}`), '@_type': 'error' },
+          },
+        ],
+        timestamp,
+        {},
+      ),
+    );
   }
   if (run.host.results.length > 0) {
-    suites.push(suite('host', run.host.results.map((result) => testCase('docker-monitor.host', result.check, result, checks.get(result.check), '')), timestamp, {}));
+    suites.push(
+      suite(
+        'host',
+        run.host.results.map((result) => testCase('docker-monitor.host', result.check, result, checks.get(result.check), '')),
+        timestamp,
+        {},
+      ),
+    );
   }
   const total = suites.reduce<Counts>(
-    (sum, { counts }) => ({ tests: sum.tests + counts.tests, failures: sum.failures + counts.failures, errors: sum.errors + counts.errors, skipped: sum.skipped + counts.skipped }),
+    (sum, { counts }) => ({
+      tests: sum.tests + counts.tests,
+      failures: sum.failures + counts.failures,
+      errors: sum.errors + counts.errors,
+      skipped: sum.skipped + counts.skipped,
+    }),
     { tests: 0, failures: 0, errors: 0, skipped: 0 },
   );
   const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', format: true, suppressEmptyNode: true });

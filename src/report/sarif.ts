@@ -105,7 +105,10 @@ export function sarifLog(run: CheckRun): Log {
                 kind: 'external',
                 status: 'accepted',
                 justification: result.waiver.reason,
-                properties: { waiver: result.waiver.name, ...(result.waiver.expires === undefined ? {} : { expires: result.waiver.expires }) },
+                properties: {
+                  waiver: result.waiver.name,
+                  ...(result.waiver.expires === undefined ? {} : { expires: result.waiver.expires }),
+                },
               },
             ],
           }),
@@ -119,7 +122,11 @@ export function sarifLog(run: CheckRun): Log {
   }
   for (const result of run.host.results) add(result, 'engine', HOST_LOCATION, { scope: 'host' });
   for (const { name, error } of run.failed) {
-    notifications.push({ level: 'error', message: { text: `${name}: could not be evaluated: ${error}` }, locations: [containerLocation({ name, image: '' })] });
+    notifications.push({
+      level: 'error',
+      message: { text: `${name}: could not be evaluated: ${error}` },
+      locations: [containerLocation({ name, image: '' })],
+    });
   }
 
   return {
@@ -127,7 +134,15 @@ export function sarifLog(run: CheckRun): Log {
     version: '2.1.0',
     runs: [
       {
-        tool: { driver: { name: 'docker-monitor', version: VERSION, semanticVersion: VERSION, informationUri: INFORMATION_URI, rules: checks.map(rule) } },
+        tool: {
+          driver: {
+            name: 'docker-monitor',
+            version: VERSION,
+            semanticVersion: VERSION,
+            informationUri: INFORMATION_URI,
+            rules: checks.map(rule),
+          },
+        },
         invocations: [{ executionSuccessful: true, toolExecutionNotifications: notifications }],
         results,
       },

@@ -39,7 +39,10 @@ export class TextReporter implements ReportListener {
     }
     for (const result of failures) {
       const verdict = result.result === 'error' ? 'ERROR' : 'FAIL';
-      this.logger.warn({ ...fields, check: result.check, result: result.result }, `>> ${verdict} ${result.check}: ${result.reason ?? 'no reason given'}`);
+      this.logger.warn(
+        { ...fields, check: result.check, result: result.result },
+        `>> ${verdict} ${result.check}: ${result.reason ?? 'no reason given'}`,
+      );
     }
   }
 }

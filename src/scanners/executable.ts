@@ -7,7 +7,9 @@ import which from 'which';
 export function findExecutable(name: string): string {
   const found = which.sync(name, { nothrow: true });
   if (found === null) {
-    throw new Error(name.includes('/') ? `${name} is not an executable file` : `${name} was not found on PATH (${process.env['PATH'] ?? ''})`);
+    throw new Error(
+      name.includes('/') ? `${name} is not an executable file` : `${name} was not found on PATH (${process.env['PATH'] ?? ''})`,
+    );
   }
   return found;
 }

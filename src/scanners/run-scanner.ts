@@ -74,15 +74,17 @@ export function runScanner(command: ScannerCommand): Promise<ScannerOutput> {
         // Already gone.
       }
     };
-    const collect = (chunks: Buffer[]) => (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > MAX_OUTPUT_BYTES) {
-        killGroup();
-        finish(new Error(`${name} printed more than ${MAX_OUTPUT_BYTES / 1024 / 1024} MiB; stopped`));
-        return;
-      }
-      chunks.push(chunk);
-    };
+    const collect =
+      (chunks: Buffer[]) =>
+      (chunk: Buffer): void => {
+        size += chunk.length;
+        if (size > MAX_OUTPUT_BYTES) {
+          killGroup();
+          finish(new Error(`${name} printed more than ${MAX_OUTPUT_BYTES / 1024 / 1024} MiB; stopped`));
+          return;
+        }
+        chunks.push(chunk);
+      };
 
     const timer = setTimeout(() => {
       killGroup();

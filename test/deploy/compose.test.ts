@@ -48,7 +48,12 @@ after(async () => {
 });
 
 test('docker-compose config accepts the file; without DOCKER_GID it says what to set', async () => {
-  assert.deepEqual((await compose(['config', '--services'])).trim().split('\n').sort(), ['alertmanager', 'docker-monitor', 'grafana', 'prometheus']);
+  assert.deepEqual((await compose(['config', '--services'])).trim().split('\n').sort(), [
+    'alertmanager',
+    'docker-monitor',
+    'grafana',
+    'prometheus',
+  ]);
   const { DOCKER_GID: _omitted, ...withoutGid } = env;
   const missing = await runToEnd('docker-compose', ['-f', COMPOSE_FILE, 'config', '-q'], { env: withoutGid });
   assert.notEqual(missing.code, 0);
@@ -58,7 +63,12 @@ test('docker-compose config accepts the file; without DOCKER_GID it says what to
 test('its docker-monitor service builds, starts read-only and unprivileged, and is scraped on loopback', async () => {
   await compose(['up', '-d', '--build', 'docker-monitor'], true);
   const id = (await compose(['ps', '-q', 'docker-monitor'])).trim();
-  const host = JSON.parse(await docker(['inspect', '--format', '{{json .HostConfig}}', id])) as { ReadonlyRootfs: boolean; CapDrop: string[]; SecurityOpt: string[]; GroupAdd: string[] };
+  const host = JSON.parse(await docker(['inspect', '--format', '{{json .HostConfig}}', id])) as {
+    ReadonlyRootfs: boolean;
+    CapDrop: string[];
+    SecurityOpt: string[];
+    GroupAdd: string[];
+  };
   assert.equal(host.ReadonlyRootfs, true);
   assert.deepEqual(host.CapDrop, ['ALL']);
   assert.deepEqual(host.SecurityOpt, ['no-new-privileges:true']);
@@ -72,5 +82,12 @@ test('its docker-monitor service builds, starts read-only and unprivileged, and 
     120_000,
     `docker_monitor_up 1 and ${compliant}`,
   );
-  assert.equal(sampleValue(metrics, compliant), 1, metrics.split('\n').filter((line) => line.includes(name)).join('\n'));
+  assert.equal(
+    sampleValue(metrics, compliant),
+    1,
+    metrics
+      .split('\n')
+      .filter((line) => line.includes(name))
+      .join('\n'),
+  );
 });

@@ -6,7 +6,17 @@
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
-import { DOCKER_HOST, RUN_ID, TEST_LABEL, docker, ensureTestImage, removeTestContainers, requireEngine, startContainer, uniqueName } from '../helpers/docker.js';
+import {
+  DOCKER_HOST,
+  RUN_ID,
+  TEST_LABEL,
+  docker,
+  ensureTestImage,
+  removeTestContainers,
+  requireEngine,
+  startContainer,
+  uniqueName,
+} from '../helpers/docker.js';
 import { buildExporterImage, documentedRunArgs, imageSize } from '../helpers/exporter-image.js';
 import { eventually, sampleValue } from '../helpers/exporter.js';
 import { ensureNodeBaseImage } from '../helpers/node-image.js';
@@ -32,7 +42,9 @@ interface Running {
 }
 
 /** The documented `docker run`, with `serve` and `serveArgs` after the image. */
-async function runExporter(options: { pidHost?: boolean; groupAdd?: boolean; runArgs?: string[]; serveArgs?: string[] } = {}): Promise<Running> {
+async function runExporter(
+  options: { pidHost?: boolean; groupAdd?: boolean; runArgs?: string[]; serveArgs?: string[] } = {},
+): Promise<Running> {
   const name = uniqueName('dm10-exporter');
   const port = await freePort();
   const args = documentedRunArgs({ name, label: `${TEST_LABEL}=${RUN_ID}`, port, socket: SOCKET, socketGroup, ...options });
@@ -59,12 +71,18 @@ test('the stand-in base image is made once and reused while its recipe is unchan
 
 test('the image: Node.js 24, no build tools or test packages, runs as node', async (t) => {
   assert.match(await docker(['run', '--rm', '--entrypoint', 'node', image, '--version']), /^v24\./);
-  const config = JSON.parse(await docker(['image', 'inspect', '--format', '{{json .Config}}', image])) as { User: string; Healthcheck: { Test: string[] } };
+  const config = JSON.parse(await docker(['image', 'inspect', '--format', '{{json .Config}}', image])) as {
+    User: string;
+    Healthcheck: { Test: string[] };
+  };
   assert.equal(config.User, 'node');
   assert.deepEqual(config.Healthcheck.Test, ['CMD', '/app/dist/cli.js', 'healthcheck']);
   const packages = (await docker(['run', '--rm', '--entrypoint', 'ls', image, '/app/node_modules', '/app/node_modules/.bin'])).split(/\s+/);
-  for (const absent of ['typescript', 'tsx', 'esbuild', '@esbuild', '@tsconfig']) assert.ok(!packages.includes(absent), `${absent} is in the image`);
-  const modulesKiB = Number((await docker(['run', '--rm', '--entrypoint', 'du', image, '-sk', '--apparent-size', '/app/node_modules'])).split(/\s/)[0]);
+  for (const absent of ['typescript', 'tsx', 'esbuild', '@esbuild', '@tsconfig'])
+    assert.ok(!packages.includes(absent), `${absent} is in the image`);
+  const modulesKiB = Number(
+    (await docker(['run', '--rm', '--entrypoint', 'du', image, '-sk', '--apparent-size', '/app/node_modules'])).split(/\s/)[0],
+  );
   const size = await imageSize(image);
   t.diagnostic(`image ${(size / 1e6).toFixed(0)} MB, /app/node_modules ${(modulesKiB / 1024).toFixed(1)} MiB`);
   assert.ok(modulesKiB > 1024, 'node_modules holds the runtime packages');
@@ -81,7 +99,14 @@ test('docker run as documented: scraped on loopback, up 1, a root container FAIL
     120_000,
     `docker_monitor_up 1 and ${compliant}`,
   );
-  assert.equal(sampleValue(first, compliant), 1, first.split('\n').filter((line) => line.includes(exporter.name)).join('\n'));
+  assert.equal(
+    sampleValue(first, compliant),
+    1,
+    first
+      .split('\n')
+      .filter((line) => line.includes(exporter.name))
+      .join('\n'),
+  );
   assert.equal(sampleValue(first, `docker_monitor_check_result{check="RootProcessCheck",container="${exporter.name}"}`), 1);
   assert.equal(sampleValue(first, `docker_monitor_root_processes{container="${exporter.name}"}`), 0);
 
@@ -100,7 +125,10 @@ test('docker run as documented: scraped on loopback, up 1, a root container FAIL
   assert.match(logs, /docker-monitor is serving .*"addresses":\["\[::\]:10091"\]/, logs);
   // The HEALTHCHECK (every 30 s) asks the container's own address, as Prometheus reaches it.
   const health = await eventually(
-    () => docker(['inspect', '--format', '{{json .State.Health}}', exporter.name]).then((text) => JSON.parse(text) as { Status: string; Log: { Output: string }[] }),
+    () =>
+      docker(['inspect', '--format', '{{json .State.Health}}', exporter.name]).then(
+        (text) => JSON.parse(text) as { Status: string; Log: { Output: string }[] },
+      ),
     (state) => state.Status !== 'starting',
     50_000,
     'the first health check',
@@ -120,17 +148,32 @@ test('with --pid=host the /proc path is used, and says so', async () => {
     120_000,
     `the root process of ${root.name}`,
   );
-  assert.equal(sampleValue(text, `docker_monitor_container_compliant{container="${exporter.name}"}`), 1, text.split('\n').filter((line) => line.includes(exporter.name)).join('\n'));
+  assert.equal(
+    sampleValue(text, `docker_monitor_container_compliant{container="${exporter.name}"}`),
+    1,
+    text
+      .split('\n')
+      .filter((line) => line.includes(exporter.name))
+      .join('\n'),
+  );
   assert.match(await exporter.logs(), /reading container processes from \/proc: it shows the host's PIDs/);
 });
 
 test('a socket the user cannot read: one clear error line at the default level', async () => {
   const exporter = await runExporter({ groupAdd: false });
-  const logs = await eventually(() => exporter.logs(), (text) => /cannot reach the Docker engine/.test(text), 20_000, 'the error line');
+  const logs = await eventually(
+    () => exporter.logs(),
+    (text) => /cannot reach the Docker engine/.test(text),
+    20_000,
+    'the error line',
+  );
   assert.equal(sampleValue(await exporter.metrics(), 'docker_monitor_up'), 0);
   const lines = (await exporter.logs()).split('\n').filter((line) => line.includes('cannot reach the Docker engine'));
   assert.equal(lines.length, 1, logs);
-  assert.match(lines[0] ?? '', /ERROR: cannot reach the Docker engine at unix:\/\/\/var\/run\/docker.sock: permission denied: .*--group-add \$\(stat -c %g \/var\/run\/docker.sock\)/);
+  assert.match(
+    lines[0] ?? '',
+    /ERROR: cannot reach the Docker engine at unix:\/\/\/var\/run\/docker.sock: permission denied: .*--group-add \$\(stat -c %g \/var\/run\/docker.sock\)/,
+  );
 });
 
 test('the health check fails when serve listens on loopback only, and passes with the same flags (--health-cmd)', async () => {
@@ -138,7 +181,12 @@ test('the health check fails when serve listens on loopback only, and passes wit
     runArgs: ['--health-cmd', '/app/dist/cli.js healthcheck --web.listen-address 127.0.0.1:10091', '--health-interval', '2s'],
     serveArgs: ['--web.listen-address', '127.0.0.1:10091'],
   });
-  await eventually(() => exporter.logs(), (text) => text.includes('docker-monitor is serving'), 20_000, 'serve to start');
+  await eventually(
+    () => exporter.logs(),
+    (text) => text.includes('docker-monitor is serving'),
+    20_000,
+    'serve to start',
+  );
   const probe = async (args: string[]): Promise<{ code: number; output: string }> => {
     const { execFile } = await import('node:child_process');
     return new Promise((resolve) =>

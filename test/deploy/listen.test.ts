@@ -52,7 +52,14 @@ test('--web.listen-address repeats: every address is served, and only those', as
   // Each address alone: the first port is not open on the second address.
   assert.match(String(await status(HAS_IPV6_LOOPBACK ? `http://[::1]:${v4}/` : `http://127.0.0.2:${v4}/`)), /ECONNREFUSED/);
 
-  const health = await runToEnd(process.execPath, [CLI, 'healthcheck', '--web.listen-address', `127.0.0.1:${v4}`, '--web.listen-address', second]);
+  const health = await runToEnd(process.execPath, [
+    CLI,
+    'healthcheck',
+    '--web.listen-address',
+    `127.0.0.1:${v4}`,
+    '--web.listen-address',
+    second,
+  ]);
   assert.equal(health.code, 0, health.stdout + health.stderr);
   assert.equal(health.stdout, `http://127.0.0.1:${v4}/-/healthy: healthy\n${secondUrl}/-/healthy: healthy\n`);
 });
@@ -60,10 +67,27 @@ test('--web.listen-address repeats: every address is served, and only those', as
 test('a busy second address closes the first and exits 2 with one line naming the flag', async () => {
   const [free, busyPort] = [await freePort(), await freePort()];
   await serve(['--web.listen-address', `127.0.0.1:${busyPort}`]);
-  const result = await runToEnd(process.execPath, [CLI, 'serve', '--web.listen-address', `127.0.0.1:${free}`, '--web.listen-address', `127.0.0.1:${busyPort}`]);
+  const result = await runToEnd(process.execPath, [
+    CLI,
+    'serve',
+    '--web.listen-address',
+    `127.0.0.1:${free}`,
+    '--web.listen-address',
+    `127.0.0.1:${busyPort}`,
+  ]);
   assert.equal(result.code, 2, result.stderr);
-  assert.match(result.stderr, new RegExp(`^docker-monitor: --web.listen-address: cannot listen on 127.0.0.1:${busyPort}: .*EADDRINUSE`, 'm'));
-  assert.equal(result.stderr.trim().split('\n').filter((line) => line.startsWith('docker-monitor:')).length, 1, result.stderr);
+  assert.match(
+    result.stderr,
+    new RegExp(`^docker-monitor: --web.listen-address: cannot listen on 127.0.0.1:${busyPort}: .*EADDRINUSE`, 'm'),
+  );
+  assert.equal(
+    result.stderr
+      .trim()
+      .split('\n')
+      .filter((line) => line.startsWith('docker-monitor:')).length,
+    1,
+    result.stderr,
+  );
   assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
   assert.match(String(await status(`http://127.0.0.1:${free}/`)), /ECONNREFUSED/);
 });
@@ -71,14 +95,20 @@ test('a busy second address closes the first and exits 2 with one line naming th
 test('a bad address, on the command line or in the file, is one line and exit 2', async () => {
   const flag = await runToEnd(process.execPath, [CLI, 'serve', '--web.listen-address', ':10091', '--web.listen-address', '10.0.0.1']);
   assert.equal(flag.code, 2);
-  assert.equal(flag.stderr, 'docker-monitor: --web.listen-address: "10.0.0.1" is not host:port (e.g. :10091, 127.0.0.1:10091, [::1]:10091)\n');
+  assert.equal(
+    flag.stderr,
+    'docker-monitor: --web.listen-address: "10.0.0.1" is not host:port (e.g. :10091, 127.0.0.1:10091, [::1]:10091)\n',
+  );
   const folder = await mkdtemp(join(tmpdir(), 'dm10-listen-'));
   try {
     const policy = join(folder, 'policy.ini');
     await writeFile(policy, '[exporter]\nlisten_address = :10091, nowhere\n');
     const file = await runToEnd(process.execPath, [CLI, 'serve', '-f', policy]);
     assert.equal(file.code, 2);
-    assert.equal(file.stderr, `docker-monitor: ${policy}:2 [exporter] listen_address: "nowhere" is not host:port (e.g. :10091, 127.0.0.1:10091, [::1]:10091)\n`);
+    assert.equal(
+      file.stderr,
+      `docker-monitor: ${policy}:2 [exporter] listen_address: "nowhere" is not host:port (e.g. :10091, 127.0.0.1:10091, [::1]:10091)\n`,
+    );
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
@@ -93,7 +123,10 @@ test('healthcheck fails, naming the address, when nothing answers there', async 
 
 test('healthcheck probes every non-loopback address for :port, and loopback only without one', () => {
   const interfaces = {
-    lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true }, { address: '::1', family: 'IPv6', internal: true }],
+    lo: [
+      { address: '127.0.0.1', family: 'IPv4', internal: true },
+      { address: '::1', family: 'IPv6', internal: true },
+    ],
     eth0: [
       { address: '172.17.0.2', family: 'IPv4', internal: false },
       { address: 'fd00::2', family: 'IPv6', internal: false },

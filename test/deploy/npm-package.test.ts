@@ -21,7 +21,10 @@ let bin = '';
 const running: Service[] = [];
 
 async function ok(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  const result = await runToEnd('sh', ['-c', `cd "${options.cwd ?? work}" && exec "$0" "$@"`, command, ...args], { timeoutMs: 5 * 60_000, ...(options.env === undefined ? {} : { env: options.env }) });
+  const result = await runToEnd('sh', ['-c', `cd "${options.cwd ?? work}" && exec "$0" "$@"`, command, ...args], {
+    timeoutMs: 5 * 60_000,
+    ...(options.env === undefined ? {} : { env: options.env }),
+  });
   assert.equal(result.code, 0, `${command} ${args.join(' ')}: ${result.stdout}${result.stderr}`);
   return result.stdout;
 }
@@ -54,11 +57,23 @@ after(async () => {
 
 test('the tarball holds the built code, the dashboards, alerts and examples, and no sources or tests', async () => {
   const installed = join(prefix, 'lib/node_modules/docker-monitor');
-  const files = (await ok('find', ['.', '-path', './node_modules', '-prune', '-o', '-type', 'f', '-print'], { cwd: installed })).split('\n');
-  for (const expected of ['./dist/cli.js', './dist/index.js', './dist/index.d.ts', './package.json', './alerts/docker-monitor.rules.yml', './examples/default.ini']) {
+  const files = (await ok('find', ['.', '-path', './node_modules', '-prune', '-o', '-type', 'f', '-print'], { cwd: installed })).split(
+    '\n',
+  );
+  for (const expected of [
+    './dist/cli.js',
+    './dist/index.js',
+    './dist/index.d.ts',
+    './package.json',
+    './alerts/docker-monitor.rules.yml',
+    './examples/default.ini',
+  ]) {
     assert.ok(files.includes(expected), `${expected} is missing from the package`);
   }
-  assert.deepEqual(files.filter((file) => /^\.\/(src|test|bench)\//.test(file)), []);
+  assert.deepEqual(
+    files.filter((file) => /^\.\/(src|test|bench)\//.test(file)),
+    [],
+  );
   assert.ok(files.some((file) => file.startsWith('./grafana/')));
   assert.match(await ok(bin, ['--version']), /^\d+\.\d+\.\d+/);
 });
@@ -88,7 +103,10 @@ test('Node.js 20: a TypeScript check needs tsx, says so, and loads once tsx is i
   const policy = join(work, 'policy/my-policy.ini');
   const without = await runToEnd(bin, ['check', '-f', policy], { env });
   assert.equal(without.code, 2);
-  assert.match(without.stderr, /^docker-monitor: .*my-policy.ini:\d+ \[my_checks_ts.MaxProcessesCheck\]: module .*my_checks_ts.ts could not be loaded: Node.js v20\.\S+ cannot load TypeScript by itself: use Node.js 22.18 or later, or install tsx beside docker-monitor \(npm install -g tsx\)\n$/);
+  assert.match(
+    without.stderr,
+    /^docker-monitor: .*my-policy.ini:\d+ \[my_checks_ts.MaxProcessesCheck\]: module .*my_checks_ts.ts could not be loaded: Node.js v20\.\S+ cannot load TypeScript by itself: use Node.js 22.18 or later, or install tsx beside docker-monitor \(npm install -g tsx\)\n$/,
+  );
   await ok('npm', ['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', 'tsx@4']);
   const withTsx = await runToEnd(bin, ['check', '-f', policy], { env });
   assert.ok(withTsx.code === 0 || withTsx.code === 1, withTsx.stderr);
@@ -99,7 +117,10 @@ for (const major of [20, 24] as const) {
   test(`Node.js ${major}: docker-monitor serve answers /metrics with docker_monitor_up 1`, async () => {
     const port = await freePort();
     const env = await withNode(major);
-    const { service, addresses } = await startServe(['env', `PATH=${env['PATH'] ?? ''}`, bin], ['--web.listen-address', `127.0.0.1:${port}`]);
+    const { service, addresses } = await startServe(
+      ['env', `PATH=${env['PATH'] ?? ''}`, bin],
+      ['--web.listen-address', `127.0.0.1:${port}`],
+    );
     running.push(service);
     assert.deepEqual(addresses, [`127.0.0.1:${port}`]);
     const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((response) => response.text());

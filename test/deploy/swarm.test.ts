@@ -36,10 +36,17 @@ interface Target {
 /** The scrape job exactly as docs/deployment.md shows it (its YAML block with dockerswarm_sd_configs). */
 function documentedSwarmJob(): Record<string, unknown> {
   const docs = readFileSync(join(REPOSITORY_ROOT, 'docs/deployment.md'), 'utf8');
-  const block = [...docs.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1] ?? '').find((yaml) => yaml.includes('dockerswarm_sd_configs'));
+  const block = [...docs.matchAll(/```yaml\n([\s\S]*?)```/g)]
+    .map((match) => match[1] ?? '')
+    .find((yaml) => yaml.includes('dockerswarm_sd_configs'));
   assert.ok(block !== undefined, 'docs/deployment.md has a dockerswarm_sd_configs example');
   const indent = /^( *)/.exec(block)?.[1]?.length ?? 0;
-  const config = parse(block.split('\n').map((line) => line.slice(indent)).join('\n')) as { scrape_configs: Record<string, unknown>[] };
+  const config = parse(
+    block
+      .split('\n')
+      .map((line) => line.slice(indent))
+      .join('\n'),
+  ) as { scrape_configs: Record<string, unknown>[] };
   return config.scrape_configs[0] ?? {};
 }
 
@@ -60,11 +67,15 @@ before(async () => {
 
   await manager.docker(['swarm', 'init', '--advertise-addr', manager.address]);
   const token = await manager.docker(['swarm', 'join-token', '-q', 'worker']);
-  await waitFor('the second node to join', async () => {
-    await worker.docker(['swarm', 'leave', '--force']).catch(() => undefined);
-    await worker.docker(['swarm', 'join', '--advertise-addr', worker.address, '--token', token, `${manager.address}:2377`]);
-    return true;
-  }, { timeoutMs: 90_000 });
+  await waitFor(
+    'the second node to join',
+    async () => {
+      await worker.docker(['swarm', 'leave', '--force']).catch(() => undefined);
+      await worker.docker(['swarm', 'join', '--advertise-addr', worker.address, '--token', token, `${manager.address}:2377`]);
+      return true;
+    },
+    { timeoutMs: 90_000 },
+  );
 
   const socketGroup = String((await stat(manager.socket)).gid);
   await docker(['stack', 'deploy', '-c', join(REPOSITORY_ROOT, 'examples/docker-stack.yml'), 'docker-monitor'], {
@@ -101,32 +112,50 @@ after(async () => {
 
 test('Prometheus discovers the global service on both nodes and scrapes both, named by host', async () => {
   const targets = await waitFor(
-    'both nodes\' targets up',
+    "both nodes' targets up",
     async () => {
       const active = await activeTargets();
       return active.length === 2 && active.every((target) => target.health === 'up') ? active : undefined;
     },
     { timeoutMs: 120_000, services: prometheus === undefined ? [] : [prometheus] },
   );
-  assert.deepEqual(targets.map((target) => target.labels['instance']).sort(), nodes.map((node) => node.hostname));
-  assert.deepEqual(targets.map((target) => target.scrapeUrl).sort(), nodes.map((node) => `http://${node.address}:10091/metrics`));
-  const spec = JSON.parse(await manager.docker(['service', 'inspect', '--format', '{{json .Spec.TaskTemplate.ContainerSpec}}', 'docker-monitor_docker-monitor'])) as {
+  assert.deepEqual(
+    targets.map((target) => target.labels['instance']).sort(),
+    nodes.map((node) => node.hostname),
+  );
+  assert.deepEqual(
+    targets.map((target) => target.scrapeUrl).sort(),
+    nodes.map((node) => `http://${node.address}:10091/metrics`),
+  );
+  const spec = JSON.parse(
+    await manager.docker(['service', 'inspect', '--format', '{{json .Spec.TaskTemplate.ContainerSpec}}', 'docker-monitor_docker-monitor']),
+  ) as {
     User: string;
     ReadOnly: boolean;
     CapabilityDrop: string[];
     Init: boolean;
   };
-  assert.deepEqual([spec.User, spec.ReadOnly, spec.CapabilityDrop, spec.Init], [`1000:${(await stat(manager.socket)).gid}`, true, ['ALL'], true]);
+  assert.deepEqual(
+    [spec.User, spec.ReadOnly, spec.CapabilityDrop, spec.Init],
+    [`1000:${(await stat(manager.socket)).gid}`, true, ['ALL'], true],
+  );
 });
 
-test('a root container on the second node raises DockerMonitorRootProcess with that node\'s host name', async () => {
+test("a root container on the second node raises DockerMonitorRootProcess with that node's host name", async () => {
   const name = `dm10-root-${ID}`;
   await worker.docker(['run', '-d', '--name', name, '--label', `${TEST_LABEL}=${RUN_ID}`, TEST_IMAGE, 'sleep', '3600']);
   const alert = await waitFor(
     'DockerMonitorRootProcess firing for the root container',
     async () => {
-      const { data } = await getJson<{ data: { alerts: { labels: Record<string, string>; state: string }[] } }>(`${prometheusUrl}/api/v1/alerts`);
-      return data.alerts.find((candidate) => candidate.labels['alertname'] === 'DockerMonitorRootProcess' && candidate.labels['container'] === name && candidate.state === 'firing');
+      const { data } = await getJson<{ data: { alerts: { labels: Record<string, string>; state: string }[] } }>(
+        `${prometheusUrl}/api/v1/alerts`,
+      );
+      return data.alerts.find(
+        (candidate) =>
+          candidate.labels['alertname'] === 'DockerMonitorRootProcess' &&
+          candidate.labels['container'] === name &&
+          candidate.state === 'firing',
+      );
     },
     { timeoutMs: 90_000 },
   );
@@ -136,7 +165,7 @@ test('a root container on the second node raises DockerMonitorRootProcess with t
 test('draining the second node removes its task, and Prometheus drops its target', async () => {
   await manager.docker(['node', 'update', '--availability', 'drain', worker.hostname]);
   const remaining = await waitFor(
-    'the drained node\'s target to go',
+    "the drained node's target to go",
     async () => {
       const active = await activeTargets();
       return active.length === 1 ? active : undefined;

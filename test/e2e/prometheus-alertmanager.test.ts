@@ -15,7 +15,14 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
-import { ensureTestImage, removeContainer, removeTestContainers, requireEngine, startContainer, type TestContainer } from '../helpers/docker.js';
+import {
+  ensureTestImage,
+  removeContainer,
+  removeTestContainers,
+  requireEngine,
+  startContainer,
+  type TestContainer,
+} from '../helpers/docker.js';
 import {
   REPO_ROOT,
   alertingRules,
@@ -129,7 +136,10 @@ describe('Prometheus and Alertmanager end to end', () => {
     await requireEngine();
     await ensureTestImage();
     for (const program of ['prometheus', 'prometheus-alertmanager']) {
-      assert.ok(existsSync(`/usr/bin/${program}`), `/usr/bin/${program} is missing: run the tests with "npm test" (it installs prometheus and prometheus-alertmanager)`);
+      assert.ok(
+        existsSync(`/usr/bin/${program}`),
+        `/usr/bin/${program} is missing: run the tests with "npm test" (it installs prometheus and prometheus-alertmanager)`,
+      );
     }
     assert.ok(existsSync(join(REPO_ROOT, 'dist/cli.js')), 'dist/cli.js is missing: npm run build');
     workDir = await mkdtemp(join(tmpdir(), 'dm-e2e-'));
@@ -154,9 +164,15 @@ describe('Prometheus and Alertmanager end to end', () => {
     container = await startContainer([], ['sleep', '3600']);
     containerStarted = Date.now();
 
-    const exporters = MODES.map((mode) => new Service(`exporter (--metrics.results ${mode})`, process.execPath, [
-      'dist/cli.js', 'serve', '--web.listen-address', instances[mode], '--refresh', '1s', '--metrics.results', mode,
-    ], REPO_ROOT));
+    const exporters = MODES.map(
+      (mode) =>
+        new Service(
+          `exporter (--metrics.results ${mode})`,
+          process.execPath,
+          ['dist/cli.js', 'serve', '--web.listen-address', instances[mode], '--refresh', '1s', '--metrics.results', mode],
+          REPO_ROOT,
+        ),
+    );
     const alertmanager = new Service('alertmanager', '/usr/bin/prometheus-alertmanager', [
       `--config.file=${join(workDir, 'alertmanager.yml')}`,
       `--storage.path=${join(workDir, 'alertmanager-data')}`,
@@ -170,7 +186,8 @@ describe('Prometheus and Alertmanager end to end', () => {
       '--rules.alert.resend-delay=1s',
     ]);
     services.push(...exporters, alertmanager, prometheus);
-    for (const mode of MODES) await waitFor(`the ${mode} exporter to be ready`, () => answers(`http://${instances[mode]}/-/ready`), { services });
+    for (const mode of MODES)
+      await waitFor(`the ${mode} exporter to be ready`, () => answers(`http://${instances[mode]}/-/ready`), { services });
     await waitFor('Alertmanager to be ready', () => answers(`${alertmanagerUrl}/-/ready`), { services });
     await waitFor('Prometheus to be ready', () => answers(`${prometheusUrl}/-/ready`), { services });
   });
@@ -199,12 +216,20 @@ describe('Prometheus and Alertmanager end to end', () => {
       assert.equal(alert.labels['job'], JOB);
       assert.equal(alert.labels['severity'], 'warning');
       assert.equal(alert.annotations['runbook_url'], shipped?.annotations?.['runbook_url']);
-      assert.match(alert.annotations['description'] ?? '', new RegExp(`^1 process\\(es\\) in container ${container.name} on ${instance} run as UID 0`));
+      assert.match(
+        alert.annotations['description'] ?? '',
+        new RegExp(`^1 process\\(es\\) in container ${container.name} on ${instance} run as UID 0`),
+      );
     }
 
     const notification = await waitFor(
       'the firing notification at the webhook',
-      async () => webhook.messages.find((message) => message.alerts.some((a) => a.status === 'firing' && a.labels['container'] === container.name && a.labels['alertname'] === ROOT_ALERT)),
+      async () =>
+        webhook.messages.find((message) =>
+          message.alerts.some(
+            (a) => a.status === 'firing' && a.labels['container'] === container.name && a.labels['alertname'] === ROOT_ALERT,
+          ),
+        ),
       { services },
     );
     assert.equal(notification.receiver, 'ticket', 'warnings go to the ticket receiver of examples/alertmanager.yml');
@@ -222,7 +247,9 @@ describe('Prometheus and Alertmanager end to end', () => {
       },
       { services },
     );
-    const shippedNames = loadRules().groups.flatMap((group) => group.rules).map((rule) => rule.alert ?? rule.record ?? '');
+    const shippedNames = loadRules()
+      .groups.flatMap((group) => group.rules)
+      .map((rule) => rule.alert ?? rule.record ?? '');
     assert.deepEqual(rules.map((rule) => rule.name).sort(), shippedNames.sort());
     for (const rule of rules) assert.equal(rule.health, 'ok', `${rule.name}: ${rule.lastError ?? ''}`);
     for (const rule of alertingRules()) {
@@ -247,7 +274,11 @@ describe('Prometheus and Alertmanager end to end', () => {
         const concrete = substitute(expr, values);
         const response = await query(concrete, target.instant !== true);
         assert.equal(response.status, 'success', `"${panel.title}" ${target.refId}: ${concrete}: ${response.error ?? ''}`);
-        if (response.data.result.length === 0 && !PANELS_WITHOUT_DATA_HERE.has(panel.title) && !EMPTY_BY_DESIGN[mode].has(`"${panel.title}" ${target.refId}`)) {
+        if (
+          response.data.result.length === 0 &&
+          !PANELS_WITHOUT_DATA_HERE.has(panel.title) &&
+          !EMPTY_BY_DESIGN[mode].has(`"${panel.title}" ${target.refId}`)
+        ) {
           empty.push(`"${panel.title}" ${target.refId}: ${concrete}`);
         }
       }
@@ -306,19 +337,31 @@ describe('Prometheus and Alertmanager end to end', () => {
       const params = new URLSearchParams({ 'match[]': substitute(selector, values), start: String(end - 60), end: String(end) });
       const series = await getJson<{ data: Record<string, string>[] }>(`${prometheusUrl}/api/v1/series?${params.toString()}`);
       const found = new Set(series.data.map((labels) => labels[label]));
-      assert.ok(found.has(values[variable.name]), `variable ${variable.name} lists ${values[variable.name]} (found ${[...found].join(', ')})`);
+      assert.ok(
+        found.has(values[variable.name]),
+        `variable ${variable.name} lists ${values[variable.name]} (found ${[...found].join(', ')})`,
+      );
     }
   }
 
   test('the alert resolves once the container is removed', async (t) => {
     const removed = Date.now();
     await removeContainer(container);
-    await waitFor(`${ROOT_ALERT} for ${container.name} to leave Alertmanager (every mode)`, async () => ((await rootAlertsInAlertmanager()).length === 0 ? true : undefined), {
-      services,
-    });
+    await waitFor(
+      `${ROOT_ALERT} for ${container.name} to leave Alertmanager (every mode)`,
+      async () => ((await rootAlertsInAlertmanager()).length === 0 ? true : undefined),
+      {
+        services,
+      },
+    );
     await waitFor(
       'the resolved notification at the webhook',
-      async () => webhook.messages.find((message) => message.alerts.some((a) => a.status === 'resolved' && a.labels['container'] === container.name && a.labels['alertname'] === ROOT_ALERT)),
+      async () =>
+        webhook.messages.find((message) =>
+          message.alerts.some(
+            (a) => a.status === 'resolved' && a.labels['container'] === container.name && a.labels['alertname'] === ROOT_ALERT,
+          ),
+        ),
       { services },
     );
     t.diagnostic(`resolved notification ${((Date.now() - removed) / 1000).toFixed(1)} s after the container was removed`);

@@ -60,7 +60,12 @@ before(async () => {
   exporter = await startExporter({ 'docker.host': engine.host, configFile: POLICY, refresh: '1h' });
   await exporter.app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(exporter.app.server.address() as AddressInfo).port}/`;
-  await eventually(async () => exporter.monitor.state.containers.size, (size) => size === 5, 20_000, 'five evaluated containers');
+  await eventually(
+    async () => exporter.monitor.state.containers.size,
+    (size) => size === 5,
+    20_000,
+    'five evaluated containers',
+  );
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 });
 
@@ -87,7 +92,10 @@ describe('the status page in Chromium', () => {
     assert.deepEqual(await cache.locator('.finding b').allInnerTexts(), ['RunningAsRootCheck', 'RootProcessCheck']);
     assert.equal(await cache.locator('.finding[data-check="RunningAsRootCheck"] .reason').innerText(), 'no user set: runs as root');
     assert.match(await cache.locator('.finding[data-check="RunningAsRootCheck"] .fix').innerText(), /^Fix: Run as an unprivileged user/);
-    assert.match(await page.locator('li.container[data-container="proxy"] .finding[data-check="HostNetworkCheck"]').innerText(), /HIGH\s+CIS 5\.10[\s\S]*--network host/i);
+    assert.match(
+      await page.locator('li.container[data-container="proxy"] .finding[data-check="HostNetworkCheck"]').innerText(),
+      /HIGH\s+CIS 5\.10[\s\S]*--network host/i,
+    );
     const legacy = page.locator('li.container[data-container="legacy"]');
     assert.equal(await legacy.getAttribute('data-verdict'), 'waived');
     assert.equal(
@@ -127,7 +135,9 @@ describe('the status page in Chromium', () => {
     await page.goto(base);
     await Promise.all([page.waitForURL(/\/containers\/cache$/), page.click('li.container[data-container="cache"] h3 a')]);
     assert.equal(await page.locator('h1').innerText(), 'cache FAILING');
-    const rows = await page.locator('#results tbody tr').evaluateAll((items: PageElement[]) => items.map((item) => `${item.getAttribute('data-check') ?? ''}:${item.className}`));
+    const rows = await page
+      .locator('#results tbody tr')
+      .evaluateAll((items: PageElement[]) => items.map((item) => `${item.getAttribute('data-check') ?? ''}:${item.className}`));
     assert.deepEqual(rows, ['RunningAsRootCheck:fail', 'RootProcessCheck:fail', 'HostNetworkCheck:pass', 'MemoryLimitCheck:pass']);
     assert.equal(await page.locator('#root-processes').innerText(), '1');
     await screenshot(page, 'container-page');
@@ -139,7 +149,12 @@ describe('the status page in Chromium', () => {
   test('a command line holding HTML and script is shown as text and runs nothing', async () => {
     // Started now, so the screenshots above show an ordinary fleet; its start event brings it in.
     containers['agent'] = await engine.startContainer(['--memory', '64m'], ['sh', '-c', 'sleep 3600; true', MARKUP], 'agent');
-    await eventually(async () => exporter.monitor.state.containers.size, (size) => size === 6, 20_000, 'the agent container evaluated');
+    await eventually(
+      async () => exporter.monitor.state.containers.size,
+      (size) => size === 6,
+      20_000,
+      'the agent container evaluated',
+    );
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     const dialogs: string[] = [];
     page.on('dialog', (dialog) => {
@@ -163,7 +178,9 @@ describe('the status page in Chromium', () => {
     for (const path of ['', 'containers/agent']) {
       await page.goto(base + path);
       // A string: the test's TypeScript has no DOM types; this runs in the page.
-      const { scrollWidth, innerWidth } = await page.evaluate<{ scrollWidth: number; innerWidth: number }>('({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })');
+      const { scrollWidth, innerWidth } = await page.evaluate<{ scrollWidth: number; innerWidth: number }>(
+        '({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })',
+      );
       assert.ok(scrollWidth <= innerWidth, `${path || '/'}: ${scrollWidth}px wide on a ${innerWidth}px screen`);
     }
     await page.goto(base);

@@ -33,7 +33,12 @@ const THROWING: CheckInstance = {
   run: () => Promise.reject(new Error('cannot read properties of undefined (reading "Labels")')),
 };
 
-async function report(fixture: string, name: string, checks: readonly CheckInstance[], change?: (results: CheckResult[]) => CheckResult[]): Promise<ContainerReport> {
+async function report(
+  fixture: string,
+  name: string,
+  checks: readonly CheckInstance[],
+  change?: (results: CheckResult[]) => CheckResult[],
+): Promise<ContainerReport> {
   const view: ContainerView = cisContainerView(fixture);
   const chain = await runChain(checks, () => view, { failFast: false, imageVerdicts: new Map(), imageId: view.inspect.Image });
   const results = change === undefined ? chain.results : change(chain.results);
@@ -52,7 +57,10 @@ async function report(fixture: string, name: string, checks: readonly CheckInsta
 
 /** Turns the FAILs of `checks` into `waived` by WAIVER, as a matching waiver does. */
 export function waive(...checks: string[]): (results: CheckResult[]) => CheckResult[] {
-  return (results) => results.map((result) => (checks.includes(result.check) && result.result === 'fail' ? { ...result, result: 'waived', waiver: WAIVER } : result));
+  return (results) =>
+    results.map((result) =>
+      checks.includes(result.check) && result.result === 'fail' ? { ...result, result: 'waived', waiver: WAIVER } : result,
+    );
 }
 
 /**
@@ -64,7 +72,9 @@ export function waive(...checks: string[]): (results: CheckResult[]) => CheckRes
 export async function fixtureCheckRun(): Promise<CheckRun> {
   const loaded = [...(await policyChecks(FIXTURE_POLICY, 'fixture.ini')).values()];
   const containerChecks = loaded.filter((check) => check.scope !== 'host');
-  const host = await Promise.all(loaded.filter((check) => check.scope === 'host').map((check) => runCheck(check, () => cisHostView('main'))));
+  const host = await Promise.all(
+    loaded.filter((check) => check.scope === 'host').map((check) => runCheck(check, () => cisHostView('main'))),
+  );
   const containers = [
     await report('privileged', 'privileged', containerChecks),
     await report('host-network', 'host-net', containerChecks),

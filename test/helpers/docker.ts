@@ -52,7 +52,10 @@ export async function writeTestRootfs(root: string): Promise<void> {
   await mkdir(join(root, 'tmp'));
   await copyFile('/bin/busybox', join(root, 'bin/busybox'));
   for (const applet of BUSYBOX_APPLETS) await symlink('busybox', join(root, 'bin', applet));
-  await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n');
+  await writeFile(
+    join(root, 'etc/passwd'),
+    'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n',
+  );
   await writeFile(join(root, 'etc/group'), 'root:x:0:\napp:x:1000:\nnogroup:x:65534:\n');
 }
 

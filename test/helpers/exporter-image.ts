@@ -26,14 +26,36 @@ export async function imageSize(image: string): Promise<number> {
  * (the image's user), the socket's group, a read-only root, no capabilities, no new privileges, the
  * port published on loopback only.
  */
-export function documentedRunArgs(options: { name: string; label: string; port: number; socket: string; socketGroup: string; pidHost?: boolean; groupAdd?: boolean; runArgs?: string[] }): string[] {
+export function documentedRunArgs(options: {
+  name: string;
+  label: string;
+  port: number;
+  socket: string;
+  socketGroup: string;
+  pidHost?: boolean;
+  groupAdd?: boolean;
+  runArgs?: string[];
+}): string[] {
   return [
-    'run', '-d', '--name', options.name, '--label', options.label,
-    '--init', '--restart', 'unless-stopped',
-    '--read-only', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
+    'run',
+    '-d',
+    '--name',
+    options.name,
+    '--label',
+    options.label,
+    '--init',
+    '--restart',
+    'unless-stopped',
+    '--read-only',
+    '--cap-drop',
+    'ALL',
+    '--security-opt',
+    'no-new-privileges',
     ...(options.pidHost === true ? ['--pid=host'] : []),
-    '-p', `127.0.0.1:${options.port}:10091`,
-    '-v', `${options.socket}:/var/run/docker.sock`,
+    '-p',
+    `127.0.0.1:${options.port}:10091`,
+    '-v',
+    `${options.socket}:/var/run/docker.sock`,
     ...(options.groupAdd === false ? [] : ['--group-add', options.socketGroup]),
     ...(options.runArgs ?? []),
   ];

@@ -45,7 +45,12 @@ export function sampleValue(exposition: string, series: string): number | undefi
 }
 
 /** Polls until `predicate` holds (or fails after `timeoutMs`), returning the last value. */
-export async function eventually<T>(read: () => Promise<T>, predicate: (value: T) => boolean, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T>,
+  predicate: (value: T) => boolean,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = await read();
   while (!predicate(value)) {

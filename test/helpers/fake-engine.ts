@@ -59,7 +59,9 @@ export interface CapturedEngine {
   errors: { notFound: CapturedError; topNotFound: CapturedError; topNotRunning: CapturedError; unreachable: CapturedError };
 }
 
-export const CAPTURED: CapturedEngine = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/monitor/engine.json'), 'utf8')) as CapturedEngine;
+export const CAPTURED: CapturedEngine = JSON.parse(
+  readFileSync(join(import.meta.dirname, '../fixtures/monitor/engine.json'), 'utf8'),
+) as CapturedEngine;
 
 /** A captured engine error as a thrown Error again, with the same fields. */
 export function engineError(captured: CapturedError): Error {
@@ -260,7 +262,9 @@ export class FakeEngine implements Engine {
 
   listContainers(): Promise<ContainerSummary[]> {
     // Only running containers are listed, as `GET /containers/json` does.
-    return this.call('containers', undefined, () => this.captured.list.filter((summary) => this.containers.get(summary.id)?.inspect.State?.Running === true));
+    return this.call('containers', undefined, () =>
+      this.captured.list.filter((summary) => this.containers.get(summary.id)?.inspect.State?.Running === true),
+    );
   }
 
   inspectContainer(id: string): Promise<ContainerInspect> {
@@ -268,7 +272,11 @@ export class FakeEngine implements Engine {
   }
 
   top(id: string): Promise<ProcessTable> {
-    return this.call('top', id, () => this.container(id, this.captured.errors.topNotFound).top ?? this.fail(this.captured.errors.topNotRunning));
+    return this.call(
+      'top',
+      id,
+      () => this.container(id, this.captured.errors.topNotFound).top ?? this.fail(this.captured.errors.topNotRunning),
+    );
   }
 
   inspectImage(id: string): Promise<ImageInspect> {

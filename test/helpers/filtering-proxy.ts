@@ -64,18 +64,15 @@ export class FilteringProxy {
       return;
     }
     this.allowed.push({ method, path });
-    const upstream = request(
-      { socketPath: this.upstreamSocket, method, path: incoming.url, headers: incoming.headers },
-      (answer) => {
-        // Headers go at once: the event stream's answer may have no body for a long time.
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers).flushHeaders();
-        answer.pipe(outgoing);
-        // An answer cut off (the engine stopped mid-stream) cuts the client off too, as a real proxy does.
-        answer.on('close', () => {
-          if (!answer.complete) outgoing.destroy();
-        });
-      },
-    );
+    const upstream = request({ socketPath: this.upstreamSocket, method, path: incoming.url, headers: incoming.headers }, (answer) => {
+      // Headers go at once: the event stream's answer may have no body for a long time.
+      outgoing.writeHead(answer.statusCode ?? 502, answer.headers).flushHeaders();
+      answer.pipe(outgoing);
+      // An answer cut off (the engine stopped mid-stream) cuts the client off too, as a real proxy does.
+      answer.on('close', () => {
+        if (!answer.complete) outgoing.destroy();
+      });
+    });
     // An engine that is down is a dead socket to the client too, as with a real proxy's 502 or reset.
     upstream.on('error', () => outgoing.destroy());
     outgoing.on('close', () => upstream.destroy());

@@ -29,7 +29,9 @@ async function npmPackage(name: string, version: string): Promise<string> {
   await mkdir(CACHE, { recursive: true });
   const work = await mkdtemp(join(CACHE, `${name}-`));
   try {
-    const { stdout } = await run('npm', ['pack', `${name}@${version}`, '--silent', '--pack-destination', work], { maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await run('npm', ['pack', `${name}@${version}`, '--silent', '--pack-destination', work], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
     await run('tar', ['-xzf', join(work, stdout.trim().split('\n').pop() ?? ''), '-C', work]);
     await rm(folder, { recursive: true, force: true });
     await rename(join(work, 'package'), folder);

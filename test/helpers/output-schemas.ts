@@ -57,17 +57,32 @@ const list = (value: unknown): Node[] => (value === undefined ? [] : Array.isArr
 export function parseJunit(xml: string): { totals: Omit<JunitSuite, 'name' | 'properties' | 'cases'>; suites: JunitSuite[] } {
   const valid = XMLValidator.validate(xml);
   if (valid !== true) throw new Error(`not well-formed XML: ${valid.err.msg} at line ${valid.err.line}`);
-  const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', textNodeName: 'text', parseAttributeValue: false }).parse(xml) as {
+  const parsed = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    textNodeName: 'text',
+    parseAttributeValue: false,
+  }).parse(xml) as {
     testsuites?: Node;
   };
   const root = parsed.testsuites;
   if (root === undefined) throw new Error('no <testsuites> root');
   const number = (node: Node, key: string): number => Number(node[key]);
-  const counts = (node: Node) => ({ tests: number(node, 'tests'), failures: number(node, 'failures'), errors: number(node, 'errors'), skipped: number(node, 'skipped') });
+  const counts = (node: Node) => ({
+    tests: number(node, 'tests'),
+    failures: number(node, 'failures'),
+    errors: number(node, 'errors'),
+    skipped: number(node, 'skipped'),
+  });
   const suites = list(root['testsuite']).map((suite) => ({
     name: String(suite['name']),
     ...counts(suite),
-    properties: Object.fromEntries(list((suite['properties'] as Node | undefined)?.['property']).map((property) => [String(property['name']), String(property['value'])])),
+    properties: Object.fromEntries(
+      list((suite['properties'] as Node | undefined)?.['property']).map((property) => [
+        String(property['name']),
+        String(property['value']),
+      ]),
+    ),
     cases: list(suite['testcase']).map((entry) => {
       const failure = entry['failure'] as Node | undefined;
       const error = entry['error'] as Node | undefined;
@@ -75,7 +90,15 @@ export function parseJunit(xml: string): { totals: Omit<JunitSuite, 'name' | 'pr
       return {
         name: String(entry['name']),
         classname: String(entry['classname']),
-        ...(failure === undefined ? {} : { failure: { message: String(failure['message']), type: String(failure['type']), text: typeof failure['text'] === 'string' ? failure['text'] : '' } }),
+        ...(failure === undefined
+          ? {}
+          : {
+              failure: {
+                message: String(failure['message']),
+                type: String(failure['type']),
+                text: typeof failure['text'] === 'string' ? failure['text'] : '',
+              },
+            }),
         ...(error === undefined ? {} : { error: { message: String(error['message']) } }),
         ...(skipped === undefined ? {} : { skipped: { message: String(skipped['message']) } }),
       };

@@ -72,7 +72,19 @@ export class PodmanEngine {
 
   /** `podman run -d` with the test label and no network. */
   run(name: string, runArgs: readonly string[], command: readonly string[] = ['sleep', '3600']): Promise<string> {
-    return this.podman(['run', '-d', '--name', name, '--label', `${TEST_LABEL}=${RUN_ID}`, '--network', 'none', ...runArgs, PODMAN_TEST_IMAGE, ...command]);
+    return this.podman([
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--label',
+      `${TEST_LABEL}=${RUN_ID}`,
+      '--network',
+      'none',
+      ...runArgs,
+      PODMAN_TEST_IMAGE,
+      ...command,
+    ]);
   }
 
   async start(): Promise<void> {
@@ -107,7 +119,10 @@ export class PodmanEngine {
     );
     // Rootless: vfs, which needs no mount privileges at all.
     const driver = this.rootless === undefined ? 'overlay' : 'vfs';
-    await writeFile(join(this.root, 'storage.conf'), `[storage]\ndriver = "${driver}"\ngraphroot = "${this.root}/storage"\nrunroot = "${this.root}/run"\n`);
+    await writeFile(
+      join(this.root, 'storage.conf'),
+      `[storage]\ndriver = "${driver}"\ngraphroot = "${this.root}/storage"\nrunroot = "${this.root}/run"\n`,
+    );
     await this.startService();
   }
 

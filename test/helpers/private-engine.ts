@@ -40,7 +40,11 @@ export class PrivateEngine {
   }
 
   /** `docker run -d` of the test image on this engine, labelled and uniquely named unless `name` is given. */
-  async startContainer(runArgs: readonly string[] = [], command: readonly string[] = ['sleep', '3600'], name = uniqueName()): Promise<TestContainer> {
+  async startContainer(
+    runArgs: readonly string[] = [],
+    command: readonly string[] = ['sleep', '3600'],
+    name = uniqueName(),
+  ): Promise<TestContainer> {
     const id = await this.docker(['run', '-d', '--name', name, '--label', `${TEST_LABEL}=${RUN_ID}`, ...runArgs, TEST_IMAGE, ...command]);
     return { id, name };
   }
@@ -48,14 +52,21 @@ export class PrivateEngine {
   async start(): Promise<void> {
     await mkdir(`${this.root}/data`, { recursive: true });
     // Its own bridge, so a --bridge=none engine never deletes the shared engine's docker0.
-    await run('sh', ['-c', `ip link show ${this.bridge} >/dev/null 2>&1 || { ip link add ${this.bridge} type bridge && ip addr add 10.250.${Math.floor(Math.random() * 250)}.1/24 dev ${this.bridge} && ip link set ${this.bridge} up; }`]);
+    await run('sh', [
+      '-c',
+      `ip link show ${this.bridge} >/dev/null 2>&1 || { ip link add ${this.bridge} type bridge && ip addr add 10.250.${Math.floor(Math.random() * 250)}.1/24 dev ${this.bridge} && ip link set ${this.bridge} up; }`,
+    ]);
     this.process = spawn(
       'dockerd',
       [
-        '--host', this.host,
-        '--data-root', `${this.root}/data`,
-        '--exec-root', `${this.root}/exec`,
-        '--pidfile', `${this.root}/docker.pid`,
+        '--host',
+        this.host,
+        '--data-root',
+        `${this.root}/data`,
+        '--exec-root',
+        `${this.root}/exec`,
+        '--pidfile',
+        `${this.root}/docker.pid`,
         '--iptables=false',
         '--ip-masq=false',
         `--bridge=${this.bridge}`,
@@ -108,7 +119,8 @@ export class PrivateEngine {
     const containerd = Number(await readFile(`${this.root}/exec/containerd/containerd.pid`, 'utf8').catch(() => ''));
     if (containerd > 0) {
       process.kill(containerd, 'SIGTERM');
-      for (let attempt = 0; attempt < 50 && existsSync(`/proc/${containerd}`); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+      for (let attempt = 0; attempt < 50 && existsSync(`/proc/${containerd}`); attempt += 1)
+        await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 

@@ -33,11 +33,19 @@ export class RootlessDocker {
   /** Starts dockerd-rootless.sh and loads the busybox test image into it. */
   async start(): Promise<void> {
     await this.account.create();
-    const [program, args] = this.account.command('dockerd-rootless.sh', ['--iptables=false'], { PATH: `${CONTRIB}:${process.env['PATH'] ?? ''}` });
+    const [program, args] = this.account.command('dockerd-rootless.sh', ['--iptables=false'], {
+      PATH: `${CONTRIB}:${process.env['PATH'] ?? ''}`,
+    });
     // Its own process group: rootlesskit, slirp4netns and dockerd all end with it.
     this.daemon = spawn(program, args, { stdio: 'ignore', detached: true });
     for (let attempt = 0; ; attempt += 1) {
-      if (await this.docker(['version']).then(() => true, () => false)) break;
+      if (
+        await this.docker(['version']).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
       if (this.daemon.exitCode !== null) throw new Error(`dockerd-rootless.sh exited with ${this.daemon.exitCode}`);
       if (attempt === 100) throw new Error(`rootless dockerd at ${this.host} did not answer`);
       await new Promise((resolve) => setTimeout(resolve, 300));

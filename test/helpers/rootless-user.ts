@@ -33,7 +33,10 @@ export class RootlessAccount {
     const { name, uid, subordinateStart } = this.user;
     await mkdir(join(this.root, 'etc-upper'), { recursive: true });
     await mkdir(join(this.root, 'etc-work'), { recursive: true });
-    await writeFile(join(this.root, 'etc-upper/passwd'), `${await readFile('/etc/passwd', 'utf8')}${name}:x:${uid}:${uid}::${this.home}:/bin/sh\n`);
+    await writeFile(
+      join(this.root, 'etc-upper/passwd'),
+      `${await readFile('/etc/passwd', 'utf8')}${name}:x:${uid}:${uid}::${this.home}:/bin/sh\n`,
+    );
     await writeFile(join(this.root, 'etc-upper/group'), `${await readFile('/etc/group', 'utf8')}${name}:x:${uid}:\n`);
     await writeFile(join(this.root, 'etc-upper/subuid'), `${name}:${subordinateStart}:65536\n`);
     await writeFile(join(this.root, 'etc-upper/subgid'), `${name}:${subordinateStart}:65536\n`);
@@ -46,14 +49,23 @@ export class RootlessAccount {
 
   /** `program args` as the user, with only `env` (plus HOME and XDG_RUNTIME_DIR) in its environment. */
   command(program: string, args: readonly string[], env: NodeJS.ProcessEnv): [string, string[]] {
-    const variables = Object.entries({ ...env, HOME: this.home, XDG_RUNTIME_DIR: this.runtimeDir }).map(([key, value]) => `${key}=${value ?? ''}`);
+    const variables = Object.entries({ ...env, HOME: this.home, XDG_RUNTIME_DIR: this.runtimeDir }).map(
+      ([key, value]) => `${key}=${value ?? ''}`,
+    );
     const { uid } = this.user;
     return [
       'unshare',
       [
-        '--mount', '--propagation', 'private', 'sh', '-c',
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
         `mount -t overlay overlay -o lowerdir=/etc,upperdir=${this.root}/etc-upper,workdir=${this.root}/etc-work /etc && exec setpriv --reuid=${uid} --regid=${uid} --clear-groups env -i "$@"`,
-        'sh', ...variables, program, ...args,
+        'sh',
+        ...variables,
+        program,
+        ...args,
       ],
     ];
   }

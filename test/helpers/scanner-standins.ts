@@ -52,7 +52,9 @@ export interface Invocation {
 
 function logLines(log: string): string[] {
   try {
-    return readFileSync(log, 'utf8').split('\n').filter((line) => line !== '');
+    return readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '');
   } catch {
     return [];
   }

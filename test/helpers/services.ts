@@ -41,7 +41,12 @@ export class Service {
     this.child.on('error', (error) => this.keep(`spawn error: ${error.message}`));
     for (const stream of [this.child.stdout, this.child.stderr]) {
       stream?.setEncoding('utf8');
-      stream?.on('data', (chunk: string) => chunk.split('\n').filter(Boolean).forEach((line) => this.keep(line)));
+      stream?.on('data', (chunk: string) =>
+        chunk
+          .split('\n')
+          .filter(Boolean)
+          .forEach((line) => this.keep(line)),
+      );
     }
   }
 

@@ -29,7 +29,9 @@ export class NodeNetwork {
   }
 
   async create(): Promise<void> {
-    await sh(`ip link add ${this.bridge} type bridge && ip addr add ${this.hostAddress}/24 dev ${this.bridge} && ip link set ${this.bridge} up`);
+    await sh(
+      `ip link add ${this.bridge} type bridge && ip addr add ${this.hostAddress}/24 dev ${this.bridge} && ip link set ${this.bridge} up`,
+    );
     // The shared engine sets FORWARD's policy to DROP; bridged traffic between the nodes must pass.
     await sh(`iptables -I FORWARD -i ${this.bridge} -o ${this.bridge} -j ACCEPT`);
   }
@@ -82,7 +84,11 @@ export class SwarmNode {
     const child = spawn(
       'nsenter',
       [
-        `--net=/var/run/netns/${this.netns}`, 'unshare', '--uts', 'sh', '-c',
+        `--net=/var/run/netns/${this.netns}`,
+        'unshare',
+        '--uts',
+        'sh',
+        '-c',
         `hostname ${this.hostname} && exec dockerd --host ${this.host} --data-root ${this.root}/data --exec-root ${this.root}/exec --pidfile ${this.root}/docker.pid`,
       ],
       { stdio: 'ignore', detached: true },
@@ -102,12 +108,15 @@ export class SwarmNode {
       const pid = Number(await readFile(pidFile, 'utf8'));
       try {
         process.kill(pid, 'SIGTERM');
-        for (let attempt = 0; attempt < 100 && existsSync(`/proc/${pid}`); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 200));
+        for (let attempt = 0; attempt < 100 && existsSync(`/proc/${pid}`); attempt += 1)
+          await new Promise((resolve) => setTimeout(resolve, 200));
       } catch {
         // already gone
       }
     }
-    await sh(`grep -o ' ${this.root}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l; ip netns del ${this.netns} 2>/dev/null; ip link del ${this.veth} 2>/dev/null; true`);
+    await sh(
+      `grep -o ' ${this.root}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l; ip netns del ${this.netns} 2>/dev/null; ip link del ${this.veth} 2>/dev/null; true`,
+    );
     await rm(this.root, { recursive: true, force: true }).catch(() => undefined);
   }
 }

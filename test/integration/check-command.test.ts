@@ -98,7 +98,7 @@ before(async () => {
   user = await startContainer(['--user', '1000']);
   execRoot = await startContainer(['--user', '1000']);
   await docker(['exec', '-d', '-u', '0', execRoot.id, 'sleep', '3602']);
-  await waitFor('the exec\'d root process', async () =>
+  await waitFor("the exec'd root process", async () =>
     (await docker(['top', execRoot.id, '-o', 'pid,args'])).includes('sleep 3602') ? true : undefined,
   );
 });
@@ -144,18 +144,32 @@ describe('docker-monitor check: verdicts and exit codes', () => {
     });
     assert.match(rootReport.results[2]?.reason ?? '', /^1 process running as root: pid \d+ \(sleep 3600\)$/);
     assert.equal(byId.get(user.id)?.compliant, true);
-    assert.deepEqual(verdicts(byId.get(user.id)), [['ActiveBuildCheck', 'pass'], ['RunningAsRootCheck', 'pass'], ['RootProcessCheck', 'pass']]);
-    assert.deepEqual(verdicts(byId.get(execRoot.id)), [['ActiveBuildCheck', 'pass'], ['RunningAsRootCheck', 'pass'], ['RootProcessCheck', 'fail']]);
+    assert.deepEqual(verdicts(byId.get(user.id)), [
+      ['ActiveBuildCheck', 'pass'],
+      ['RunningAsRootCheck', 'pass'],
+      ['RootProcessCheck', 'pass'],
+    ]);
+    assert.deepEqual(verdicts(byId.get(execRoot.id)), [
+      ['ActiveBuildCheck', 'pass'],
+      ['RunningAsRootCheck', 'pass'],
+      ['RootProcessCheck', 'fail'],
+    ]);
   });
 
   test('exit 0 when every container passes (a policy that passes everyone)', async () => {
-    const path = policy('passing.ini', '[docker_monitor.checks.ActiveBuildCheck]\n\n[docker_monitor.checks.RunningAsRootCheck]\nallow_root = on\n');
+    const path = policy(
+      'passing.ini',
+      '[docker_monitor.checks.ActiveBuildCheck]\n\n[docker_monitor.checks.RunningAsRootCheck]\nallow_root = on\n',
+    );
     const text = await cli(['check', '-f', path]);
     assert.equal(text.code, 0, text.stdout + text.stderr);
     assert.match(text.stdout, / checked, 0 failed\.\n$/);
     const { code, byId } = await checkJson(['-f', path]);
     assert.equal(code, 0);
-    assert.deepEqual(verdicts(byId.get(root.id)), [['ActiveBuildCheck', 'pass'], ['RunningAsRootCheck', 'pass']]);
+    assert.deepEqual(verdicts(byId.get(root.id)), [
+      ['ActiveBuildCheck', 'pass'],
+      ['RunningAsRootCheck', 'pass'],
+    ]);
   });
 
   test('fail_fast = on: the chain stops at the first FAIL, the checks after it are absent', async () => {
@@ -164,8 +178,15 @@ describe('docker-monitor check: verdicts and exit codes', () => {
       '[policy]\nfail_fast = on\n\n[docker_monitor.checks.ActiveBuildCheck]\n[docker_monitor.checks.RunningAsRootCheck]\n[docker_monitor.checks.RootProcessCheck]\n',
     );
     const { byId } = await checkJson(['-f', path]);
-    assert.deepEqual(verdicts(byId.get(root.id)), [['ActiveBuildCheck', 'pass'], ['RunningAsRootCheck', 'fail']]);
-    assert.deepEqual(verdicts(byId.get(execRoot.id)), [['ActiveBuildCheck', 'pass'], ['RunningAsRootCheck', 'pass'], ['RootProcessCheck', 'fail']]);
+    assert.deepEqual(verdicts(byId.get(root.id)), [
+      ['ActiveBuildCheck', 'pass'],
+      ['RunningAsRootCheck', 'fail'],
+    ]);
+    assert.deepEqual(verdicts(byId.get(execRoot.id)), [
+      ['ActiveBuildCheck', 'pass'],
+      ['RunningAsRootCheck', 'pass'],
+      ['RootProcessCheck', 'fail'],
+    ]);
   });
 
   test('a check that throws or hangs gives error for that container only; the others and the other checks go on', async () => {
@@ -199,7 +220,10 @@ describe('docker-monitor check: verdicts and exit codes', () => {
     ]);
     assert.equal(byId.get(throwing.id)?.compliant, false);
     assert.equal(byId.get(user.id)?.compliant, true);
-    assert.deepEqual(verdicts(byId.get(root.id)), [['FlakyCheck', 'pass'], ['RunningAsRootCheck', 'fail']]);
+    assert.deepEqual(verdicts(byId.get(root.id)), [
+      ['FlakyCheck', 'pass'],
+      ['RunningAsRootCheck', 'fail'],
+    ]);
   });
 
   test('examples/my-policy.ini: the JS and TypeScript example checks load and run from the built CLI', async () => {
@@ -249,29 +273,64 @@ describe('docker-monitor check: bad input and an unreachable engine', () => {
   test('configuration errors: exit 2, one line naming file, section and key', async () => {
     writeFileSync(join(dir, 'helpers.js'), 'export function helper() {}\n');
     const cases: [string, string, RegExp][] = [
-      ['unknown-check.ini', '[docker_monitor.checks.RunningAsRootChek]\n', /\.ini:1 \[docker_monitor\.checks\.RunningAsRootChek\]: unknown built-in check "RunningAsRootChek" \(did you mean RunningAsRootCheck\?\)$/],
-      ['unknown-key.ini', '[docker_monitor.checks.RunningAsRootCheck]\nallow_rooot = off\n', /\.ini:2 \[docker_monitor\.checks\.RunningAsRootCheck\] allow_rooot: unknown key \(did you mean allow_root\?\)$/],
-      ['bad-boolean.ini', '[docker_monitor.checks.RunningAsRootCheck]\nallow_root = sure\n', /\.ini:2 \[docker_monitor\.checks\.RunningAsRootCheck\] allow_root: "sure" is not a boolean \(use on\/off, true\/false, yes\/no or 1\/0\)$/],
-      ['no-module.ini', '[policy]\n[missing_checks.MyPolicyCheck]\n', /\.ini:2 \[missing_checks\.MyPolicyCheck\]: module "missing_checks" not found \(looked for .*\)$/],
-      ['not-a-check.ini', '[helpers.helper]\n', /\.ini:1 \[helpers\.helper\]: export "helper" of .*helpers\.js is not a check: expected a class with a check\(\) method$/],
+      [
+        'unknown-check.ini',
+        '[docker_monitor.checks.RunningAsRootChek]\n',
+        /\.ini:1 \[docker_monitor\.checks\.RunningAsRootChek\]: unknown built-in check "RunningAsRootChek" \(did you mean RunningAsRootCheck\?\)$/,
+      ],
+      [
+        'unknown-key.ini',
+        '[docker_monitor.checks.RunningAsRootCheck]\nallow_rooot = off\n',
+        /\.ini:2 \[docker_monitor\.checks\.RunningAsRootCheck\] allow_rooot: unknown key \(did you mean allow_root\?\)$/,
+      ],
+      [
+        'bad-boolean.ini',
+        '[docker_monitor.checks.RunningAsRootCheck]\nallow_root = sure\n',
+        /\.ini:2 \[docker_monitor\.checks\.RunningAsRootCheck\] allow_root: "sure" is not a boolean \(use on\/off, true\/false, yes\/no or 1\/0\)$/,
+      ],
+      [
+        'no-module.ini',
+        '[policy]\n[missing_checks.MyPolicyCheck]\n',
+        /\.ini:2 \[missing_checks\.MyPolicyCheck\]: module "missing_checks" not found \(looked for .*\)$/,
+      ],
+      [
+        'not-a-check.ini',
+        '[helpers.helper]\n',
+        /\.ini:1 \[helpers\.helper\]: export "helper" of .*helpers\.js is not a check: expected a class with a check\(\) method$/,
+      ],
       ['outside.ini', 'allow_root = off\n', /\.ini:1: the key "allow_root" is outside any section/],
     ];
     for (const [name, text, message] of cases) {
       const path = policy(name, text);
-      assertOneLine(await cli(['check', '-f', path]), 2, new RegExp(`^docker-monitor: ${path.replaceAll('.', '\\.')}${message.source.slice('\\.ini'.length)}`));
+      assertOneLine(
+        await cli(['check', '-f', path]),
+        2,
+        new RegExp(`^docker-monitor: ${path.replaceAll('.', '\\.')}${message.source.slice('\\.ini'.length)}`),
+      );
     }
   });
 
   test('a missing or unreadable policy file: exit 2', async () => {
     const missing = join(dir, 'nope.ini');
-    assertOneLine(await cli(['check', '-f', missing]), 2, new RegExp(`^docker-monitor: ${missing}: cannot read the policy file: no such file$`));
-    assertOneLine(await cli(['check', '--config-file', dir]), 2, new RegExp(`^docker-monitor: ${dir}: cannot read the policy file: is a directory$`));
+    assertOneLine(
+      await cli(['check', '-f', missing]),
+      2,
+      new RegExp(`^docker-monitor: ${missing}: cannot read the policy file: no such file$`),
+    );
+    assertOneLine(
+      await cli(['check', '--config-file', dir]),
+      2,
+      new RegExp(`^docker-monitor: ${dir}: cannot read the policy file: is a directory$`),
+    );
   });
 
   test('bad usage: exit 2', async () => {
     const format = await cli(['check', '--format', 'xml']);
     assert.equal(format.code, 2);
-    assert.match(format.stderr, /^docker-monitor: option '--format <format>' argument 'xml' is invalid\. Allowed choices are text, json, sarif, junit\./);
+    assert.match(
+      format.stderr,
+      /^docker-monitor: option '--format <format>' argument 'xml' is invalid\. Allowed choices are text, json, sarif, junit\./,
+    );
     const unknown = await cli(['check', '--bogus']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /^docker-monitor: unknown option '--bogus'/);
@@ -283,10 +342,20 @@ describe('docker-monitor check: bad input and an unreachable engine', () => {
     assertOneLine(
       await cli(['check', '--docker.host', socket]),
       3,
-      new RegExp(`^docker-monitor: cannot reach the Docker engine at ${socket}: .*ENOENT.* \\(is dockerd running\\? set DOCKER_HOST or --docker\\.host\\)$`),
+      new RegExp(
+        `^docker-monitor: cannot reach the Docker engine at ${socket}: .*ENOENT.* \\(is dockerd running\\? set DOCKER_HOST or --docker\\.host\\)$`,
+      ),
     );
-    assertOneLine(await cli(['check'], { ...process.env, DOCKER_HOST: socket }), 3, /^docker-monitor: cannot reach the Docker engine at unix:\/\/\/tmp\/dm-no-engine-/);
-    assertOneLine(await cli(['check', '--docker.host', 'tcp://127.0.0.1:1']), 3, /^docker-monitor: cannot reach the Docker engine at tcp:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/);
+    assertOneLine(
+      await cli(['check'], { ...process.env, DOCKER_HOST: socket }),
+      3,
+      /^docker-monitor: cannot reach the Docker engine at unix:\/\/\/tmp\/dm-no-engine-/,
+    );
+    assertOneLine(
+      await cli(['check', '--docker.host', 'tcp://127.0.0.1:1']),
+      3,
+      /^docker-monitor: cannot reach the Docker engine at tcp:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/,
+    );
   });
 
   test('--help and --version', async () => {
@@ -300,7 +369,15 @@ describe('docker-monitor check: bad input and an unreachable engine', () => {
     assert.match(help.stdout, /\n\s+check .*\n/);
     const checkHelp = await cli(['check', '--help']);
     assert.equal(checkHelp.code, 0);
-    for (const flag of ['--format <format>', '--fail-on <severity>', '-f, --config-file <path>', '--log.level <level>', '-v, --verbose', '--log.format <format>', '--docker.host <url>']) {
+    for (const flag of [
+      '--format <format>',
+      '--fail-on <severity>',
+      '-f, --config-file <path>',
+      '--log.level <level>',
+      '-v, --verbose',
+      '--log.format <format>',
+      '--docker.host <url>',
+    ]) {
       assert.ok(checkHelp.stdout.includes(flag), `check --help lists ${flag}`);
     }
   });
@@ -323,9 +400,10 @@ describe('docker-monitor check: logging', () => {
       return '';
     }
   };
-  const DUPLICATE = /section \[docker_monitor\.checks\.ActiveBuildCheck\] is written again \(first at line \d+\); its keys are merged and it runs once/;
+  const DUPLICATE =
+    /section \[docker_monitor\.checks\.ActiveBuildCheck\] is written again \(first at line \d+\); its keys are merged and it runs once/;
 
-  test('[logging] log_file receives the log (not stderr), with the file\'s level in Python\'s names', async () => {
+  test("[logging] log_file receives the log (not stderr), with the file's level in Python's names", async () => {
     const warning = loggingPolicy('warning', 'level = WARNING');
     const run = await cli(['check', '-f', warning.path]);
     assert.equal(run.stderr, '');
@@ -333,7 +411,10 @@ describe('docker-monitor check: logging', () => {
     const line = lines.find((candidate) => DUPLICATE.test(candidate)) ?? '';
     // text format: time, level, message on one readable line
     assert.match(line, /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] WARN: .*\.ini:6: section/);
-    assert.ok(lines.every((candidate) => !/ (DEBUG|INFO): /.test(candidate)), 'nothing below WARNING');
+    assert.ok(
+      lines.every((candidate) => !/ (DEBUG|INFO): /.test(candidate)),
+      'nothing below WARNING',
+    );
 
     const error = loggingPolicy('error', 'level = ERROR');
     await cli(['check', '-f', error.path]);
@@ -380,12 +461,15 @@ describe('docker-monitor check: builds and always_allow on real containers', () 
     const context = mkdtempSync(join(dir, 'build-'));
     const marker = `dm-build-${RUN_ID}`;
     writeFileSync(join(context, 'Dockerfile'), `FROM ${TEST_IMAGE}\nRUN sleep 8 && echo ${marker}\n`);
-    const build = spawn('docker', ['build', '-q', '--force-rm', context], { env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const build = spawn('docker', ['build', '-q', '--force-rm', context], {
+      env: { ...process.env, DOCKER_BUILDKIT: '0' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let imageId = '';
     build.stdout.on('data', (chunk: Buffer) => (imageId += chunk.toString()));
     const built = new Promise((resolve) => build.on('close', resolve));
     try {
-      const stepId = await waitFor('the RUN step\'s container', async () => {
+      const stepId = await waitFor("the RUN step's container", async () => {
         for (const id of (await docker(['ps', '-q', '--no-trunc'])).split(/\s+/)) {
           if (id === '') continue;
           const command = await docker(['inspect', '--format', '{{json .Config.Cmd}}', id]).catch(() => '');
@@ -394,7 +478,9 @@ describe('docker-monitor check: builds and always_allow on real containers', () 
         return undefined;
       });
       const { byId } = await checkJson([]);
-      assert.deepEqual(byId.get(stepId)?.results, [{ check: 'ActiveBuildCheck', result: 'pass_fast', reason: 'classic builder step (RUN) in progress' }]);
+      assert.deepEqual(byId.get(stepId)?.results, [
+        { check: 'ActiveBuildCheck', result: 'pass_fast', reason: 'classic builder step (RUN) in progress' },
+      ]);
       assert.equal(byId.get(stepId)?.compliant, true);
     } finally {
       await built;
@@ -408,7 +494,9 @@ describe('docker-monitor check: builds and always_allow on real containers', () 
     try {
       const builder = await startContainer([], ['sleep', '3600'], tag);
       const { byId } = await checkJson([]);
-      assert.deepEqual(byId.get(builder.id)?.results, [{ check: 'ActiveBuildCheck', result: 'pass_fast', reason: 'BuildKit builder container' }]);
+      assert.deepEqual(byId.get(builder.id)?.results, [
+        { check: 'ActiveBuildCheck', result: 'pass_fast', reason: 'BuildKit builder container' },
+      ]);
       await docker(['rm', '-f', builder.id]);
     } finally {
       await docker(['rmi', tag]).catch(() => undefined);
@@ -438,10 +526,21 @@ describe('docker-monitor check: builds and always_allow on real containers', () 
         }
         assert.deepEqual(verdicts(byId.get(root.id)), [['RunningAsRootCheck', 'fail']], `${entry} does not allow ${TEST_IMAGE}`);
       }
-      const text = await cli(['check', '-f', policy('allow.ini', `[policy]\nalways_allow = ${tag}\n\n[docker_monitor.checks.RunningAsRootCheck]\n`)]);
+      const text = await cli([
+        'check',
+        '-f',
+        policy('allow.ini', `[policy]\nalways_allow = ${tag}\n\n[docker_monitor.checks.RunningAsRootCheck]\n`),
+      ]);
       assert.match(text.stdout, new RegExp(`^${byTag.name}\\s+${tag}\\s+allowed\\s+-$`, 'm'));
-      const other = policy('allow-other.ini', `[policy]\nalways_allow = ${tag.replace(/:.*/, ':other')}\n\n[docker_monitor.checks.RunningAsRootCheck]\n`);
-      assert.deepEqual(verdicts((await checkJson(['-f', other])).byId.get(byTag.id)), [['RunningAsRootCheck', 'fail']], 'another tag is another image');
+      const other = policy(
+        'allow-other.ini',
+        `[policy]\nalways_allow = ${tag.replace(/:.*/, ':other')}\n\n[docker_monitor.checks.RunningAsRootCheck]\n`,
+      );
+      assert.deepEqual(
+        verdicts((await checkJson(['-f', other])).byId.get(byTag.id)),
+        [['RunningAsRootCheck', 'fail']],
+        'another tag is another image',
+      );
     } finally {
       await removeTestContainersOf(tag);
       await docker(['rmi', tag]).catch(() => undefined);

@@ -35,9 +35,14 @@ expires = 2030-01-01
 
 function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, 'check', '-f', policyPath, '--docker.host', engine.host, ...args], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, 'check', '-f', policyPath, '--docker.host', engine.host, ...args],
+      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -103,14 +108,24 @@ describe('check --fail-on on real containers of each severity', () => {
   });
 
   test('a critical failure (DockerSocketMountCheck) trips every threshold', async () => {
-    names['critical'] = await start(['-v', `${join(dir, 'not-a-socket')}:/var/run/docker.sock:ro`, '--memory', '64m', '--cpu-shares', '512']);
+    names['critical'] = await start([
+      '-v',
+      `${join(dir, 'not-a-socket')}:/var/run/docker.sock:ro`,
+      '--memory',
+      '64m',
+      '--cpu-shares',
+      '512',
+    ]);
     assert.deepEqual(await exitCodes(), { low: 1, medium: 1, high: 1, critical: 1, default: 1 });
   });
 
   test('a bad threshold is a usage error', async () => {
     const run = await cli(['--fail-on', 'info']);
     assert.equal(run.code, 2);
-    assert.match(run.stderr, /^docker-monitor: option '--fail-on <severity>' argument 'info' is invalid\. Allowed choices are low, medium, high, critical\./);
+    assert.match(
+      run.stderr,
+      /^docker-monitor: option '--fail-on <severity>' argument 'info' is invalid\. Allowed choices are low, medium, high, critical\./,
+    );
   });
 });
 
@@ -120,17 +135,28 @@ describe('check --format on the same containers', () => {
     assert.equal(run.code, 1, run.stderr);
     const log = JSON.parse(run.stdout) as Log;
     assertValidSarif(log);
-    const results = (log.runs[0]?.results ?? []).map((result) => `${result.locations?.[0]?.logicalLocations?.[0]?.name} ${result.ruleId} ${result.level}${result.suppressions === undefined ? '' : ' suppressed'}`);
-    assert.deepEqual(results.sort(), [
-      `${names['critical']} DockerSocketMountCheck error`,
-      `${names['high']} HostNetworkCheck error`,
-      `${names['low']} CpuSharesCheck note`,
-      `${names['medium']} MemoryLimitCheck warning`,
-      'edge-router HostNetworkCheck error suppressed',
-    ].sort());
+    const results = (log.runs[0]?.results ?? []).map(
+      (result) =>
+        `${result.locations?.[0]?.logicalLocations?.[0]?.name} ${result.ruleId} ${result.level}${result.suppressions === undefined ? '' : ' suppressed'}`,
+    );
+    assert.deepEqual(
+      results.sort(),
+      [
+        `${names['critical']} DockerSocketMountCheck error`,
+        `${names['high']} HostNetworkCheck error`,
+        `${names['low']} CpuSharesCheck note`,
+        `${names['medium']} MemoryLimitCheck warning`,
+        'edge-router HostNetworkCheck error suppressed',
+      ].sort(),
+    );
     const waived = log.runs[0]?.results?.find((result) => result.suppressions !== undefined);
     assert.deepEqual(waived?.suppressions, [
-      { kind: 'external', status: 'accepted', justification: "routes the host's traffic (NET-7)", properties: { waiver: 'edge-router', expires: '2030-01-01' } },
+      {
+        kind: 'external',
+        status: 'accepted',
+        justification: "routes the host's traffic (NET-7)",
+        properties: { waiver: 'edge-router', expires: '2030-01-01' },
+      },
     ]);
     const rule = log.runs[0]?.tool.driver.rules?.find((candidate) => candidate.id === 'DockerSocketMountCheck');
     assert.equal(rule?.properties?.['cisId'], '5.32');
@@ -142,10 +168,18 @@ describe('check --format on the same containers', () => {
     assert.equal(run.code, 1, run.stderr);
     const { totals, suites } = parseJunit(run.stdout);
     assert.deepEqual(totals, { tests: 24, failures: 4, errors: 0, skipped: 1 });
-    const waived = suites.find((suite) => suite.name === 'containers/edge-router')?.cases.find((entry) => entry.name === 'HostNetworkCheck');
-    assert.equal(waived?.skipped?.message, "waived by edge-router until 2030-01-01: routes the host's traffic (NET-7) (FAIL: shares the host's namespace (--network host))");
+    const waived = suites
+      .find((suite) => suite.name === 'containers/edge-router')
+      ?.cases.find((entry) => entry.name === 'HostNetworkCheck');
+    assert.equal(
+      waived?.skipped?.message,
+      "waived by edge-router until 2030-01-01: routes the host's traffic (NET-7) (FAIL: shares the host's namespace (--network host))",
+    );
     const critical = suites.find((suite) => suite.name === `containers/${names['critical']}`);
-    assert.deepEqual(critical?.cases.map((entry) => entry.name), ['DockerSocketMountCheck', 'HostNetworkCheck', 'MemoryLimitCheck', 'CpuSharesCheck']);
+    assert.deepEqual(
+      critical?.cases.map((entry) => entry.name),
+      ['DockerSocketMountCheck', 'HostNetworkCheck', 'MemoryLimitCheck', 'CpuSharesCheck'],
+    );
     assert.equal(critical?.cases[0]?.failure?.message, `engine socket reachable through ${join(dir, 'not-a-socket')}:/var/run/docker.sock`);
     assert.equal(critical?.cases[0]?.failure?.type, 'critical');
   });
@@ -153,22 +187,37 @@ describe('check --format on the same containers', () => {
   test('json: follows the published schema', async () => {
     const run = await cli(['--format', 'json']);
     assert.equal(run.code, 1, run.stderr);
-    const document = JSON.parse(run.stdout) as { containers: { name: string; compliant: boolean; results: { check: string; result: string; waiver?: unknown }[] }[] };
+    const document = JSON.parse(run.stdout) as {
+      containers: { name: string; compliant: boolean; results: { check: string; result: string; waiver?: unknown }[] }[];
+    };
     assertValidCheckJson(document);
     assert.equal(document.containers.length, 6);
     const edge = document.containers.find((container) => container.name === 'edge-router');
     assert.equal(edge?.compliant, true);
-    assert.deepEqual(edge?.results.find((result) => result.check === 'HostNetworkCheck'), {
-      check: 'HostNetworkCheck',
-      result: 'waived',
-      reason: "shares the host's namespace (--network host)",
-      waiver: { name: 'edge-router', reason: "routes the host's traffic (NET-7)", expires: '2030-01-01' },
-    });
+    assert.deepEqual(
+      edge?.results.find((result) => result.check === 'HostNetworkCheck'),
+      {
+        check: 'HostNetworkCheck',
+        result: 'waived',
+        reason: "shares the host's namespace (--network host)",
+        waiver: { name: 'edge-router', reason: "routes the host's traffic (NET-7)", expires: '2030-01-01' },
+      },
+    );
   });
 
   test('text: the remediation under each failure, the waived result with its waiver', async () => {
     const run = await cli([]);
-    assert.ok(run.stdout.includes("\nWaived:\n  edge-router: HostNetworkCheck waived by edge-router until 2030-01-01: routes the host's traffic (NET-7) (FAIL: shares the host's namespace (--network host))\n"), run.stdout);
-    assert.ok(run.stdout.includes(`  ${names['low']}: CpuSharesCheck FAIL: no CPU shares or limit (--cpu-shares, --cpus)\n    fix: Set --cpu-shares or --cpus for the container.\n`), run.stdout);
+    assert.ok(
+      run.stdout.includes(
+        "\nWaived:\n  edge-router: HostNetworkCheck waived by edge-router until 2030-01-01: routes the host's traffic (NET-7) (FAIL: shares the host's namespace (--network host))\n",
+      ),
+      run.stdout,
+    );
+    assert.ok(
+      run.stdout.includes(
+        `  ${names['low']}: CpuSharesCheck FAIL: no CPU shares or limit (--cpu-shares, --cpus)\n    fix: Set --cpu-shares or --cpus for the container.\n`,
+      ),
+      run.stdout,
+    );
   });
 });

@@ -13,7 +13,16 @@ import { BUILT_IN_CHECKS } from '../../src/checks/index.js';
 import { parsePolicy } from '../../src/config/load-policy.js';
 import { DOCKER_HOST } from '../helpers/docker.js';
 import { CONTAINER_CASES, STRICT_POLICY } from '../fixtures/cis/cases.js';
-import { CIS_POLICY_FILE, caseProblems, caseTitle, engineAt, evaluatorFor, setUpScenario, verdictsOf, type Scenario } from '../fixtures/cis/scenario.js';
+import {
+  CIS_POLICY_FILE,
+  caseProblems,
+  caseTitle,
+  engineAt,
+  evaluatorFor,
+  setUpScenario,
+  verdictsOf,
+  type Scenario,
+} from '../fixtures/cis/scenario.js';
 
 const cases = CONTAINER_CASES.filter((entry) => entry.engine === 'main' && entry.image === undefined);
 
@@ -42,7 +51,11 @@ describe('CIS container checks on the real engine', () => {
     const id = scenario?.containers.get('sshd') ?? assert.fail('not started');
     const engine = engineAt(DOCKER_HOST);
     const policy = await parsePolicy('[docker_monitor.checks.SshdCheck]\n', 'sshd.ini', BUILT_IN_CHECKS);
-    const evaluator = new Evaluator(new EngineCache(engine, new ProcProcessSource(), 10_000), { checks: policy.checks, alwaysAllow: [], failFast: false });
+    const evaluator = new Evaluator(new EngineCache(engine, new ProcProcessSource(), 10_000), {
+      checks: policy.checks,
+      alwaysAllow: [],
+      failFast: false,
+    });
     const verdict = (await verdictsOf(evaluator, id)).get('SshdCheck');
     assert.equal(verdict?.result, 'fail', verdict?.reason);
     assert.match(verdict?.reason ?? '', /\/usr\/sbin\/sshd/);

@@ -24,7 +24,9 @@ describe('CIS host checks on real engines', () => {
 
   for (const name of engines) {
     const expected = HOST_CASES[name];
-    test(`${name} engine: ${Object.entries(expected).map(([check, verdict]) => `${check} ${verdict}`).join(', ')}`, async () => {
+    test(`${name} engine: ${Object.entries(expected)
+      .map(([check, verdict]) => `${check} ${verdict}`)
+      .join(', ')}`, async () => {
       const host = scenario?.hosts[name] ?? assert.fail(`the ${name} engine did not start`);
       const evaluator = await evaluatorFor(engineAt(host), policyText, CIS_POLICY_FILE);
       const { results } = await evaluator.evaluateHost();

@@ -10,7 +10,16 @@ import { after, before, describe, test } from 'node:test';
 import type { Evaluator } from '../../src/evaluator.js';
 import { DOCKER_HOST } from '../helpers/docker.js';
 import { CONTAINER_CASES } from '../fixtures/cis/cases.js';
-import { CIS_POLICY_FILE, caseTitle, engineAt, evaluatorFor, mismatches, setUpScenario, verdictsOf, type Scenario } from '../fixtures/cis/scenario.js';
+import {
+  CIS_POLICY_FILE,
+  caseTitle,
+  engineAt,
+  evaluatorFor,
+  mismatches,
+  setUpScenario,
+  verdictsOf,
+  type Scenario,
+} from '../fixtures/cis/scenario.js';
 
 const cases = CONTAINER_CASES.filter((entry) => entry.image !== undefined);
 

@@ -8,7 +8,16 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Evaluator } from '../../src/evaluator.js';
 import { CONTAINER_CASES, STRICT_POLICY } from '../fixtures/cis/cases.js';
-import { CIS_POLICY_FILE, caseProblems, caseTitle, engineAt, evaluatorFor, setUpScenario, verdictsOf, type Scenario } from '../fixtures/cis/scenario.js';
+import {
+  CIS_POLICY_FILE,
+  caseProblems,
+  caseTitle,
+  engineAt,
+  evaluatorFor,
+  setUpScenario,
+  verdictsOf,
+  type Scenario,
+} from '../fixtures/cis/scenario.js';
 
 const cases = CONTAINER_CASES.filter((entry) => entry.engine === 'hardened');
 

@@ -64,7 +64,10 @@ async function reportOf(container: TestContainer, alwaysAllow: string[] = []): P
   return report;
 }
 
-function enforcerFor(action: PolicyAction, options: { enforce?: boolean; self?: { matches(id: string): boolean } } = {}): {
+function enforcerFor(
+  action: PolicyAction,
+  options: { enforce?: boolean; self?: { matches(id: string): boolean } } = {},
+): {
   enforcer: Enforcer;
   records: LogRecord[];
   counters: EventCounters;
@@ -90,7 +93,10 @@ describe('Enforcer --enforce on real containers', () => {
     const passing = await startContainer(['--user', '1000']);
     const { enforcer, records, counters } = enforcerFor('kill');
     const reports = [await reportOf(failing), await reportOf(passing)];
-    assert.deepEqual(reports.map((report) => report.compliant), [false, true]);
+    assert.deepEqual(
+      reports.map((report) => report.compliant),
+      [false, true],
+    );
     for (const report of reports) await enforcer.onReport(report);
 
     assert.equal((await state(failing)).Running, false);
@@ -180,7 +186,9 @@ describe('Enforcer leaves alone', () => {
     const report = await reportOf(failing);
     const erroredOnly: ContainerReport = {
       ...report,
-      results: report.results.map((result) => (result.result === 'fail' ? { ...result, result: 'error', reason: 'timed out after 300000 ms' } : result)),
+      results: report.results.map((result) =>
+        result.result === 'fail' ? { ...result, result: 'error', reason: 'timed out after 300000 ms' } : result,
+      ),
     };
     const { enforcer, records, counters } = enforcerFor('kill');
     await enforcer.onReport(erroredOnly);

@@ -12,7 +12,19 @@ before(async () => {
   await requireEngine();
   await engine.start();
   await engine.loadTestImage();
-  await engine.docker(['run', '-d', '--name', `outage-${RUN_ID}`, '--label', `${TEST_LABEL}=${RUN_ID}`, '--restart', 'always', TEST_IMAGE, 'sleep', '3600']);
+  await engine.docker([
+    'run',
+    '-d',
+    '--name',
+    `outage-${RUN_ID}`,
+    '--label',
+    `${TEST_LABEL}=${RUN_ID}`,
+    '--restart',
+    'always',
+    TEST_IMAGE,
+    'sleep',
+    '3600',
+  ]);
   exporter = await startExporter({ 'docker.host': engine.host, refresh: '1h' });
   await eventually(async () => exporter.monitor.ready, Boolean, 15_000, 'first refresh');
 });
@@ -31,14 +43,29 @@ test('the exporter keeps serving with docker_monitor_up 0 while the engine is do
 
   await engine.stop();
   // The broken event stream makes the exporter look at once, not at the next hourly refresh.
-  body = await eventually(() => exporter.scrape(), (text) => sampleValue(text, 'docker_monitor_up') === 0, 20_000, 'docker_monitor_up 0');
+  body = await eventually(
+    () => exporter.scrape(),
+    (text) => sampleValue(text, 'docker_monitor_up') === 0,
+    20_000,
+    'docker_monitor_up 0',
+  );
   assert.equal(sampleValue(body, 'docker_monitor_last_refresh_timestamp_seconds'), lastRefresh, 'no successful refresh while down');
   assert.equal((await exporter.app.inject({ url: '/-/healthy' })).statusCode, 200);
   assert.match((await exporter.app.inject({ url: '/' })).body, /unreachable/);
 
   await engine.start();
-  body = await eventually(() => exporter.scrape(), (text) => sampleValue(text, 'docker_monitor_up') === 1, 30_000, 'docker_monitor_up 1 again');
+  body = await eventually(
+    () => exporter.scrape(),
+    (text) => sampleValue(text, 'docker_monitor_up') === 1,
+    30_000,
+    'docker_monitor_up 1 again',
+  );
   assert.ok((sampleValue(body, 'docker_monitor_last_refresh_timestamp_seconds') ?? 0) > (lastRefresh ?? 0));
   // The container came back with the engine (restart policy always) and is still watched.
-  await eventually(() => exporter.scrape(), (text) => sampleValue(text, `docker_monitor_root_processes{container="${name}"}`) === 1, 20_000, 'the container after recovery');
+  await eventually(
+    () => exporter.scrape(),
+    (text) => sampleValue(text, `docker_monitor_root_processes{container="${name}"}`) === 1,
+    20_000,
+    'the container after recovery',
+  );
 });

@@ -44,7 +44,12 @@ describe('serve with --refresh scrape', () => {
     assert.equal(sampleValue(body, `docker_monitor_check_result{check="ActiveBuildCheck",container="${root.name}"}`), 1);
     assert.equal(sampleValue(body, `docker_monitor_container_compliant{container="${root.name}"}`), 0);
     assert.equal(sampleValue(body, `docker_monitor_root_processes{container="${root.name}"}`), 1);
-    assert.match(body, new RegExp(`docker_monitor_container_info\\{container="${root.name}",id="${root.id}",image="docker-monitor-test/busybox:1",image_id="sha256:[0-9a-f]{64}"\\} 1`));
+    assert.match(
+      body,
+      new RegExp(
+        `docker_monitor_container_info\\{container="${root.name}",id="${root.id}",image="docker-monitor-test/busybox:1",image_id="sha256:[0-9a-f]{64}"\\} 1`,
+      ),
+    );
     assert.equal(sampleValue(body, 'docker_monitor_up'), 1);
     assert.ok((sampleValue(body, 'docker_monitor_last_refresh_timestamp_seconds') ?? 0) > Date.now() / 1000 - 60);
     assert.ok((sampleValue(body, 'docker_monitor_refresh_duration_seconds') ?? -1) >= 0);
@@ -79,7 +84,8 @@ describe('serve with --refresh scrape', () => {
 
   test('gzip and OpenMetrics as Prometheus asks for them; the gzip body is the text body; promtool accepts it', async () => {
     await startContainer();
-    const prometheusAccept = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+    const prometheusAccept =
+      'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
     const openMetrics = await exporter.app.inject({ url: '/metrics', headers: { accept: prometheusAccept, 'accept-encoding': 'gzip' } });
     assert.equal(openMetrics.headers['content-encoding'], 'gzip');
     assert.match(String(openMetrics.headers['content-type']), /^application\/openmetrics-text; version=1\.0\.0/);
@@ -139,7 +145,7 @@ describe('serve with --refresh 1h (cache, events)', () => {
       () => exporter.scrape(),
       (text) => text.includes(`docker_monitor_root_processes{container="${user.name}"} 1`),
       15_000,
-      'the exec\'d root process',
+      "the exec'd root process",
     );
     assert.equal(sampleValue(body, `docker_monitor_check_result{check="RootProcessCheck",container="${user.name}"}`), 0);
     assert.equal(exporter.runtime.engine.callCounts()['containers'] ?? 0, refreshesBefore, 'no full refresh ran');
@@ -147,7 +153,12 @@ describe('serve with --refresh 1h (cache, events)', () => {
 
   test('a removed container loses every series at once', async () => {
     const doomed = await startContainer();
-    await eventually(() => exporter.scrape(), (text) => text.includes(`container="${doomed.name}"`), 15_000, 'the container');
+    await eventually(
+      () => exporter.scrape(),
+      (text) => text.includes(`container="${doomed.name}"`),
+      15_000,
+      'the container',
+    );
     await removeContainer(doomed);
     const body = await eventually(
       () => exporter.scrape(),
@@ -160,22 +171,47 @@ describe('serve with --refresh 1h (cache, events)', () => {
 
   test('a stopped container loses its series, a renamed one is reported under its new name', async () => {
     const renamed = await startContainer();
-    await eventually(() => exporter.scrape(), (text) => text.includes(`container="${renamed.name}"`), 15_000, 'the container');
+    await eventually(
+      () => exporter.scrape(),
+      (text) => text.includes(`container="${renamed.name}"`),
+      15_000,
+      'the container',
+    );
     const newName = `${renamed.name}-renamed`;
     await run('docker', ['rename', renamed.id, newName]);
-    const body = await eventually(() => exporter.scrape(), (text) => text.includes(`container="${newName}"`), 15_000, 'the new name');
+    const body = await eventually(
+      () => exporter.scrape(),
+      (text) => text.includes(`container="${newName}"`),
+      15_000,
+      'the new name',
+    );
     assert.deepEqual(seriesLines(body, `container="${renamed.name}"`), []);
     await run('docker', ['stop', '-t', '0', renamed.id]);
-    await eventually(() => exporter.scrape(), (text) => !text.includes(newName), 15_000, 'the stopped container to go');
+    await eventually(
+      () => exporter.scrape(),
+      (text) => !text.includes(newName),
+      15_000,
+      'the stopped container to go',
+    );
   });
 
   test('a signal that does not end the container (docker kill -s HUP) keeps its series', async () => {
     const signalled = await startContainer();
-    await eventually(() => exporter.scrape(), (text) => text.includes(`container="${signalled.name}"`), 15_000, 'the container');
+    await eventually(
+      () => exporter.scrape(),
+      (text) => text.includes(`container="${signalled.name}"`),
+      15_000,
+      'the container',
+    );
     await run('docker', ['kill', '-s', 'HUP', signalled.id]);
     // Events are handled in order: once a later container's series is in, the kill event was seen.
     const marker = await startContainer();
-    const body = await eventually(() => exporter.scrape(), (text) => text.includes(`container="${marker.name}"`), 15_000, 'a later container');
+    const body = await eventually(
+      () => exporter.scrape(),
+      (text) => text.includes(`container="${marker.name}"`),
+      15_000,
+      'a later container',
+    );
     assert.equal(sampleValue(body, `docker_monitor_container_compliant{container="${signalled.name}"}`), 0, 'still there after SIGHUP');
   });
 

@@ -35,26 +35,68 @@ interface Verdicts {
 const CONTAINERS: Record<string, { args: string[]; failing: string[] }> = {
   root: {
     args: [],
-    failing: ['RunningAsRootCheck', 'RootProcessCheck', 'ContainerUserCheck', 'ImageHealthcheckCheck', 'MemoryLimitCheck', 'CpuSharesCheck', 'ReadonlyRootfsCheck', 'RootExecCheck', 'NoNewPrivilegesCheck'],
+    failing: [
+      'RunningAsRootCheck',
+      'RootProcessCheck',
+      'ContainerUserCheck',
+      'ImageHealthcheckCheck',
+      'MemoryLimitCheck',
+      'CpuSharesCheck',
+      'ReadonlyRootfsCheck',
+      'RootExecCheck',
+      'NoNewPrivilegesCheck',
+    ],
   },
   user: {
     args: ['--user', '1000'],
     failing: ['ImageHealthcheckCheck', 'MemoryLimitCheck', 'CpuSharesCheck', 'ReadonlyRootfsCheck', 'NoNewPrivilegesCheck'],
   },
   hardened: {
-    args: ['--user', '1000', '--read-only', '--memory', '64m', '--cpu-shares', '512', '--pids-limit', '50', '--security-opt', 'no-new-privileges', '--cap-drop', 'ALL'],
+    args: [
+      '--user',
+      '1000',
+      '--read-only',
+      '--memory',
+      '64m',
+      '--cpu-shares',
+      '512',
+      '--pids-limit',
+      '50',
+      '--security-opt',
+      'no-new-privileges',
+      '--cap-drop',
+      'ALL',
+    ],
     failing: ['ImageHealthcheckCheck'],
   },
   // Container root is host UID 100000: not host root (RootProcessCheck passes), still container root (4.1 fails).
   userns: {
     args: ['--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536'],
-    failing: ['RunningAsRootCheck', 'ContainerUserCheck', 'ImageHealthcheckCheck', 'MemoryLimitCheck', 'CpuSharesCheck', 'ReadonlyRootfsCheck', 'NoNewPrivilegesCheck'],
+    failing: [
+      'RunningAsRootCheck',
+      'ContainerUserCheck',
+      'ImageHealthcheckCheck',
+      'MemoryLimitCheck',
+      'CpuSharesCheck',
+      'ReadonlyRootfsCheck',
+      'NoNewPrivilegesCheck',
+    ],
   },
   privileged: {
     args: ['--privileged'],
     failing: [
-      'RunningAsRootCheck', 'RootProcessCheck', 'ContainerUserCheck', 'ImageHealthcheckCheck', 'AddedCapabilitiesCheck', 'PrivilegedContainerCheck',
-      'MemoryLimitCheck', 'CpuSharesCheck', 'ReadonlyRootfsCheck', 'HostDevicesCheck', 'SeccompUnconfinedCheck', 'NoNewPrivilegesCheck',
+      'RunningAsRootCheck',
+      'RootProcessCheck',
+      'ContainerUserCheck',
+      'ImageHealthcheckCheck',
+      'AddedCapabilitiesCheck',
+      'PrivilegedContainerCheck',
+      'MemoryLimitCheck',
+      'CpuSharesCheck',
+      'ReadonlyRootfsCheck',
+      'HostDevicesCheck',
+      'SeccompUnconfinedCheck',
+      'NoNewPrivilegesCheck',
     ],
   },
 };
@@ -75,39 +117,80 @@ after(async () => {
 
 describe('check against Podman', () => {
   test('every built-in check of examples/cis.ini gives a verdict on every container, the ones the containers call for', async () => {
-    const outcome = await run(process.execPath, [CLI, 'check', '-f', join(ROOT, 'examples/cis.ini'), '--format', 'json', '--docker.host', podman.host]).then(
+    const outcome = await run(process.execPath, [
+      CLI,
+      'check',
+      '-f',
+      join(ROOT, 'examples/cis.ini'),
+      '--format',
+      'json',
+      '--docker.host',
+      podman.host,
+    ]).then(
       () => assert.fail('exit 0, yet the root container fails'),
       (error: { code: number; stdout: string; stderr: string }) => error,
     );
     assert.equal(outcome.code, 1, outcome.stderr);
     assert.match(outcome.stderr, /reading container processes from \/proc: it shows the host's PIDs/);
     const verdicts = JSON.parse(outcome.stdout) as Verdicts;
-    assert.deepEqual(verdicts.containers.map((container) => container.name), Object.keys(CONTAINERS).map(name).sort());
+    assert.deepEqual(
+      verdicts.containers.map((container) => container.name),
+      Object.keys(CONTAINERS).map(name).sort(),
+    );
     for (const [what, { failing }] of Object.entries(CONTAINERS)) {
       const results = verdicts.containers.find((container) => container.name === name(what))?.results ?? [];
       assert.ok(results.length >= 35, `${what}: the whole chain ran (${results.length} results)`);
-      assert.deepEqual(results.filter((result) => result.result === 'error'), [], `${what}: no check errs on Podman's answers`);
-      assert.deepEqual(results.filter((result) => result.result === 'fail').map((result) => result.check), failing, what);
+      assert.deepEqual(
+        results.filter((result) => result.result === 'error'),
+        [],
+        `${what}: no check errs on Podman's answers`,
+      );
+      assert.deepEqual(
+        results.filter((result) => result.result === 'fail').map((result) => result.check),
+        failing,
+        what,
+      );
     }
-    const userns = verdicts.containers.find((container) => container.name === name('userns'))?.results.find((result) => result.check === 'RootProcessCheck');
-    assert.match(userns?.reason ?? '', /^no process runs as root on the host; 1 runs as root inside the container's user namespace: pid \d+ \(sleep 3600\) as host UID 100000$/);
-    assert.deepEqual(verdicts.host.results.filter((result) => result.result !== 'pass'), [], 'no host check fails for a dockerd setting Podman does not have');
+    const userns = verdicts.containers
+      .find((container) => container.name === name('userns'))
+      ?.results.find((result) => result.check === 'RootProcessCheck');
+    assert.match(
+      userns?.reason ?? '',
+      /^no process runs as root on the host; 1 runs as root inside the container's user namespace: pid \d+ \(sleep 3600\) as host UID 100000$/,
+    );
+    assert.deepEqual(
+      verdicts.host.results.filter((result) => result.result !== 'pass'),
+      [],
+      'no host check fails for a dockerd setting Podman does not have',
+    );
     assert.equal(verdicts.host.results.filter((result) => /Podman/.test(result.reason ?? '')).length, 4);
   });
 });
 
 describe('processes on Podman', () => {
-  test('/proc with Podman\'s cgroup layout gives what Podman\'s top gives', async () => {
+  test("/proc with Podman's cgroup layout gives what Podman's top gives", async () => {
     const engine = new DockerEngine({ host: podman.host, concurrency: 2, timeoutMs: 30_000 });
     const proc = new ProcProcessSource();
     const top = new TopProcessSource(engine);
     for (const what of Object.keys(CONTAINERS)) {
       const inspect = await engine.inspectContainer(name(what));
-      const fromProc = (await proc.processes(inspect)).map(({ pid, uid, command }) => ({ pid, uid, command })).sort((a, b) => a.pid - b.pid);
-      const fromTop = (await top.processes(inspect)).map(({ pid, uid, command }) => ({ pid, uid: uid ?? 'a host user name', command })).sort((a, b) => a.pid - b.pid);
+      const fromProc = (await proc.processes(inspect))
+        .map(({ pid, uid, command }) => ({ pid, uid, command }))
+        .sort((a, b) => a.pid - b.pid);
+      const fromTop = (await top.processes(inspect))
+        .map(({ pid, uid, command }) => ({ pid, uid: uid ?? 'a host user name', command }))
+        .sort((a, b) => a.pid - b.pid);
       // Podman's top names host users (HUSER); UID 1000 has another name on this machine, so compare root-ness and PIDs.
-      assert.deepEqual(fromTop.map(({ pid, command }) => ({ pid, command })), fromProc.map(({ pid, command }) => ({ pid, command })), what);
-      assert.deepEqual(fromTop.map(({ uid }) => uid === 0), fromProc.map(({ uid }) => uid === 0), what);
+      assert.deepEqual(
+        fromTop.map(({ pid, command }) => ({ pid, command })),
+        fromProc.map(({ pid, command }) => ({ pid, command })),
+        what,
+      );
+      assert.deepEqual(
+        fromTop.map(({ uid }) => uid === 0),
+        fromProc.map(({ uid }) => uid === 0),
+        what,
+      );
     }
   });
 });
@@ -116,12 +199,27 @@ describe('serve against Podman', () => {
   test('events: a new container is exported within a second, and gone within a second of its removal', async () => {
     const exporter = await startExporter({ 'docker.host': podman.host, refresh: '1h' });
     try {
-      await eventually(() => exporter.scrape(), (text) => sampleValue(text, 'docker_monitor_up') === 1, 30_000, 'docker_monitor_up 1');
+      await eventually(
+        () => exporter.scrape(),
+        (text) => sampleValue(text, 'docker_monitor_up') === 1,
+        30_000,
+        'docker_monitor_up 1',
+      );
       const late = name('late');
       await podman.run(late, []);
-      await eventually(() => exporter.scrape(), (text) => sampleValue(text, `docker_monitor_root_processes{container="${late}"}`) === 1, 1000, 'the new container within a second');
+      await eventually(
+        () => exporter.scrape(),
+        (text) => sampleValue(text, `docker_monitor_root_processes{container="${late}"}`) === 1,
+        1000,
+        'the new container within a second',
+      );
       await podman.podman(['rm', '--force', '--time', '0', late]);
-      await eventually(() => exporter.scrape(), (text) => sampleValue(text, `docker_monitor_container_compliant{container="${late}"}`) === undefined, 1000, 'the removed container gone within a second');
+      await eventually(
+        () => exporter.scrape(),
+        (text) => sampleValue(text, `docker_monitor_container_compliant{container="${late}"}`) === undefined,
+        1000,
+        'the removed container gone within a second',
+      );
     } finally {
       await exporter.close();
     }
@@ -130,7 +228,12 @@ describe('serve against Podman', () => {
   test('host root and container root are both exported: docker_monitor_root_processes and docker_monitor_container_root_processes', async () => {
     const exporter = await startExporter({ 'docker.host': podman.host, refresh: '1h' });
     try {
-      const body = await eventually(() => exporter.scrape(), (text) => sampleValue(text, 'docker_monitor_up') === 1, 30_000, 'docker_monitor_up 1');
+      const body = await eventually(
+        () => exporter.scrape(),
+        (text) => sampleValue(text, 'docker_monitor_up') === 1,
+        30_000,
+        'docker_monitor_up 1',
+      );
       const both = (what: string): [number | undefined, number | undefined] => [
         sampleValue(body, `docker_monitor_root_processes{container="${name(what)}"}`),
         sampleValue(body, `docker_monitor_container_root_processes{container="${name(what)}"}`),
@@ -146,13 +249,33 @@ describe('serve against Podman', () => {
   test('the API service stops and starts again: up 0, then up 1, and the containers never stopped', async () => {
     const exporter = await startExporter({ 'docker.host': podman.host, refresh: '1h' });
     try {
-      await eventually(() => exporter.scrape(), (text) => sampleValue(text, 'docker_monitor_up') === 1, 30_000, 'docker_monitor_up 1');
+      await eventually(
+        () => exporter.scrape(),
+        (text) => sampleValue(text, 'docker_monitor_up') === 1,
+        30_000,
+        'docker_monitor_up 1',
+      );
       await podman.stopService();
-      await eventually(() => exporter.scrape(), (text) => sampleValue(text, 'docker_monitor_up') === 0, 20_000, 'docker_monitor_up 0');
+      await eventually(
+        () => exporter.scrape(),
+        (text) => sampleValue(text, 'docker_monitor_up') === 0,
+        20_000,
+        'docker_monitor_up 0',
+      );
       assert.equal(await podman.podman(['inspect', '--format', '{{.State.Running}}', name('root')]), 'true', 'conmon kept the container');
       await podman.startService();
-      await eventually(() => exporter.scrape(), (text) => sampleValue(text, 'docker_monitor_up') === 1, 30_000, 'docker_monitor_up 1 again');
-      await eventually(() => exporter.scrape(), (text) => sampleValue(text, `docker_monitor_root_processes{container="${name('root')}"}`) === 2, 10_000, 'the root container and its exec');
+      await eventually(
+        () => exporter.scrape(),
+        (text) => sampleValue(text, 'docker_monitor_up') === 1,
+        30_000,
+        'docker_monitor_up 1 again',
+      );
+      await eventually(
+        () => exporter.scrape(),
+        (text) => sampleValue(text, `docker_monitor_root_processes{container="${name('root')}"}`) === 2,
+        10_000,
+        'the root container and its exec',
+      );
     } finally {
       await exporter.close();
     }

@@ -69,13 +69,20 @@ describe('/proc and top list the same processes of real containers', () => {
 
   test('what they list: root, UID 1000, and UID 1000 with a root process beside it', async () => {
     const proc = new ProcProcessSource();
-    assert.deepEqual(comparable(await proc.processes(containers.root)), [{ pid: containers.root.State?.Pid, uid: 0, command: 'sleep 3600' }]);
-    assert.deepEqual(comparable(await proc.processes(containers.user)), [{ pid: containers.user.State?.Pid, uid: 1000, command: 'sleep 3600' }]);
-    const mixed = comparable(await proc.processes(containers.userWithRootExec));
-    assert.deepEqual(mixed.map(({ uid, command }) => ({ uid, command })), [
-      { uid: 1000, command: 'sleep 3600' },
-      { uid: 0, command: 'sleep 1000' },
+    assert.deepEqual(comparable(await proc.processes(containers.root)), [
+      { pid: containers.root.State?.Pid, uid: 0, command: 'sleep 3600' },
     ]);
+    assert.deepEqual(comparable(await proc.processes(containers.user)), [
+      { pid: containers.user.State?.Pid, uid: 1000, command: 'sleep 3600' },
+    ]);
+    const mixed = comparable(await proc.processes(containers.userWithRootExec));
+    assert.deepEqual(
+      mixed.map(({ uid, command }) => ({ uid, command })),
+      [
+        { uid: 1000, command: 'sleep 3600' },
+        { uid: 0, command: 'sleep 1000' },
+      ],
+    );
   });
 });
 
@@ -104,7 +111,10 @@ describe('chooseProcessSource', () => {
       assert.deepEqual(comparable(await chosen.processes(container)), comparable(await top.processes(container)));
     }
     assert.equal(chosen.kind, 'top');
-    assert.match(messages[0] ?? '', /reading container processes with the engine's top: .*cannot be read: ENOENT; run the exporter on the host or with --pid=host/);
+    assert.match(
+      messages[0] ?? '',
+      /reading container processes with the engine's top: .*cannot be read: ENOENT; run the exporter on the host or with --pid=host/,
+    );
     assert.equal(messages.length, 2, 'the first failed check and the final choice are logged, nothing more');
   });
 });

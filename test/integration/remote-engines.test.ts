@@ -80,13 +80,32 @@ before(async () => {
   rmSync(stranger.dir, { recursive: true, force: true });
   tcpPort = await freePort();
   engine = new PrivateEngine('11remote', [
-    '--host', `tcp://127.0.0.1:${tcpPort}`,
-    '--tlsverify', '--tlscacert', certs.ca, '--tlscert', certs.serverCert, '--tlskey', certs.serverKey,
+    '--host',
+    `tcp://127.0.0.1:${tcpPort}`,
+    '--tlsverify',
+    '--tlscacert',
+    certs.ca,
+    '--tlscert',
+    certs.serverCert,
+    '--tlskey',
+    certs.serverKey,
   ]);
   await engine.start();
   await engine.loadTestImage();
   await engine.docker(['run', '-d', '--name', names.root, '--label', `${TEST_LABEL}=${RUN_ID}`, TEST_IMAGE, 'sleep', '3600']);
-  await engine.docker(['run', '-d', '--name', names.user, '--label', `${TEST_LABEL}=${RUN_ID}`, '--user', '1000', TEST_IMAGE, 'sleep', '3600']);
+  await engine.docker([
+    'run',
+    '-d',
+    '--name',
+    names.user,
+    '--label',
+    `${TEST_LABEL}=${RUN_ID}`,
+    '--user',
+    '1000',
+    TEST_IMAGE,
+    'sleep',
+    '3600',
+  ]);
   ssh = new SshServer(engine.host);
   await ssh.start();
 });
@@ -103,20 +122,39 @@ describe('check gives the same verdicts over every address kind', () => {
 
   before(async () => {
     local = (await verdicts(['--docker.host', engine.host])).verdicts;
-    assert.deepEqual(local.containers.map((container) => [container.name, container.compliant]), [[names.root, false], [names.user, false]]);
+    assert.deepEqual(
+      local.containers.map((container) => [container.name, container.compliant]),
+      [
+        [names.root, false],
+        [names.user, false],
+      ],
+    );
     const rootProcess = local.containers[0]?.results.find((result) => result.check === 'RootProcessCheck');
-    assert.equal(rootProcess?.result, 'fail', 'the root container\'s sleep runs as root');
+    assert.equal(rootProcess?.result, 'fail', "the root container's sleep runs as root");
     assert.ok((local.containers[0]?.results.length ?? 0) >= 20, 'the whole CIS chain ran');
   });
 
   test('tcp:// with --docker.tls-verify and --docker.cert-path', async () => {
-    const { verdicts: remote, stderr } = await verdicts(['--docker.host', `tcp://127.0.0.1:${tcpPort}`, '--docker.tls-verify', '--docker.cert-path', rightCerts]);
+    const { verdicts: remote, stderr } = await verdicts([
+      '--docker.host',
+      `tcp://127.0.0.1:${tcpPort}`,
+      '--docker.tls-verify',
+      '--docker.cert-path',
+      rightCerts,
+    ]);
     assert.deepEqual(remote, local);
-    assert.match(stderr, /reading container processes with the engine's top: the engine at tcp:\/\/127\.0\.0\.1:\d+ is reached over the network/);
+    assert.match(
+      stderr,
+      /reading container processes with the engine's top: the engine at tcp:\/\/127\.0\.0\.1:\d+ is reached over the network/,
+    );
   });
 
   test('tcp:// with DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH', async () => {
-    const { verdicts: remote } = await verdicts([], { DOCKER_HOST: `tcp://127.0.0.1:${tcpPort}`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: rightCerts });
+    const { verdicts: remote } = await verdicts([], {
+      DOCKER_HOST: `tcp://127.0.0.1:${tcpPort}`,
+      DOCKER_TLS_VERIFY: '1',
+      DOCKER_CERT_PATH: rightCerts,
+    });
     assert.deepEqual(remote, local);
   });
 
@@ -128,21 +166,36 @@ describe('check gives the same verdicts over every address kind', () => {
 
   test('docker contexts made by the docker CLI: --docker.context and DOCKER_CONTEXT', async () => {
     const context = (args: string[]) => run('docker', ['context', ...args], { env: { PATH: process.env['PATH'], HOME: ssh.clientHome } });
-    await context(['create', 'tls-engine', '--docker', `host=tcp://127.0.0.1:${tcpPort},ca=${rightCerts}/ca.pem,cert=${rightCerts}/cert.pem,key=${rightCerts}/key.pem`]);
+    await context([
+      'create',
+      'tls-engine',
+      '--docker',
+      `host=tcp://127.0.0.1:${tcpPort},ca=${rightCerts}/ca.pem,cert=${rightCerts}/cert.pem,key=${rightCerts}/key.pem`,
+    ]);
     await context(['create', 'ssh-engine', '--docker', `host=${ssh.address}`]);
     assert.deepEqual((await verdicts(['--docker.context', 'tls-engine'])).verdicts, local);
     assert.deepEqual((await verdicts([], { DOCKER_CONTEXT: 'ssh-engine' })).verdicts, local);
     await context(['use', 'tls-engine']);
-    assert.deepEqual((await verdicts([])).verdicts, local, 'the store\'s current context');
+    assert.deepEqual((await verdicts([])).verdicts, local, "the store's current context");
   });
 
   test('a client certificate from another CA: exit 3 with the TLS failure', async () => {
-    const outcome = await cli(['check', '--docker.host', `tcp://127.0.0.1:${tcpPort}`, '--docker.tls-verify', '--docker.cert-path', wrongCerts]);
+    const outcome = await cli([
+      'check',
+      '--docker.host',
+      `tcp://127.0.0.1:${tcpPort}`,
+      '--docker.tls-verify',
+      '--docker.cert-path',
+      wrongCerts,
+    ]);
     assert.equal(outcome.code, 3, outcome.stderr);
-    assert.match(outcome.stderr, /^docker-monitor: cannot reach the Docker engine at tcp:\/\/127\.0\.0\.1:\d+: the engine refused the TLS handshake \("bad certificate"\): is the client certificate \(cert\.pem, key\.pem\) signed by the CA the engine trusts\? \(is dockerd running/m);
+    assert.match(
+      outcome.stderr,
+      /^docker-monitor: cannot reach the Docker engine at tcp:\/\/127\.0\.0\.1:\d+: the engine refused the TLS handshake \("bad certificate"\): is the client certificate \(cert\.pem, key\.pem\) signed by the CA the engine trusts\? \(is dockerd running/m,
+    );
   });
 
-  test('an SSH host key that is not the server\'s: exit 3, nothing sent', async () => {
+  test("an SSH host key that is not the server's: exit 3, nothing sent", async () => {
     const home = join(scratch, 'stranger-home');
     mkdirSync(join(home, '.ssh'), { recursive: true });
     copyFileSync(join(ssh.clientHome, '.ssh', 'id_ed25519'), join(home, '.ssh', 'id_ed25519'));
@@ -163,8 +216,18 @@ describe('serve against remote engines', () => {
   });
 
   test('TLS with a wrong client certificate: docker_monitor_up 0 and no verdicts', async () => {
-    exporter = await startExporter({ 'docker.host': `tcp://127.0.0.1:${tcpPort}`, 'docker.tlsVerify': true, 'docker.certPath': wrongCerts, refresh: '1h' });
-    const body = await eventually(() => exporter!.scrape(), (text) => sampleValue(text, 'docker_monitor_up') !== undefined, 15_000, 'a refresh');
+    exporter = await startExporter({
+      'docker.host': `tcp://127.0.0.1:${tcpPort}`,
+      'docker.tlsVerify': true,
+      'docker.certPath': wrongCerts,
+      refresh: '1h',
+    });
+    const body = await eventually(
+      () => exporter!.scrape(),
+      (text) => sampleValue(text, 'docker_monitor_up') !== undefined,
+      15_000,
+      'a refresh',
+    );
     assert.equal(sampleValue(body, 'docker_monitor_up'), 0);
     assert.equal(sampleValue(body, `docker_monitor_container_compliant{container="${names.root}"}`), undefined);
     await exporter.close();
@@ -172,8 +235,18 @@ describe('serve against remote engines', () => {
   });
 
   test('TLS with the right client certificate: verdicts and root processes', async () => {
-    exporter = await startExporter({ 'docker.host': `tcp://127.0.0.1:${tcpPort}`, 'docker.tlsVerify': true, 'docker.certPath': rightCerts, refresh: '1h' });
-    const body = await eventually(() => exporter!.scrape(), (text) => sampleValue(text, 'docker_monitor_up') === 1, 15_000, 'docker_monitor_up 1');
+    exporter = await startExporter({
+      'docker.host': `tcp://127.0.0.1:${tcpPort}`,
+      'docker.tlsVerify': true,
+      'docker.certPath': rightCerts,
+      refresh: '1h',
+    });
+    const body = await eventually(
+      () => exporter!.scrape(),
+      (text) => sampleValue(text, 'docker_monitor_up') === 1,
+      15_000,
+      'docker_monitor_up 1',
+    );
     assert.equal(sampleValue(body, `docker_monitor_check_result{check="RunningAsRootCheck",container="${names.root}"}`), 0);
     assert.equal(sampleValue(body, `docker_monitor_check_result{check="RunningAsRootCheck",container="${names.user}"}`), 1);
     assert.equal(sampleValue(body, `docker_monitor_root_processes{container="${names.root}"}`), 1);
@@ -191,11 +264,26 @@ describe('serve against remote engines', () => {
     } finally {
       process.env['HOME'] = home;
     }
-    await eventually(() => exporter!.scrape(), (text) => sampleValue(text, 'docker_monitor_up') === 1, 20_000, 'docker_monitor_up 1');
+    await eventually(
+      () => exporter!.scrape(),
+      (text) => sampleValue(text, 'docker_monitor_up') === 1,
+      20_000,
+      'docker_monitor_up 1',
+    );
     const late = `remote-late-${RUN_ID}`;
     await engine.docker(['run', '-d', '--name', late, '--label', `${TEST_LABEL}=${RUN_ID}`, TEST_IMAGE, 'sleep', '3600']);
-    await eventually(() => exporter!.scrape(), (text) => sampleValue(text, `docker_monitor_root_processes{container="${late}"}`) === 1, 15_000, 'the new container over SSH');
+    await eventually(
+      () => exporter!.scrape(),
+      (text) => sampleValue(text, `docker_monitor_root_processes{container="${late}"}`) === 1,
+      15_000,
+      'the new container over SSH',
+    );
     await engine.docker(['rm', '-f', late]);
-    await eventually(() => exporter!.scrape(), (text) => sampleValue(text, `docker_monitor_container_compliant{container="${late}"}`) === undefined, 15_000, 'the removed container gone');
+    await eventually(
+      () => exporter!.scrape(),
+      (text) => sampleValue(text, `docker_monitor_container_compliant{container="${late}"}`) === undefined,
+      15_000,
+      'the removed container gone',
+    );
   });
 });

@@ -33,12 +33,17 @@ async function checkBothRoots(host: string, hostUid: number): Promise<string> {
   );
   assert.equal(outcome.code, 1, outcome.stderr);
   const verdicts = JSON.parse(outcome.stdout) as Verdicts;
-  const results = (name: string) => Object.fromEntries((verdicts.containers.find((container) => container.name === name)?.results ?? []).map((result) => [result.check, result]));
+  const results = (name: string) =>
+    Object.fromEntries(
+      (verdicts.containers.find((container) => container.name === name)?.results ?? []).map((result) => [result.check, result]),
+    );
   assert.equal(results(rootName)['RunningAsRootCheck']?.result, 'fail');
   assert.equal(results(rootName)['RootProcessCheck']?.result, 'pass');
   assert.match(
     results(rootName)['RootProcessCheck']?.reason ?? '',
-    new RegExp(`^no process runs as root on the host; 1 runs as root inside the container's user namespace: pid \\d+ \\(sleep 3600\\) as host UID ${hostUid}$`),
+    new RegExp(
+      `^no process runs as root on the host; 1 runs as root inside the container's user namespace: pid \\d+ \\(sleep 3600\\) as host UID ${hostUid}$`,
+    ),
   );
   assert.equal(results(userName)['RunningAsRootCheck']?.result, 'pass');
   assert.deepEqual(results(userName)['RootProcessCheck'], { check: 'RootProcessCheck', result: 'pass', reason: null });
@@ -49,11 +54,19 @@ async function checkBothRoots(host: string, hostUid: number): Promise<string> {
 async function rootSeries(host: string): Promise<unknown> {
   const exporter = await startExporter({ 'docker.host': host, refresh: '1h' });
   try {
-    const body = await eventually(() => exporter.scrape(), (text) => sampleValue(text, 'docker_monitor_up') === 1, 30_000, 'docker_monitor_up 1');
+    const body = await eventually(
+      () => exporter.scrape(),
+      (text) => sampleValue(text, 'docker_monitor_up') === 1,
+      30_000,
+      'docker_monitor_up 1',
+    );
     return Object.fromEntries(
       [rootName, userName].map((name) => [
         name,
-        [sampleValue(body, `docker_monitor_root_processes{container="${name}"}`), sampleValue(body, `docker_monitor_container_root_processes{container="${name}"}`)],
+        [
+          sampleValue(body, `docker_monitor_root_processes{container="${name}"}`),
+          sampleValue(body, `docker_monitor_container_root_processes{container="${name}"}`),
+        ],
       ]),
     );
   } finally {
@@ -73,7 +86,7 @@ describe('rootless Podman', () => {
     await podman.destroy();
   });
 
-  test('the engine is rootless: container root is the user\'s UID on the host', async () => {
+  test("the engine is rootless: container root is the user's UID on the host", async () => {
     assert.equal(await podman.podman(['info', '--format', '{{.Host.Security.Rootless}}']), 'true');
     const pid = await podman.podman(['inspect', '--format', '{{.State.Pid}}', rootName]);
     const { stdout } = await run('sh', ['-c', `grep '^Uid:' /proc/${pid}/status`]);
@@ -97,7 +110,10 @@ describe('rootless Docker', () => {
 
   before(async () => {
     await rootless.start();
-    for (const [name, options] of [[rootName, []], [userName, ['--user', '1000']]] as const) {
+    for (const [name, options] of [
+      [rootName, []],
+      [userName, ['--user', '1000']],
+    ] as const) {
       await rootless.docker(['run', '-d', '--name', name, ...options, 'docker-monitor-test/busybox:1', 'sleep', '3600']);
     }
   });
@@ -110,7 +126,7 @@ describe('rootless Docker', () => {
     assert.match(await rootless.docker(['info', '--format', '{{json .SecurityOptions}}']), /name=rootless/);
   });
 
-  test('check: /proc finds each container by its PID namespace (no cgroup names it on cgroup v1); container root is the user\'s UID', async () => {
+  test("check: /proc finds each container by its PID namespace (no cgroup names it on cgroup v1); container root is the user's UID", async () => {
     const stderr = await checkBothRoots(rootless.host, DOCKER_USER.uid);
     assert.match(stderr, /reading container processes from \/proc/);
   });

@@ -39,11 +39,26 @@ test('--refresh scrape --enforce, action = stop: the scrape answers while the st
   const policy = join(folder, 'stop.ini');
   await writeFile(policy, '[policy]\naction = stop\n\n[docker_monitor.checks.RunningAsRootCheck]\n');
   // Root, and deaf to SIGTERM: `docker stop` has to wait out its grace period before SIGKILL.
-  await engine.docker(['run', '-d', '--name', name, '--label', `${TEST_LABEL}=${RUN_ID}`, TEST_IMAGE, 'sh', '-c', 'trap "" TERM; while true; do sleep 1; done']);
+  await engine.docker([
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--label',
+    `${TEST_LABEL}=${RUN_ID}`,
+    TEST_IMAGE,
+    'sh',
+    '-c',
+    'trap "" TERM; while true; do sleep 1; done',
+  ]);
   // The first scrape shares the start-up refresh, the one that finds the container and enforces.
   exporter = await startExporter({ configFile: policy, 'docker.host': engine.host, enforce: true, refresh: 'scrape' });
   const body = await exporter.scrape();
-  assert.equal(sampleValue(body, `docker_monitor_check_result{check="RunningAsRootCheck",container="${name}"}`), 0, 'the scrape saw the failure');
+  assert.equal(
+    sampleValue(body, `docker_monitor_check_result{check="RunningAsRootCheck",container="${name}"}`),
+    0,
+    'the scrape saw the failure',
+  );
   assert.equal(await running(), true, 'the scrape answered before the container was stopped');
 
   await eventually(running, (isRunning) => !isRunning, 30_000, 'the container stopped by enforcement');

@@ -23,7 +23,10 @@ async function serve(args: string[]): Promise<Served> {
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exit = once(child, 'exit').then(([code]) => code as number | null);
   await eventually(
-    () => fetch(`http://127.0.0.1:${port}/-/healthy`).then((response) => response.status).catch(() => 0),
+    () =>
+      fetch(`http://127.0.0.1:${port}/-/healthy`)
+        .then((response) => response.status)
+        .catch(() => 0),
     (status) => status === 200,
     20_000,
     `docker-monitor serve on port ${port} (output so far: ${output})`,
@@ -65,7 +68,7 @@ test('a check that leaks a rejected promise does not bring the exporter down', a
   assert.equal(await served.exit, 0);
 });
 
-test('--check 1s (cnitch\'s flag) refreshes in the background; SIGINT exits 0', async () => {
+test("--check 1s (cnitch's flag) refreshes in the background; SIGINT exits 0", async () => {
   const served = await serve(['serve', '--check', '1s', '--log.format', 'json']);
   const metrics = await (await fetch(`http://127.0.0.1:${served.port}/metrics`)).text();
   assert.match(metrics, /Cached: evaluated every 1s/);
@@ -79,7 +82,10 @@ test('bad serve flags exit 2 with one line naming the flag', async () => {
     [['serve', '--refresh', 'often'], /^docker-monitor: --refresh: "often" is not a duration/],
     [['serve', '--refresh', '1s', '--check', '2s'], /^docker-monitor: --refresh and --check mean the same thing/],
     [['serve', '--web.listen-address', 'nowhere'], /^docker-monitor: --web.listen-address: "nowhere" is not host:port/],
-    [['serve', '--web.config.file', '/nonexistent/web.yml'], /^docker-monitor: \/nonexistent\/web.yml: cannot read the web config file: no such file/],
+    [
+      ['serve', '--web.config.file', '/nonexistent/web.yml'],
+      /^docker-monitor: \/nonexistent\/web.yml: cannot read the web config file: no such file/,
+    ],
     [['serve', '--bogus'], /^docker-monitor: unknown option '--bogus'/],
   ] as const) {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

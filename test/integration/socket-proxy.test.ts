@@ -28,7 +28,10 @@ function documentedEndpoints(name: 'read' | 'enforce'): AllowedEndpoint[] {
   const start = text.indexOf(`<!-- endpoints:${name} -->`);
   assert.ok(start >= 0, `docs/engines.md has the ${name} endpoint table`);
   const table = text.slice(start, text.indexOf('<!-- /endpoints -->', start));
-  return [...table.matchAll(/^\| `(GET|POST|DELETE|PUT|HEAD)` \| `([^`]+)` \|/gm)].map(([, method, path]) => ({ method: method as AllowedEndpoint['method'], path: path! }));
+  return [...table.matchAll(/^\| `(GET|POST|DELETE|PUT|HEAD)` \| `([^`]+)` \|/gm)].map(([, method, path]) => ({
+    method: method as AllowedEndpoint['method'],
+    path: path!,
+  }));
 }
 
 const READ = documentedEndpoints('read');
@@ -41,14 +44,20 @@ const names = { root: `proxy-root-${RUN_ID}`, user: `proxy-user-${RUN_ID}` };
 
 /** Which documented endpoints the requests seen used. */
 function used(proxy: FilteringProxy): string[] {
-  return [...new Set(proxy.allowed.map(({ method, path }) => {
-    const endpoint = proxy.match(method, path);
-    return `${endpoint?.method} ${endpoint?.path}`;
-  }))].sort();
+  return [
+    ...new Set(
+      proxy.allowed.map(({ method, path }) => {
+        const endpoint = proxy.match(method, path);
+        return `${endpoint?.method} ${endpoint?.path}`;
+      }),
+    ),
+  ].sort();
 }
 
 async function checkJson(host: string): Promise<{ code: number; json: unknown }> {
-  const outcome = await run(process.execPath, [CLI, 'check', '-f', CIS, '--format', 'json', '--docker.host', host], { env: { PATH: process.env['PATH'], HOME: dir } }).then(
+  const outcome = await run(process.execPath, [CLI, 'check', '-f', CIS, '--format', 'json', '--docker.host', host], {
+    env: { PATH: process.env['PATH'], HOME: dir },
+  }).then(
     ({ stdout }) => ({ code: 0, stdout }),
     (error: { code: number; stdout: string }) => error,
   );
@@ -59,14 +68,33 @@ async function checkJson(host: string): Promise<{ code: number; json: unknown }>
 before(async () => {
   await requireEngine();
   assert.equal(READ.length, 11, 'the read-only table lists 11 endpoints');
-  assert.deepEqual(ENFORCE.map(({ method, path }) => `${method} ${path}`), ['POST /containers/{id}/stop', 'POST /containers/{id}/kill', 'POST /containers/{id}/pause']);
+  assert.deepEqual(
+    ENFORCE.map(({ method, path }) => `${method} ${path}`),
+    ['POST /containers/{id}/stop', 'POST /containers/{id}/kill', 'POST /containers/{id}/pause'],
+  );
   dir = mkdtempSync(join(tmpdir(), 'dm-socket-proxy-'));
   await engine.start();
   await engine.loadTestImage();
   // --restart always: the outage test expects them back after the engine restarts. They leave on SIGTERM
   // at once, so stopping the engine and the enforced stop do not wait out the 10 s grace period.
-  for (const [name, user] of [[names.root, '0'], [names.user, '1000']] as const) {
-    await engine.docker(['run', '-d', '--name', name, '--label', `${TEST_LABEL}=${RUN_ID}`, '--restart', 'always', '--user', user, TEST_IMAGE, ...LEAVES_ON_TERM]);
+  for (const [name, user] of [
+    [names.root, '0'],
+    [names.user, '1000'],
+  ] as const) {
+    await engine.docker([
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--label',
+      `${TEST_LABEL}=${RUN_ID}`,
+      '--restart',
+      'always',
+      '--user',
+      user,
+      TEST_IMAGE,
+      ...LEAVES_ON_TERM,
+    ]);
   }
   // An exec session in flight, so the exec checks ask /exec/{id}/json.
   await engine.docker(['exec', '-d', names.root, 'sleep', '3600']);
@@ -118,18 +146,48 @@ describe('through a read-only socket proxy', () => {
   test('serve: events (a new container shows without a refresh, and goes at removal) and recovery after an outage', async () => {
     const exporter = await startExporter({ 'docker.host': readOnly.host, configFile: CIS, refresh: '1h' });
     try {
-      await eventually(() => exporter.scrape(), (text) => sampleValue(text, 'docker_monitor_up') === 1, 15_000, 'docker_monitor_up 1');
+      await eventually(
+        () => exporter.scrape(),
+        (text) => sampleValue(text, 'docker_monitor_up') === 1,
+        15_000,
+        'docker_monitor_up 1',
+      );
       const late = `proxy-late-${RUN_ID}`;
       await engine.docker(['run', '-d', '--name', late, '--label', `${TEST_LABEL}=${RUN_ID}`, TEST_IMAGE, 'sleep', '3600']);
-      await eventually(() => exporter.scrape(), (text) => sampleValue(text, `docker_monitor_root_processes{container="${late}"}`) === 1, 10_000, 'the new container, by event');
+      await eventually(
+        () => exporter.scrape(),
+        (text) => sampleValue(text, `docker_monitor_root_processes{container="${late}"}`) === 1,
+        10_000,
+        'the new container, by event',
+      );
       await engine.docker(['rm', '-f', late]);
-      await eventually(() => exporter.scrape(), (text) => sampleValue(text, `docker_monitor_container_compliant{container="${late}"}`) === undefined, 10_000, 'the removed container gone');
+      await eventually(
+        () => exporter.scrape(),
+        (text) => sampleValue(text, `docker_monitor_container_compliant{container="${late}"}`) === undefined,
+        10_000,
+        'the removed container gone',
+      );
 
       await engine.stop();
-      await eventually(() => exporter.scrape(), (text) => sampleValue(text, 'docker_monitor_up') === 0, 20_000, 'docker_monitor_up 0 while the engine is down');
+      await eventually(
+        () => exporter.scrape(),
+        (text) => sampleValue(text, 'docker_monitor_up') === 0,
+        20_000,
+        'docker_monitor_up 0 while the engine is down',
+      );
       await engine.start();
-      await eventually(() => exporter.scrape(), (text) => sampleValue(text, 'docker_monitor_up') === 1, 30_000, 'docker_monitor_up 1 again');
-      await eventually(() => exporter.scrape(), (text) => sampleValue(text, `docker_monitor_root_processes{container="${names.root}"}`) === 2, 20_000, 'the container (sh and sleep) after recovery');
+      await eventually(
+        () => exporter.scrape(),
+        (text) => sampleValue(text, 'docker_monitor_up') === 1,
+        30_000,
+        'docker_monitor_up 1 again',
+      );
+      await eventually(
+        () => exporter.scrape(),
+        (text) => sampleValue(text, `docker_monitor_root_processes{container="${names.root}"}`) === 2,
+        20_000,
+        'the container (sh and sleep) after recovery',
+      );
       assert.ok(used(readOnly).includes('GET /events'));
       assert.deepEqual(readOnly.refused, []);
     } finally {
@@ -155,7 +213,10 @@ describe('--enforce needs exactly the documented extra endpoint', () => {
         'the refused stop',
       );
       assert.equal(sampleValue(body, 'docker_monitor_enforcement_actions_total{action="stop"}'), 0);
-      assert.deepEqual(readOnly.refused.map(({ method, path }) => `${method} ${path.replace(/[0-9a-f]{64}/, '{id}')}`), ['POST /containers/{id}/stop']);
+      assert.deepEqual(
+        readOnly.refused.map(({ method, path }) => `${method} ${path.replace(/[0-9a-f]{64}/, '{id}')}`),
+        ['POST /containers/{id}/stop'],
+      );
     } finally {
       await exporter.close();
       readOnly.refused.length = 0;
@@ -163,11 +224,19 @@ describe('--enforce needs exactly the documented extra endpoint', () => {
   });
 
   test('with POST /containers/{id}/stop allowed too: the failing container is stopped, the passing one is not', async () => {
-    const enforcing = new FilteringProxy(join(dir, 'enforce.sock'), engine.socket, [...READ, ...ENFORCE.filter(({ path }) => path.endsWith('/stop'))]);
+    const enforcing = new FilteringProxy(join(dir, 'enforce.sock'), engine.socket, [
+      ...READ,
+      ...ENFORCE.filter(({ path }) => path.endsWith('/stop')),
+    ]);
     await enforcing.listen();
     const exporter = await startExporter({ 'docker.host': enforcing.host, configFile: policy('stop'), enforce: true, refresh: '1h' });
     try {
-      await eventually(() => exporter.scrape(), (text) => sampleValue(text, 'docker_monitor_enforcement_actions_total{action="stop"}') === 1, 30_000, 'the stop');
+      await eventually(
+        () => exporter.scrape(),
+        (text) => sampleValue(text, 'docker_monitor_enforcement_actions_total{action="stop"}') === 1,
+        30_000,
+        'the stop',
+      );
       assert.equal(await engine.docker(['inspect', '-f', '{{.State.Running}}', names.user]), 'true');
       assert.deepEqual(enforcing.refused, []);
       assert.ok(used(enforcing).includes('POST /containers/{id}/stop'));

@@ -26,11 +26,15 @@ before(async () => {
 });
 after(() => engine.destroy());
 
-const totalCalls = (exporter: TestExporter): number => Object.values(exporter.runtime.engine.callCounts()).reduce((sum, count) => sum + count, 0);
+const totalCalls = (exporter: TestExporter): number =>
+  Object.values(exporter.runtime.engine.callCounts()).reduce((sum, count) => sum + count, 0);
 
 /** Container names in the order the page lists them, with their verdicts. */
 function listed(body: string): { name: string; verdict: string }[] {
-  return [...body.matchAll(/<li class="container [a-z]+" data-container="([^"]+)" data-verdict="([a-z]+)">/g)].map((match) => ({ name: match[1] ?? '', verdict: match[2] ?? '' }));
+  return [...body.matchAll(/<li class="container [a-z]+" data-container="([^"]+)" data-verdict="([a-z]+)">/g)].map((match) => ({
+    name: match[1] ?? '',
+    verdict: match[2] ?? '',
+  }));
 }
 
 describe('status pages on the real engine (--refresh 1h: state from the refresh and events)', () => {
@@ -45,7 +49,9 @@ describe('status pages on the real engine (--refresh 1h: state from the refresh 
     user = await engine.startContainer(['--user', '1000']);
     await eventually(
       async () => (await exporter.app.inject({ url: '/' })).body,
-      (body) => body.includes(`data-container="${root.name}" data-verdict="fail"`) && body.includes(`data-container="${user.name}" data-verdict="pass"`),
+      (body) =>
+        body.includes(`data-container="${root.name}" data-verdict="fail"`) &&
+        body.includes(`data-container="${user.name}" data-verdict="pass"`),
       20_000,
       'both containers on the page',
     );
@@ -61,9 +67,15 @@ describe('status pages on the real engine (--refresh 1h: state from the refresh 
     const names = rows.map((row) => row.name);
     assert.ok(names.indexOf(root.name) < names.indexOf(user.name));
     const firstPassing = rows.findIndex((row) => row.verdict !== 'fail');
-    assert.ok(rows.slice(firstPassing === -1 ? rows.length : firstPassing).every((row) => row.verdict !== 'fail'), 'no failing container after a passing one');
+    assert.ok(
+      rows.slice(firstPassing === -1 ? rows.length : firstPassing).every((row) => row.verdict !== 'fail'),
+      'no failing container after a passing one',
+    );
     const block = response.body.slice(response.body.indexOf(`data-container="${root.name}"`));
-    assert.match(block, /<b>RunningAsRootCheck<\/b><span class="sev high">high<\/span><\/div>\n<p class="reason">no user set: runs as root<\/p>\n<p class="fix">Fix: Run as an unprivileged user/);
+    assert.match(
+      block,
+      /<b>RunningAsRootCheck<\/b><span class="sev high">high<\/span><\/div>\n<p class="reason">no user set: runs as root<\/p>\n<p class="fix">Fix: Run as an unprivileged user/,
+    );
     assert.match(block, /<b>RootProcessCheck<\/b>.*\n<p class="reason">1 process running as root: pid \d+ \(sleep 3600\)<\/p>/);
   });
 
@@ -155,7 +167,10 @@ describe('TLS and basic auth cover the status pages', () => {
     certificates = await makeCertificates();
     ca = await readFile(certificates.ca);
     const file = join(certificates.dir, 'web.yml');
-    await writeFile(file, `tls_server_config:\n  cert_file: ${certificates.serverCert}\n  key_file: ${certificates.serverKey}\nbasic_auth_users:\n  operator: ${await bcrypt.hash(password, 10)}\n`);
+    await writeFile(
+      file,
+      `tls_server_config:\n  cert_file: ${certificates.serverCert}\n  key_file: ${certificates.serverKey}\nbasic_auth_users:\n  operator: ${await bcrypt.hash(password, 10)}\n`,
+    );
     exporter = await startExporter({ 'docker.host': engine.host, 'web.config.file': file, refresh: '1h' });
     await exporter.app.listen({ host: '127.0.0.1', port: 0 });
     port = (exporter.app.server.address() as AddressInfo).port;

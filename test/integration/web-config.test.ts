@@ -65,7 +65,10 @@ describe('TLS with basic auth', () => {
     await copyFile(certificates.serverCert, join(certificates.dir, 'live.crt'));
     await copyFile(certificates.serverKey, join(certificates.dir, 'live.key'));
     const hash = await bcrypt.hash(password, 10);
-    await writeFile(configFile(), `tls_server_config:\n  cert_file: live.crt\n  key_file: live.key\nbasic_auth_users:\n  prometheus: ${hash}\n`);
+    await writeFile(
+      configFile(),
+      `tls_server_config:\n  cert_file: live.crt\n  key_file: live.key\nbasic_auth_users:\n  prometheus: ${hash}\n`,
+    );
     exporter = await startExporter({ 'web.config.file': configFile() });
     await exporter.app.listen({ host: '127.0.0.1', port: 0 });
     port = (exporter.app.server.address() as AddressInfo).port;
@@ -120,7 +123,11 @@ describe('mutual TLS', () => {
 
   test('a client certificate from the CA is accepted, none is refused', async () => {
     const ca = await readFile(certificates.ca);
-    const answer = await get(port, '/metrics', { ca, cert: await readFile(certificates.clientCert), key: await readFile(certificates.clientKey) });
+    const answer = await get(port, '/metrics', {
+      ca,
+      cert: await readFile(certificates.clientCert),
+      key: await readFile(certificates.clientKey),
+    });
     assert.equal(answer.status, 200);
     await assert.rejects(get(port, '/metrics', { ca }));
   });
@@ -130,7 +137,10 @@ describe('client_allowed_sans', () => {
   test('a verified client certificate must carry an allowed name', async () => {
     const ca = await readFile(certificates.ca);
     const client = { ca, cert: await readFile(certificates.clientCert), key: await readFile(certificates.clientKey) };
-    for (const [allowed, status] of [['prometheus.example', 200], ['other.example', 403]] as const) {
+    for (const [allowed, status] of [
+      ['prometheus.example', 200],
+      ['other.example', 403],
+    ] as const) {
       const file = join(certificates.dir, `sans-${allowed}.yml`);
       await writeFile(
         file,
@@ -158,6 +168,8 @@ describe('bad web config', () => {
     await writeFile(bad, 'basic_auth_users: [unclosed\n');
     await assert.rejects(startExporter({ 'web.config.file': bad }), (error: Error) => error.message.startsWith(`${bad}: not valid YAML`));
     await writeFile(bad, 'basic_auth_users:\n  admin: plaintext\n');
-    await assert.rejects(startExporter({ 'web.config.file': bad }), (error: Error) => error.message.startsWith(`${bad} basic_auth_users.admin: is not a bcrypt hash`));
+    await assert.rejects(startExporter({ 'web.config.file': bad }), (error: Error) =>
+      error.message.startsWith(`${bad} basic_auth_users.admin: is not a bcrypt hash`),
+    );
   });
 });

@@ -16,9 +16,15 @@ async function builtIn(name: string, body = ''): Promise<CheckInstance> {
 describe('ActiveBuildCheck', () => {
   test('PASS_FAST for a classic-builder RUN step, shell form and exec form', async () => {
     const check = await builtIn('ActiveBuildCheck');
-    assert.deepEqual(await check.run(fixtureView('classic-build-step')), { result: 'pass_fast', reason: 'classic builder step (RUN) in progress' });
+    assert.deepEqual(await check.run(fixtureView('classic-build-step')), {
+      result: 'pass_fast',
+      reason: 'classic builder step (RUN) in progress',
+    });
     assert.deepEqual(inspectFixture('classic-build-step-exec-form').Config?.Cmd, ['sleep', '6']);
-    assert.deepEqual(await check.run(fixtureView('classic-build-step-exec-form')), { result: 'pass_fast', reason: 'classic builder step (RUN) in progress' });
+    assert.deepEqual(await check.run(fixtureView('classic-build-step-exec-form')), {
+      result: 'pass_fast',
+      reason: 'classic builder step (RUN) in progress',
+    });
   });
 
   test('PASS_FAST for a BuildKit builder container (moby/buildkit image, buildx_buildkit_ name)', async () => {
@@ -98,12 +104,19 @@ describe('RootProcessCheck', () => {
 
   test('its metric docker_monitor_root_processes counts what the check did not allow', async () => {
     const exec = fixtureView('exec-root');
-    for (const [options, count] of [['', 1], ['allowed_commands = sleep\n', 0]] as const) {
+    for (const [options, count] of [
+      ['', 1],
+      ['allowed_commands = sleep\n', 0],
+    ] as const) {
       const check = await builtIn('RootProcessCheck', options);
       const [metric] = check.metrics;
       assert.equal(metric?.name, 'docker_monitor_root_processes');
       const { data } = await check.run(exec);
-      assert.deepEqual(metric.samples(data, { name: 'web', image: 'busybox', imageId: 'sha256:1' }), [{ labels: { container: 'web' }, value: count }], options);
+      assert.deepEqual(
+        metric.samples(data, { name: 'web', image: 'busybox', imageId: 'sha256:1' }),
+        [{ labels: { container: 'web' }, value: count }],
+        options,
+      );
     }
   });
 

@@ -75,26 +75,44 @@ describe('runChain', () => {
     const outcome = await chain(await checks('[recording.A]\n[recording.B]\nverdict = pass_fast\n[recording.C]\nverdict = fail\n'), view);
     assert.deepEqual(calls, [`A:${view.name}`, `B:${view.name}`]);
     assert.equal(outcome.compliant, true);
-    assert.deepEqual(outcome.results.map(({ check, result }) => [check, result]), [['A', 'pass'], ['B', 'pass_fast']]);
+    assert.deepEqual(
+      outcome.results.map(({ check, result }) => [check, result]),
+      [
+        ['A', 'pass'],
+        ['B', 'pass_fast'],
+      ],
+    );
   });
 
   test('PASS_FAST after a FAIL does not undo it', async () => {
     const outcome = await chain(await checks('[recording.A]\nverdict = fail\n[recording.B]\nverdict = pass_fast\n[recording.C]\n'), view);
     assert.equal(outcome.compliant, false);
-    assert.deepEqual(outcome.results.map(({ result }) => result), ['fail', 'pass_fast']);
+    assert.deepEqual(
+      outcome.results.map(({ result }) => result),
+      ['fail', 'pass_fast'],
+    );
   });
 
   test('fail_fast off (default): every check runs so every violation is visible', async () => {
     const outcome = await chain(await checks('[recording.A]\nverdict = fail\n[recording.B]\n[recording.C]\nverdict = fail\n'), view);
     assert.equal(calls.length, 3);
     assert.equal(outcome.compliant, false);
-    assert.deepEqual(outcome.results.map(({ result }) => result), ['fail', 'pass', 'fail']);
+    assert.deepEqual(
+      outcome.results.map(({ result }) => result),
+      ['fail', 'pass', 'fail'],
+    );
   });
 
   test('fail_fast on: the chain stops at the first FAIL, as the CFPB tool did', async () => {
     const outcome = await chain(await checks('[recording.A]\n[recording.B]\nverdict = fail\n[recording.C]\n'), view, true);
     assert.deepEqual(calls, [`A:${view.name}`, `B:${view.name}`]);
-    assert.deepEqual(outcome.results.map(({ check, result }) => [check, result]), [['A', 'pass'], ['B', 'fail']]);
+    assert.deepEqual(
+      outcome.results.map(({ check, result }) => [check, result]),
+      [
+        ['A', 'pass'],
+        ['B', 'fail'],
+      ],
+    );
     assert.equal(outcome.compliant, false);
   });
 
@@ -109,7 +127,10 @@ describe('runChain', () => {
 
   test('with fail_fast an error stops the chain like a FAIL', async () => {
     const outcome = await chain(await checks('[recording.Thrower]\n[recording.A]\n'), view, true);
-    assert.deepEqual(outcome.results.map(({ result }) => result), ['error']);
+    assert.deepEqual(
+      outcome.results.map(({ result }) => result),
+      ['error'],
+    );
   });
 
   test('a check past its timeout gives error, its signal is aborted, and the chain goes on', async () => {
@@ -142,22 +163,37 @@ describe('runChain', () => {
     assert.deepEqual([...imageVerdicts.keys()], [`recording.PerImage\u0000${view.inspect.Image}`]);
   });
 
-  test('host-scoped checks are not part of a container\'s chain', async () => {
+  test("host-scoped checks are not part of a container's chain", async () => {
     const outcome = await chain(await checks('[recording.HostOnly]\n[recording.A]\n'), view);
-    assert.deepEqual(outcome.results.map(({ check }) => check), ['A']);
+    assert.deepEqual(
+      outcome.results.map(({ check }) => check),
+      ['A'],
+    );
   });
 
   test('the built-in default chain on captured containers', async () => {
-    const defaults = (await parsePolicy('[docker_monitor.checks.ActiveBuildCheck]\n[docker_monitor.checks.RunningAsRootCheck]\n[docker_monitor.checks.RootProcessCheck]\n', 'default', BUILT_IN_CHECKS)).checks;
+    const defaults = (
+      await parsePolicy(
+        '[docker_monitor.checks.ActiveBuildCheck]\n[docker_monitor.checks.RunningAsRootCheck]\n[docker_monitor.checks.RootProcessCheck]\n',
+        'default',
+        BUILT_IN_CHECKS,
+      )
+    ).checks;
     const build = await chain(defaults, fixtureView('classic-build-step'));
-    assert.deepEqual(build.results.map(({ result }) => result), ['pass_fast']);
+    assert.deepEqual(
+      build.results.map(({ result }) => result),
+      ['pass_fast'],
+    );
     assert.equal(build.compliant, true);
     const root = await chain(defaults, fixtureView('exec-root'));
-    assert.deepEqual(root.results.map(({ check, result }) => [check, result]), [
-      ['ActiveBuildCheck', 'pass'],
-      ['RunningAsRootCheck', 'pass'],
-      ['RootProcessCheck', 'fail'],
-    ]);
+    assert.deepEqual(
+      root.results.map(({ check, result }) => [check, result]),
+      [
+        ['ActiveBuildCheck', 'pass'],
+        ['RunningAsRootCheck', 'pass'],
+        ['RootProcessCheck', 'fail'],
+      ],
+    );
   });
 });
 

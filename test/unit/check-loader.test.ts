@@ -49,7 +49,7 @@ async function loadError(text: string, folder = dir): Promise<string> {
   assert.fail('loaded');
 }
 
-describe('user checks: [<module>.<Export>], resolved from the config file\'s folder', () => {
+describe("user checks: [<module>.<Export>], resolved from the config file's folder", () => {
   test('a class that extends nothing gets this.config and this.PASS / PASS_FAST / FAIL', async () => {
     const { checks } = await load('[checks.PlainCheck]\nverdict = fail\n');
     const [check] = checks;
@@ -112,7 +112,10 @@ describe('user checks: [<module>.<Export>], resolved from the config file\'s fol
   });
 
   test('a module that does not load, and a check whose constructor throws', async () => {
-    assert.match(await loadError('[broken.Broken]\n'), new RegExp(`^\\S+:1 \\[broken\\.Broken\\]: module ${join(dir, 'broken.js')} could not be loaded: \\S`));
+    assert.match(
+      await loadError('[broken.Broken]\n'),
+      new RegExp(`^\\S+:1 \\[broken\\.Broken\\]: module ${join(dir, 'broken.js')} could not be loaded: \\S`),
+    );
     assert.equal(
       await loadError('[checks.ExplodingConstructor]\n'),
       `${join(dir, 'policy.ini')}:1 [checks.ExplodingConstructor]: check could not be created: no token`,
@@ -121,8 +124,12 @@ describe('user checks: [<module>.<Export>], resolved from the config file\'s fol
 });
 
 describe('the examples', () => {
-  test('examples/my_checks.js: the CFPB README\'s MyPolicyCheck, loaded as [my_checks.MyPolicyCheck]', async () => {
-    for (const [pass, result] of [['pass', 'pass'], ['pass fast', 'pass_fast'], ['no', 'fail']] as const) {
+  test("examples/my_checks.js: the CFPB README's MyPolicyCheck, loaded as [my_checks.MyPolicyCheck]", async () => {
+    for (const [pass, result] of [
+      ['pass', 'pass'],
+      ['pass fast', 'pass_fast'],
+      ['no', 'fail'],
+    ] as const) {
       const [check] = (await load(`[my_checks.MyPolicyCheck]\npass = ${pass}\n`, examples)).checks;
       assert.equal(check?.description, 'my custom policy check');
       assert.deepEqual(await check?.run(fixtureView('user-1000')), { result }, pass);
@@ -133,12 +140,21 @@ describe('the examples', () => {
     const [check] = (await load('[my_checks.RequiredLabelsCheck]\nlabels = docker-monitor.test, owner\n', examples)).checks;
     assert.deepEqual(await check?.run(fixtureView('user-1000')), { result: 'fail', reason: 'missing label: owner' });
     assert.match(await loadError('[my_checks.RequiredLabelsCheck]\n', examples), /\[my_checks\.RequiredLabelsCheck\] labels: is required/);
-    assert.match(await loadError('[my_checks.RequiredLabelsCheck]\nlabels = a\nlabel = b\n', examples), /label: unknown key \(did you mean labels\?\)/);
+    assert.match(
+      await loadError('[my_checks.RequiredLabelsCheck]\nlabels = a\nlabel = b\n', examples),
+      /label: unknown key \(did you mean labels\?\)/,
+    );
   });
 
   test('examples/my_checks_ts.ts: TypeScript checks load through tsx', async () => {
-    const { checks } = await load('[my_checks_ts.MyPolicyCheck]\npass = pass fast\n\n[my_checks_ts.MaxProcessesCheck]\nmax = 1\n', examples);
-    assert.deepEqual(checks.map((check) => check.name), ['MyPolicyCheck', 'MaxProcessesCheck']);
+    const { checks } = await load(
+      '[my_checks_ts.MyPolicyCheck]\npass = pass fast\n\n[my_checks_ts.MaxProcessesCheck]\nmax = 1\n',
+      examples,
+    );
+    assert.deepEqual(
+      checks.map((check) => check.name),
+      ['MyPolicyCheck', 'MaxProcessesCheck'],
+    );
     assert.deepEqual(await checks[0]?.run(fixtureView('user-1000')), { result: 'pass_fast' });
     assert.deepEqual(await checks[1]?.run(fixtureView('user-1000')), { result: 'pass' });
     assert.deepEqual(await checks[1]?.run(fixtureView('exec-root')), { result: 'fail', reason: '2 processes running (at most 1)' });

@@ -39,14 +39,22 @@ describe('remediation', () => {
   });
 
   test('check text output: a fix line under each FAIL, waived results with their waiver', () => {
-    const text = formatCheckTable(run.containers, run.host, ['RunningAsRootCheck', 'PrivilegedContainerCheck', 'MemoryLimitCheck', 'HostNetworkCheck'], run.checks);
+    const text = formatCheckTable(
+      run.containers,
+      run.host,
+      ['RunningAsRootCheck', 'PrivilegedContainerCheck', 'MemoryLimitCheck', 'HostNetworkCheck'],
+      run.checks,
+    );
     assert.ok(
       text.includes(
         '  privileged: PrivilegedContainerCheck FAIL: runs privileged (--privileged)\n    fix: Remove --privileged; add only the capabilities or devices the application needs.\n',
       ),
       text,
     );
-    assert.ok(text.includes('  flaky: BrokenCheck ERROR: cannot read properties of undefined (reading "Labels")\n'), 'an error has no fix line');
+    assert.ok(
+      text.includes('  flaky: BrokenCheck ERROR: cannot read properties of undefined (reading "Labels")\n'),
+      'an error has no fix line',
+    );
     assert.ok(
       text.includes(
         '\nWaived:\n  legacy: RunningAsRootCheck waived by legacy-root until 2030-01-01: the vendor image runs as root until its 3.0 release (FAIL: no user set: runs as root)\n',
@@ -59,13 +67,32 @@ describe('remediation', () => {
 
 describe('check --format json', () => {
   test('follows schemas/check-output.schema.json, a waived result carrying its waiver', () => {
-    const document = checkJson(run.containers, run.host) as { containers: { name: string; results: { check: string; waiver?: unknown }[] }[] };
+    const document = checkJson(run.containers, run.host) as {
+      containers: { name: string; results: { check: string; waiver?: unknown }[] }[];
+    };
     assertValidCheckJson(document);
     const legacy = document.containers.find((container) => container.name === 'legacy');
-    assert.deepEqual(legacy?.results[0], { check: 'RunningAsRootCheck', result: 'waived', reason: 'no user set: runs as root', waiver: WAIVER });
-    const forever = checkJson([{ ...(run.containers[2] as ContainerReport), results: [{ check: 'RunningAsRootCheck', result: 'waived', reason: 'x', waiver: { name: 'w', reason: 'r' } }] }], run.host);
+    assert.deepEqual(legacy?.results[0], {
+      check: 'RunningAsRootCheck',
+      result: 'waived',
+      reason: 'no user set: runs as root',
+      waiver: WAIVER,
+    });
+    const forever = checkJson(
+      [
+        {
+          ...(run.containers[2] as ContainerReport),
+          results: [{ check: 'RunningAsRootCheck', result: 'waived', reason: 'x', waiver: { name: 'w', reason: 'r' } }],
+        },
+      ],
+      run.host,
+    );
     assertValidCheckJson(forever);
-    assert.deepEqual((forever as { containers: { results: { waiver: unknown }[] }[] }).containers[0]?.results[0]?.waiver, { name: 'w', reason: 'r', expires: null });
+    assert.deepEqual((forever as { containers: { results: { waiver: unknown }[] }[] }).containers[0]?.results[0]?.waiver, {
+      name: 'w',
+      reason: 'r',
+      expires: null,
+    });
   });
 
   test('the schema rejects what the format never prints', () => {
@@ -92,7 +119,15 @@ describe('check --format sarif', () => {
   });
 
   test('every form of image reference is a valid artifact URI', () => {
-    const references = ['redis:7', 'docker-monitor-test/busybox:1', 'registry.local:5000/team/app:1.2', 'sha256:e80f52eb', 'nginx@sha256:0123abcd', 'team/app@sha256:0123abcd', 'busybox'];
+    const references = [
+      'redis:7',
+      'docker-monitor-test/busybox:1',
+      'registry.local:5000/team/app:1.2',
+      'sha256:e80f52eb',
+      'nginx@sha256:0123abcd',
+      'team/app@sha256:0123abcd',
+      'busybox',
+    ];
     const containers = references.map((image, index) => ({ ...(run.containers[0] as ContainerReport), name: `c${index}`, image }));
     const log = sarifLog({ ...run, containers });
     assertValidSarif(log);
@@ -119,7 +154,15 @@ describe('check --format sarif', () => {
     const rules = sarifRun?.tool.driver.rules ?? [];
     assert.deepEqual(
       rules.map((rule) => rule.id),
-      ['RunningAsRootCheck', 'PrivilegedContainerCheck', 'MemoryLimitCheck', 'HostNetworkCheck', 'SwarmModeCheck', 'LiveRestoreCheck', 'BrokenCheck'],
+      [
+        'RunningAsRootCheck',
+        'PrivilegedContainerCheck',
+        'MemoryLimitCheck',
+        'HostNetworkCheck',
+        'SwarmModeCheck',
+        'LiveRestoreCheck',
+        'BrokenCheck',
+      ],
     );
     const privileged = rules[1];
     assert.deepEqual(privileged?.shortDescription, { text: 'the container is not privileged' });
@@ -202,7 +245,10 @@ describe('check --format junit', () => {
       privileged?.failure?.text,
       'runs privileged (--privileged)\ncheck: PrivilegedContainerCheck (the container is not privileged)\nseverity: critical\nCIS Docker Benchmark: 5.5\nremediation: Remove --privileged; add only the capabilities or devices the application needs.',
     );
-    assert.deepEqual(suites[0]?.cases.find((entry) => entry.name === 'HostNetworkCheck'), { name: 'HostNetworkCheck', classname: 'docker-monitor.containers.privileged' });
+    assert.deepEqual(
+      suites[0]?.cases.find((entry) => entry.name === 'HostNetworkCheck'),
+      { name: 'HostNetworkCheck', classname: 'docker-monitor.containers.privileged' },
+    );
   });
 
   test('waived FAILs and checks that did not run are skipped, saying why', () => {
@@ -210,8 +256,14 @@ describe('check --format junit', () => {
       suites[2]?.cases.find((entry) => entry.name === 'RunningAsRootCheck')?.skipped?.message,
       'waived by legacy-root until 2030-01-01: the vendor image runs as root until its 3.0 release (FAIL: no user set: runs as root)',
     );
-    assert.equal(suites[0]?.cases.find((entry) => entry.name === 'BrokenCheck')?.skipped?.message, 'not run: fail_fast stopped the chain at the first failure');
-    assert.equal(suites[4]?.cases.find((entry) => entry.name === 'BrokenCheck')?.error?.message, 'cannot read properties of undefined (reading "Labels")');
+    assert.equal(
+      suites[0]?.cases.find((entry) => entry.name === 'BrokenCheck')?.skipped?.message,
+      'not run: fail_fast stopped the chain at the first failure',
+    );
+    assert.equal(
+      suites[4]?.cases.find((entry) => entry.name === 'BrokenCheck')?.error?.message,
+      'cannot read properties of undefined (reading "Labels")',
+    );
   });
 
   test('markup and control characters in a reason stay text in well-formed XML', () => {
@@ -222,14 +274,17 @@ describe('check --format junit', () => {
     const xml = junitXml(hostile);
     assert.ok(!xml.includes('<script>'));
     const [suite] = parseJunit(xml).suites;
-    assert.equal(suite?.cases[1]?.failure?.message, '1 process running as root: pid 7 (sh -c </failure><script>alert("x")</script> & \ufffd[31m)');
+    assert.equal(
+      suite?.cases[1]?.failure?.message,
+      '1 process running as root: pid 7 (sh -c </failure><script>alert("x")</script> & \ufffd[31m)',
+    );
   });
 });
 
 describe('--fail-on', () => {
   test('exit 1 only for a failure at or above the threshold; waived results never count', () => {
     // privileged: critical; host-net: high at most; legacy: only waived; flaky: error of a medium check.
-    const cases: [string[], (undefined | 'low' | 'medium' | 'high' | 'critical'), 0 | 1][] = [
+    const cases: [string[], undefined | 'low' | 'medium' | 'high' | 'critical', 0 | 1][] = [
       [['privileged'], 'critical', 1],
       [['host-net'], 'critical', 0],
       [['host-net'], 'high', 1],
@@ -240,7 +295,8 @@ describe('--fail-on', () => {
       [['flaky'], undefined, 1],
       [['hardened'], undefined, 0],
     ];
-    for (const [names, failOn, expected] of cases) assert.equal(checkExitCode(only(...names), failOn), expected, `${names.join(',')} --fail-on ${failOn}`);
+    for (const [names, failOn, expected] of cases)
+      assert.equal(checkExitCode(only(...names), failOn), expected, `${names.join(',')} --fail-on ${failOn}`);
   });
 
   test('a container that could not be evaluated fails the run at any threshold', () => {

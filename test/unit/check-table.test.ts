@@ -31,7 +31,9 @@ const db = report('user-unset', 'db', [
   { check: 'RunningAsRootCheck', result: 'fail', reason: 'no user set: runs as root' },
   { check: 'RootProcessCheck', result: 'error', reason: 'timed out after 10000 ms' },
 ]);
-const build = report('classic-build-step', 'pensive_hawking', [{ check: 'ActiveBuildCheck', result: 'pass_fast', reason: 'classic builder step (RUN) in progress' }]);
+const build = report('classic-build-step', 'pensive_hawking', [
+  { check: 'ActiveBuildCheck', result: 'pass_fast', reason: 'classic builder step (RUN) in progress' },
+]);
 const allowed = report('user-0-0', 'legacy', [], { alwaysAllowed: true, compliant: true });
 
 describe('formatCheckTable', () => {
@@ -41,7 +43,8 @@ describe('formatCheckTable', () => {
     const text = formatCheckTable([web, db, build, allowed], { results: [] }, CHECKS);
     const width = Math.max('IMAGE'.length, image.length, buildImage.length);
     const nameWidth = 'pensive_hawking'.length;
-    const row = (...cells: string[]) => cells.map((cell, index) => (index === cells.length - 1 ? cell : cell.padEnd([nameWidth, width, 7, 16, 18][index] ?? 0))).join('  ');
+    const row = (...cells: string[]) =>
+      cells.map((cell, index) => (index === cells.length - 1 ? cell : cell.padEnd([nameWidth, width, 7, 16, 18][index] ?? 0))).join('  ');
     assert.equal(
       text,
       [
@@ -62,7 +65,11 @@ describe('formatCheckTable', () => {
 
   test('more checks than fit as columns: a FAILED CHECKS column instead', () => {
     const many = ['A', 'B', 'C', 'D', 'E', 'F', 'G'];
-    const text = formatCheckTable([report('user-1000', 'x', [pass('A'), { check: 'G', result: 'fail', reason: 'no' }])], { results: [] }, many);
+    const text = formatCheckTable(
+      [report('user-1000', 'x', [pass('A'), { check: 'G', result: 'fail', reason: 'no' }])],
+      { results: [] },
+      many,
+    );
     const [header, row] = text.split('\n');
     assert.match(header ?? '', /^CONTAINER\s+IMAGE\s+VERDICT\s+FAILED CHECKS$/);
     assert.match(row ?? '', /^x\s+docker-monitor-test\/busybox:1\s+FAIL\s+G$/);
@@ -70,7 +77,11 @@ describe('formatCheckTable', () => {
 
   test('no containers, and host checks', () => {
     assert.equal(formatCheckTable([], { results: [] }, CHECKS), 'No running containers.\n\n0 containers checked, 0 failed.');
-    const text = formatCheckTable([web], { results: [{ check: 'LiveRestoreCheck', result: 'fail', reason: 'live-restore is off' }] }, CHECKS);
+    const text = formatCheckTable(
+      [web],
+      { results: [{ check: 'LiveRestoreCheck', result: 'fail', reason: 'live-restore is off' }] },
+      CHECKS,
+    );
     assert.match(text, /\nHost checks:\n {2}LiveRestoreCheck {2}FAIL {2}live-restore is off\n\n1 container checked, 0 failed\.$/);
   });
 });

@@ -19,7 +19,10 @@ const strict = await policyChecks(STRICT_POLICY, 'strict.ini');
 
 describe('every captured case gives the verdicts the live engine gave', () => {
   for (const entry of CONTAINER_CASES) {
-    for (const [policyName, checks, expected] of [['cis.ini', cis, entry.expect], ['strict', strict, entry.strict ?? {}]] as const) {
+    for (const [policyName, checks, expected] of [
+      ['cis.ini', cis, entry.expect],
+      ['strict', strict, entry.strict ?? {}],
+    ] as const) {
       for (const [name, verdict] of Object.entries(expected)) {
         test(`${entry.name} (${policyName}): ${name} ${verdict}`, async () => {
           const check = checks.get(name) ?? assert.fail(`${name} is not in the policy`);
@@ -68,10 +71,13 @@ describe('traps', () => {
     // Captured on port PRIVILEGED_PORT; the same binding moved to the edges of the range.
     const at = async (port: string): Promise<string> =>
       (
-        await runCheck('PrivilegedPortCheck', cisContainerView('privileged-port', ({ inspect }) => {
-          const binding = inspect.NetworkSettings?.Ports?.['80/tcp']?.[0] ?? assert.fail('no binding');
-          binding.HostPort = port;
-        }))
+        await runCheck(
+          'PrivilegedPortCheck',
+          cisContainerView('privileged-port', ({ inspect }) => {
+            const binding = inspect.NetworkSettings?.Ports?.['80/tcp']?.[0] ?? assert.fail('no binding');
+            binding.HostPort = port;
+          }),
+        )
       ).result;
     assert.equal(await at('1024'), 'pass');
     assert.equal(await at('1023'), 'fail');
@@ -98,7 +104,10 @@ describe('traps', () => {
     assert.equal((await runCheck('AppArmorProfileCheck', withAppArmor(''))).result, 'fail');
     assert.equal((await runCheck('AppArmorProfileCheck', withAppArmor('unconfined'))).reason, 'AppArmor profile "unconfined"');
     assert.equal((await runCheck('AppArmorProfileCheck', withAppArmor('docker-default'))).result, 'pass');
-    assert.deepEqual(await runCheck('AppArmorProfileCheck', cisContainerView('default')), { result: 'pass', reason: 'the engine does not use AppArmor' });
+    assert.deepEqual(await runCheck('AppArmorProfileCheck', cisContainerView('default')), {
+      result: 'pass',
+      reason: 'the engine does not use AppArmor',
+    });
   });
 
   test('an exec session with -u 0 is root, named with its command', async () => {
@@ -122,37 +131,61 @@ describe('traps', () => {
   });
 
   test('on-failure without a count restarts forever', async () => {
-    assert.equal((await runCheck('RestartPolicyCheck', cisContainerView('restart-on-failure-unlimited'))).reason, 'restart policy on-failure without a retry count restarts without limit');
+    assert.equal(
+      (await runCheck('RestartPolicyCheck', cisContainerView('restart-on-failure-unlimited'))).reason,
+      'restart policy on-failure without a retry count restarts without limit',
+    );
   });
 
   test('sshd is found by its program name', async () => {
-    assert.match((await runCheck('SshdCheck', cisContainerView('sshd'))).reason ?? '', /^sshd running: pid \d+ \(\/usr\/sbin\/sshd -- sleep 3600\)$/);
+    assert.match(
+      (await runCheck('SshdCheck', cisContainerView('sshd'))).reason ?? '',
+      /^sshd running: pid \d+ \(\/usr\/sbin\/sshd -- sleep 3600\)$/,
+    );
   });
 });
 
 describe('options', () => {
   test('allowed_capabilities accepts a capability in any spelling', async () => {
-    assert.equal((await runCheck('AddedCapabilitiesCheck', cisContainerView('cap-add-sys-ptrace'), 'allowed_capabilities = cap_sys_ptrace')).result, 'pass');
+    assert.equal(
+      (await runCheck('AddedCapabilitiesCheck', cisContainerView('cap-add-sys-ptrace'), 'allowed_capabilities = cap_sys_ptrace')).result,
+      'pass',
+    );
   });
 
   test('PrivilegedPortCheck allowed_ports', async () => {
     const port = hostPort('privileged-port');
-    assert.equal((await runCheck('PrivilegedPortCheck', cisContainerView('privileged-port'), `allowed_ports = ${port}/tcp`)).result, 'pass');
-    assert.equal((await runCheck('PrivilegedPortCheck', cisContainerView('privileged-port'), `allowed_ports = ${port}/udp`)).result, 'fail');
+    assert.equal(
+      (await runCheck('PrivilegedPortCheck', cisContainerView('privileged-port'), `allowed_ports = ${port}/tcp`)).result,
+      'pass',
+    );
+    assert.equal(
+      (await runCheck('PrivilegedPortCheck', cisContainerView('privileged-port'), `allowed_ports = ${port}/udp`)).result,
+      'fail',
+    );
   });
 
   test('PublishAllPortsCheck allowed_ports judges container ports', async () => {
     assert.equal((await runCheck('PublishAllPortsCheck', cisContainerView('loopback-port'), 'allowed_ports = 80')).result, 'pass');
-    assert.match((await runCheck('PublishAllPortsCheck', cisContainerView('loopback-port'), 'allowed_ports = 8080')).reason ?? '', /not in allowed_ports: 127\.0\.0\.1:\d+->80\/tcp/);
+    assert.match(
+      (await runCheck('PublishAllPortsCheck', cisContainerView('loopback-port'), 'allowed_ports = 8080')).reason ?? '',
+      /not in allowed_ports: 127\.0\.0\.1:\d+->80\/tcp/,
+    );
   });
 
   test('WildcardBindCheck allowed_ports lets a host port listen everywhere', async () => {
-    assert.equal((await runCheck('WildcardBindCheck', cisContainerView('ipv6-wildcard'), `allowed_ports = ${hostPort('ipv6-wildcard')}`)).result, 'pass');
+    assert.equal(
+      (await runCheck('WildcardBindCheck', cisContainerView('ipv6-wildcard'), `allowed_ports = ${hostPort('ipv6-wildcard')}`)).result,
+      'pass',
+    );
   });
 
   test('RestartPolicyCheck max_retries and allow_unlimited', async () => {
     assert.equal((await runCheck('RestartPolicyCheck', cisContainerView('restart-on-failure-10'), 'max_retries = 10')).result, 'pass');
-    assert.equal((await runCheck('RestartPolicyCheck', cisContainerView('hardened'), 'max_retries = 2')).reason, 'on-failure:3 allows more than 2 retries');
+    assert.equal(
+      (await runCheck('RestartPolicyCheck', cisContainerView('hardened'), 'max_retries = 2')).reason,
+      'on-failure:3 allows more than 2 retries',
+    );
     assert.equal((await runCheck('RestartPolicyCheck', cisContainerView('restart-always'), 'allow_unlimited = on')).result, 'pass');
   });
 
@@ -161,7 +194,10 @@ describe('options', () => {
     assert.equal((await runCheck('UlimitOverrideCheck', cisContainerView('ulimit'))).reason, 'overrides nofile=1024:2048');
     assert.equal((await runCheck('UlimitOverrideCheck', cisContainerView('ulimit'), 'allowed_ulimits = nofile')).result, 'pass');
     const parent = containerFixture('cgroup-parent').inspect.HostConfig?.CgroupParent ?? '';
-    assert.equal((await runCheck('CgroupParentCheck', cisContainerView('cgroup-parent'), `allowed_cgroup_parents = ${parent}`)).result, 'pass');
+    assert.equal(
+      (await runCheck('CgroupParentCheck', cisContainerView('cgroup-parent'), `allowed_cgroup_parents = ${parent}`)).result,
+      'pass',
+    );
   });
 
   test('HealthStatusCheck: examples/cis.ini fails a container without a healthcheck (CIS 5.27); require_healthcheck = off relaxes it to "not unhealthy"', async () => {
@@ -173,28 +209,49 @@ describe('options', () => {
 
   test('ContainerUserCheck (CIS 4.1) reads the container: --user 1000 on an image without USER passes; ImageUserCheck, not CIS, fails it', async () => {
     assert.equal((await runCheck('ContainerUserCheck', cisContainerView('exec-root'))).result, 'pass');
-    assert.deepEqual(await runCheck('ContainerUserCheck', cisContainerView('default')), { result: 'fail', reason: 'no user set: runs as root' });
+    assert.deepEqual(await runCheck('ContainerUserCheck', cisContainerView('default')), {
+      result: 'fail',
+      reason: 'no user set: runs as root',
+    });
     assert.deepEqual(await runCheck('ImageUserCheck', cisContainerView('exec-root')), { result: 'fail', reason: 'the image sets no USER' });
     assert.equal(BUILT_IN_CHECKS['ImageUserCheck']?.cisId, undefined);
   });
 
   test('extra_sensitive_paths adds to the CIS list', async () => {
-    const data = containerFixture('etc-ro-beside-rw').inspect.Mounts?.find((mount) => mount.Destination === '/data')?.Source ?? assert.fail('no /data mount');
-    assert.equal((await runCheck('SensitiveMountCheck', cisContainerView('etc-ro-beside-rw'), `extra_sensitive_paths = ${data}/`)).result, 'fail');
+    const data =
+      containerFixture('etc-ro-beside-rw').inspect.Mounts?.find((mount) => mount.Destination === '/data')?.Source ??
+      assert.fail('no /data mount');
+    assert.equal(
+      (await runCheck('SensitiveMountCheck', cisContainerView('etc-ro-beside-rw'), `extra_sensitive_paths = ${data}/`)).result,
+      'fail',
+    );
   });
 
   test('socket_paths: a directory holding a listed socket exposes it', async () => {
-    const data = containerFixture('etc-ro-beside-rw').inspect.Mounts?.find((mount) => mount.Destination === '/data')?.Source ?? assert.fail('no /data mount');
-    const outcome = await runCheck('DockerSocketMountCheck', cisContainerView('etc-ro-beside-rw'), `socket_paths = ${data}/engine/docker-api.sock`);
+    const data =
+      containerFixture('etc-ro-beside-rw').inspect.Mounts?.find((mount) => mount.Destination === '/data')?.Source ??
+      assert.fail('no /data mount');
+    const outcome = await runCheck(
+      'DockerSocketMountCheck',
+      cisContainerView('etc-ro-beside-rw'),
+      `socket_paths = ${data}/engine/docker-api.sock`,
+    );
     assert.equal(outcome.result, 'fail');
   });
 
   test('severity is overridable per section, and each check has its default', async () => {
-    const policy = await parsePolicy('[docker_monitor.checks.PrivilegedContainerCheck]\n[docker_monitor.checks.MemoryLimitCheck]\nseverity = high\n', 'x.ini', BUILT_IN_CHECKS);
-    assert.deepEqual(policy.checks.map(({ name, severity, cisId }) => [name, severity, cisId]), [
-      ['PrivilegedContainerCheck', 'critical', '5.5'],
-      ['MemoryLimitCheck', 'high', '5.11'],
-    ]);
+    const policy = await parsePolicy(
+      '[docker_monitor.checks.PrivilegedContainerCheck]\n[docker_monitor.checks.MemoryLimitCheck]\nseverity = high\n',
+      'x.ini',
+      BUILT_IN_CHECKS,
+    );
+    assert.deepEqual(
+      policy.checks.map(({ name, severity, cisId }) => [name, severity, cisId]),
+      [
+        ['PrivilegedContainerCheck', 'critical', '5.5'],
+        ['MemoryLimitCheck', 'high', '5.11'],
+      ],
+    );
   });
 
   test('a port option that is not a port is a configuration error naming file, section and key', async () => {
@@ -203,7 +260,8 @@ describe('options', () => {
       (error: unknown) =>
         error instanceof ConfigError &&
         error.exitCode === 2 &&
-        error.message === 'cis.ini:1 [docker_monitor.checks.PrivilegedPortCheck]: check could not be created: allowed_ports: "http" is not a port (use e.g. 80, 443/tcp, 53/udp)',
+        error.message ===
+          'cis.ini:1 [docker_monitor.checks.PrivilegedPortCheck]: check could not be created: allowed_ports: "http" is not a port (use e.g. 80, 443/tcp, 53/udp)',
     );
   });
 });

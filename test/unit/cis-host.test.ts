@@ -21,7 +21,10 @@ describe('every captured engine gives the verdicts the live engine gave', () => 
 describe('reasons and traps', () => {
   test('the built-in 127.0.0.0/8 is not an insecure registry; configured ranges and names are', async () => {
     assert.deepEqual(engineFixture('main').info.RegistryConfig?.InsecureRegistryCIDRs, ['127.0.0.0/8']);
-    assert.equal((await runCheck('InsecureRegistryCheck', cisHostView('hardened'))).reason, 'insecure registries: 10.99.0.0/16, registry.invalid:5000');
+    assert.equal(
+      (await runCheck('InsecureRegistryCheck', cisHostView('hardened'))).reason,
+      'insecure registries: 10.99.0.0/16, registry.invalid:5000',
+    );
   });
 
   test('icc is read from the default bridge, whatever its interface is called', async () => {
@@ -40,7 +43,10 @@ describe('reasons and traps', () => {
   });
 
   test('live restore is not asked of an engine in swarm mode', async () => {
-    assert.deepEqual(await runCheck('LiveRestoreCheck', cisHostView('swarm')), { result: 'pass', reason: 'swarm mode (incompatible with live restore)' });
+    assert.deepEqual(await runCheck('LiveRestoreCheck', cisHostView('swarm')), {
+      result: 'pass',
+      reason: 'swarm mode (incompatible with live restore)',
+    });
     assert.equal((await runCheck('SwarmModeCheck', cisHostView('swarm'))).reason, 'swarm mode is active');
   });
 

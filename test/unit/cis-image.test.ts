@@ -14,9 +14,12 @@ function steps(name: string) {
 }
 
 describe('history lines read back into instructions', () => {
-  test('the classic builder\'s lines, newest first, down to the imported base layer', () => {
+  test("the classic builder's lines, newest first, down to the imported base layer", () => {
     assert.deepEqual(
-      steps('image-bad').map(({ instruction, text }) => [instruction, text.replace(/file:[0-9a-f]{64}/, 'file:…').replace(/test=\w+$/, 'test=…')]),
+      steps('image-bad').map(({ instruction, text }) => [
+        instruction,
+        text.replace(/file:[0-9a-f]{64}/, 'file:…').replace(/test=\w+$/, 'test=…'),
+      ]),
       [
         ['LABEL', 'docker-monitor.test=…'],
         ['USER', '0:0'],
@@ -41,7 +44,10 @@ describe('UpdateAloneCheck (4.7)', () => {
   test('`apt-get update && apt-get install` in one line passes; `apt-get update` alone fails', async () => {
     assert.ok(steps('image-good').some((step) => step.text === 'apt-get update && apt-get install -y curl'));
     assert.equal((await runCheck('UpdateAloneCheck', cisContainerView('image-good'))).result, 'pass');
-    assert.deepEqual(await runCheck('UpdateAloneCheck', cisContainerView('image-bad')), { result: 'fail', reason: 'update without install: RUN apt-get update' });
+    assert.deepEqual(await runCheck('UpdateAloneCheck', cisContainerView('image-bad')), {
+      result: 'fail',
+      reason: 'update without install: RUN apt-get update',
+    });
   });
 
   test('other spellings of update and install', () => {
@@ -60,7 +66,10 @@ describe('AddInsteadOfCopyCheck (4.9)', () => {
   test('the ADD instruction fails; ENV ADDRESS=… and COPY do not', async () => {
     assert.ok(steps('image-good').some((step) => step.text.includes('ADDRESS=10.0.0.1')));
     assert.equal((await runCheck('AddInsteadOfCopyCheck', cisContainerView('image-good'))).result, 'pass');
-    assert.match((await runCheck('AddInsteadOfCopyCheck', cisContainerView('image-bad'))).reason ?? '', /^ADD file:[0-9a-f]{64} in \/data\.txt$/);
+    assert.match(
+      (await runCheck('AddInsteadOfCopyCheck', cisContainerView('image-bad'))).reason ?? '',
+      /^ADD file:[0-9a-f]{64} in \/data\.txt$/,
+    );
   });
 
   test('the oldest entry, the base root filesystem, is exempt', async () => {
@@ -76,14 +85,17 @@ describe('AddInsteadOfCopyCheck (4.9)', () => {
 describe('ImageUserCheck (4.1) and ImageHealthcheckCheck (4.6)', () => {
   test('USER 0:0 is root', async () => {
     assert.equal(containerFixture('image-bad').image.Config?.User, '0:0');
-    assert.equal((await runCheck('ImageUserCheck', cisContainerView('image-bad'))).reason, 'the image\'s USER 0:0 is root');
-    assert.equal((await runCheck('ImageUserCheck', cisContainerView('image-untagged'))).reason, 'the image\'s USER root is root');
+    assert.equal((await runCheck('ImageUserCheck', cisContainerView('image-bad'))).reason, "the image's USER 0:0 is root");
+    assert.equal((await runCheck('ImageUserCheck', cisContainerView('image-untagged'))).reason, "the image's USER root is root");
     assert.equal((await runCheck('ImageUserCheck', cisContainerView('image-good'))).result, 'pass');
   });
 
   test('HEALTHCHECK NONE is no healthcheck', async () => {
     assert.deepEqual(containerFixture('image-untagged').image.Config?.Healthcheck?.Test, ['NONE']);
-    assert.equal((await runCheck('ImageHealthcheckCheck', cisContainerView('image-untagged'))).reason, 'the image turns the healthcheck off (HEALTHCHECK NONE)');
+    assert.equal(
+      (await runCheck('ImageHealthcheckCheck', cisContainerView('image-untagged'))).reason,
+      'the image turns the healthcheck off (HEALTHCHECK NONE)',
+    );
   });
 });
 
@@ -95,7 +107,10 @@ describe('ImageSecretEnvCheck (4.10)', () => {
 
   test('GPG_KEY, *_FILE and ADDRESS pass; allowed_names widens the list', async () => {
     assert.equal((await runCheck('ImageSecretEnvCheck', cisContainerView('image-good'))).result, 'pass');
-    assert.equal((await runCheck('ImageSecretEnvCheck', cisContainerView('image-bad'), 'allowed_names = db_password, API_TOKEN')).result, 'pass');
+    assert.equal(
+      (await runCheck('ImageSecretEnvCheck', cisContainerView('image-bad'), 'allowed_names = db_password, API_TOKEN')).result,
+      'pass',
+    );
   });
 
   test('names are judged by whole words', () => {
@@ -111,7 +126,10 @@ describe('ImageSecretEnvCheck (4.10)', () => {
 describe('LatestTagCheck (5.28)', () => {
   test('a version tag passes; latest only and untagged fail', async () => {
     assert.equal((await runCheck('LatestTagCheck', cisContainerView('image-good'))).result, 'pass');
-    assert.match((await runCheck('LatestTagCheck', cisContainerView('image-bad'))).reason ?? '', /^tagged only latest \(docker-monitor-test\/cis-bad-\w+:latest\)$/);
+    assert.match(
+      (await runCheck('LatestTagCheck', cisContainerView('image-bad'))).reason ?? '',
+      /^tagged only latest \(docker-monitor-test\/cis-bad-\w+:latest\)$/,
+    );
     assert.equal((await runCheck('LatestTagCheck', cisContainerView('image-untagged'))).reason, 'the image has no tag');
   });
 });

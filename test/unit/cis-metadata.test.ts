@@ -48,7 +48,9 @@ describe('CIS check metadata', () => {
   });
 
   test('examples/cis.ini lists the default chain and every CIS check', () => {
-    const sections = [...readFileSync(join(import.meta.dirname, '../../examples/cis.ini'), 'utf8').matchAll(/^\[docker_monitor\.checks\.(\w+)\]/gm)].map((match) => match[1]);
+    const sections = [
+      ...readFileSync(join(import.meta.dirname, '../../examples/cis.ini'), 'utf8').matchAll(/^\[docker_monitor\.checks\.(\w+)\]/gm),
+    ].map((match) => match[1]);
     assert.deepEqual(sections.slice(0, 3), ['ActiveBuildCheck', 'RunningAsRootCheck', 'RootProcessCheck']);
     assert.deepEqual(new Set(sections.slice(3)), new Set(CIS_CHECKS.map((checkClass) => checkClass.name)));
   });

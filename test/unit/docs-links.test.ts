@@ -20,7 +20,9 @@ function prose(text: string): string {
 function anchorsOf(path: string): Set<string> {
   const slugger = new GithubSlugger();
   // GitHub slugs a heading as written, inline code included; only fenced blocks hold no headings.
-  const headings = readFileSync(path, 'utf8').replace(/^```[\s\S]*?^```/gm, '').matchAll(/^#{1,6} +(.+?) *$/gm);
+  const headings = readFileSync(path, 'utf8')
+    .replace(/^```[\s\S]*?^```/gm, '')
+    .matchAll(/^#{1,6} +(.+?) *$/gm);
   return new Set([...headings].map((match) => slugger.slug(match[1] ?? '')));
 }
 
@@ -28,7 +30,12 @@ function linksOf(path: string): string[] {
   return [...prose(readFileSync(path, 'utf8')).matchAll(/\]\(([^)\s]+)(?: "[^"]*")?\)/g)].map((match) => match[1] ?? '');
 }
 
-const pages = [join(REPO_ROOT, 'README.md'), ...readdirSync(join(REPO_ROOT, 'docs')).filter((name) => name.endsWith('.md')).map((name) => join(REPO_ROOT, 'docs', name))];
+const pages = [
+  join(REPO_ROOT, 'README.md'),
+  ...readdirSync(join(REPO_ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => join(REPO_ROOT, 'docs', name)),
+];
 
 describe('documentation links', () => {
   test(`the README fits on a few screens (under ${README_LIMIT_BYTES / 1024} KB) and links to every page in docs/`, () => {

@@ -62,7 +62,10 @@ before(async () => {
   const publicKey = readFileSync(join(home, 'hostkey.pub'), 'utf8').trim().split(' ');
   hostKeyBlob = Buffer.from(publicKey[1]!, 'base64');
   // One plain entry for a non-default port, one hashed the way `ssh-keygen -H` hashes them.
-  writeFileSync(join(home, '.ssh', 'known_hosts'), `[127.0.0.1]:2222 ${publicKey[0]} ${publicKey[1]}\nengine.test ${publicKey[0]} ${publicKey[1]}\n`);
+  writeFileSync(
+    join(home, '.ssh', 'known_hosts'),
+    `[127.0.0.1]:2222 ${publicKey[0]} ${publicKey[1]}\nengine.test ${publicKey[0]} ${publicKey[1]}\n`,
+  );
   await run('ssh-keygen', ['-H', '-f', join(home, '.ssh', 'known_hosts')]);
   writeFileSync(join(home, '.ssh', 'id_ed25519'), readFileSync(join(home, 'hostkey')));
 });
@@ -116,11 +119,18 @@ describe('tcp:// and TLS', () => {
 
   test('--docker.tls-verify and --docker.cert-path do the same, and win over the variables', () => {
     const address = resolve(
-      { host: flag('tcp://127.0.0.1:9999'), tlsVerify: { value: true, source: '--docker.tls-verify' }, certPath: { value: certs, source: '--docker.cert-path' } },
+      {
+        host: flag('tcp://127.0.0.1:9999'),
+        tlsVerify: { value: true, source: '--docker.tls-verify' },
+        certPath: { value: certs, source: '--docker.cert-path' },
+      },
       { DOCKER_CERT_PATH: '/nonexistent' },
     );
     assert.deepEqual([address.options.protocol, address.options.port], ['https', '9999']);
-    const plain = resolve({ host: flag('tcp://127.0.0.1:9999'), tlsVerify: { value: false, source: '--no-docker.tls-verify' } }, { DOCKER_TLS_VERIFY: '1' });
+    const plain = resolve(
+      { host: flag('tcp://127.0.0.1:9999'), tlsVerify: { value: false, source: '--no-docker.tls-verify' } },
+      { DOCKER_TLS_VERIFY: '1' },
+    );
     assert.equal(plain.options.protocol, 'http');
   });
 
@@ -130,18 +140,28 @@ describe('tcp:// and TLS', () => {
       'DOCKER_CERT_PATH: TLS is on but /nonexistent/ca.pem, /nonexistent/cert.pem, /nonexistent/key.pem do not exist (ca.pem, cert.pem and key.pem are needed)',
     );
     assert.match(
-      usageError({ host: flag('tcp://127.0.0.1'), tlsVerify: { value: true, source: '--docker.tls-verify' }, certPath: { value: home, source: '--docker.cert-path' } }),
+      usageError({
+        host: flag('tcp://127.0.0.1'),
+        tlsVerify: { value: true, source: '--docker.tls-verify' },
+        certPath: { value: home, source: '--docker.cert-path' },
+      }),
       /^--docker\.cert-path: TLS is on but .*\/ca\.pem, .*\/cert\.pem, .*\/key\.pem do not exist/,
     );
     // Without DOCKER_CERT_PATH the CLI looks in ~/.docker; the message says so and names DOCKER_TLS_VERIFY.
-    assert.match(usageError({}, { DOCKER_HOST: 'tcp://127.0.0.1', DOCKER_TLS_VERIFY: '1' }), /^DOCKER_TLS_VERIFY \(certificates from .*\/\.docker, as DOCKER_CERT_PATH is unset\): TLS is on but/);
+    assert.match(
+      usageError({}, { DOCKER_HOST: 'tcp://127.0.0.1', DOCKER_TLS_VERIFY: '1' }),
+      /^DOCKER_TLS_VERIFY \(certificates from .*\/\.docker, as DOCKER_CERT_PATH is unset\): TLS is on but/,
+    );
   });
 });
 
 describe('ssh://', () => {
-  test('user, host and port go to docker-modem\'s ssh2 transport, with the host key from known_hosts (hashed)', () => {
+  test("user, host and port go to docker-modem's ssh2 transport, with the host key from known_hosts (hashed)", () => {
     const address = resolve({ host: flag('ssh://alice@127.0.0.1:2222') }, { SSH_AUTH_SOCK: '/tmp/agent.sock' });
-    assert.deepEqual([address.options.protocol, address.options.host, address.options.port, address.options.username], ['ssh', '127.0.0.1', 2222, 'alice']);
+    assert.deepEqual(
+      [address.options.protocol, address.options.host, address.options.port, address.options.username],
+      ['ssh', '127.0.0.1', 2222, 'alice'],
+    );
     assert.equal(address.remote, true);
     assert.equal(address.display, 'ssh://alice@127.0.0.1:2222');
     const ssh = address.options.sshOptions as ConnectConfig & { hostVerifier: (key: Buffer) => boolean };
@@ -177,7 +197,10 @@ describe('ssh://', () => {
   test('no key at all (no agent, no ~/.ssh/id_*) names the flag', () => {
     rmSync(join(home, '.ssh', 'id_ed25519'));
     try {
-      assert.match(usageError({ host: flag('ssh://alice@engine.test') }), /^--docker\.host: no SSH key for ssh:\/\/alice@engine\.test: start ssh-agent/);
+      assert.match(
+        usageError({ host: flag('ssh://alice@engine.test') }),
+        /^--docker\.host: no SSH key for ssh:\/\/alice@engine\.test: start ssh-agent/,
+      );
     } finally {
       writeFileSync(join(home, '.ssh', 'id_ed25519'), readFileSync(join(home, 'hostkey')));
     }
@@ -193,14 +216,23 @@ describe('schemes the CLI does not take here', () => {
   });
 
   test('an unknown scheme names the variable it came from', () => {
-    assert.equal(usageError({}, { DOCKER_HOST: 'fd://3' }), 'DOCKER_HOST: "fd://3" has the unsupported scheme fd:// (use unix://, tcp:// or ssh://)');
+    assert.equal(
+      usageError({}, { DOCKER_HOST: 'fd://3' }),
+      'DOCKER_HOST: "fd://3" has the unsupported scheme fd:// (use unix://, tcp:// or ssh://)',
+    );
   });
 });
 
 describe('docker contexts', () => {
   before(async () => {
     await dockerCli(['context', 'create', 'over-ssh', '--docker', 'host=ssh://alice@127.0.0.1:2222']);
-    await dockerCli(['context', 'create', 'over-tls', '--docker', `host=tcp://127.0.0.1:2376,ca=${certs}/ca.pem,cert=${certs}/cert.pem,key=${certs}/key.pem`]);
+    await dockerCli([
+      'context',
+      'create',
+      'over-tls',
+      '--docker',
+      `host=tcp://127.0.0.1:2376,ca=${certs}/ca.pem,cert=${certs}/cert.pem,key=${certs}/key.pem`,
+    ]);
     await dockerCli(['context', 'create', 'local-socket', '--docker', 'host=unix:///run/other.sock']);
   });
 
@@ -210,27 +242,37 @@ describe('docker contexts', () => {
     assert.equal(address.chosenBy, '--docker.context (context "over-ssh")');
   });
 
-  test('a context\'s TLS material comes from the store\'s tls folder', () => {
+  test("a context's TLS material comes from the store's tls folder", () => {
     const address = resolve({}, { DOCKER_CONTEXT: 'over-tls' });
     assert.deepEqual([address.options.protocol, address.options.port], ['https', '2376']);
     assert.deepEqual(address.options.cert, readFileSync(join(certs, 'cert.pem')));
   });
 
   test('an unknown context names the flag or variable', () => {
-    assert.match(usageError({ context: { value: 'nowhere', source: '--docker.context' } }), /^--docker\.context: there is no docker context "nowhere" in .*\/\.docker\/contexts \(docker context ls lists them\)$/);
+    assert.match(
+      usageError({ context: { value: 'nowhere', source: '--docker.context' } }),
+      /^--docker\.context: there is no docker context "nowhere" in .*\/\.docker\/contexts \(docker context ls lists them\)$/,
+    );
     assert.match(usageError({}, { DOCKER_CONTEXT: 'nowhere' }), /^DOCKER_CONTEXT: there is no docker context "nowhere"/);
   });
 
-  test('the order is the CLI\'s: --docker.host, --docker.context, DOCKER_HOST, DOCKER_CONTEXT, currentContext, the socket', async () => {
+  test("the order is the CLI's: --docker.host, --docker.context, DOCKER_HOST, DOCKER_CONTEXT, currentContext, the socket", async () => {
     assert.equal(resolve({}, { DOCKER_HOST: 'unix:///from/env.sock', DOCKER_CONTEXT: 'over-ssh' }).display, 'unix:///from/env.sock');
-    assert.equal(resolve({ context: { value: 'local-socket', source: '--docker.context' } }, { DOCKER_HOST: 'unix:///from/env.sock' }).display, 'unix:///run/other.sock');
+    assert.equal(
+      resolve({ context: { value: 'local-socket', source: '--docker.context' } }, { DOCKER_HOST: 'unix:///from/env.sock' }).display,
+      'unix:///run/other.sock',
+    );
     assert.equal(resolve({}).display, 'unix:///var/run/docker.sock');
     await dockerCli(['context', 'use', 'local-socket']);
     try {
       const address = resolve({});
       assert.equal(address.display, 'unix:///run/other.sock');
       assert.match(address.chosenBy, /config\.json currentContext \(context "local-socket"\)$/);
-      assert.equal(resolve({}, { DOCKER_CONTEXT: 'default' }).display, 'unix:///var/run/docker.sock', 'the built-in "default" context is the local socket');
+      assert.equal(
+        resolve({}, { DOCKER_CONTEXT: 'default' }).display,
+        'unix:///var/run/docker.sock',
+        'the built-in "default" context is the local socket',
+      );
     } finally {
       await dockerCli(['context', 'use', 'default']);
     }
@@ -247,7 +289,11 @@ describe('docker contexts', () => {
     for (const [args, extra, expected] of [
       [['check', '--docker.host', 'npipe:////./pipe/docker_engine'], {}, /^docker-monitor: --docker\.host: "npipe:/],
       [['check', '--docker.context', 'nowhere'], {}, /^docker-monitor: --docker\.context: there is no docker context "nowhere"/],
-      [['check'], { DOCKER_HOST: 'tcp://127.0.0.1:1', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nonexistent' }, /^docker-monitor: DOCKER_CERT_PATH: TLS is on but/],
+      [
+        ['check'],
+        { DOCKER_HOST: 'tcp://127.0.0.1:1', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nonexistent' },
+        /^docker-monitor: DOCKER_CERT_PATH: TLS is on but/,
+      ],
     ] as const) {
       const outcome = await run(process.execPath, [join(ROOT, 'dist/cli.js'), ...args], { env: env(extra) }).then(
         () => ({ code: 0, stderr: '' }),

@@ -40,7 +40,9 @@ function counted(check: CheckInstance): { check: CheckInstance; runs: () => numb
 }
 
 function byRole(engine: FakeEngine, reports: readonly ContainerReport[]): Partial<Record<Role, ContainerReport>> {
-  return Object.fromEntries(ROLES.flatMap((role) => reports.filter((report) => report.id === engine.id(role)).map((report) => [role, report])));
+  return Object.fromEntries(
+    ROLES.flatMap((role) => reports.filter((report) => report.id === engine.id(role)).map((report) => [role, report])),
+  );
 }
 
 /** A result without the check's data. */
@@ -57,7 +59,10 @@ function capturedRoots(snapshot: string): { pid: number; command: string }[] {
   const top = CAPTURED.snapshots[snapshot]?.top;
   assert.ok(top !== undefined);
   const column = (title: string): number => top.Titles.indexOf(title);
-  return top.Processes.filter((row) => row[column('UID')] === '0').map((row) => ({ pid: Number(row[column('PID')]), command: row[column('COMMAND')] ?? '' }));
+  return top.Processes.filter((row) => row[column('UID')] === '0').map((row) => ({
+    pid: Number(row[column('PID')]),
+    command: row[column('COMMAND')] ?? '',
+  }));
 }
 
 describe('Evaluator over captured engine data', () => {
@@ -79,7 +84,10 @@ describe('Evaluator over captured engine data', () => {
       assert.deepEqual(outcomes(reports[role]), rooted, role);
       assert.deepEqual(reports[role] && rootProcessesOf(reports[role]), capturedRoots(role), role);
     }
-    assert.deepEqual(capturedRoots('root').map((process) => process.command), ['sleep 3600']);
+    assert.deepEqual(
+      capturedRoots('root').map((process) => process.command),
+      ['sleep 3600'],
+    );
     const app = reports.app;
     const summary = CAPTURED.list.find((entry) => entry.id === engine.id('app'));
     assert.equal(app?.name, CAPTURED.containers.app.name);
@@ -96,7 +104,10 @@ describe('Evaluator over captured engine data', () => {
     assert.deepEqual(outcomes(report), ['ActiveBuildCheck:pass', 'RunningAsRootCheck:pass', 'RootProcessCheck:fail']);
     const roots = report && rootProcessesOf(report);
     assert.deepEqual(roots, capturedRoots('app.exec-root'));
-    assert.deepEqual(roots?.map((process) => process.command), ['sleep 3']);
+    assert.deepEqual(
+      roots?.map((process) => process.command),
+      ['sleep 3'],
+    );
   });
 
   test('always_allow by image reference or ID prefix: no check runs on those containers; the others are evaluated', async () => {
@@ -106,7 +117,10 @@ describe('Evaluator over captured engine data', () => {
     for (const entry of ['docker-monitor-test/busybox:1', busyboxImage.replace('sha256:', '').slice(0, 12)]) {
       const engine = new FakeEngine();
       const { check, runs } = counted(checks[1] ?? assert.fail('no second check'));
-      const evaluation = await evaluatorOver(engine, { checks: [checks[0] ?? assert.fail(), check, ...checks.slice(2)], alwaysAllow: [entry] }).evaluateAll();
+      const evaluation = await evaluatorOver(engine, {
+        checks: [checks[0] ?? assert.fail(), check, ...checks.slice(2)],
+        alwaysAllow: [entry],
+      }).evaluateAll();
       const reports = byRole(engine, evaluation.containers);
       for (const role of ['app', 'twin', 'root', 'hog'] as const) {
         assert.equal(reports[role]?.alwaysAllowed, true, `${entry}: ${role}`);
@@ -123,7 +137,9 @@ describe('Evaluator over captured engine data', () => {
   });
 
   test('fail_fast ends the chain at the first failure; without it every check runs', async () => {
-    const checks = await checksOf('[docker_monitor.checks.RunningAsRootCheck]\n[docker_monitor.checks.RootProcessCheck]\n[docker_monitor.checks.ActiveBuildCheck]\n');
+    const checks = await checksOf(
+      '[docker_monitor.checks.RunningAsRootCheck]\n[docker_monitor.checks.RootProcessCheck]\n[docker_monitor.checks.ActiveBuildCheck]\n',
+    );
     for (const failFast of [true, false]) {
       const engine = new FakeEngine();
       const evaluator = evaluatorOver(engine, { checks, failFast });
@@ -135,7 +151,11 @@ describe('Evaluator over captured engine data', () => {
         failFast ? ['RunningAsRootCheck:fail'] : ['RunningAsRootCheck:fail', 'RootProcessCheck:fail', 'ActiveBuildCheck:pass'],
         `fail_fast ${failFast}`,
       );
-      assert.deepEqual(outcomes(app), ['RunningAsRootCheck:pass', 'RootProcessCheck:pass', 'ActiveBuildCheck:pass'], `fail_fast ${failFast}: nothing to stop at`);
+      assert.deepEqual(
+        outcomes(app),
+        ['RunningAsRootCheck:pass', 'RootProcessCheck:pass', 'ActiveBuildCheck:pass'],
+        `fail_fast ${failFast}: nothing to stop at`,
+      );
     }
   });
 });
@@ -152,7 +172,10 @@ describe('Evaluator: containers that go, engines that fail', () => {
     const evaluation = await evaluatorOver(fresh, { checks: await checksOf(DEFAULT_POLICY_INI) }).evaluateAll();
     assert.equal(fresh.count('inspect'), CAPTURED.list.length);
     assert.deepEqual(evaluation.failed, []);
-    assert.deepEqual(new Set(evaluation.containers.map((report) => report.id)), new Set(CAPTURED.list.map((entry) => entry.id).filter((id) => id !== fresh.id('root'))));
+    assert.deepEqual(
+      new Set(evaluation.containers.map((report) => report.id)),
+      new Set(CAPTURED.list.map((entry) => entry.id).filter((id) => id !== fresh.id('root'))),
+    );
   });
 
   test('a container that stopped: not listed, and evaluated on its own (an event) it gives undefined', async () => {
@@ -169,7 +192,9 @@ describe('Evaluator: containers that go, engines that fail', () => {
 
   test(
     'a container gone (404) between its inspect and its process list: undefined',
-    { todo: 'RootProcessCheck records the 404 of `top` as its error: a report (non-compliant, a check error counted) for a container that no longer exists' },
+    {
+      todo: 'RootProcessCheck records the 404 of `top` as its error: a report (non-compliant, a check error counted) for a container that no longer exists',
+    },
     async () => {
       const engine = new FakeEngine();
       const evaluator = evaluatorOver(engine, { checks: await checksOf(DEFAULT_POLICY_INI) });
@@ -189,7 +214,9 @@ describe('Evaluator: containers that go, engines that fail', () => {
     await assert.rejects(evaluator.evaluateContainer(engine.id('app')), /ECONNREFUSED/);
     engine.failNext('inspect', engineError(CAPTURED.errors.unreachable), engine.id('app'));
     const evaluation = await evaluator.evaluateAll();
-    assert.deepEqual(evaluation.failed, [{ id: engine.id('app'), name: CAPTURED.containers.app.name, error: CAPTURED.errors.unreachable.message }]);
+    assert.deepEqual(evaluation.failed, [
+      { id: engine.id('app'), name: CAPTURED.containers.app.name, error: CAPTURED.errors.unreachable.message },
+    ]);
     assert.equal(evaluation.containers.length, CAPTURED.list.length - 1);
   });
 
@@ -213,16 +240,24 @@ describe('Evaluator: image-scoped verdicts', () => {
 
     await evaluator.evaluateContainer(engine.id('app'));
     await evaluator.evaluateContainer(engine.id('twin'));
-    assert.equal(runs(), 1, 'twin shares app\'s image');
+    assert.equal(runs(), 1, "twin shares app's image");
     await evaluator.evaluateContainer(engine.id('other'));
     assert.equal(runs(), 2, 'other has its own');
 
     const all = byRole(engine, (await evaluator.evaluateAll()).containers);
     assert.equal(runs(), 2, 'a refresh of all five containers reuses both');
     for (const role of ['app', 'twin', 'root', 'hog'] as const) {
-      assert.deepEqual(verdictOf(all[role]?.results[0]), { check: 'ImageUserCheck', result: 'fail', reason: 'the image sets no USER' }, role);
+      assert.deepEqual(
+        verdictOf(all[role]?.results[0]),
+        { check: 'ImageUserCheck', result: 'fail', reason: 'the image sets no USER' },
+        role,
+      );
     }
-    assert.deepEqual(verdictOf(all.other?.results[0]), { check: 'ImageUserCheck', result: 'pass', reason: undefined }, 'USER 1000 in the other image');
+    assert.deepEqual(
+      verdictOf(all.other?.results[0]),
+      { check: 'ImageUserCheck', result: 'pass', reason: undefined },
+      'USER 1000 in the other image',
+    );
     // The container-scoped check still ran per container: app (--user 1000) passes on the same image as root.
     assert.deepEqual(outcomes(all.app), ['ImageUserCheck:fail', 'RunningAsRootCheck:pass']);
     assert.deepEqual(outcomes(all.root), ['ImageUserCheck:fail', 'RunningAsRootCheck:fail']);
@@ -235,16 +270,13 @@ describe('Evaluator: image-scoped verdicts', () => {
     assert.equal(runs(), 3);
   });
 
-  test(
-    'containers of one image evaluated at the same time share one run of an image check',
-    async () => {
-      const engine = new FakeEngine();
-      const [imageUser] = await checksOf(POLICY);
-      const { check, runs } = counted(imageUser ?? assert.fail());
-      await evaluatorOver(engine, { checks: [check] }).evaluateAll();
-      assert.equal(runs(), 2, 'once per image');
-    },
-  );
+  test('containers of one image evaluated at the same time share one run of an image check', async () => {
+    const engine = new FakeEngine();
+    const [imageUser] = await checksOf(POLICY);
+    const { check, runs } = counted(imageUser ?? assert.fail());
+    await evaluatorOver(engine, { checks: [check] }).evaluateAll();
+    assert.equal(runs(), 2, 'once per image');
+  });
 
   test('an image check that errs is not reused: the next evaluation runs it again', async () => {
     const engine = new FakeEngine();
@@ -297,10 +329,19 @@ describe('Evaluator: host checks', () => {
       ],
     );
     assert.equal(evaluation.host.results[0]?.reason, 'icc is on for the default bridge');
-    for (const report of evaluation.containers) assert.deepEqual(report.results.map((result) => result.check), ['RunningAsRootCheck'], 'host checks are not run per container');
+    for (const report of evaluation.containers)
+      assert.deepEqual(
+        report.results.map((result) => result.check),
+        ['RunningAsRootCheck'],
+        'host checks are not run per container',
+      );
     assert.deepEqual([engine.count('info'), engine.count('version'), engine.count('networks')], [1, 1, 1]);
     await evaluator.evaluateAll();
-    assert.deepEqual([engine.count('info'), engine.count('version'), engine.count('networks')], [2, 2, 2], 'read again at the next refresh');
+    assert.deepEqual(
+      [engine.count('info'), engine.count('version'), engine.count('networks')],
+      [2, 2, 2],
+      'read again at the next refresh',
+    );
   });
 
   test('when /info fails the host checks that need it record an error; the others and the containers are judged', async () => {

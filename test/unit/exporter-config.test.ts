@@ -46,9 +46,18 @@ describe('parseWebConfig', () => {
   test('errors name the file and the key', () => {
     const cases: [string, string][] = [
       ['tls_server_config:\n  cert_file: a.crt\n', 'w.yml tls_server_config: cert_file and key_file are both required'],
-      ['tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: Maybe\n', 'w.yml tls_server_config.client_auth_type: "Maybe" is not one of'],
-      ['tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerifyClientCert\n', 'w.yml tls_server_config.client_ca_file: is required with client_auth_type RequireAndVerifyClientCert'],
-      ['tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: SSL3\n', 'w.yml tls_server_config.min_version: "SSL3" is not one of TLS10'],
+      [
+        'tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: Maybe\n',
+        'w.yml tls_server_config.client_auth_type: "Maybe" is not one of',
+      ],
+      [
+        'tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerifyClientCert\n',
+        'w.yml tls_server_config.client_ca_file: is required with client_auth_type RequireAndVerifyClientCert',
+      ],
+      [
+        'tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: SSL3\n',
+        'w.yml tls_server_config.min_version: "SSL3" is not one of TLS10',
+      ],
       ['tls_server_config:\n  certfile: a\n', 'w.yml tls_server_config.certfile: unknown key'],
       ['basic_auth_users:\n  admin: secret\n', 'w.yml basic_auth_users.admin: is not a bcrypt hash'],
       ['listen: 1\n', 'w.yml listen: unknown key'],
@@ -56,7 +65,11 @@ describe('parseWebConfig', () => {
       ['a: [\n', 'w.yml: not valid YAML'],
     ];
     for (const [text, message] of cases) {
-      assert.throws(() => parseWebConfig(text, 'w.yml'), (error: Error) => error.message.startsWith(message), `${JSON.stringify(text)} → ${message}`);
+      assert.throws(
+        () => parseWebConfig(text, 'w.yml'),
+        (error: Error) => error.message.startsWith(message),
+        `${JSON.stringify(text)} → ${message}`,
+      );
     }
   });
 });

@@ -14,7 +14,9 @@ import { compressHead, gzipBody } from '../../src/exporter/gzip-body.js';
 
 const run = promisify(execFile);
 
-const head = Buffer.from(Array.from({ length: 5000 }, (_, n) => `docker_monitor_check_result{check="RootProcessCheck",container="c${n}"} 1\n`).join(''));
+const head = Buffer.from(
+  Array.from({ length: 5000 }, (_, n) => `docker_monitor_check_result{check="RootProcessCheck",container="c${n}"} 1\n`).join(''),
+);
 const tail = Buffer.from('docker_monitor_up 1\n# EOF\n');
 
 test('a head compressed once and two different tails: each body decompresses to head + tail', async () => {
@@ -33,7 +35,9 @@ test('curl --compressed, which reads one gzip member only, gets the whole body',
   }).listen(0, '127.0.0.1');
   await once(server, 'listening');
   try {
-    const { stdout } = await run('curl', ['-s', '--compressed', `http://127.0.0.1:${(server.address() as AddressInfo).port}/`], { maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await run('curl', ['-s', '--compressed', `http://127.0.0.1:${(server.address() as AddressInfo).port}/`], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
     assert.equal(stdout, Buffer.concat([head, tail]).toString('utf8'));
   } finally {
     server.close();

@@ -60,7 +60,7 @@ describe('ImageAllowList', () => {
     assert.equal(allows([`nginx@${DIGEST}`], ['nginx:latest']), false);
   });
 
-  test('the captured container\'s own image reference', () => {
+  test("the captured container's own image reference", () => {
     assert.equal(allows([container.Config?.Image ?? ''], [container.Config?.Image ?? '']), true);
     assert.equal(allows(['docker-monitor-test/busybox'], [container.Config?.Image ?? '']), false, 'tag 1, not latest');
   });

@@ -73,18 +73,12 @@ describe('parseIni', () => {
   });
 
   test('comments, blank lines, empty values and quoted values', () => {
-    const section = sectionNamed(
-      '# a comment\n[x.Y]\n; another\nempty =\nquoted = "a;b#c"\ncomment = value ; trailing\n',
-      'x.Y',
-    );
+    const section = sectionNamed('# a comment\n[x.Y]\n; another\nempty =\nquoted = "a;b#c"\ncomment = value ; trailing\n', 'x.Y');
     assert.deepEqual(section.values, { empty: '', quoted: 'a;b#c', comment: 'value' });
   });
 
   test('as in Python configparser: keys are case-insensitive, "key: value" works, indented lines continue a value', () => {
-    const section = sectionNamed(
-      '[policy]\nAlways_Allow =\n    sha256:aaaaaaaaaaaa,\n    nginx:1.27\nfail_fast: on\n',
-      'policy',
-    );
+    const section = sectionNamed('[policy]\nAlways_Allow =\n    sha256:aaaaaaaaaaaa,\n    nginx:1.27\nfail_fast: on\n', 'policy');
     assert.deepEqual(section.values, { always_allow: 'sha256:aaaaaaaaaaaa,\nnginx:1.27', fail_fast: 'on' });
     assert.deepEqual(section.keyLines, { always_allow: 2, fail_fast: 5 });
   });

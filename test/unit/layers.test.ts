@@ -15,7 +15,9 @@ function layers(): string[][] {
   const design = readFileSync(join(REPO_ROOT, 'docs/design.md'), 'utf8');
   const section = design.split(/^## /m).find((part) => part.startsWith('Layers\n'));
   assert.ok(section !== undefined, 'docs/design.md has a "## Layers" section');
-  return [...section.matchAll(/^\d+\. (.+)$/gm)].map((line) => [...(line[1] ?? '').matchAll(/`(src\/[^`]+)`/g)].map((path) => path[1] ?? ''));
+  return [...section.matchAll(/^\d+\. (.+)$/gm)].map((line) =>
+    [...(line[1] ?? '').matchAll(/`(src\/[^`]+)`/g)].map((path) => path[1] ?? ''),
+  );
 }
 
 function sourceFiles(folder: string): string[] {
@@ -35,7 +37,9 @@ function importsOf(file: string): string[] {
 const order = layers();
 
 function layerOf(file: string): number[] {
-  return order.flatMap((paths, index) => (paths.some((path) => (path.endsWith('/') ? file.startsWith(path) : file === path)) ? [index + 1] : []));
+  return order.flatMap((paths, index) =>
+    paths.some((path) => (path.endsWith('/') ? file.startsWith(path) : file === path)) ? [index + 1] : [],
+  );
 }
 
 describe('layers (docs/design.md)', () => {

@@ -108,7 +108,10 @@ describe('the CFPB README examples', () => {
   test('the per-section examples load: empty always_allow and level mean the defaults', async () => {
     const { policy } = await loadText(CFPB_SECTION_EXAMPLES);
     assert.deepEqual(policy.warnings, []);
-    assert.deepEqual(policy.checks.map((check) => check.name), ['RunningAsRootCheck', 'ActiveBuildCheck']);
+    assert.deepEqual(
+      policy.checks.map((check) => check.name),
+      ['RunningAsRootCheck', 'ActiveBuildCheck'],
+    );
     assert.equal(policy.settings.logLevel, 'info');
     assert.equal(policy.settings.logFile, '/tmp/docker_monitor.log');
   });
@@ -162,7 +165,7 @@ prefix = cnitch
     assert.deepEqual(policy.checks, []);
   });
 
-  test('Python\'s CRITICAL is our fatal; a bad level names file, section and key', async () => {
+  test("Python's CRITICAL is our fatal; a bad level names file, section and key", async () => {
     assert.equal((await loadText('[logging]\nlevel = CRITICAL\n')).policy.settings.logLevel, 'fatal');
     const { path, error } = await loadError('[logging]\nlevel = loud\n');
     assert.equal(
@@ -174,7 +177,10 @@ prefix = cnitch
   test('the embedded default policy: ActiveBuildCheck, RunningAsRootCheck, RootProcessCheck', async () => {
     const policy = await loadPolicy(undefined, BUILT_IN_CHECKS);
     assert.equal(policy.file, DEFAULT_POLICY_NAME);
-    assert.deepEqual(policy.checks.map((check) => check.name), ['ActiveBuildCheck', 'RunningAsRootCheck', 'RootProcessCheck']);
+    assert.deepEqual(
+      policy.checks.map((check) => check.name),
+      ['ActiveBuildCheck', 'RunningAsRootCheck', 'RootProcessCheck'],
+    );
     assert.deepEqual(policy.settings, DEFAULT_SETTINGS);
   });
 
@@ -206,12 +212,18 @@ describe('configuration errors: one line naming file, section and key, exit code
       `${path}:2 [docker_monitor.checks.RunningAsRootCheck] allow_root: "nope" is not a boolean (use on/off, true/false, yes/no or 1/0)`,
     );
     const failFast = await loadError('[policy]\nfail_fast = sometimes\n');
-    assert.equal(failFast.error.message, `${failFast.path}:2 [policy] fail_fast: "sometimes" is not a boolean (use on/off, true/false, yes/no or 1/0)`);
+    assert.equal(
+      failFast.error.message,
+      `${failFast.path}:2 [policy] fail_fast: "sometimes" is not a boolean (use on/off, true/false, yes/no or 1/0)`,
+    );
   });
 
   test('bad value of the keys every check takes (severity, timeout)', async () => {
     const { path, error } = await loadError('[docker_monitor.checks.RootProcessCheck]\ntimeout = soon\n');
-    assert.equal(error.message, `${path}:2 [docker_monitor.checks.RootProcessCheck] timeout: "soon" is not a duration (use e.g. 500ms, 30s, 5m, 1h30m, 24h)`);
+    assert.equal(
+      error.message,
+      `${path}:2 [docker_monitor.checks.RootProcessCheck] timeout: "soon" is not a duration (use e.g. 500ms, 30s, 5m, 1h30m, 24h)`,
+    );
   });
 
   test('missing file, and a file that cannot be read', async () => {
@@ -232,21 +244,29 @@ describe('configuration errors: one line naming file, section and key, exit code
     const { path, error } = await loadError('[policy]\n[no_such_module.MyCheck]\n');
     assert.match(
       error.message,
-      new RegExp(`^${path.replaceAll('.', '\\.')}:2 \\[no_such_module\\.MyCheck\\]: module "no_such_module" not found \\(looked for ${dir.replaceAll('.', '\\.')}/no_such_module, .*\\)$`),
+      new RegExp(
+        `^${path.replaceAll('.', '\\.')}:2 \\[no_such_module\\.MyCheck\\]: module "no_such_module" not found \\(looked for ${dir.replaceAll('.', '\\.')}/no_such_module, .*\\)$`,
+      ),
     );
   });
 
   test('an export that is not a check', async () => {
     writeFileSync(join(dir, 'not_checks.js'), 'export const limit = 3;\nexport class Helper { run() {} }\n');
     const { path, error } = await loadError('[not_checks.Helper]\n');
-    assert.equal(error.message, `${path}:1 [not_checks.Helper]: export "Helper" of ${join(dir, 'not_checks.js')} is not a check: expected a class with a check() method`);
+    assert.equal(
+      error.message,
+      `${path}:1 [not_checks.Helper]: export "Helper" of ${join(dir, 'not_checks.js')} is not a check: expected a class with a check() method`,
+    );
     const constant = await loadError('[not_checks.limit]\n');
     assert.match(constant.error.message, /\[not_checks\.limit\]: export "limit" of .* is not a check/);
   });
 
   test('a section that names no module', async () => {
     const { path, error } = await loadError('[MyCheck]\n');
-    assert.match(error.message, new RegExp(`^${path.replaceAll('.', '\\.')}:1 \\[MyCheck\\]: a check section is named <module>\\.<ExportName>`));
+    assert.match(
+      error.message,
+      new RegExp(`^${path.replaceAll('.', '\\.')}:1 \\[MyCheck\\]: a check section is named <module>\\.<ExportName>`),
+    );
   });
 
   test('two sections whose classes share a name (results and metrics are labelled by it)', async () => {

@@ -13,35 +13,89 @@ import type { CheckInstance, CheckResult, ContainerReport } from '../../src/poli
 import type { Waiver } from '../../src/policy/waivers.js';
 
 function check(name: string, metrics: CheckInstance['metrics'] = []): CheckInstance {
-  return { name, section: `docker_monitor.checks.${name}`, description: name, scope: 'container', severity: 'high', cisId: undefined, timeoutMs: 1000, metrics, run: () => Promise.resolve({ result: 'pass' }) };
+  return {
+    name,
+    section: `docker_monitor.checks.${name}`,
+    description: name,
+    scope: 'container',
+    severity: 'high',
+    cisId: undefined,
+    timeoutMs: 1000,
+    metrics,
+    run: () => Promise.resolve({ result: 'pass' }),
+  };
 }
 const CHECKS = [check('RunningAsRootCheck'), check('RootProcessCheck', RootProcessCheck.metrics)];
 const roots = (count: number) => ({ rootProcesses: Array.from({ length: count }, (_, n) => ({ pid: 100 + n, command: 'sh' })) });
 
 function report(name: string, results: CheckResult[], labels: Record<string, string> = {}): ContainerReport {
   return {
-    id: `${name}-id`, name, image: 'busybox:1', imageId: `sha256:${'a'.repeat(64)}`, compliant: !results.some((r) => r.result === 'fail' || r.result === 'error'),
-    alwaysAllowed: false, results, startedAt: '', labels,
+    id: `${name}-id`,
+    name,
+    image: 'busybox:1',
+    imageId: `sha256:${'a'.repeat(64)}`,
+    compliant: !results.some((r) => r.result === 'fail' || r.result === 'error'),
+    alwaysAllowed: false,
+    results,
+    startedAt: '',
+    labels,
   };
 }
 
 const WAIVER: Waiver = {
-  name: 'cadvisor', checks: new Set(['RunningAsRootCheck']), selector: new ContainerSelector({ ...EMPTY_SELECTOR, containers: ['cadvisor'] }),
-  reason: 'needs the socket', expires: '2027-01-31', expiresAt: Date.UTC(2027, 0, 31),
+  name: 'cadvisor',
+  checks: new Set(['RunningAsRootCheck']),
+  selector: new ContainerSelector({ ...EMPTY_SELECTOR, containers: ['cadvisor'] }),
+  reason: 'needs the socket',
+  expires: '2027-01-31',
+  expiresAt: Date.UTC(2027, 0, 31),
 };
 const UNUSED: Waiver = { ...WAIVER, name: 'unused', expires: undefined, expiresAt: undefined };
 
 const reports = [
-  report('good', [{ check: 'RunningAsRootCheck', result: 'pass' }, { check: 'RootProcessCheck', result: 'pass', data: roots(0) }], { 'com.docker.compose.project': 'shop', 'com.docker.compose.service': 'web', secret: 'x' }),
-  report('bad', [{ check: 'RunningAsRootCheck', result: 'fail', reason: 'root' }, { check: 'RootProcessCheck', result: 'fail', reason: 'root', data: roots(1) }]),
-  report('cadvisor', [{ check: 'RunningAsRootCheck', result: 'waived', reason: 'root', waiver: { name: 'cadvisor', reason: 'needs the socket', expires: '2027-01-31' } }, { check: 'RootProcessCheck', result: 'error', reason: 'timed out' }]),
+  report(
+    'good',
+    [
+      { check: 'RunningAsRootCheck', result: 'pass' },
+      { check: 'RootProcessCheck', result: 'pass', data: roots(0) },
+    ],
+    { 'com.docker.compose.project': 'shop', 'com.docker.compose.service': 'web', secret: 'x' },
+  ),
+  report('bad', [
+    { check: 'RunningAsRootCheck', result: 'fail', reason: 'root' },
+    { check: 'RootProcessCheck', result: 'fail', reason: 'root', data: roots(1) },
+  ]),
+  report('cadvisor', [
+    {
+      check: 'RunningAsRootCheck',
+      result: 'waived',
+      reason: 'root',
+      waiver: { name: 'cadvisor', reason: 'needs the socket', expires: '2027-01-31' },
+    },
+    { check: 'RootProcessCheck', result: 'error', reason: 'timed out' },
+  ]),
 ];
 
-const state: MonitorState = { containers: new Map(reports.map((r) => [r.id, r])), host: { results: [] }, up: true, lastRefreshTimestamp: 1, refreshDuration: 0.1 };
+const state: MonitorState = {
+  containers: new Map(reports.map((r) => [r.id, r])),
+  host: { results: [] },
+  up: true,
+  lastRefreshTimestamp: 1,
+  refreshDuration: 0.1,
+};
 const monitor = { state } as Monitor;
 
 async function scrape(mode: ResultsMode, containerLabels: string[] = []): Promise<string[]> {
-  const metrics = createMetrics({ monitor, checks: CHECKS, refresh: 'scrape', processCacheTtlMs: 10_000, counters: createEventCounters(), resultsMode: mode, containerLabels, waivers: [WAIVER, UNUSED] });
+  const metrics = createMetrics({
+    monitor,
+    checks: CHECKS,
+    refresh: 'scrape',
+    processCacheTtlMs: 10_000,
+    counters: createEventCounters(),
+    resultsMode: mode,
+    containerLabels,
+    waivers: [WAIVER, UNUSED],
+  });
   const text = Buffer.concat([...(await metrics.render({ openMetrics: false, gzip: false })).chunks]).toString();
   return text.split('\n').filter((line) => line.startsWith('docker_monitor_'));
 }
@@ -49,7 +103,9 @@ const named = (lines: string[], name: string) => lines.filter((line) => line.sta
 
 describe('--metrics.results', () => {
   test('all: every result; failing: results that are not a pass; none: no check_result', async () => {
-    const byMode = Object.fromEntries(await Promise.all(RESULTS_MODES.map(async (mode) => [mode, named(await scrape(mode), 'docker_monitor_check_result')] as const)));
+    const byMode = Object.fromEntries(
+      await Promise.all(RESULTS_MODES.map(async (mode) => [mode, named(await scrape(mode), 'docker_monitor_check_result')] as const)),
+    );
     assert.equal(byMode['all']?.length, 6);
     assert.deepEqual(byMode['failing'], [
       'docker_monitor_check_result{check="RunningAsRootCheck",container="bad"} 0',
@@ -79,30 +135,45 @@ describe('--metrics.results', () => {
   test('failing and none: a compliant container has 2 series (compliant, info); root_processes only where RootProcessCheck did not pass', async () => {
     for (const mode of ['failing', 'none'] as const) {
       const lines = await scrape(mode);
-      assert.deepEqual(lines.filter((line) => line.includes('container="good"')).map((line) => line.slice(0, line.indexOf('{'))), [
-        'docker_monitor_container_compliant',
-        'docker_monitor_container_info',
-      ], mode);
+      assert.deepEqual(
+        lines.filter((line) => line.includes('container="good"')).map((line) => line.slice(0, line.indexOf('{'))),
+        ['docker_monitor_container_compliant', 'docker_monitor_container_info'],
+        mode,
+      );
       assert.deepEqual(named(lines, 'docker_monitor_root_processes'), ['docker_monitor_root_processes{container="bad"} 1'], mode);
     }
     // In every mode, a check that errored has no data and so no series.
-    assert.deepEqual(named(await scrape('all'), 'docker_monitor_root_processes'), ['docker_monitor_root_processes{container="good"} 0', 'docker_monitor_root_processes{container="bad"} 1']);
+    assert.deepEqual(named(await scrape('all'), 'docker_monitor_root_processes'), [
+      'docker_monitor_root_processes{container="good"} 0',
+      'docker_monitor_root_processes{container="bad"} 1',
+    ]);
   });
 });
 
 describe('waiver metrics', () => {
   test('matches per waiver (0 for one that covers nothing) and the expiry of dated waivers only', async () => {
     const lines = await scrape('failing');
-    assert.deepEqual(named(lines, 'docker_monitor_waiver_matches'), ['docker_monitor_waiver_matches{waiver="cadvisor"} 1', 'docker_monitor_waiver_matches{waiver="unused"} 0']);
-    assert.deepEqual(named(lines, 'docker_monitor_waiver_expiry_timestamp_seconds'), ['docker_monitor_waiver_expiry_timestamp_seconds{waiver="cadvisor"} 1801353600']);
+    assert.deepEqual(named(lines, 'docker_monitor_waiver_matches'), [
+      'docker_monitor_waiver_matches{waiver="cadvisor"} 1',
+      'docker_monitor_waiver_matches{waiver="unused"} 0',
+    ]);
+    assert.deepEqual(named(lines, 'docker_monitor_waiver_expiry_timestamp_seconds'), [
+      'docker_monitor_waiver_expiry_timestamp_seconds{waiver="cadvisor"} 1801353600',
+    ]);
   });
 });
 
 describe('--metrics.container-labels', () => {
   test('none by default; globs copy matching labels as sanitised label_ names, empty where a container lacks one', async () => {
-    assert.deepEqual(named(await scrape('all'), 'docker_monitor_container_info')[0], `docker_monitor_container_info{container="good",id="good-id",image="busybox:1",image_id="sha256:${'a'.repeat(64)}"} 1`);
+    assert.deepEqual(
+      named(await scrape('all'), 'docker_monitor_container_info')[0],
+      `docker_monitor_container_info{container="good",id="good-id",image="busybox:1",image_id="sha256:${'a'.repeat(64)}"} 1`,
+    );
     const info = named(await scrape('all', ['com.docker.compose.*']), 'docker_monitor_container_info');
-    assert.deepEqual(info[0], `docker_monitor_container_info{container="good",id="good-id",image="busybox:1",image_id="sha256:${'a'.repeat(64)}",label_com_docker_compose_project="shop",label_com_docker_compose_service="web"} 1`);
+    assert.deepEqual(
+      info[0],
+      `docker_monitor_container_info{container="good",id="good-id",image="busybox:1",image_id="sha256:${'a'.repeat(64)}",label_com_docker_compose_project="shop",label_com_docker_compose_service="web"} 1`,
+    );
     assert.match(info[1] ?? '', /container="bad".*label_com_docker_compose_project="",label_com_docker_compose_service=""\} 1$/);
     assert.doesNotMatch(info.join('\n'), /secret/);
   });

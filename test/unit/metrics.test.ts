@@ -23,8 +23,22 @@ import { sampleValue } from '../helpers/exporter.js';
 const POLICY = '[docker_monitor.checks.RootProcessCheck]\n\n[my_checks.OpenPortsCheck]\nmax = 0\n';
 
 async function report(checks: readonly CheckInstance[], name: string, view: ContainerView): Promise<ContainerReport> {
-  const { results, compliant } = await runChain(checks, (signal) => ({ ...view, signal }), { failFast: false, imageVerdicts: new Map(), imageId: view.inspect.Image });
-  return { id: view.id, name, image: view.inspect.Config?.Image ?? '', imageId: view.inspect.Image, compliant, alwaysAllowed: false, results, startedAt: '', labels: {} };
+  const { results, compliant } = await runChain(checks, (signal) => ({ ...view, signal }), {
+    failFast: false,
+    imageVerdicts: new Map(),
+    imageId: view.inspect.Image,
+  });
+  return {
+    id: view.id,
+    name,
+    image: view.inspect.Config?.Image ?? '',
+    imageId: view.inspect.Image,
+    compliant,
+    alwaysAllowed: false,
+    results,
+    startedAt: '',
+    labels: {},
+  };
 }
 
 function metricsOf(checks: readonly CheckInstance[], reports: readonly ContainerReport[]): Exposition {
@@ -55,7 +69,7 @@ function stable(text: string): string[] {
 }
 
 describe('metrics that checks bring', () => {
-  test('RootProcessCheck\'s docker_monitor_root_processes and a user\'s check\'s own gauge come from the results\' data', async () => {
+  test("RootProcessCheck's docker_monitor_root_processes and a user's check's own gauge come from the results' data", async () => {
     const { checks } = await parsePolicy(POLICY, join(REPO_ROOT, 'examples/policy.ini'), BUILT_IN_CHECKS);
     const published = await report(checks, 'published', cisContainerView('loopback-port'));
     const root = await report(checks, 'root', fixtureView('exec-root'));
@@ -80,7 +94,13 @@ describe('metrics that checks bring', () => {
 describe('exposition formats', () => {
   const reportsOf = async (): Promise<{ checks: CheckInstance[]; reports: ContainerReport[] }> => {
     const { checks } = await parsePolicy(POLICY, join(REPO_ROOT, 'examples/policy.ini'), BUILT_IN_CHECKS);
-    return { checks, reports: [await report(checks, 'published', cisContainerView('loopback-port')), await report(checks, 'root', fixtureView('exec-root'))] };
+    return {
+      checks,
+      reports: [
+        await report(checks, 'published', cisContainerView('loopback-port')),
+        await report(checks, 'root', fixtureView('exec-root')),
+      ],
+    };
   };
 
   test('plain text: the Prometheus content type, no encoding, and no blank lines between families', async () => {

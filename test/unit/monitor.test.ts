@@ -38,7 +38,15 @@ async function rig(t: TestContext, options: { refresh?: 'scrape' | number; liste
   const evaluator = new Evaluator(cache, { checks, alwaysAllow: [], failFast: false });
   const { logger, records } = captureLogger();
   const counters = createEventCounters();
-  const monitor = new Monitor({ engine, cache, evaluator, logger, counters, listeners: options.listeners ?? [], refresh: options.refresh ?? 'scrape' });
+  const monitor = new Monitor({
+    engine,
+    cache,
+    evaluator,
+    logger,
+    counters,
+    listeners: options.listeners ?? [],
+    refresh: options.refresh ?? 'scrape',
+  });
   // Stops the event loop and the interval even when an assertion ended the test early (not awaited:
   // a listener that never finishes would hold close() forever).
   t.after(() => void monitor.close());
@@ -157,7 +165,7 @@ describe('Monitor: refresh', () => {
     assert.equal(warning?.['container'], CAPTURED.containers.app.name);
     assert.match(String(warning?.['err']), /ECONNREFUSED/);
   });
-  test('a check that errs is counted once per evaluation, from refreshes and events alike; the other checks\' counters exist at 0', async (t) => {
+  test("a check that errs is counted once per evaluation, from refreshes and events alike; the other checks' counters exist at 0", async (t) => {
     const { engine, monitor, counters } = await rig(t);
     const errors = async (): Promise<Record<string, number>> =>
       Object.fromEntries((await counters.checkErrors.get()).values.map(({ labels, value }) => [String(labels.check), value]));
@@ -199,27 +207,26 @@ describe('Monitor: a slow refresh against newer events', () => {
     assert.deepEqual(verdict(monitor.state, engine, 'app'), COMPLIANT);
     await finishRefresh();
     assert.equal(monitor.state.containers.size, CAPTURED.list.length, 'the refresh applied');
-    assert.deepEqual(verdict(monitor.state, engine, 'app'), COMPLIANT, 'the event\'s newer verdict stands');
+    assert.deepEqual(verdict(monitor.state, engine, 'app'), COMPLIANT, "the event's newer verdict stands");
     // Nothing stays pinned: a refresh that starts after the event decides again.
     engine.remove('app');
     await monitor.refresh();
     assert.equal(verdict(monitor.state, engine, 'app'), undefined);
   });
 
-  test(
-    'listeners are not handed the verdict of a refresh that a newer event superseded',
-    async (t) => {
-      const seen: ContainerReport[] = [];
-      const { engine, monitor } = await rig(t, { listeners: [{ onReport: (report) => void seen.push(report) }] });
-      await (await refreshOutrunByEvent(engine, monitor))();
-      await monitor.close();
-      // Enforcement is a listener: a stale verdict could stop a container that is compliant by now.
-      assert.deepEqual(
-        seen.filter((report) => report.id === engine.id('app')).map((report) => report.compliant),
-        [true],
-      );
-    },
-  );
+  test('listeners are not handed the verdict of a refresh that a newer event superseded', async (t) => {
+    const seen: ContainerReport[] = [];
+    const { engine, monitor } = await rig(t, { listeners: [{ onReport: (report) => void seen.push(report) }] });
+    await (
+      await refreshOutrunByEvent(engine, monitor)
+    )();
+    await monitor.close();
+    // Enforcement is a listener: a stale verdict could stop a container that is compliant by now.
+    assert.deepEqual(
+      seen.filter((report) => report.id === engine.id('app')).map((report) => report.compliant),
+      [true],
+    );
+  });
 
   test('two overlapping events for one container: the older evaluation, finishing last, does not win', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout'] });
@@ -247,7 +254,7 @@ describe('Monitor: a slow refresh against newer events', () => {
     assert.deepEqual(
       appReports.map((report) => report.compliant),
       [true, true],
-      'the listeners got the refresh\'s and the newer event\'s verdicts, never the discarded one',
+      "the listeners got the refresh's and the newer event's verdicts, never the discarded one",
     );
   });
 });
@@ -475,6 +482,6 @@ describe('Monitor: scrapes and listeners', () => {
     await made.close();
     const names = Object.fromEntries(Object.entries(CAPTURED.containers).map(([role, { name }]) => [name, role]));
     assert.deepEqual(seen.map((name) => names[name]).sort(), [...Object.keys(CAPTURED.containers), 'app'].sort());
-    assert.equal(names[seen.at(-1) ?? ''], 'app', 'the event\'s report came last');
+    assert.equal(names[seen.at(-1) ?? ''], 'app', "the event's report came last");
   });
 });

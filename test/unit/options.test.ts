@@ -63,7 +63,10 @@ describe('parseOptions', () => {
       () => options('\nallow_root = maybe'),
       configError('p.ini:3 [my.Check] allow_root: "maybe" is not a boolean (use on/off, true/false, yes/no or 1/0)'),
     );
-    assert.throws(() => options('timeout = 10'), configError('p.ini:2 [my.Check] timeout: "10" is not a duration (use e.g. 500ms, 30s, 5m, 1h30m, 24h)'));
+    assert.throws(
+      () => options('timeout = 10'),
+      configError('p.ini:2 [my.Check] timeout: "10" is not a duration (use e.g. 500ms, 30s, 5m, 1h30m, 24h)'),
+    );
     assert.throws(() => options('mode = nuke'), configError('p.ini:2 [my.Check] mode: "nuke" is not one of warn, kill'));
   });
 

@@ -86,7 +86,7 @@ describe('host checks that describe dockerd do not fail on Podman for settings i
     }
   });
 
-  test('ExperimentalCheck reads Podman\'s own flag in the version details', async () => {
+  test("ExperimentalCheck reads Podman's own flag in the version details", async () => {
     const experimental: HostView = {
       ...hostView,
       engineVersion: async () => ({
@@ -100,8 +100,8 @@ describe('host checks that describe dockerd do not fail on Podman for settings i
   });
 });
 
-describe('Podman\'s top', () => {
-  test('with Podman\'s descriptors: host PID and host user, the container\'s user beside them', () => {
+describe("Podman's top", () => {
+  test("with Podman's descriptors: host PID and host user, the container's user beside them", () => {
     const [root] = parseProcessTable(container('root').top);
     assert.deepEqual(container('root').top.Titles, ['PID', 'HPID', 'USER', 'HUSER', 'COMMAND']);
     assert.equal(root?.pid, container('root').inspect.State?.Pid, 'HPID, the host PID, as /proc gives it');
@@ -117,7 +117,10 @@ describe('Podman\'s top', () => {
 
   test('with Docker\'s ps options Podman answers an empty body: an error, never "no processes"', () => {
     assert.deepEqual(container('root').dockerPsArgs, { type: 'Buffer', data: [] });
-    assert.throws(() => parseProcessTable(container('root').dockerPsArgs as ProcessTable), /the engine's top answered without a process table/);
+    assert.throws(
+      () => parseProcessTable(container('root').dockerPsArgs as ProcessTable),
+      /the engine's top answered without a process table/,
+    );
   });
 
   test('RootProcessCheck and the exec checks on Podman data', async () => {
@@ -126,13 +129,20 @@ describe('Podman\'s top', () => {
     assert.equal((await runCheck('RootProcessCheck', view('userns'))).result, 'pass');
     assert.match((await runCheck('RootExecCheck', view('root'))).reason ?? '', /^root exec [0-9a-f]{12} \(sleep 3600\)$/);
     assert.equal((await runCheck('PrivilegedContainerCheck', view('privileged'))).result, 'fail');
-    for (const check of ['ReadonlyRootfsCheck', 'MemoryLimitCheck', 'CpuSharesCheck', 'PidsLimitCheck', 'NoNewPrivilegesCheck', 'RunningAsRootCheck']) {
+    for (const check of [
+      'ReadonlyRootfsCheck',
+      'MemoryLimitCheck',
+      'CpuSharesCheck',
+      'PidsLimitCheck',
+      'NoNewPrivilegesCheck',
+      'RunningAsRootCheck',
+    ]) {
       assert.equal((await runCheck(check, view('hardened'))).result, 'pass', check);
     }
   });
 });
 
-describe('the /proc path with Podman\'s cgroup layout', () => {
+describe("the /proc path with Podman's cgroup layout", () => {
   for (const name of ['root', 'user', 'privileged', 'userns']) {
     test(`${name}: /libpod_parent/libpod-<id> names the container`, () => {
       const text = proc(name, 'cgroup');
@@ -157,28 +167,42 @@ describe('host root and container root under a user namespace (captured from pod
     return { procRoot, inspect };
   }
 
-  test('uid_map read backwards: host UID 100000 is UID 0 inside; the host\'s own map is the identity', () => {
+  test("uid_map read backwards: host UID 100000 is UID 0 inside; the host's own map is the identity", () => {
     assert.equal(uidInside(proc('userns', 'uid_map'), 100000), 0);
     assert.equal(uidInside(proc('userns', 'uid_map'), 101000), 1000);
     assert.equal(uidInside(proc('userns', 'uid_map'), 0), undefined);
     assert.equal(uidInside(proc('root', 'uid_map'), 0), 0);
   });
 
-  test('/proc: the userns container\'s init is container root but not host root; the plain one is both', async () => {
-    for (const [name, uid, containerRoot] of [['userns', 100000, true], ['root', 0, true], ['user', 1000, false]] as const) {
+  test("/proc: the userns container's init is container root but not host root; the plain one is both", async () => {
+    for (const [name, uid, containerRoot] of [
+      ['userns', 100000, true],
+      ['root', 0, true],
+      ['user', 1000, false],
+    ] as const) {
       const { procRoot, inspect } = procRootWith(name);
       try {
         const processes = await new ProcProcessSource({ procRoot }).processes(inspect);
-        assert.deepEqual(processes.map((process) => [process.uid, process.containerRoot]), [[uid, containerRoot]], name);
+        assert.deepEqual(
+          processes.map((process) => [process.uid, process.containerRoot]),
+          [[uid, containerRoot]],
+          name,
+        );
       } finally {
         rmSync(procRoot, { recursive: true, force: true });
       }
     }
   });
 
-  test('Podman\'s top says the same: USER root, HUSER 100000', () => {
-    assert.deepEqual(parseProcessTable(container('userns').top).map((process) => [process.uid, process.containerRoot]), [[100000, true]]);
-    assert.deepEqual(parseProcessTable(container('user').top).map((process) => process.containerRoot), [false]);
+  test("Podman's top says the same: USER root, HUSER 100000", () => {
+    assert.deepEqual(
+      parseProcessTable(container('userns').top).map((process) => [process.uid, process.containerRoot]),
+      [[100000, true]],
+    );
+    assert.deepEqual(
+      parseProcessTable(container('user').top).map((process) => process.containerRoot),
+      [false],
+    );
     assert.equal(containerRootProcesses(parseProcessTable(container('userns').top))?.length, 1);
     assert.equal(rootProcesses(parseProcessTable(container('userns').top)).length, 0);
   });
@@ -186,12 +210,18 @@ describe('host root and container root under a user namespace (captured from pod
   test('RootProcessCheck passes (no host root) and its reason names the container root; RunningAsRootCheck (CIS 4.1) still fails', async () => {
     const outcome = await runCheck('RootProcessCheck', view('userns'));
     assert.equal(outcome.result, 'pass');
-    assert.match(outcome.reason ?? '', /^no process runs as root on the host; 1 runs as root inside the container's user namespace: pid \d+ \(sleep 3600\) as host UID 100000$/);
+    assert.match(
+      outcome.reason ?? '',
+      /^no process runs as root on the host; 1 runs as root inside the container's user namespace: pid \d+ \(sleep 3600\) as host UID 100000$/,
+    );
     assert.equal((await runCheck('RunningAsRootCheck', view('userns'))).result, 'fail');
   });
 
-  test('Docker\'s top shows host UIDs only: container root is unknown, not guessed', () => {
-    const processes = parseProcessTable({ Titles: ['PID', 'UID', 'USER', 'COMMAND'], Processes: [['4242', '100000', '100000', 'sleep 3600']] });
+  test("Docker's top shows host UIDs only: container root is unknown, not guessed", () => {
+    const processes = parseProcessTable({
+      Titles: ['PID', 'UID', 'USER', 'COMMAND'],
+      Processes: [['4242', '100000', '100000', 'sleep 3600']],
+    });
     assert.equal(processes[0]?.containerRoot, undefined);
     assert.equal(containerRootProcesses(processes), undefined);
   });

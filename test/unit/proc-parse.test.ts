@@ -33,7 +33,9 @@ describe('containerIdFromCgroup on the other drivers and versions', () => {
   });
 
   test('systemd driver, cgroup v1 with a v2 line for the systemd unit only', () => {
-    const text = read('root-container', 'cgroup').replaceAll(`/docker/${id}`, `/system.slice/docker-${id}.scope`).replace(/^0::.*$/m, '0::/system.slice/docker.service');
+    const text = read('root-container', 'cgroup')
+      .replaceAll(`/docker/${id}`, `/system.slice/docker-${id}.scope`)
+      .replace(/^0::.*$/m, '0::/system.slice/docker.service');
     assert.equal(containerIdFromCgroup(text), id);
   });
 

@@ -11,7 +11,9 @@ import type { ContainerInspect } from '../../src/engine/types.js';
  * a PID of the test's choosing, so the scan, the index and its reuse can be driven step by step.
  */
 const fixtures = join(import.meta.dirname, '../fixtures/proc');
-const { cases } = JSON.parse(readFileSync(join(fixtures, 'cases.json'), 'utf8')) as { cases: Record<string, { containerId: string | null }> };
+const { cases } = JSON.parse(readFileSync(join(fixtures, 'cases.json'), 'utf8')) as {
+  cases: Record<string, { containerId: string | null }>;
+};
 const rootId = cases['root-container']?.containerId ?? '';
 const userId = cases['user-container']?.containerId ?? '';
 
@@ -37,7 +39,7 @@ after(() => {
 });
 
 describe('ProcProcessSource on a proc root built from captured files', () => {
-  test('lists a container\'s processes with effective UID and command, and no one else\'s', async () => {
+  test("lists a container's processes with effective UID and command, and no one else's", async () => {
     addProcess(100, 'user-container');
     addProcess(140, 'exec-root-in-user-container');
     addProcess(200, 'root-container');
@@ -58,7 +60,7 @@ describe('ProcProcessSource on a proc root built from captured files', () => {
     now = 999;
     assert.equal((await source.processes(inspect(userId, 100))).length, 1, 'the index of t=0 is reused');
     now = 1000;
-    assert.equal((await source.processes(inspect(userId, 100))).length, 2, 'after the TTL the exec\'d process shows');
+    assert.equal((await source.processes(inspect(userId, 100))).length, 2, "after the TTL the exec'd process shows");
   });
 
   test('forget(): after an event in a container, the next call scans again within the TTL', async () => {
@@ -68,7 +70,7 @@ describe('ProcProcessSource on a proc root built from captured files', () => {
     addProcess(140, 'exec-root-in-user-container');
     assert.equal((await source.processes(inspect(userId, 100))).length, 1, 'the index is reused');
     source.forget();
-    assert.equal((await source.processes(inspect(userId, 100))).length, 2, 'the exec\'d process after forget()');
+    assert.equal((await source.processes(inspect(userId, 100))).length, 2, "the exec'd process after forget()");
   });
 
   test('a container started after the scan is found at once: its init PID forces a new scan', async () => {
@@ -77,7 +79,10 @@ describe('ProcProcessSource on a proc root built from captured files', () => {
     const source = new ProcProcessSource({ procRoot, indexTtlMs: 60_000, now: () => now });
     await source.processes(inspect(userId, 100));
     addProcess(200, 'root-container');
-    assert.deepEqual((await source.processes(inspect(rootId, 200))).map(({ pid }) => pid), [200]);
+    assert.deepEqual(
+      (await source.processes(inspect(rootId, 200))).map(({ pid }) => pid),
+      [200],
+    );
   });
 
   test('processes that exit between the scan and the read are left out', async () => {
@@ -86,7 +91,10 @@ describe('ProcProcessSource on a proc root built from captured files', () => {
     const source = new ProcProcessSource({ procRoot, now: () => 0 });
     await source.processes(inspect(userId, 100));
     removeProcess(140);
-    assert.deepEqual((await source.processes(inspect(userId, 100))).map(({ pid }) => pid), [100]);
+    assert.deepEqual(
+      (await source.processes(inspect(userId, 100))).map(({ pid }) => pid),
+      [100],
+    );
   });
 
   test('an init PID that is not in /proc under the container is an error, never an empty list', async () => {

@@ -24,7 +24,7 @@ describe('parseProcessTable on `top` output captured from the engine', () => {
     assert.deepEqual(reordered, ordered);
   });
 
-  test('`ps -ef` (the engine\'s default) titles user names UID: root is 0, other names stay unknown', () => {
+  test("`ps -ef` (the engine's default) titles user names UID: root is 0, other names stay unknown", () => {
     const table = topFixture('exec-root.ps-ef');
     assert.equal(table.Titles[0], 'UID');
     const [container, exec] = parseProcessTable(table);

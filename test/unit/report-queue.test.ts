@@ -77,7 +77,11 @@ describe('ReportQueue', () => {
         throw new Error('statsd exploded');
       },
     };
-    const queue = new ReportQueue([failing, { onReport: (received) => void seen.push(received.name) }], logger, createEventCounters().reportsDropped);
+    const queue = new ReportQueue(
+      [failing, { onReport: (received) => void seen.push(received.name) }],
+      logger,
+      createEventCounters().reportsDropped,
+    );
     queue.push([report('a'), report('b')]);
     await queue.idle();
     assert.deepEqual(seen, ['a', 'b']);
@@ -93,7 +97,11 @@ describe('ReportQueue', () => {
   test('a report pushed after a drain finished is delivered without another push', async () => {
     const { logger } = captureLogger();
     const seen: string[] = [];
-    const queue = new ReportQueue([{ onReport: (received) => void seen.push(received.name) }], logger, createEventCounters().reportsDropped);
+    const queue = new ReportQueue(
+      [{ onReport: (received) => void seen.push(received.name) }],
+      logger,
+      createEventCounters().reportsDropped,
+    );
     queue.push([report('a')]);
     await queue.idle();
     queue.push([report('b')]);

@@ -14,9 +14,17 @@ import type { ContainerInspect, EngineInfo, EngineVersion } from '../../src/engi
 import { runCheck } from '../fixtures/cis/fixture-views.js';
 
 const fixtures = join(import.meta.dirname, '../fixtures/rootless-docker');
-const engine = JSON.parse(readFileSync(join(fixtures, 'engine.json'), 'utf8')) as { info: EngineInfo; version: EngineVersion; hostPidNamespace: string };
+const engine = JSON.parse(readFileSync(join(fixtures, 'engine.json'), 'utf8')) as {
+  info: EngineInfo;
+  version: EngineVersion;
+  hostPidNamespace: string;
+};
 const container = (name: string) =>
-  JSON.parse(readFileSync(join(fixtures, 'containers', `${name}.json`), 'utf8')) as { inspect: ContainerInspect; top: { error?: string }; pidNamespace: string };
+  JSON.parse(readFileSync(join(fixtures, 'containers', `${name}.json`), 'utf8')) as {
+    inspect: ContainerInspect;
+    top: { error?: string };
+    pidNamespace: string;
+  };
 
 /** A proc root with the captured init processes and their PID namespace links, and `self` in the host's namespace. */
 function procRootWith(names: string[]): string {
@@ -39,11 +47,16 @@ const userUid = Number(proc('root', 'uid_map').trim().split(/\s+/)[1]);
 describe('rootless Docker', () => {
   test('the engine says it is rootless, and UsernsRemapCheck (2.9) passes for it', async () => {
     assert.ok(engine.info.SecurityOptions?.includes('name=rootless'));
-    const host = { signal: new AbortController().signal, engineInfo: async () => engine.info, engineVersion: async () => engine.version, networks: async () => [] };
+    const host = {
+      signal: new AbortController().signal,
+      engineInfo: async () => engine.info,
+      engineVersion: async () => engine.version,
+      networks: async () => [],
+    };
     assert.deepEqual(await runCheck('UsernsRemapCheck', host), { result: 'pass', reason: 'rootless engine' });
   });
 
-  test('container root is the rootless user\'s UID on the host: not host root, still container root', () => {
+  test("container root is the rootless user's UID on the host: not host root, still container root", () => {
     assert.notEqual(userUid, 0);
     assert.equal(parseStatus(proc('root', 'status')).uids[1], userUid);
     assert.equal(uidInside(proc('root', 'uid_map'), userUid), 0);
@@ -60,11 +73,18 @@ describe('rootless Docker', () => {
     const procRoot = procRootWith(['root', 'user']);
     try {
       const source = new ProcProcessSource({ procRoot });
-      for (const [name, uid, containerRoot] of [['root', userUid, true], ['user', undefined, false]] as const) {
+      for (const [name, uid, containerRoot] of [
+        ['root', userUid, true],
+        ['user', undefined, false],
+      ] as const) {
         const { inspect } = container(name);
         assert.deepEqual(source.visibility(inspect), { visible: true }, name);
         const processes = await source.processes(inspect);
-        assert.deepEqual(processes.map((process) => [process.pid, process.containerRoot]), [[inspect.State?.Pid, containerRoot]], name);
+        assert.deepEqual(
+          processes.map((process) => [process.pid, process.containerRoot]),
+          [[inspect.State?.Pid, containerRoot]],
+          name,
+        );
         if (uid !== undefined) assert.equal(processes[0]?.uid, uid);
       }
     } finally {
@@ -72,7 +92,7 @@ describe('rootless Docker', () => {
     }
   });
 
-  test('a process in this reader\'s own PID namespace whose cgroup names no container is no container\'s', () => {
+  test("a process in this reader's own PID namespace whose cgroup names no container is no container's", () => {
     const procRoot = procRootWith([]);
     try {
       const { inspect } = container('root');

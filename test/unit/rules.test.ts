@@ -54,8 +54,13 @@ describe('promtool and amtool', () => {
     const routes: Record<string, string> = { critical: 'pager', warning: 'ticket', info: 'blackhole' };
     for (const [severity, receiver] of Object.entries(routes)) {
       const output = await tool('amtool', [
-        'config', 'routes', 'test', `--config.file=${ALERTMANAGER_EXAMPLE}`, `--verify.receivers=${receiver}`,
-        'alertname=DockerMonitorRootProcess', `severity=${severity}`,
+        'config',
+        'routes',
+        'test',
+        `--config.file=${ALERTMANAGER_EXAMPLE}`,
+        `--verify.receivers=${receiver}`,
+        'alertname=DockerMonitorRootProcess',
+        `severity=${severity}`,
       ]);
       assert.equal(output.split('\n')[0]?.trim(), receiver, `severity=${severity}`);
     }
@@ -100,19 +105,34 @@ describe('mixin conventions', () => {
 
   test('the job selector is written once, in the recording rule the up-based alerts read', () => {
     const text = readFileSync(RULES_FILE, 'utf8');
-    const rulesText = text.split('\n').filter((line) => !line.trimStart().startsWith('#')).join('\n');
+    const rulesText = text
+      .split('\n')
+      .filter((line) => !line.trimStart().startsWith('#'))
+      .join('\n');
     assert.equal(rulesText.match(/job="docker-monitor"/g)?.length, 1);
-    const recorded = loadRules().groups.flatMap((group) => group.rules).find((rule) => rule.record === 'docker_monitor:up');
+    const recorded = loadRules()
+      .groups.flatMap((group) => group.rules)
+      .find((rule) => rule.record === 'docker_monitor:up');
     assert.equal(recorded?.expr, 'up{job="docker-monitor"}');
     const upAlerts = alerts.filter((rule) => /\bup\b/.test(rule.expr.replaceAll('docker_monitor:up', '')));
-    assert.deepEqual(upAlerts.map((rule) => rule.alert), [], 'no alert reads up{...} itself');
-    assert.deepEqual(alerts.filter((rule) => rule.expr.includes('docker_monitor:up')).map((rule) => rule.alert), ['DockerMonitorAbsent', 'DockerMonitorDown']);
+    assert.deepEqual(
+      upAlerts.map((rule) => rule.alert),
+      [],
+      'no alert reads up{...} itself',
+    );
+    assert.deepEqual(
+      alerts.filter((rule) => rule.expr.includes('docker_monitor:up')).map((rule) => rule.alert),
+      ['DockerMonitorAbsent', 'DockerMonitorDown'],
+    );
   });
 
   test('docs/alerts.md has exactly one "## <AlertName>" runbook section per alert, in the rules file\'s order', () => {
     const text = readFileSync(ALERTS_PAGE, 'utf8');
     const headings = [...text.matchAll(/^## (DockerMonitor\w+)$/gm)].map((match) => match[1]);
-    assert.deepEqual(headings, alerts.map((rule) => rule.alert));
+    assert.deepEqual(
+      headings,
+      alerts.map((rule) => rule.alert),
+    );
   });
 
   test('every alert is shown firing and not firing by the promtool tests', () => {
@@ -124,8 +144,14 @@ describe('mixin conventions', () => {
     const cases = suite.tests.flatMap((entry) => entry.alert_rule_test ?? []);
     for (const rule of alerts) {
       const own = cases.filter((entry) => entry.alertname === rule.alert);
-      assert.ok(own.some((entry) => entry.exp_alerts.length > 0), `${rule.alert} is never shown firing`);
-      assert.ok(own.some((entry) => entry.exp_alerts.length === 0), `${rule.alert} is never shown not firing`);
+      assert.ok(
+        own.some((entry) => entry.exp_alerts.length > 0),
+        `${rule.alert} is never shown firing`,
+      );
+      assert.ok(
+        own.some((entry) => entry.exp_alerts.length === 0),
+        `${rule.alert} is never shown not firing`,
+      );
     }
   });
 });

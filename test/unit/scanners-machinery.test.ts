@@ -13,7 +13,7 @@ describe('runScanner', () => {
     assert.deepEqual(output, { exitCode: 0, stdout: '$HOME ; id `id`\n', stderr: '' });
   });
 
-  test('adds the given variables to the scanner\'s environment', async () => {
+  test("adds the given variables to the scanner's environment", async () => {
     const output = await runScanner({ file: '/usr/bin/env', args: [], env: { TWISTLOCK_USER: 'ci' }, timeoutMs: 5000 });
     assert.match(output.stdout, /^TWISTLOCK_USER=ci$/m);
     assert.match(output.stdout, /^PATH=/m);

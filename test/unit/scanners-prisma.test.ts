@@ -27,7 +27,8 @@ let logs = 0;
 function section(keys: string): string {
   return `[docker_monitor.checks.PrismaScanCheck]\n${keys}\n`;
 }
-const withToken = (extra = ''): string => section(`twistcli_path = ${TWISTCLI}\nurl = https://console.example.com:8083\ntoken = ${TOKEN}\n${extra}`);
+const withToken = (extra = ''): string =>
+  section(`twistcli_path = ${TWISTCLI}\nurl = https://console.example.com:8083\ntoken = ${TOKEN}\n${extra}`);
 
 beforeEach(() => {
   logs += 1;
@@ -68,7 +69,10 @@ describe('PrismaScanCheck settings, checked when the policy loads', () => {
   });
 
   test('names only the keys still missing', async () => {
-    await assert.rejects(loadCheck(section(`twistcli_path = ${TWISTCLI}\nurl = https://c.example.com`)), /token \(or user and password\) must be set/);
+    await assert.rejects(
+      loadCheck(section(`twistcli_path = ${TWISTCLI}\nurl = https://c.example.com`)),
+      /token \(or user and password\) must be set/,
+    );
   });
 
   test('a password in TWISTLOCK_PASSWORD counts as credentials', async () => {
@@ -88,7 +92,10 @@ describe('PrismaScanCheck settings, checked when the policy loads', () => {
   });
 
   test('rejects a url that is not https, and token together with a password', async () => {
-    await assert.rejects(loadCheck(section(`twistcli_path = ${TWISTCLI}\nurl = http://c.example.com\ntoken = x`)), /must start with https:\/\//);
+    await assert.rejects(
+      loadCheck(section(`twistcli_path = ${TWISTCLI}\nurl = http://c.example.com\ntoken = x`)),
+      /must start with https:\/\//,
+    );
     await assert.rejects(loadCheck(section(`twistcli_path = ${TWISTCLI}\nurl = not a url\ntoken = x`)), /is not an address/);
     await assert.rejects(
       loadCheck(section(`twistcli_path = ${TWISTCLI}\nurl = https://c.example.com\ntoken = x\nuser = u\npassword = p`)),
@@ -115,7 +122,7 @@ describe('PrismaScanCheck verdicts from twistcli output', () => {
     assert.equal((await run(check)).result, 'pass');
   });
 
-  test('fails on a compliance FAIL, quoting twistcli\'s compliance counts', async () => {
+  test("fails on a compliance FAIL, quoting twistcli's compliance counts", async () => {
     process.env['STANDIN_MODE'] = 'compliance-fail';
     const check = await loadCheck(withToken());
     const result = await run(check);
@@ -128,7 +135,10 @@ describe('PrismaScanCheck verdicts from twistcli output', () => {
     const check = await loadCheck(withToken());
     const result = await run(check);
     assert.equal(result.result, 'error');
-    assert.match(result.reason ?? '', /^twistcli gave no compliance result \(exit code 1\): Failed to authenticate .* with token \*\*\*: 401/);
+    assert.match(
+      result.reason ?? '',
+      /^twistcli gave no compliance result \(exit code 1\): Failed to authenticate .* with token \*\*\*: 401/,
+    );
     assert.doesNotMatch(result.reason ?? '', new RegExp(TOKEN));
   });
 
@@ -140,7 +150,9 @@ describe('PrismaScanCheck verdicts from twistcli output', () => {
 
 describe('PrismaScanCheck runs twistcli safely', () => {
   test('with user and password: both go through the environment, neither on the command line', async () => {
-    const check = await loadCheck(section(`twistcli_path = ${TWISTCLI}\nurl = https://c.example.com:8083\nuser = ci-user\npassword = ${PASSWORD}`));
+    const check = await loadCheck(
+      section(`twistcli_path = ${TWISTCLI}\nurl = https://c.example.com:8083\nuser = ci-user\npassword = ${PASSWORD}`),
+    );
     assert.equal((await run(check)).result, 'pass');
     const [started] = invocations(log);
     assert.ok(started);
@@ -151,7 +163,10 @@ describe('PrismaScanCheck runs twistcli safely', () => {
   test('with a token: --token, then the image ID last (twistcli ignores options after the image)', async () => {
     const check = await loadCheck(withToken());
     await run(check);
-    assert.match(invocations(log)[0]?.line ?? '', new RegExp(`args=images scan --address https://console\\.example\\.com:8083 --token ${TOKEN} ${TARGET.Image}$`));
+    assert.match(
+      invocations(log)[0]?.line ?? '',
+      new RegExp(`args=images scan --address https://console\\.example\\.com:8083 --token ${TOKEN} ${TARGET.Image}$`),
+    );
   });
 
   test('a hung scan becomes an error after `timeout`, and twistcli and its children are killed', async () => {

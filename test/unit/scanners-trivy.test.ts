@@ -47,7 +47,13 @@ describe('trivy JSON report counting', () => {
   });
 
   test('a report without Results (trivy omits it when empty) counts nothing; non-JSON is an error', () => {
-    assert.deepEqual(countVulnerabilities('{"SchemaVersion":2,"ArtifactName":"x"}', false), { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 });
+    assert.deepEqual(countVulnerabilities('{"SchemaVersion":2,"ArtifactName":"x"}', false), {
+      critical: 0,
+      high: 0,
+      medium: 0,
+      low: 0,
+      unknown: 0,
+    });
     assert.throws(() => countVulnerabilities('Need to update DB', false), /trivy did not print a JSON report: "Need to update DB"/);
     assert.throws(() => countVulnerabilities('[]', false), /not a report/);
   });
@@ -62,7 +68,7 @@ describe('TrivyScanCheck verdicts', () => {
     assert.equal(result.reason, '4 vulnerabilities at HIGH or above (CRITICAL 1, HIGH 3); at most 0 allowed');
   });
 
-  test('severity and max set the threshold; severity is also the failure\'s severity', async () => {
+  test("severity and max set the threshold; severity is also the failure's severity", async () => {
     const critical = await loadCheck(trivy('severity = CRITICAL'));
     assert.equal(critical.severity, 'critical');
     assert.equal((await run(critical)).reason, '1 vulnerability at CRITICAL or above (CRITICAL 1); at most 0 allowed');
@@ -90,7 +96,10 @@ describe('TrivyScanCheck verdicts', () => {
     process.env['STANDIN_MODE'] = 'error';
     const failed = await run(await loadCheck(trivy()));
     assert.equal(failed.result, 'error');
-    assert.match(failed.reason ?? '', /^trivy failed \(exit code 1\): .*FATAL\tFatal error\timage scan error: unable to find the specified image/);
+    assert.match(
+      failed.reason ?? '',
+      /^trivy failed \(exit code 1\): .*FATAL\tFatal error\timage scan error: unable to find the specified image/,
+    );
     process.env['STANDIN_MODE'] = 'garbage';
     const garbage = await run(await loadCheck(trivy()));
     assert.equal(garbage.result, 'error');
@@ -102,18 +111,24 @@ describe('TrivyScanCheck verdicts', () => {
     const result = await run(await loadCheck(trivy('timeout = 300ms')));
     assert.equal(result.result, 'error');
     const pid = invocations(log)[0]?.pid ?? 0;
-    assert.ok(await waitFor(() => liveProcessesInGroup(pid).length === 0), 'trivy\'s process group is gone');
+    assert.ok(await waitFor(() => liveProcessesInGroup(pid).length === 0), "trivy's process group is gone");
   });
 
   test('rejects settings that cannot work when the policy loads', async () => {
-    await assert.rejects(loadCheck(`[docker_monitor.checks.TrivyScanCheck]\ntrivy_path = ${join(work, 'trivy')}\n`), /trivy_path: .* is not an executable file/);
+    await assert.rejects(
+      loadCheck(`[docker_monitor.checks.TrivyScanCheck]\ntrivy_path = ${join(work, 'trivy')}\n`),
+      /trivy_path: .* is not an executable file/,
+    );
     await assert.rejects(loadCheck(trivy('max = -1')), /max must be 0 or more/);
-    await assert.rejects(loadCheck(trivy('severity = severe')), /\[docker_monitor\.checks\.TrivyScanCheck\] severity: "severe" is not one of critical, high, medium, low/);
+    await assert.rejects(
+      loadCheck(trivy('severity = severe')),
+      /\[docker_monitor\.checks\.TrivyScanCheck\] severity: "severe" is not one of critical, high, medium, low/,
+    );
   });
 });
 
 describe('TrivyScanCheck vulnerability counts for docker_monitor_image_vulnerabilities', () => {
-  test('the result carries the counts; the check\'s own metric gives every severity, labelled with the reference its container was started with', async () => {
+  test("the result carries the counts; the check's own metric gives every severity, labelled with the reference its container was started with", async () => {
     const check = await loadCheck(trivy());
     const result = await run(check);
     assert.deepEqual(result.data, { vulnerabilities: { critical: 1, high: 3, medium: 1, low: 1, unknown: 1 } });

@@ -16,7 +16,14 @@ const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
 
 function context(containers: readonly ContainerReport[] = run.containers, changes: Partial<MonitorState> = {}): PageContext {
   return {
-    state: { containers: new Map(containers.map((report) => [`${report.id}-${report.name}`, report])), host: run.host, up: true, lastRefreshTimestamp: NOW / 1000 - 95, refreshDuration: 0.2, ...changes },
+    state: {
+      containers: new Map(containers.map((report) => [`${report.id}-${report.name}`, report])),
+      host: run.host,
+      up: true,
+      lastRefreshTimestamp: NOW / 1000 - 95,
+      refreshDuration: 0.2,
+      ...changes,
+    },
     checks: run.checks,
     telemetryPath: '/metrics',
     ready: true,
@@ -32,7 +39,8 @@ function filter(query: Record<string, string | string[]>): StatusFilter {
   return parsed;
 }
 
-const shown = (query: Record<string, string | string[]>): string[] => statusRows(run.containers, checksByName(run.checks), filter(query)).map((row) => row.report.name);
+const shown = (query: Record<string, string | string[]>): string[] =>
+  statusRows(run.containers, checksByName(run.checks), filter(query)).map((row) => row.report.name);
 
 /** The container names in the order the page lists them. */
 function listed(page: string): string[] {
@@ -61,17 +69,28 @@ describe('status page', () => {
   });
 
   test('waived results show the waiver name, reason and expiry', () => {
-    assert.ok(page.includes('<p class="waiver">Waived by <b>legacy-root</b> until 2030-01-01: the vendor image runs as root until its 3.0 release</p>'));
+    assert.ok(
+      page.includes(
+        '<p class="waiver">Waived by <b>legacy-root</b> until 2030-01-01: the vendor image runs as root until its 3.0 release</p>',
+      ),
+    );
   });
 
   test('engine reachability and the age of the last refresh; host checks with their fix', () => {
     assert.ok(page.includes('<span id="engine">reachable</span>'));
     assert.ok(page.includes('<time datetime="2026-11-27T11:58:25.000Z">95 s ago</time>'));
-    assert.match(page, /<tr data-check="LiveRestoreCheck"><td><b>LiveRestoreCheck<\/b> <span class="cis">CIS 2\.15<\/span><\/td><td><span class="verdict fail">fail<\/span><\/td><td>low<\/td><td>live restore is off<\/td><td>Set &#34;live-restore&#34;: true in daemon.json.<\/td><\/tr>/);
+    assert.match(
+      page,
+      /<tr data-check="LiveRestoreCheck"><td><b>LiveRestoreCheck<\/b> <span class="cis">CIS 2\.15<\/span><\/td><td><span class="verdict fail">fail<\/span><\/td><td>low<\/td><td>live restore is off<\/td><td>Set &#34;live-restore&#34;: true in daemon.json.<\/td><\/tr>/,
+    );
     const down = renderStatusPage(context(run.containers, { up: false, lastRefreshTimestamp: NOW / 1000 - 7_300 }));
     assert.ok(down.includes('<span id="engine" class="down">unreachable: showing the last-known verdicts</span>'));
     assert.ok(down.includes('>2 h ago</time>'));
-    assert.ok(renderStatusPage({ ...context([], { lastRefreshTimestamp: 0 }), ready: false }).includes('<span id="engine">first refresh in progress</span>'));
+    assert.ok(
+      renderStatusPage({ ...context([], { lastRefreshTimestamp: 0 }), ready: false }).includes(
+        '<span id="engine">first refresh in progress</span>',
+      ),
+    );
   });
 });
 
@@ -89,7 +108,10 @@ describe('filters', () => {
     assert.deepEqual(shown({ check: 'HostNetworkCheck', verdict: 'fail' }), ['host-net']);
     assert.deepEqual(shown({ check: 'BrokenCheck' }), ['flaky'], 'only containers the check ran on');
     const rows = statusRows(run.containers, checksByName(run.checks), filter({ severity: 'critical' }));
-    assert.deepEqual(rows[0]?.findings.map((result) => result.check), ['PrivilegedContainerCheck']);
+    assert.deepEqual(
+      rows[0]?.findings.map((result) => result.check),
+      ['PrivilegedContainerCheck'],
+    );
   });
 
   test('the form shows the filter in force, and the page says how many it shows', () => {
@@ -102,12 +124,20 @@ describe('filters', () => {
   });
 
   test('values the page does not know are refused with a line saying what is allowed', () => {
-    assert.deepEqual(parseStatusFilter({ verdict: 'failing' }, checkNames), { error: 'verdict: "failing" is not one of fail, waived, pass, allowed' });
-    assert.deepEqual(parseStatusFilter({ severity: 'urgent' }, checkNames), { error: 'severity: "urgent" is not one of critical, high, medium, low, info' });
-    assert.deepEqual(parseStatusFilter({ check: 'NoSuchCheck' }, checkNames), { error: 'check: "NoSuchCheck" is not a check of this policy' });
+    assert.deepEqual(parseStatusFilter({ verdict: 'failing' }, checkNames), {
+      error: 'verdict: "failing" is not one of fail, waived, pass, allowed',
+    });
+    assert.deepEqual(parseStatusFilter({ severity: 'urgent' }, checkNames), {
+      error: 'severity: "urgent" is not one of critical, high, medium, low, info',
+    });
+    assert.deepEqual(parseStatusFilter({ check: 'NoSuchCheck' }, checkNames), {
+      error: 'check: "NoSuchCheck" is not a check of this policy',
+    });
     assert.deepEqual(parseStatusFilter({ verdict: '', severity: '' }, checkNames), NO_FILTER, 'the form\'s "any" sends empty values');
     const page = renderStatusPage(context(), NO_FILTER, 'severity: "urgent" is not one of critical, high, medium, low, info');
-    assert.ok(page.includes('<p class="down" id="filter-error">severity: &#34;urgent&#34; is not one of critical, high, medium, low, info</p>'));
+    assert.ok(
+      page.includes('<p class="down" id="filter-error">severity: &#34;urgent&#34; is not one of critical, high, medium, low, info</p>'),
+    );
     assert.deepEqual(listed(page), []);
   });
 });
@@ -120,7 +150,13 @@ describe('container page', () => {
     assert.match(page, /<h1>legacy <span class="verdict waived" id="verdict">waived<\/span><\/h1>/);
     assert.deepEqual(
       [...page.matchAll(/<tr data-check="([^"]+)" class="([^"]+)">/g)].map((match) => `${match[1]}:${match[2]}`),
-      ['RunningAsRootCheck:waived', 'PrivilegedContainerCheck:pass', 'MemoryLimitCheck:waived', 'HostNetworkCheck:pass', 'BrokenCheck:not-run'],
+      [
+        'RunningAsRootCheck:waived',
+        'PrivilegedContainerCheck:pass',
+        'MemoryLimitCheck:waived',
+        'HostNetworkCheck:pass',
+        'BrokenCheck:not-run',
+      ],
     );
     assert.ok(page.includes('Waived by <b>legacy-root</b> until 2030-01-01'));
     assert.ok(page.includes('not run: fail_fast stopped the chain at the first failure'));
@@ -129,7 +165,9 @@ describe('container page', () => {
     assert.ok(excluded.includes('excluded: an exclude_* key of the policy keeps this check off this container'));
     assert.ok(page.includes(`<dt>Container ID</dt><dd>${legacy.id}</dd>`));
     const privileged = renderContainerPage(context(), run.containers[0] as ContainerReport);
-    assert.ok(privileged.includes('<p class="fix">Fix: Remove --privileged; add only the capabilities or devices the application needs.</p>'));
+    assert.ok(
+      privileged.includes('<p class="fix">Fix: Remove --privileged; add only the capabilities or devices the application needs.</p>'),
+    );
   });
 
   test('an unknown name gets a not-found page that escapes it', () => {
@@ -161,7 +199,11 @@ describe('user-controlled values are escaped', () => {
       assert.doesNotMatch(page, /<script/i);
       assert.doesNotMatch(page, /<img/i);
     }
-    assert.ok(pages[0]?.includes('<p class="reason">1 process running as root: pid 9 (sh -c &#60;/p&#62;&#60;script&#62;alert(document.cookie)&#60;/script&#62;)</p>'));
+    assert.ok(
+      pages[0]?.includes(
+        '<p class="reason">1 process running as root: pid 9 (sh -c &#60;/p&#62;&#60;script&#62;alert(document.cookie)&#60;/script&#62;)</p>',
+      ),
+    );
     assert.ok(pages[1]?.includes('<li><code>9: sh -c &#60;/code&#62;&#60;script&#62;alert(&#39;cmd&#39;)&#60;/script&#62;</code></li>'));
     assert.ok(pages[1]?.includes('<dd>evil/&#34;&#62;&#60;img src&#61;x onerror&#61;alert(1)&#62;:1</dd>'));
   });

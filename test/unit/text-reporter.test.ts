@@ -4,8 +4,7 @@ import { TextReporter } from '../../src/report/text-reporter.js';
 import { captureLogger } from '../helpers/log-capture.js';
 import { FAILING_REPORT } from '../helpers/sample-report.js';
 
-
-describe('TextReporter, cnitch\'s log lines', () => {
+describe("TextReporter, cnitch's log lines", () => {
   test('per container the image and ID at info, each root process and each failed check at warn', () => {
     const { logger, records } = captureLogger();
     new TextReporter(logger).onReport(FAILING_REPORT);
@@ -27,7 +26,11 @@ describe('TextReporter, cnitch\'s log lines', () => {
   test('a passing container gives only its info line; an always-allowed one says no check ran', () => {
     const { logger, records } = captureLogger();
     const reporter = new TextReporter(logger);
-    reporter.onReport({ ...FAILING_REPORT, compliant: true, results: [{ check: 'RootProcessCheck', result: 'pass', data: { rootProcesses: [] } }] });
+    reporter.onReport({
+      ...FAILING_REPORT,
+      compliant: true,
+      results: [{ check: 'RootProcessCheck', result: 'pass', data: { rootProcesses: [] } }],
+    });
     reporter.onReport({ ...FAILING_REPORT, compliant: true, alwaysAllowed: true, results: [] });
     assert.deepEqual(
       records.map(({ level, msg }) => [level, msg]),

@@ -38,7 +38,16 @@ describe('parseDuration', () => {
 
 describe('formatDuration', () => {
   test('the largest whole unit, and parseDuration reads it back', () => {
-    const cases: [number, string][] = [[250, '250ms'], [1500, '1500ms'], [30_000, '30s'], [90_000, '90s'], [300_000, '5m'], [7_200_000, '2h'], [86_400_000, '1d'], [604_800_000, '1w']];
+    const cases: [number, string][] = [
+      [250, '250ms'],
+      [1500, '1500ms'],
+      [30_000, '30s'],
+      [90_000, '90s'],
+      [300_000, '5m'],
+      [7_200_000, '2h'],
+      [86_400_000, '1d'],
+      [604_800_000, '1w'],
+    ];
     for (const [ms, text] of cases) {
       assert.equal(formatDuration(ms), text);
       assert.equal(parseDuration(text), ms);
@@ -64,7 +73,7 @@ describe('parseInteger, parseList, parseEnum, parseLogLevel', () => {
     assert.throws(() => parseEnum('nuke', ['warn', 'kill']), { message: '"nuke" is not one of warn, kill' });
   });
 
-  test('log levels: ours and Python\'s names', () => {
+  test("log levels: ours and Python's names", () => {
     assert.equal(parseLogLevel('debug'), 'debug');
     assert.equal(parseLogLevel('DEBUG'), 'debug');
     assert.equal(parseLogLevel('INFO'), 'info');
@@ -83,7 +92,8 @@ describe('parseHostPort', () => {
     assert.deepEqual(parseHostPort('[::1]:10091', optional), { host: '::1', port: 10091 });
     assert.deepEqual(parseHostPort(':10091', optional), { host: undefined, port: 10091 });
     assert.deepEqual(parseHostPort('statsd.local:0', optional), { host: 'statsd.local', port: 0 });
-    for (const bad of ['127.0.0.1', '::1:8125', 'host:70000', 'host:x', 'host: 1', '']) assert.throws(() => parseHostPort(bad, optional), /is not host:port/, bad);
+    for (const bad of ['127.0.0.1', '::1:8125', 'host:70000', 'host:x', 'host: 1', ''])
+      assert.throws(() => parseHostPort(bad, optional), /is not host:port/, bad);
     const required = { hostOptional: false, minPort: 1 };
     for (const bad of [':8125', 'host:0']) assert.throws(() => parseHostPort(bad, required), /is not host:port/, bad);
   });

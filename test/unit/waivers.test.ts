@@ -38,7 +38,8 @@ const FAIL: CheckResult = { check: 'RunningAsRootCheck', result: 'fail', reason:
 
 describe('selectors', () => {
   test('name globs, image references and IDs, label keys and key=value globs', () => {
-    const match = (spec: Partial<typeof EMPTY_SELECTOR>, target: SelectorTarget) => new ContainerSelector({ ...EMPTY_SELECTOR, ...spec }).matches(target);
+    const match = (spec: Partial<typeof EMPTY_SELECTOR>, target: SelectorTarget) =>
+      new ContainerSelector({ ...EMPTY_SELECTOR, ...spec }).matches(target);
     assert.equal(match({ containers: ['dmt-*'] }, root), true);
     assert.equal(match({ containers: ['other-*', 'dmt-?'] }, root), false);
     assert.equal(match({ images: ['docker-monitor-test/busybox:1'] }, root), true);
@@ -82,8 +83,15 @@ describe('waivers', () => {
     const set = new WaiverSet([waiver('roots', { containers: ['dmt-*'] }, { expires: '2027-01-31' })], () => now);
     const results = set.apply([FAIL], root);
     const report: ContainerReport = {
-      id: 'x', name: root.name, image: 'i', imageId: root.imageId, compliant: true, alwaysAllowed: false, results,
-      startedAt: '', labels: {},
+      id: 'x',
+      name: root.name,
+      image: 'i',
+      imageId: root.imageId,
+      compliant: true,
+      alwaysAllowed: false,
+      results,
+      startedAt: '',
+      labels: {},
     };
     assert.equal(set.expire(report), report, 'unchanged while the waiver lasts');
     now = Date.parse('2027-01-31T00:00:01Z');
@@ -102,7 +110,10 @@ describe('waivers', () => {
       day('2027-01-01T00:00:00Z'),
     );
     assert.equal(set.apply([FAIL], root)[0]?.waiver?.name, 'forever');
-    const dated = new WaiverSet(set.waivers.filter((w) => w.name !== 'forever'), day('2027-01-01T00:00:00Z'));
+    const dated = new WaiverSet(
+      set.waivers.filter((w) => w.name !== 'forever'),
+      day('2027-01-01T00:00:00Z'),
+    );
     assert.equal(dated.apply([FAIL], root)[0]?.waiver?.name, 'long');
   });
 

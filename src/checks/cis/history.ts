@@ -22,7 +22,8 @@ export function parseHistoryEntry({ CreatedBy: createdBy = '' }: ImageHistoryEnt
   const nop = /#\(nop\)\s*([A-Z]+)\b\s*([\s\S]*)$/.exec(line);
   if (nop !== null) return { instruction: nop[1] ?? '', text: (nop[2] ?? '').trim(), buildArgs: [], createdBy };
   const buildKit = /^([A-Z]+)\s+([\s\S]*)$/.exec(line);
-  if (buildKit !== null && buildKit[1] !== 'RUN') return { instruction: buildKit[1] ?? '', text: (buildKit[2] ?? '').trim(), buildArgs: [], createdBy };
+  if (buildKit !== null && buildKit[1] !== 'RUN')
+    return { instruction: buildKit[1] ?? '', text: (buildKit[2] ?? '').trim(), buildArgs: [], createdBy };
   if (line === '') return { instruction: '', text: '', buildArgs: [], createdBy };
   if (buildKit !== null) line = buildKit[2] ?? '';
   const buildArgs: [string, string][] = [];

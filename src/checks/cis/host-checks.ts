@@ -24,10 +24,14 @@ export class DefaultBridgeIccCheck extends HostPolicyCheck {
 
   async check(host: HostView): Promise<CheckReturn> {
     if (await onPodman(host)) {
-      return { result: this.PASS, reason: 'not applicable on Podman: it has no icc setting (keep containers apart with separate networks)' };
+      return {
+        result: this.PASS,
+        reason: 'not applicable on Podman: it has no icc setting (keep containers apart with separate networks)',
+      };
     }
     const networks = await host.networks();
-    const bridge = networks.find((network) => network.Options?.['com.docker.network.bridge.default_bridge'] === 'true') ??
+    const bridge =
+      networks.find((network) => network.Options?.['com.docker.network.bridge.default_bridge'] === 'true') ??
       networks.find((network) => network.Name === 'bridge' && network.Driver === 'bridge');
     if (bridge === undefined) return { result: this.PASS, reason: 'no default bridge network' };
     // The engine writes the option out; absent, it means the default, which is on.
@@ -77,7 +81,10 @@ export class UsernsRemapCheck extends HostPolicyCheck {
     if (features.has('userns')) return this.PASS;
     if (features.has('rootless')) return { result: this.PASS, reason: 'rootless engine' };
     if (await onPodman(host)) {
-      return { result: this.PASS, reason: 'not applicable on Podman: user namespaces are chosen per container (--userns), see HostUsernsCheck and RootProcessCheck' };
+      return {
+        result: this.PASS,
+        reason: 'not applicable on Podman: user namespaces are chosen per container (--userns), see HostUsernsCheck and RootProcessCheck',
+      };
     }
     return this.fail('container root is root on the host (no userns-remap)');
   }
@@ -102,10 +109,15 @@ export class LoggingDriverCheck extends HostPolicyCheck {
 
   async check(host: HostView): Promise<CheckReturn> {
     if (await onPodman(host)) {
-      return { result: this.PASS, reason: 'not applicable on Podman: the log driver is set per container (containers.conf log_driver), the API reports no default' };
+      return {
+        result: this.PASS,
+        reason: 'not applicable on Podman: the log driver is set per container (containers.conf log_driver), the API reports no default',
+      };
     }
     const driver = (await host.engineInfo()).LoggingDriver ?? '';
-    return (this.config['local_drivers'] as string[]).includes(driver) ? this.fail(`logging driver ${driver} keeps logs on the host`) : this.PASS;
+    return (this.config['local_drivers'] as string[]).includes(driver)
+      ? this.fail(`logging driver ${driver} keeps logs on the host`)
+      : this.PASS;
   }
 }
 
@@ -120,7 +132,11 @@ export class LiveRestoreCheck extends HostPolicyCheck {
     const info = await host.engineInfo();
     if (info.LiveRestoreEnabled === true) return this.PASS;
     if (isSwarmActive(info.Swarm?.LocalNodeState)) return { result: this.PASS, reason: 'swarm mode (incompatible with live restore)' };
-    if (await onPodman(host)) return { result: this.PASS, reason: 'Podman: each container runs under its own conmon, not under the API service, so containers outlive it' };
+    if (await onPodman(host))
+      return {
+        result: this.PASS,
+        reason: 'Podman: each container runs under its own conmon, not under the API service, so containers outlive it',
+      };
     return this.fail('live restore is off');
   }
 }
@@ -136,7 +152,8 @@ export class ExperimentalCheck extends HostPolicyCheck {
     const [info, version] = await Promise.all([host.engineInfo(), host.engineVersion()]);
     const podman = podmanComponent(version);
     // Podman's compat /info always says ExperimentalBuild; its own flag is in the version details.
-    if (podman !== undefined) return podman.Details?.['Experimental'] === 'true' ? this.fail('Podman experimental features are on') : this.PASS;
+    if (podman !== undefined)
+      return podman.Details?.['Experimental'] === 'true' ? this.fail('Podman experimental features are on') : this.PASS;
     return info.ExperimentalBuild === true || version.Experimental === true ? this.fail('experimental features are on') : this.PASS;
   }
 }

@@ -45,7 +45,7 @@ export class ImageHealthcheckCheck extends ImagePolicyCheck {
  * is not root, so `--user 1000` on an image without USER passes.
  */
 export class ContainerUserCheck extends PolicyCheck {
-  static override description = 'the container runs as a non-root user (its Config.User: the image\'s USER or --user)';
+  static override description = "the container runs as a non-root user (its Config.User: the image's USER or --user)";
   static override remediation = 'Run as a non-root user: set USER in the image or start the container with --user UID:GID.';
   static override options = {};
   static override severity = 'medium' as const;
@@ -82,7 +82,9 @@ export function updatesAlone(line: string): boolean {
   const commands = line.split(/&&|\|\||[;|\n]/).map(packageCommand);
   const update = commands.findIndex((command) => command !== undefined && PACKAGE_MANAGERS[command.manager]?.update.includes(command.verb));
   if (update < 0) return false;
-  return !commands.slice(update + 1).some((command) => command !== undefined && PACKAGE_MANAGERS[command.manager]?.install.includes(command.verb));
+  return !commands
+    .slice(update + 1)
+    .some((command) => command !== undefined && PACKAGE_MANAGERS[command.manager]?.install.includes(command.verb));
 }
 
 /**
@@ -97,7 +99,9 @@ export class UpdateAloneCheck extends ImagePolicyCheck {
   static override cisId = '4.7';
 
   async check(container: ContainerView): Promise<CheckReturn> {
-    const alone = (await container.imageHistory()).map(parseHistoryEntry).filter((step) => step.instruction === 'RUN' && updatesAlone(step.text));
+    const alone = (await container.imageHistory())
+      .map(parseHistoryEntry)
+      .filter((step) => step.instruction === 'RUN' && updatesAlone(step.text));
     if (alone.length === 0) return this.PASS;
     return this.fail(`update without install: ${alone.map((step) => `RUN ${step.text}`).join('; ')}`);
   }
@@ -124,7 +128,17 @@ export class AddInsteadOfCopyCheck extends ImagePolicyCheck {
 
 /** Words of a variable name that mark its value as a secret (the name split at `_`, `-` and `.`). */
 const SECRET_WORDS: ReadonlySet<string> = new Set([
-  'PASSWORD', 'PASSWD', 'PASS', 'SECRET', 'SECRETS', 'TOKEN', 'APIKEY', 'CREDENTIAL', 'CREDENTIALS', 'PRIVATEKEY', 'KEY',
+  'PASSWORD',
+  'PASSWD',
+  'PASS',
+  'SECRET',
+  'SECRETS',
+  'TOKEN',
+  'APIKEY',
+  'CREDENTIAL',
+  'CREDENTIALS',
+  'PRIVATEKEY',
+  'KEY',
 ]);
 /** Last words that make the value a reference to a secret rather than the secret (`DB_PASSWORD_FILE`, `AWS_ACCESS_KEY_ID`); `PUBLIC` anywhere marks a public key. */
 const REFERENCE_WORDS: ReadonlySet<string> = new Set(['FILE', 'PATH', 'DIR', 'URL', 'ID', 'NAME', 'USER', 'USERNAME']);
@@ -143,8 +157,9 @@ export function isSecretName(name: string, allowed: readonly string[]): boolean 
  * are matched by whole words, so `ADDRESS` or `MONKEY` do not count; values are never shown.
  */
 export class ImageSecretEnvCheck extends ImagePolicyCheck {
-  static override description = 'no secrets in the image\'s environment or build arguments';
-  static override remediation = 'Pass secrets at run time (docker secrets, mounted files) instead of ENV or build arguments, and rebuild the image.';
+  static override description = "no secrets in the image's environment or build arguments";
+  static override remediation =
+    'Pass secrets at run time (docker secrets, mounted files) instead of ENV or build arguments, and rebuild the image.';
   static override options = {
     allowed_names: {
       type: 'list' as const,

@@ -1,6 +1,13 @@
 /** The CIS Docker Benchmark v1.6.0 checks, in benchmark order: image (section 4), container (5), host (2, 5.1). */
 import type { CheckClass } from '../../policy/policy-check.js';
-import { AddInsteadOfCopyCheck, ContainerUserCheck, ImageHealthcheckCheck, ImageSecretEnvCheck, LatestTagCheck, UpdateAloneCheck } from './image-checks.js';
+import {
+  AddInsteadOfCopyCheck,
+  ContainerUserCheck,
+  ImageHealthcheckCheck,
+  ImageSecretEnvCheck,
+  LatestTagCheck,
+  UpdateAloneCheck,
+} from './image-checks.js';
 import { PrivilegedExecCheck, RootExecCheck } from './exec-sessions.js';
 import {
   AufsStorageCheck,
@@ -16,7 +23,14 @@ import { DockerSocketMountCheck, MountPropagationCheck, SensitiveMountCheck } fr
 import { HostIpcCheck, HostNetworkCheck, HostPidCheck, HostUsernsCheck, HostUtsCheck } from './namespaces.js';
 import { PrivilegedPortCheck, PublishAllPortsCheck, WildcardBindCheck } from './port-checks.js';
 import { AddedCapabilitiesCheck, HostDevicesCheck, PrivilegedContainerCheck } from './privileges.js';
-import { CgroupParentCheck, CpuSharesCheck, MemoryLimitCheck, PidsLimitCheck, ReadonlyRootfsCheck, UlimitOverrideCheck } from './resources.js';
+import {
+  CgroupParentCheck,
+  CpuSharesCheck,
+  MemoryLimitCheck,
+  PidsLimitCheck,
+  ReadonlyRootfsCheck,
+  UlimitOverrideCheck,
+} from './resources.js';
 import { DefaultBridgeCheck, HealthStatusCheck, RestartPolicyCheck, SshdCheck } from './runtime-behaviour.js';
 import { AppArmorProfileCheck, NoNewPrivilegesCheck, SeccompUnconfinedCheck, SelinuxOptionsCheck } from './security-profiles.js';
 
@@ -69,4 +83,8 @@ export const CIS_HOST_CHECKS = [
 ] as const;
 
 /** Every CIS check class, for the built-in registry. */
-export const CIS_CHECKS: readonly CheckClass[] = [...CIS_IMAGE_CHECKS, ...CIS_CONTAINER_CHECKS, ...CIS_HOST_CHECKS] as readonly CheckClass[];
+export const CIS_CHECKS: readonly CheckClass[] = [
+  ...CIS_IMAGE_CHECKS,
+  ...CIS_CONTAINER_CHECKS,
+  ...CIS_HOST_CHECKS,
+] as readonly CheckClass[];

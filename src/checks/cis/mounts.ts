@@ -64,7 +64,8 @@ export class MountPropagationCheck extends PolicyCheck {
  */
 export class DockerSocketMountCheck extends PolicyCheck {
   static override description = 'the Docker socket is not mounted into the container';
-  static override remediation = 'Do not mount /var/run/docker.sock into the container; use a restricted API proxy if it must talk to the engine.';
+  static override remediation =
+    'Do not mount /var/run/docker.sock into the container; use a restricted API proxy if it must talk to the engine.';
   static override options = {
     socket_paths: {
       type: 'list' as const,

@@ -19,7 +19,7 @@ abstract class HostNamespaceCheck extends PolicyCheck {
 
 /** CIS 5.10. */
 export class HostNetworkCheck extends HostNamespaceCheck {
-  static override description = 'the host\'s network namespace is not shared';
+  static override description = "the host's network namespace is not shared";
   static override remediation = 'Remove --network host; publish the ports the service needs instead.';
   static override severity = 'high' as const;
   static override cisId = '5.10';
@@ -29,7 +29,7 @@ export class HostNetworkCheck extends HostNamespaceCheck {
 
 /** CIS 5.16. */
 export class HostPidCheck extends HostNamespaceCheck {
-  static override description = 'the host\'s process namespace is not shared';
+  static override description = "the host's process namespace is not shared";
   static override remediation = 'Remove --pid host.';
   static override severity = 'high' as const;
   static override cisId = '5.16';
@@ -39,7 +39,7 @@ export class HostPidCheck extends HostNamespaceCheck {
 
 /** CIS 5.17. */
 export class HostIpcCheck extends HostNamespaceCheck {
-  static override description = 'the host\'s IPC namespace is not shared';
+  static override description = "the host's IPC namespace is not shared";
   static override remediation = 'Remove --ipc host.';
   static override severity = 'high' as const;
   static override cisId = '5.17';
@@ -49,7 +49,7 @@ export class HostIpcCheck extends HostNamespaceCheck {
 
 /** CIS 5.21. */
 export class HostUtsCheck extends HostNamespaceCheck {
-  static override description = 'the host\'s UTS namespace is not shared';
+  static override description = "the host's UTS namespace is not shared";
   static override remediation = 'Remove --uts host.';
   static override severity = 'medium' as const;
   static override cisId = '5.21';
@@ -62,7 +62,7 @@ export class HostUtsCheck extends HostNamespaceCheck {
  * the host's user namespace; that is the engine's setting, judged by UsernsRemapCheck (CIS 2.9).
  */
 export class HostUsernsCheck extends HostNamespaceCheck {
-  static override description = 'the host\'s user namespace is not shared (--userns host)';
+  static override description = "the host's user namespace is not shared (--userns host)";
   static override remediation = 'Remove --userns host.';
   static override severity = 'medium' as const;
   static override cisId = '5.31';

@@ -23,7 +23,10 @@ export class PrivilegedPortCheck extends PolicyCheck {
 
   check({ inspect }: ContainerView): CheckReturn {
     const privileged = publishedPorts(inspect).filter(
-      (binding) => binding.hostPort > 0 && binding.hostPort < 1024 && !this.allowed(binding.hostPort, splitContainerPort(binding.containerPort).protocol),
+      (binding) =>
+        binding.hostPort > 0 &&
+        binding.hostPort < 1024 &&
+        !this.allowed(binding.hostPort, splitContainerPort(binding.containerPort).protocol),
     );
     if (privileged.length === 0) return this.PASS;
     return this.fail(`publishes ${privileged.map(formatBinding).join(', ')}`);

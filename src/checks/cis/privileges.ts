@@ -3,8 +3,20 @@ import type { CheckReturn, ContainerView } from '../../policy/types.js';
 
 /** The capabilities Docker grants every container unless dropped (moby's default set). */
 export const DEFAULT_CAPABILITIES: ReadonlySet<string> = new Set([
-  'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD',
-  'NET_BIND_SERVICE', 'NET_RAW', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT',
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'NET_RAW',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
 ]);
 
 /** `cap_sys_admin`, `CAP_SYS_ADMIN`, `sys_admin` → `SYS_ADMIN`. */
@@ -27,13 +39,13 @@ export class PrivilegedContainerCheck extends PolicyCheck {
 
 /** CIS 5.4: no capability added beyond Docker's default set (a privileged container has them all). */
 export class AddedCapabilitiesCheck extends PolicyCheck {
-  static override description = 'no capabilities added beyond Docker\'s defaults';
+  static override description = "no capabilities added beyond Docker's defaults";
   static override remediation = 'Remove the --cap-add flags the application does not need, or list needed ones in allowed_capabilities.';
   static override options = {
     allowed_capabilities: {
       type: 'list' as const,
       default: [],
-      description: 'capabilities the container may add besides Docker\'s defaults (NET_ADMIN or CAP_NET_ADMIN, any case)',
+      description: "capabilities the container may add besides Docker's defaults (NET_ADMIN or CAP_NET_ADMIN, any case)",
     },
   };
   static override severity = 'high' as const;
@@ -70,9 +82,7 @@ export class HostDevicesCheck extends PolicyCheck {
   check({ inspect }: ContainerView): CheckReturn {
     if (inspect.HostConfig?.Privileged === true) return this.fail('privileged: every host device is available');
     const allowed = this.config['allowed_devices'] as string[];
-    const devices = (inspect.HostConfig?.Devices ?? [])
-      .map((device) => device.PathOnHost ?? '')
-      .filter((path) => !allowed.includes(path));
+    const devices = (inspect.HostConfig?.Devices ?? []).map((device) => device.PathOnHost ?? '').filter((path) => !allowed.includes(path));
     if (devices.length === 0) return this.PASS;
     return this.fail(`host device${devices.length === 1 ? '' : 's'} ${devices.join(', ')}`);
   }

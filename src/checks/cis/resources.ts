@@ -81,14 +81,16 @@ export class UlimitOverrideCheck extends PolicyCheck {
     const allowed = this.config['allowed_ulimits'] as string[];
     const overrides = (inspect.HostConfig?.Ulimits ?? []).filter((ulimit) => !allowed.includes(ulimit.Name ?? ''));
     if (overrides.length === 0) return this.PASS;
-    return this.fail(`overrides ${overrides.map((ulimit) => `${ulimit.Name ?? '?'}=${ulimit.Soft ?? '?'}:${ulimit.Hard ?? '?'}`).join(', ')}`);
+    return this.fail(
+      `overrides ${overrides.map((ulimit) => `${ulimit.Name ?? '?'}=${ulimit.Soft ?? '?'}:${ulimit.Hard ?? '?'}`).join(', ')}`,
+    );
   }
 }
 
 /** CIS 5.25: the container stays in the engine's cgroup (no `--cgroup-parent` outside the allowed ones). */
 export class CgroupParentCheck extends PolicyCheck {
-  static override description = 'the container uses the engine\'s default cgroup parent';
-  static override remediation = 'Remove --cgroup-parent so the engine\'s default cgroup parent applies.';
+  static override description = "the container uses the engine's default cgroup parent";
+  static override remediation = "Remove --cgroup-parent so the engine's default cgroup parent applies.";
   static override options = {
     allowed_cgroup_parents: {
       type: 'list' as const,

@@ -28,7 +28,9 @@ export class RestartPolicyCheck extends PolicyCheck {
     if (name === 'on-failure' && retries > 0) {
       return retries <= maxRetries ? this.PASS : this.fail(`on-failure:${retries} allows more than ${maxRetries} retries`);
     }
-    return allowUnlimited ? this.PASS : this.fail(`restart policy ${name === 'on-failure' ? 'on-failure without a retry count' : name} restarts without limit`);
+    return allowUnlimited
+      ? this.PASS
+      : this.fail(`restart policy ${name === 'on-failure' ? 'on-failure without a retry count' : name} restarts without limit`);
   }
 }
 
@@ -39,7 +41,8 @@ export class RestartPolicyCheck extends PolicyCheck {
  */
 export class HealthStatusCheck extends PolicyCheck {
   static override description = 'the container is not unhealthy';
-  static override remediation = 'Look at the health check\'s output (docker inspect --format \'{{json .State.Health}}\') and fix or restart the service.';
+  static override remediation =
+    "Look at the health check's output (docker inspect --format '{{json .State.Health}}') and fix or restart the service.";
   static override options = {
     require_healthcheck: {
       type: 'boolean' as const,

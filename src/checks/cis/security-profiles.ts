@@ -12,7 +12,12 @@ function requireOption(module: string): OptionSpec {
 }
 
 /** A pass that says why, when the engine does not use the module (per `/info`) and the policy does not require it. */
-async function moduleNotInUse(container: ContainerView, feature: string, module: string, required: boolean): Promise<CheckOutcome | undefined> {
+async function moduleNotInUse(
+  container: ContainerView,
+  feature: string,
+  module: string,
+  required: boolean,
+): Promise<CheckOutcome | undefined> {
   if (required || engineSecurityFeatures(await container.engineInfo()).has(feature)) return undefined;
   return { result: 'pass', reason: `the engine does not use ${module}` };
 }
@@ -23,7 +28,8 @@ async function moduleNotInUse(container: ContainerView, feature: string, module:
  */
 export class AppArmorProfileCheck extends PolicyCheck {
   static override description = 'the container runs under an AppArmor profile (where the engine has AppArmor)';
-  static override remediation = 'Run the container with an AppArmor profile: drop --security-opt apparmor=unconfined (docker-default applies).';
+  static override remediation =
+    'Run the container with an AppArmor profile: drop --security-opt apparmor=unconfined (docker-default applies).';
   static override options = { require_apparmor: requireOption('AppArmor') };
   static override severity = 'medium' as const;
   static override cisId = '5.2';
@@ -32,7 +38,8 @@ export class AppArmorProfileCheck extends PolicyCheck {
     const notInUse = await moduleNotInUse(container, 'apparmor', 'AppArmor', this.config['require_apparmor'] === true);
     if (notInUse !== undefined) return notInUse;
     const profile = container.inspect.AppArmorProfile ?? '';
-    if (profile === '' || profile === 'unconfined') return this.fail(profile === '' ? 'no AppArmor profile' : 'AppArmor profile "unconfined"');
+    if (profile === '' || profile === 'unconfined')
+      return this.fail(profile === '' ? 'no AppArmor profile' : 'AppArmor profile "unconfined"');
     return this.PASS;
   }
 }
