@@ -88,20 +88,19 @@ function age(seconds: number): string {
 
 function layout(title: string, body: string): string {
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title}</title>
-        <style>
-          !${STYLE}
-        </style>
-      </head>
-      <body>
-        !${body}
-        <footer>docker-monitor ${VERSION}</footer>
-      </body>
-    </html> `;
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<style>!${STYLE}</style>
+</head>
+<body>
+!${body}
+<footer>docker-monitor ${VERSION}</footer>
+</body>
+</html>
+`;
 }
 
 /** Engine reachability and the age of the last refresh, as the probes and `docker_monitor_up` see them. */
@@ -114,13 +113,8 @@ function engineSummary({ state, ready, now }: PageContext): string {
   const refreshed =
     state.lastRefreshTimestamp === 0
       ? html`<span id="refreshed">never</span>`
-      : html`<span id="refreshed"
-          ><time datetime="${new Date(state.lastRefreshTimestamp * 1000).toISOString()}"
-            >${age(now / 1000 - state.lastRefreshTimestamp)} ago</time
-          ></span
-        >`;
-  return html`<li>Docker engine: <b>!${engine}</b></li>
-    <li>Last full refresh: <b>!${refreshed}</b></li>`;
+      : html`<span id="refreshed"><time datetime="${new Date(state.lastRefreshTimestamp * 1000).toISOString()}">${age(now / 1000 - state.lastRefreshTimestamp)} ago</time></span>`;
+  return html`<li>Docker engine: <b>!${engine}</b></li><li>Last full refresh: <b>!${refreshed}</b></li>`;
 }
 
 function cisText(check: CheckInstance | undefined): string {
@@ -130,22 +124,17 @@ function cisText(check: CheckInstance | undefined): string {
 function waiverLine(result: CheckResult): string {
   const waiver = result.waiver;
   if (waiver === undefined) return html`<p class="waiver">Waived.</p>`;
-  return html`<p class="waiver">
-    Waived by <b>${waiver.name}</b>${waiver.expires === undefined ? '' : html` until ${waiver.expires}`}: ${waiver.reason}
-  </p>`;
+  return html`<p class="waiver">Waived by <b>${waiver.name}</b>${waiver.expires === undefined ? '' : html` until ${waiver.expires}`}: ${waiver.reason}</p>`;
 }
 
 /** One failing, erroring or waived result: check, severity, CIS id, reason, then the fix or the waiver. */
 function finding(result: CheckResult, check: CheckInstance | undefined): string {
   const severity = check?.severity ?? 'medium';
   return html`<li class="finding ${result.result}" data-check="${result.check}">
-    <div class="meta">
-      <span class="verdict ${result.result}">${RESULT_LABELS[result.result]}</span><b>${result.check}</b
-      ><span class="sev ${severity}">${severity}</span>!${cisText(check)}
-    </div>
-    <p class="reason">${result.reason ?? check?.description ?? ''}</p>
-    !${result.result === 'waived' ? waiverLine(result) : result.result === 'fail' && check?.remediation !== undefined ? html`<p class="fix">Fix: ${check.remediation}</p>` : ''}
-  </li>`;
+<div class="meta"><span class="verdict ${result.result}">${RESULT_LABELS[result.result]}</span><b>${result.check}</b><span class="sev ${severity}">${severity}</span>!${cisText(check)}</div>
+<p class="reason">${result.reason ?? check?.description ?? ''}</p>
+!${result.result === 'waived' ? waiverLine(result) : result.result === 'fail' && check?.remediation !== undefined ? html`<p class="fix">Fix: ${check.remediation}</p>` : ''}
+</li>`;
 }
 
 function containerLink(name: string, prefix: string): string {
@@ -180,19 +169,10 @@ function row({ report, verdict, findings, kept }: StatusRow, checks: ReadonlyMap
         ? `${kept} check${kept === 1 ? '' : 's'} pass.`
         : '';
   return html`<li class="container ${verdict}" data-container="${report.name}" data-verdict="${verdict}">
-    <h3>
-      <span class="verdict ${verdict === 'allowed' ? 'pass' : verdict}">${VERDICT_LABELS[verdict]}</span
-      ><a href="${containerLink(report.name, '')}">${report.name}</a><span class="image">${report.image}</span>
-    </h3>
-    !${summary === '' ? '' : html`<p class="note">${summary}</p>`}
-    !${
-      findings.length === 0
-        ? ''
-        : html`<ul class="findings">
-            !${findings.map((result) => finding(result, checks.get(result.check)))}
-          </ul>`
-    }
-  </li>`;
+<h3><span class="verdict ${verdict === 'allowed' ? 'pass' : verdict}">${VERDICT_LABELS[verdict]}</span><a href="${containerLink(report.name, '')}">${report.name}</a><span class="image">${report.image}</span></h3>
+!${summary === '' ? '' : html`<p class="note">${summary}</p>`}
+!${findings.length === 0 ? '' : html`<ul class="findings">!${findings.map((result) => finding(result, checks.get(result.check)))}</ul>`}
+</li>`;
 }
 
 function option(value: string, label: string, selected: boolean): string {
@@ -202,59 +182,22 @@ function option(value: string, label: string, selected: boolean): string {
 function filterForm(filter: StatusFilter, checkNames: readonly string[]): string {
   const verdict = filter.verdicts?.size === 1 ? [...filter.verdicts][0] : undefined;
   return html`<form class="filters" method="get" action="">
-      <label
-        >Verdict<select name="verdict">
-          !${option('', 'any', verdict === undefined)}!${ROW_VERDICTS.map((value) => option(value, VERDICT_LABELS[value], verdict === value))}
-        </select></label
-      >
-      <label
-        >Severity at least<select name="severity">
-          !${option('', 'any', filter.severity === undefined)}!${SEVERITIES.map((value) => option(value, value, filter.severity === value))}
-        </select></label
-      >
-      <label
-        >Check<select name="check">
-          !${option('', 'any', filter.check === undefined)}!${checkNames.map((value) => option(value, value, filter.check === value))}
-        </select></label
-      >
-      <button type="submit">Filter</button>
-    </form>
-    <p class="quick">
-      <a href="?verdict=fail">Failing only</a> · <a href="?verdict=fail&amp;severity=high">Failing at high or critical</a> ·
-      <a href="?">All</a>
-    </p>`;
+<label>Verdict<select name="verdict">!${option('', 'any', verdict === undefined)}!${ROW_VERDICTS.map((value) => option(value, VERDICT_LABELS[value], verdict === value))}</select></label>
+<label>Severity at least<select name="severity">!${option('', 'any', filter.severity === undefined)}!${SEVERITIES.map((value) => option(value, value, filter.severity === value))}</select></label>
+<label>Check<select name="check">!${option('', 'any', filter.check === undefined)}!${checkNames.map((value) => option(value, value, filter.check === value))}</select></label>
+<button type="submit">Filter</button>
+</form>
+<p class="quick"><a href="?verdict=fail">Failing only</a> · <a href="?verdict=fail&amp;severity=high">Failing at high or critical</a> · <a href="?">All</a></p>`;
 }
 
 function hostSection(results: readonly CheckResult[], checks: ReadonlyMap<string, CheckInstance>): string {
   if (results.length === 0) return '';
-  return html`<section id="host">
-    <h2>Host checks</h2>
-    <div class="scroll">
-      <table class="results">
-        <thead>
-          <tr>
-            <th>Check</th>
-            <th>Result</th>
-            <th>Severity</th>
-            <th>Reason</th>
-            <th>Fix</th>
-          </tr>
-        </thead>
-        <tbody>
-          !${results.map((result) => {
-            const check = checks.get(result.check);
-            return html`<tr data-check="${result.check}">
-              <td><b>${result.check}</b> !${cisText(check)}</td>
-              <td><span class="verdict ${result.result}">${RESULT_LABELS[result.result]}</span></td>
-              <td>${check?.severity ?? ''}</td>
-              <td>${result.reason ?? ''}</td>
-              <td>${result.result === 'fail' ? (check?.remediation ?? '') : ''}</td>
-            </tr>`;
-          })}
-        </tbody>
-      </table>
-    </div>
-  </section>`;
+  return html`<section id="host"><h2>Host checks</h2><div class="scroll"><table class="results">
+<thead><tr><th>Check</th><th>Result</th><th>Severity</th><th>Reason</th><th>Fix</th></tr></thead>
+<tbody>!${results.map((result) => {
+    const check = checks.get(result.check);
+    return html`<tr data-check="${result.check}"><td><b>${result.check}</b> !${cisText(check)}</td><td><span class="verdict ${result.result}">${RESULT_LABELS[result.result]}</span></td><td>${check?.severity ?? ''}</td><td>${result.reason ?? ''}</td><td>${result.result === 'fail' ? (check?.remediation ?? '') : ''}</td></tr>`;
+  })}</tbody></table></div></section>`;
 }
 
 /** The names the `check` filter offers: every container-level check of the chain. */
@@ -271,25 +214,23 @@ export function renderStatusPage(context: PageContext, filter: StatusFilter = NO
   const waived = reports.filter((report) => report.results.some((result) => result.result === 'waived')).length;
   const rows = filterError === undefined ? statusRows(reports, byName, filter) : [];
   const body = html`<header>
-      <h1>docker-monitor</h1>
-      <ul class="summary">
-        <li>Containers: <b id="watched">${reports.length}</b></li>
-        <li>Failing the policy: <b id="failing">${failing}</b></li>
-        <li>With waived results: <b id="waived">${waived}</b></li>
-        !${engineSummary(context)}
-      </ul>
-      <p class="quick"><a href="${telemetryPath}">Metrics</a> · <a href="-/healthy">Health</a> · <a href="-/ready">Readiness</a></p>
-    </header>
-    <main>
-      <h2>Containers</h2>
-      !${filterForm(filter, containerCheckNames(checks))}
-      !${filterError === undefined ? '' : html`<p class="down" id="filter-error">${filterError}</p>`}
-      <p class="note" id="shown">Showing ${rows.length} of ${reports.length} container${reports.length === 1 ? '' : 's'}.</p>
-      <ul class="containers">
-        !${rows.map((entry) => cachedRow(entry, byName, checks, filter.severity !== undefined || filter.check !== undefined))}
-      </ul>
-      !${hostSection(state.host.results, byName)}
-    </main>`;
+<h1>docker-monitor</h1>
+<ul class="summary">
+<li>Containers: <b id="watched">${reports.length}</b></li>
+<li>Failing the policy: <b id="failing">${failing}</b></li>
+<li>With waived results: <b id="waived">${waived}</b></li>
+!${engineSummary(context)}
+</ul>
+<p class="quick"><a href="${telemetryPath}">Metrics</a> · <a href="-/healthy">Health</a> · <a href="-/ready">Readiness</a></p>
+</header>
+<main>
+<h2>Containers</h2>
+!${filterForm(filter, containerCheckNames(checks))}
+!${filterError === undefined ? '' : html`<p class="down" id="filter-error">${filterError}</p>`}
+<p class="note" id="shown">Showing ${rows.length} of ${reports.length} container${reports.length === 1 ? '' : 's'}.</p>
+<ul class="containers">!${rows.map((entry) => cachedRow(entry, byName, checks, filter.severity !== undefined || filter.check !== undefined))}</ul>
+!${hostSection(state.host.results, byName)}
+</main>`;
   return layout(failing > 0 ? `${failing} failing · docker-monitor` : 'docker-monitor', body);
 }
 
@@ -302,15 +243,11 @@ export function findContainer(state: MonitorState, name: string): ContainerRepor
 function resultRow(check: CheckInstance | undefined, name: string, result: CheckResult | undefined, report: ContainerReport): string {
   const fix = result?.result === 'fail' ? check?.remediation : undefined;
   return html`<tr data-check="${name}" class="${result?.result ?? 'not-run'}">
-    <td><b>${name}</b> !${cisText(check)}<br /><span class="note">${check?.description ?? ''}</span></td>
-    <td>
-      !${result === undefined ? html`<span class="verdict">${report.excluded?.includes(name) === true ? 'excluded' : 'not run'}</span>` : html`<span class="verdict ${result.result}">${RESULT_LABELS[result.result]}</span>`}
-    </td>
-    <td><span class="sev ${check?.severity ?? ''}">${check?.severity ?? ''}</span></td>
-    <td>
-      !${result === undefined ? html`<span class="note">${notRunText(report, name)}</span>` : html`<span class="reason">${result.reason ?? ''}</span>`}!${result?.result === 'waived' ? waiverLine(result) : ''}!${fix === undefined ? '' : html`<p class="fix">Fix: ${fix}</p>`}
-    </td>
-  </tr>`;
+<td><b>${name}</b> !${cisText(check)}<br><span class="note">${check?.description ?? ''}</span></td>
+<td>!${result === undefined ? html`<span class="verdict">${report.excluded?.includes(name) === true ? 'excluded' : 'not run'}</span>` : html`<span class="verdict ${result.result}">${RESULT_LABELS[result.result]}</span>`}</td>
+<td><span class="sev ${check?.severity ?? ''}">${check?.severity ?? ''}</span></td>
+<td>!${result === undefined ? html`<span class="note">${notRunText(report, name)}</span>` : html`<span class="reason">${result.reason ?? ''}</span>`}!${result?.result === 'waived' ? waiverLine(result) : ''}!${fix === undefined ? '' : html`<p class="fix">Fix: ${fix}</p>`}</td>
+</tr>`;
 }
 
 /** `/containers/NAME`: one container's facts, root processes and every check of the chain. */
@@ -328,72 +265,26 @@ export function renderContainerPage(context: PageContext, report: ContainerRepor
   const labels = Object.entries(report.labels).sort(([a], [b]) => a.localeCompare(b));
   const roots = rootProcessesOf(report);
   const body = html`<header>
-      <p class="quick"><a href="../">← All containers</a></p>
-      <h1>
-        ${report.name} <span class="verdict ${verdict === 'allowed' ? 'pass' : verdict}" id="verdict">${VERDICT_LABELS[verdict]}</span>
-      </h1>
-      <ul class="summary">
-        !${engineSummary(context)}
-      </ul>
-    </header>
-    <main>
-      <dl class="facts">
-        <dt>Image</dt>
-        <dd>${report.image}</dd>
-        <dt>Image ID</dt>
-        <dd>${report.imageId}</dd>
-        <dt>Container ID</dt>
-        <dd>${report.id}</dd>
-        <dt>Started</dt>
-        <dd>${report.startedAt}</dd>
-        <dt>Root processes</dt>
-        <dd id="root-processes">
-          ${roots === undefined ? 'unknown (RootProcessCheck did not run or could not read the processes)' : String(roots.length)}
-        </dd>
-      </dl>
-      <h2>Checks</h2>
-      <div class="scroll">
-        <table class="results" id="results">
-          <thead>
-            <tr>
-              <th>Check</th>
-              <th>Result</th>
-              <th>Severity</th>
-              <th>Reason</th>
-            </tr>
-          </thead>
-          <tbody>
-            !${names.map((name) => resultRow(byName.get(name), name, results.get(name), report))}
-          </tbody>
-        </table>
-      </div>
-      !${
-        (roots ?? []).length === 0
-          ? ''
-          : html`<h2>Processes running as root</h2>
-              <ul id="root-process-list">
-                !${(roots ?? []).map((process) => html`<li><code>${process.pid}: ${process.command}</code></li>`)}
-              </ul>`
-      }
-      !${
-        labels.length === 0
-          ? ''
-          : html`<h2>Labels</h2>
-              <div class="scroll">
-                <table>
-                  <tbody>
-                    !${labels.map(
-                      ([key, value]) =>
-                        html`<tr>
-                          <td><code>${key}</code></td>
-                          <td><code>${value}</code></td>
-                        </tr>`,
-                    )}
-                  </tbody>
-                </table>
-              </div>`
-      }
-    </main>`;
+<p class="quick"><a href="../">← All containers</a></p>
+<h1>${report.name} <span class="verdict ${verdict === 'allowed' ? 'pass' : verdict}" id="verdict">${VERDICT_LABELS[verdict]}</span></h1>
+<ul class="summary">!${engineSummary(context)}</ul>
+</header>
+<main>
+<dl class="facts">
+<dt>Image</dt><dd>${report.image}</dd>
+<dt>Image ID</dt><dd>${report.imageId}</dd>
+<dt>Container ID</dt><dd>${report.id}</dd>
+<dt>Started</dt><dd>${report.startedAt}</dd>
+<dt>Root processes</dt><dd id="root-processes">${roots === undefined ? 'unknown (RootProcessCheck did not run or could not read the processes)' : String(roots.length)}</dd>
+</dl>
+<h2>Checks</h2>
+<div class="scroll"><table class="results" id="results">
+<thead><tr><th>Check</th><th>Result</th><th>Severity</th><th>Reason</th></tr></thead>
+<tbody>!${names.map((name) => resultRow(byName.get(name), name, results.get(name), report))}</tbody>
+</table></div>
+!${(roots ?? []).length === 0 ? '' : html`<h2>Processes running as root</h2><ul id="root-process-list">!${(roots ?? []).map((process) => html`<li><code>${process.pid}: ${process.command}</code></li>`)}</ul>`}
+!${labels.length === 0 ? '' : html`<h2>Labels</h2><div class="scroll"><table><tbody>!${labels.map(([key, value]) => html`<tr><td><code>${key}</code></td><td><code>${value}</code></td></tr>`)}</tbody></table></div>`}
+</main>`;
   return layout(`${report.name} · docker-monitor`, body);
 }
 
@@ -401,12 +292,6 @@ export function renderContainerPage(context: PageContext, report: ContainerRepor
 export function renderNotFound(context: PageContext, name: string): string {
   return layout(
     'Not found · docker-monitor',
-    html`<header>
-      <p class="quick"><a href="../">← All containers</a></p>
-      <h1>No running container named “${name}”</h1>
-      <ul class="summary">
-        !${engineSummary(context)}
-      </ul>
-    </header>`,
+    html`<header><p class="quick"><a href="../">← All containers</a></p><h1>No running container named “${name}”</h1><ul class="summary">!${engineSummary(context)}</ul></header>`,
   );
 }
