@@ -1,3 +1,26 @@
+/** The `podman run` options of the containers the Podman tests and the Podman capture script start. */
+export const PODMAN_RUN_ARGS = {
+  root: [],
+  user: ['--user', '1000'],
+  hardened: [
+    '--user',
+    '1000',
+    '--read-only',
+    '--memory',
+    '64m',
+    '--cpu-shares',
+    '512',
+    '--pids-limit',
+    '50',
+    '--security-opt',
+    'no-new-privileges',
+    '--cap-drop',
+    'ALL',
+  ],
+  privileged: ['--privileged'],
+  userns: ['--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536'],
+} as const satisfies Record<string, readonly string[]>;
+
 /**
  * A private Podman for tests: `podman system service` on a socket of its own, with its own
  * containers.conf and storage.conf (storage, run and tmp folders, file locks, events log, CNI folder), so

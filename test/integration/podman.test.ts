@@ -13,7 +13,7 @@ import { ProcProcessSource } from '../../src/engine/proc-process-source.js';
 import { TopProcessSource } from '../../src/engine/process-source.js';
 import { RUN_ID } from '../helpers/docker.js';
 import { eventually, sampleValue, startExporter } from '../helpers/exporter.js';
-import { PodmanEngine } from '../helpers/podman-engine.js';
+import { PODMAN_RUN_ARGS, PodmanEngine } from '../helpers/podman-engine.js';
 
 const run = promisify(execFile);
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -32,9 +32,9 @@ interface Verdicts {
 }
 
 /** What each container is, and the checks that must fail on it (every other check must pass). */
-const CONTAINERS: Record<string, { args: string[]; failing: string[] }> = {
+const CONTAINERS: Record<string, { args: readonly string[]; failing: string[] }> = {
   root: {
-    args: [],
+    args: PODMAN_RUN_ARGS.root,
     failing: [
       'RunningAsRootCheck',
       'RootProcessCheck',
@@ -48,30 +48,16 @@ const CONTAINERS: Record<string, { args: string[]; failing: string[] }> = {
     ],
   },
   user: {
-    args: ['--user', '1000'],
+    args: PODMAN_RUN_ARGS.user,
     failing: ['ImageHealthcheckCheck', 'MemoryLimitCheck', 'CpuSharesCheck', 'ReadonlyRootfsCheck', 'NoNewPrivilegesCheck'],
   },
   hardened: {
-    args: [
-      '--user',
-      '1000',
-      '--read-only',
-      '--memory',
-      '64m',
-      '--cpu-shares',
-      '512',
-      '--pids-limit',
-      '50',
-      '--security-opt',
-      'no-new-privileges',
-      '--cap-drop',
-      'ALL',
-    ],
+    args: PODMAN_RUN_ARGS.hardened,
     failing: ['ImageHealthcheckCheck'],
   },
   // Container root is host UID 100000: not host root (RootProcessCheck passes), still container root (4.1 fails).
   userns: {
-    args: ['--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536'],
+    args: PODMAN_RUN_ARGS.userns,
     failing: [
       'RunningAsRootCheck',
       'ContainerUserCheck',
@@ -83,7 +69,7 @@ const CONTAINERS: Record<string, { args: string[]; failing: string[] }> = {
     ],
   },
   privileged: {
-    args: ['--privileged'],
+    args: PODMAN_RUN_ARGS.privileged,
     failing: [
       'RunningAsRootCheck',
       'RootProcessCheck',
