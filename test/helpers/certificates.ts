@@ -20,10 +20,26 @@ async function openssl(dir: string, args: string[]): Promise<void> {
   await run('openssl', args, { cwd: dir });
 }
 
-/** A server certificate signed by the CA; `name` distinguishes rotations. */
-export async function issueServerCertificate(dir: string, name: string): Promise<{ cert: string; key: string }> {
-  await openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
-  await run('sh', ['-c', `printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > ${name}.ext`], { cwd: dir });
+/** A certificate and key signed by the CA in `dir`, written as `name.crt` and `name.key`. */
+async function issueCertificate(
+  dir: string,
+  name: string,
+  commonName: string,
+  subjectAltName: string,
+): Promise<{ cert: string; key: string }> {
+  await openssl(dir, [
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+    '-subj',
+    `/CN=${commonName}`,
+  ]);
+  await run('sh', ['-c', `printf 'subjectAltName=${subjectAltName}\\n' > ${name}.ext`], { cwd: dir });
   await openssl(dir, [
     'x509',
     '-req',
@@ -44,6 +60,11 @@ export async function issueServerCertificate(dir: string, name: string): Promise
   return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
 }
 
+/** A server certificate for 127.0.0.1 and localhost signed by the CA; `name` distinguishes rotations. */
+export function issueServerCertificate(dir: string, name: string): Promise<{ cert: string; key: string }> {
+  return issueCertificate(dir, name, name, 'IP:127.0.0.1,DNS:localhost');
+}
+
 export async function makeCertificates(): Promise<Certificates> {
   const dir = await mkdtemp(join(tmpdir(), 'dm-tls-'));
   await openssl(dir, [
@@ -62,31 +83,13 @@ export async function makeCertificates(): Promise<Certificates> {
     '/CN=docker-monitor test CA',
   ]);
   const server = await issueServerCertificate(dir, 'server');
-  await openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=prometheus']);
-  await run('sh', ['-c', "printf 'subjectAltName=DNS:prometheus.example\\n' > client.ext"], { cwd: dir });
-  await openssl(dir, [
-    'x509',
-    '-req',
-    '-in',
-    'client.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-out',
-    'client.crt',
-    '-extfile',
-    'client.ext',
-  ]);
+  const client = await issueCertificate(dir, 'client', 'prometheus', 'DNS:prometheus.example');
   return {
     dir,
     ca: join(dir, 'ca.crt'),
     serverCert: server.cert,
     serverKey: server.key,
-    clientCert: join(dir, 'client.crt'),
-    clientKey: join(dir, 'client.key'),
+    clientCert: client.cert,
+    clientKey: client.key,
   };
 }
