@@ -9,6 +9,7 @@ import { DockerEngine } from './engine/docker-engine.js';
 import { resolveEngineAddress } from './engine/engine-address.js';
 import { Evaluator } from './evaluator.js';
 import { createLogger, type Logger } from './log.js';
+import { logUserChecksTo } from './user-checks/worker-check.js';
 import { createEventCounters, type EventCounters } from './event-counters.js';
 import { createListeners } from './listeners.js';
 import type { ReportListener } from './report/types.js';
@@ -43,6 +44,7 @@ export async function createRuntime(flags: ServeFlags, options: { textLog: boole
     hostname: settings.hostname,
   });
   for (const warning of policy.warnings) logger.warn(warning);
+  logUserChecksTo(logger);
   const address = resolveEngineAddress({
     host: settings.dockerHost,
     context: settings.dockerContext,

@@ -1,7 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Sourced } from '../engine/engine-address.js';
 import { ConfigError, errorMessage, formatLocation } from '../errors.js';
-import { instantiateCheck, resolveCheckClass } from '../policy/check-loader.js';
+import { BUILT_IN_PREFIX, instantiateCheck, resolveCheckClass } from '../policy/check-loader.js';
+import { loadWorkerCheck } from '../user-checks/worker-check.js';
 import type { CheckClass } from '../policy/policy-check.js';
 import { parseOptions } from '../policy/options.js';
 import type { CheckContext, CheckInstance, OptionValue } from '../policy/types.js';
@@ -122,7 +123,10 @@ async function loadChecks(sections: IniSection[], file: string, builtIns: Readon
   const sectionByName = new Map<string, IniSection>();
   for (const section of sections) {
     if (section.name in SETTINGS_SECTIONS || isWaiverSection(section)) continue;
-    const check = instantiateCheck(await resolveCheckClass(section, file, builtIns), section, file, context);
+    // Users' checks run in worker threads of their own (src/user-checks/); built-ins in the exporter's.
+    const check = section.name.startsWith(BUILT_IN_PREFIX)
+      ? instantiateCheck(await resolveCheckClass(section, file, builtIns), section, file, context)
+      : await loadWorkerCheck(section, file, context);
     // Results and metrics are labelled by class name, so two sections must not share one.
     const earlier = sectionByName.get(check.name);
     if (earlier !== undefined) {

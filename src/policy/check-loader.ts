@@ -147,7 +147,7 @@ async function importModule(path: string): Promise<Record<string, unknown>> {
 /** How long a user's module may take to load (its top-level code and awaits). */
 export const IMPORT_TIMEOUT_MS = 10_000;
 
-function withImportDeadline<T>(loading: Promise<T>, path: string): Promise<T> {
+export function withImportDeadline<T>(loading: Promise<T>, path: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     // Keeps the process alive until it fires: a module that never settles would otherwise end it (exit 13).
@@ -172,8 +172,8 @@ function guardProcessExit(): void {
   };
 }
 
-/** Loads a user's check class named by a section such as `[my_checks.MyPolicyCheck]`. */
-export async function loadUserCheck(section: IniSection, file: string): Promise<CheckClass> {
+/** The file and export a user's check section such as `[my_checks.MyPolicyCheck]` names. */
+export function locateUserModule(section: IniSection, file: string): { path: string; exportName: string } {
   const location = { file, line: section.line, section: section.name };
   const cut = section.name.lastIndexOf('.');
   if (cut <= 0 || cut === section.name.length - 1) {
@@ -188,6 +188,13 @@ export async function loadUserCheck(section: IniSection, file: string): Promise<
   if (found === undefined) {
     throw new ConfigError(location, `module "${moduleName}" not found (looked for ${tried.join(', ')})`);
   }
+  return { path: found, exportName };
+}
+
+/** Loads a user's check class named by a section such as `[my_checks.MyPolicyCheck]`. */
+export async function loadUserCheck(section: IniSection, file: string): Promise<CheckClass> {
+  const location = { file, line: section.line, section: section.name };
+  const { path: found, exportName } = locateUserModule(section, file);
   let exports: Record<string, unknown>;
   guardProcessExit();
   try {

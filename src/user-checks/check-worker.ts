@@ -1,0 +1,146 @@
+/**
+ * The worker thread of one user's check: loads the module, creates the check with its section's options
+ * and runs it on the views the exporter sends. The view's accessors (`image()`, `processes()`…) are calls
+ * back to the exporter, which answers from its engine cache. See worker-check.ts for the exporter's side.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { ConfigError, errorMessage } from '../errors.js';
+import { instantiateCheck, loadUserCheck } from '../policy/check-loader.js';
+import type { CheckClass } from '../policy/policy-check.js';
+import type { ContainerInspect } from '../engine/types.js';
+import type { CheckInstance, CheckScope, MetricSample } from '../policy/types.js';
+import { ScanPool } from '../scanners/scan-pool.js';
+import { IMAGE_PLACEHOLDER, NAME_PLACEHOLDER } from './carried-samples.js';
+import type { FromWorker, SampleSets, ToWorker, WorkerStart } from './protocol.js';
+
+const port = parentPort;
+if (port === null) throw new Error('check-worker.ts runs as a worker thread');
+const { section, file } = workerData as WorkerStart;
+
+function post(message: FromWorker): void {
+  port?.postMessage(message);
+}
+
+/** errorMessage for anything a check may throw, even a value whose toString throws. */
+function describe(error: unknown): string {
+  try {
+    return errorMessage(error);
+  } catch {
+    return Object.prototype.toString.call(error);
+  }
+}
+
+// Node would end the worker; the runs in flight count as errors instead (see worker-check.ts).
+process.on('unhandledRejection', (reason) => post({ type: 'rejection', message: describe(reason) }));
+
+/** The class's static fields that can be copied (scope, severity, options, inputs…), subclasses first. */
+function staticsOf(checkClass: CheckClass): Record<string, unknown> {
+  const statics: Record<string, unknown> = {};
+  for (let owner: object | null = checkClass; owner !== null && owner !== Function.prototype; owner = Object.getPrototypeOf(owner) as object | null) {
+    for (const key of Object.getOwnPropertyNames(owner)) {
+      if (['length', 'name', 'prototype', 'metrics'].includes(key) || key in statics) continue;
+      const value = (checkClass as unknown as Record<string, unknown>)[key];
+      if (typeof value === 'function') continue;
+      try {
+        statics[key] = structuredClone(value);
+      } catch {
+        // Not data (a Symbol, an object holding functions): the exporter's side has no use for it.
+      }
+    }
+  }
+  return statics;
+}
+
+let check: CheckInstance;
+try {
+  const checkClass = await loadUserCheck(section, file);
+  check = instantiateCheck(checkClass, section, file, { scanPool: new ScanPool() });
+  post({
+    type: 'ready',
+    name: checkClass.name,
+    statics: staticsOf(checkClass),
+    metrics: check.metrics.map(({ name, help, labelNames }) => ({ name, help, labelNames: [...labelNames] })),
+  });
+} catch (error) {
+  post({ type: 'failed', message: describe(error), location: error instanceof ConfigError ? error.location : undefined });
+  throw error;
+}
+
+const aborts = new Map<number, AbortController>();
+const calls = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+let lastCall = 0;
+
+function callBack(runId: number, method: string, args: unknown[]): Promise<unknown> {
+  const callId = ++lastCall;
+  return new Promise((resolve, reject) => {
+    calls.set(callId, { resolve, reject });
+    try {
+      post({ type: 'call', runId, callId, method, args });
+    } catch (error) {
+      calls.delete(callId);
+      reject(new Error(`${method}() got arguments that cannot be passed on: ${describe(error)}`));
+    }
+  });
+}
+
+/** What the check's metrics make of a result's data, for the container it ran on. */
+function samplesOf(data: unknown, scope: CheckScope, view: Record<string, unknown>): SampleSets | undefined {
+  if (data === undefined || check.metrics.length === 0 || scope === 'host') return undefined;
+  const inspect = view['inspect'] as ContainerInspect | undefined;
+  const container =
+    scope === 'image'
+      ? { name: NAME_PLACEHOLDER, image: IMAGE_PLACEHOLDER, imageId: inspect?.Image ?? '' }
+      : { name: String(view['name'] ?? ''), image: inspect?.Config?.Image ?? '', imageId: inspect?.Image ?? '' };
+  const sets: SampleSets = {};
+  for (const metric of check.metrics) {
+    try {
+      sets[metric.name] = [...metric.samples(data as never, container)].map((sample: MetricSample) => ({
+        labels: Object.fromEntries(Object.entries(sample.labels).map(([label, value]) => [label, String(value)])),
+        value: Number(sample.value),
+      }));
+    } catch {
+      // A samples function that throws gives no series for this result, as a result without data.
+    }
+  }
+  return sets;
+}
+
+async function run(runId: number, data: Record<string, unknown>, methods: string[]): Promise<void> {
+  const controller = new AbortController();
+  aborts.set(runId, controller);
+  const view: Record<string, unknown> = { ...data, signal: controller.signal };
+  for (const method of methods) view[method] = (...args: unknown[]) => callBack(runId, method, args);
+  let reply: FromWorker;
+  try {
+    const outcome = await check.run(view as never);
+    reply = { type: 'result', runId, outcome, samples: samplesOf(outcome.data, check.scope, view) };
+  } catch (error) {
+    reply = { type: 'error', runId, message: describe(error) };
+  }
+  // A rejection the run left unhandled is reported at the end of this turn: before the result, so it is the run's.
+  await new Promise((resolve) => setImmediate(resolve));
+  aborts.delete(runId);
+  try {
+    post(reply);
+  } catch (error) {
+    post({ type: 'error', runId, message: `returned data that cannot leave its worker thread: ${describe(error)}` });
+  }
+}
+
+port.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'run':
+      void run(message.runId, message.data, message.methods);
+      break;
+    case 'abort':
+      aborts.get(message.runId)?.abort();
+      break;
+    case 'reply': {
+      const call = calls.get(message.callId);
+      calls.delete(message.callId);
+      if (message.ok) call?.resolve(message.value);
+      else call?.reject(new Error(message.message));
+      break;
+    }
+  }
+});

@@ -1,0 +1,40 @@
+/**
+ * The messages between the exporter and the worker thread of one user's check (worker-check.ts on the
+ * exporter's side, check-worker.ts in the worker). Everything in them is structured-cloned.
+ */
+import type { IniSection } from '../ini/ini-file.js';
+import type { ConfigLocation } from '../errors.js';
+import type { CheckOutcome, MetricSample } from '../policy/types.js';
+
+/** What the worker is started with: the section that names the check, and its file. */
+export interface WorkerStart {
+  section: IniSection;
+  file: string;
+}
+
+/** A check metric without its `samples` function, which stays in the worker. */
+export interface MetricDescriptor {
+  name: string;
+  help: string;
+  labelNames: string[];
+}
+
+/** Samples a run's data gave, by metric name. */
+export type SampleSets = Record<string, MetricSample[]>;
+
+export type FromWorker =
+  /** The module loaded and the check was created: the class's name and static fields. */
+  | { type: 'ready'; name: string; statics: Record<string, unknown>; metrics: MetricDescriptor[] }
+  | { type: 'failed'; message: string; location?: ConfigLocation | undefined }
+  | { type: 'result'; runId: number; outcome: CheckOutcome; samples?: SampleSets | undefined }
+  | { type: 'error'; runId: number; message: string }
+  /** A view accessor (`image()`, `processes()`…) the check called: answered by the real view. */
+  | { type: 'call'; runId: number; callId: number; method: string; args: unknown[] }
+  | { type: 'rejection'; message: string };
+
+export type ToWorker =
+  /** `data`: the view's plain fields (id, name, inspect); `methods`: its accessors, called back. */
+  | { type: 'run'; runId: number; data: Record<string, unknown>; methods: string[] }
+  | { type: 'abort'; runId: number }
+  | { type: 'reply'; callId: number; ok: true; value: unknown }
+  | { type: 'reply'; callId: number; ok: false; message: string };

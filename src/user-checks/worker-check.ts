@@ -1,0 +1,269 @@
+/**
+ * A user's check runs in a worker thread of its own (check-worker.ts), so that a busy loop, a crash or a
+ * `process.exit` in its code costs that check's runs an `error` and nothing else. This is the exporter's
+ * side: it starts the worker, builds the CheckInstance the chain runs from the class's static fields,
+ * sends each run's view and answers the view's accessors from the real one. A run the worker has not
+ * answered by the check's timeout plus GRACE_MS stops the worker; a new one is started for later runs,
+ * with a backoff while it keeps failing. The worker is no sandbox: it contains hangs and crashes, not a
+ * hostile author (the check still runs with the exporter's privileges, in its process).
+ */
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ConfigError, errorMessage } from '../errors.js';
+import type { IniSection } from '../ini/ini-file.js';
+import type { Logger } from '../log.js';
+import { instantiateCheck, locateUserModule, withImportDeadline } from '../policy/check-loader.js';
+import type { CheckClass } from '../policy/policy-check.js';
+import type { CheckContext, CheckInstance, CheckOutcome, ContainerView, HostView } from '../policy/types.js';
+import { carriedMetric, keepSamples } from './carried-samples.js';
+import type { FromWorker, ToWorker, WorkerStart } from './protocol.js';
+
+/** How long past its timeout a run may take before its worker is stopped. */
+export const GRACE_MS = 1_000;
+/** Longest wait before a worker that keeps failing is started again. */
+export const MAX_RESTART_DELAY_MS = 30_000;
+
+/** The worker's module beside this one: .js once built, .ts when run from the sources. */
+const WORKER_URL = new URL(`./check-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+function newWorker(workerData: WorkerStart): Worker {
+  if (WORKER_URL.pathname.endsWith('.js')) return new Worker(WORKER_URL, { workerData });
+  // From the sources, as the tests run them: a worker does not inherit tsx's hooks, it registers them first.
+  const [esm, cjs, url] = [import.meta.resolve('tsx/esm/api'), import.meta.resolve('tsx/cjs/api'), WORKER_URL.href].map((text) => JSON.stringify(text));
+  const code = `Promise.all([import(${esm}), import(${cjs})]).then(([esm, cjs]) => { esm.register(); cjs.register(); return import(${url}); })`;
+  return new Worker(code, { eval: true, workerData });
+}
+
+let logger: Logger | undefined;
+
+/** Where workers' stops and recoveries are logged (set once the logger exists; loading reports by errors). */
+export function logUserChecksTo(target: Logger): void {
+  logger = target;
+}
+
+/** No wait for the first restart after a failure; then 0.5 s, 1 s, 2 s… up to MAX_RESTART_DELAY_MS. */
+export function restartDelay(failures: number): number {
+  return failures <= 1 ? 0 : Math.min(500 * 2 ** (failures - 2), MAX_RESTART_DELAY_MS);
+}
+
+type Ready = Extract<FromWorker, { type: 'ready' }>;
+
+interface Run {
+  target: ContainerView | HostView;
+  resolve: (outcome: CheckOutcome) => void;
+  reject: (error: Error) => void;
+}
+
+class CheckWorker {
+  private worker: Worker | undefined;
+  /** Settles when the current worker has loaded the module and created the check. */
+  private ready: Promise<Ready> | undefined;
+  private readonly runs = new Map<number, Run>();
+  private lastRun = 0;
+  /** Stops in a row, without a run answered in between. */
+  private failures = 0;
+  private restartAt = 0;
+  /** Set once the check exists: its class name, scope and timeout. */
+  check: Pick<CheckInstance, 'name' | 'scope' | 'timeoutMs'> | undefined;
+
+  constructor(
+    private readonly start: WorkerStart,
+    private readonly path: string,
+  ) {}
+
+  /** Starts a worker; settles when its check is ready, or with why it is not (the worker then stopped). */
+  launch(): Promise<Ready> {
+    const worker = newWorker(this.start);
+    // `check` exits when its report is out, `serve` when it is stopped: an idle worker holds neither up.
+    worker.unref();
+    this.worker = worker;
+    let started = false;
+    const ready = new Promise<Ready>((resolve, reject) => {
+      // Before it is ready, a worker that fails only fails its start; after, its runs.
+      const failed = (why: string): void => (started ? this.lost(worker, why) : reject(new Error(why)));
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'ready') {
+          started = true;
+          resolve(message);
+        } else if (message.type === 'failed') reject(Object.assign(new Error(message.message), { location: message.location }));
+        else this.received(message, worker);
+      });
+      worker.on('error', (error) => failed(`uncaught exception: ${errorMessage(error)}`));
+      worker.on('exit', (code) => failed(`its worker thread exited with code ${code}`));
+    });
+    this.ready = withImportDeadline(ready, this.path).catch((error: unknown) => {
+      if (this.worker === worker) {
+        this.worker = undefined;
+        this.ready = undefined;
+      }
+      void worker.terminate();
+      throw error;
+    });
+    return this.ready;
+  }
+
+  private received(message: FromWorker, worker: Worker): void {
+    if (worker !== this.worker) return;
+    switch (message.type) {
+      case 'result': {
+        const run = this.settled(message.runId);
+        if (run === undefined) return;
+        if (message.samples !== undefined && 'inspect' in run.target) {
+          keepSamples(message.outcome.data, message.samples, { name: run.target.name, imageId: run.target.inspect.Image }, this.check?.scope === 'image');
+        }
+        run.resolve(message.outcome);
+        break;
+      }
+      case 'error':
+        this.settled(message.runId)?.reject(new Error(message.message));
+        break;
+      case 'call':
+        this.answer(message, worker);
+        break;
+      case 'rejection':
+        // It cannot be told which run left it: every run in flight in this worker counts it.
+        for (const runId of [...this.runs.keys()]) this.settled(runId)?.reject(new Error(`unhandled rejection: ${message.message}`));
+        break;
+    }
+  }
+
+  /** Takes a run out of the ones in flight: the worker answered, so it works. */
+  private settled(runId: number): Run | undefined {
+    const run = this.runs.get(runId);
+    this.runs.delete(runId);
+    if (run !== undefined && this.failures > 0) {
+      this.failures = 0;
+      logger?.info({ check: this.check?.name }, "user check's worker thread works again");
+    }
+    return run;
+  }
+
+  private answer(message: Extract<FromWorker, { type: 'call' }>, worker: Worker): void {
+    const run = this.runs.get(message.runId);
+    const reply = (body: { ok: true; value: unknown } | { ok: false; message: string }): void => {
+      if (worker !== this.worker) return;
+      try {
+        worker.postMessage({ type: 'reply', callId: message.callId, ...body } satisfies ToWorker);
+      } catch (error) {
+        worker.postMessage({ type: 'reply', callId: message.callId, ok: false, message: errorMessage(error) } satisfies ToWorker);
+      }
+    };
+    const method = (run?.target as Record<string, unknown> | undefined)?.[message.method];
+    if (typeof method !== 'function') {
+      reply({ ok: false, message: run === undefined ? 'the run has ended' : `the view has no ${message.method}()` });
+      return;
+    }
+    Promise.resolve()
+      .then(() => (method as (...args: unknown[]) => unknown).apply(run?.target, message.args))
+      .then(
+        (value) => reply({ ok: true, value }),
+        (error: unknown) => reply({ ok: false, message: errorMessage(error) }),
+      );
+  }
+
+  /** The worker stopped or must stop: its runs in flight are errors, and a new one starts after a backoff. */
+  private lost(worker: Worker, why: string): void {
+    if (worker !== this.worker) return;
+    this.worker = undefined;
+    this.ready = undefined;
+    void worker.terminate();
+    for (const run of this.runs.values()) run.reject(new Error(`${why}; its worker thread was stopped and is restarted`));
+    this.runs.clear();
+    this.failures += 1;
+    const delay = restartDelay(this.failures);
+    this.restartAt = Date.now() + delay;
+    const fields = { check: this.check?.name, reason: why, failures: this.failures, restartInMs: delay };
+    if (this.failures === 1) logger?.warn(fields, "user check's worker thread stopped; starting a new one");
+    else logger?.debug(fields, "user check's worker thread stopped again");
+    setTimeout(() => this.relaunch(), delay).unref();
+  }
+
+  private relaunch(): void {
+    if (this.worker !== undefined) return;
+    this.launch().catch((error: unknown) => {
+      // Its module no longer loads (changed, removed): try again later, as after any other stop.
+      this.failures += 1;
+      const delay = restartDelay(this.failures);
+      this.restartAt = Date.now() + delay;
+      logger?.debug({ check: this.check?.name, err: errorMessage(error), restartInMs: delay }, "user check's worker thread could not be started");
+      setTimeout(() => this.relaunch(), delay).unref();
+    });
+  }
+
+  async run(target: ContainerView | HostView): Promise<CheckOutcome> {
+    if (this.ready === undefined) {
+      const seconds = Math.max(0, Math.ceil((this.restartAt - Date.now()) / 1000));
+      throw new Error(`its worker thread stopped ${this.failures} times in a row; a new one starts in ${seconds} s`);
+    }
+    await this.ready;
+    const worker = this.worker;
+    if (worker === undefined) throw new Error('its worker thread stopped');
+    const timeoutMs = this.check?.timeoutMs ?? 0;
+    const data: Record<string, unknown> = {};
+    const methods: string[] = [];
+    for (const [key, value] of Object.entries(target)) {
+      if (typeof value === 'function') methods.push(key);
+      else if (key !== 'signal') data[key] = value;
+    }
+    const runId = ++this.lastRun;
+    const abort = (): void => {
+      if (this.runs.has(runId)) worker.postMessage({ type: 'abort', runId } satisfies ToWorker);
+    };
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      return await new Promise<CheckOutcome>((resolve, reject) => {
+        this.runs.set(runId, { target, resolve, reject });
+        target.signal.addEventListener('abort', abort, { once: true });
+        // The hard deadline: a worker that has not answered by now is stuck (a busy loop) or ignores its signal.
+        deadline = setTimeout(() => {
+          if (this.runs.has(runId)) this.lost(worker, `a run did not finish within ${timeoutMs} ms`);
+        }, timeoutMs + GRACE_MS);
+        try {
+          worker.postMessage({ type: 'run', runId, data, methods } satisfies ToWorker);
+        } catch (error) {
+          this.runs.delete(runId);
+          reject(new Error(`its view could not be passed to its worker thread: ${errorMessage(error)}`));
+        }
+      });
+    } finally {
+      clearTimeout(deadline);
+      target.signal.removeEventListener('abort', abort);
+    }
+  }
+}
+
+/** The exporter's side of a class: the name and static fields the worker sent, runs sent to the worker. */
+function standIn(ready: Ready, worker: CheckWorker): CheckClass {
+  const standIn = class {
+    check(target: ContainerView | HostView): Promise<CheckOutcome> {
+      return worker.run(target);
+    }
+  };
+  Object.defineProperty(standIn, 'name', { value: ready.name });
+  Object.assign(standIn, ready.statics, { metrics: ready.metrics.map(carriedMetric) });
+  return standIn as unknown as CheckClass;
+}
+
+/**
+ * Loads a user's check section (`[<module>.<Export>]`) into a worker thread of its own. A module that
+ * does not load within 10 s (even one stuck in a busy loop) or a check that cannot be
+ * created is a ConfigError naming the section.
+ */
+export async function loadWorkerCheck(section: IniSection, file: string, context: CheckContext): Promise<CheckInstance> {
+  const location = { file, line: section.line, section: section.name };
+  const { path } = locateUserModule(section, file);
+  const worker = new CheckWorker({ section, file }, path);
+  let ready: Ready;
+  try {
+    ready = await worker.launch();
+  } catch (error) {
+    const at = (error as { location?: ConfigError['location'] }).location;
+    if (at !== undefined) throw new ConfigError(at, errorMessage(error).slice(`${new ConfigError(at, '').message}`.length));
+    throw new ConfigError(location, `module ${path} could not be loaded: ${errorMessage(error).split('\n')[0]}`);
+  }
+  const check = instantiateCheck(standIn(ready, worker), section, file, context);
+  worker.check = check;
+  return check;
+}
+
