@@ -75,8 +75,6 @@ class CheckWorker {
   /** Starts a worker; settles when its check is ready, or with why it is not (the worker then stopped). */
   launch(): Promise<Ready> {
     const worker = newWorker(this.start);
-    // `check` exits when its report is out, `serve` when it is stopped: an idle worker holds neither up.
-    worker.unref();
     this.worker = worker;
     let started = false;
     const ready = new Promise<Ready>((resolve, reject) => {
@@ -92,6 +90,9 @@ class CheckWorker {
       worker.on('error', (error) => failed(`uncaught exception: ${errorMessage(error)}`));
       worker.on('exit', (code) => failed(`its worker thread exited with code ${code}`));
     });
+    // `check` exits when its report is out, `serve` when it is stopped: an idle worker holds neither up.
+    // (After the listeners: adding a 'message' listener refs the worker's port again.)
+    worker.unref();
     this.ready = withImportDeadline(ready, this.path).catch((error: unknown) => {
       if (this.worker === worker) {
         this.worker = undefined;
