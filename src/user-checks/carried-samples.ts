@@ -51,7 +51,8 @@ export function carriedMetric({ name, help, labelNames }: MetricDescriptor): Che
       const carried = carriedFor(data, container);
       const samples = carried?.sets[name] ?? [];
       if (carried?.placeholders !== true) return samples;
-      const own = (value: string): string => value.replaceAll(NAME_PLACEHOLDER, container.name).replaceAll(IMAGE_PLACEHOLDER, container.image);
+      const own = (value: string): string =>
+        value.replaceAll(NAME_PLACEHOLDER, container.name).replaceAll(IMAGE_PLACEHOLDER, container.image);
       return samples.map(({ labels, value }) => ({
         labels: Object.fromEntries(Object.entries(labels).map(([label, text]) => [label, own(text)])),
         value,

@@ -6,9 +6,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConfigError, errorMessage } from '../errors.js';
 import { instantiateCheck, loadUserCheck } from '../policy/check-loader.js';
+import { MAX_REASON_CHARS } from '../policy/chain.js';
 import type { CheckClass } from '../policy/policy-check.js';
 import type { ContainerInspect } from '../engine/types.js';
-import type { CheckInstance, CheckScope, MetricSample } from '../policy/types.js';
+import type { CheckInstance, MetricSample } from '../policy/types.js';
 import { ScanPool } from '../scanners/scan-pool.js';
 import { IMAGE_PLACEHOLDER, NAME_PLACEHOLDER } from './carried-samples.js';
 import type { FromWorker, SampleSets, ToWorker, WorkerStart } from './protocol.js';
@@ -32,11 +33,18 @@ function describe(error: unknown): string {
 
 // Node would end the worker; the runs in flight count as errors instead (see worker-check.ts).
 process.on('unhandledRejection', (reason) => post({ type: 'rejection', message: describe(reason) }));
+// Node's own ending of the worker would call process.exit, which users' modules may not (check-loader.ts):
+// the exporter stops this worker instead.
+process.on('uncaughtException', (error) => post({ type: 'crash', message: describe(error) }));
 
 /** The class's static fields that can be copied (scope, severity, options, inputs…), subclasses first. */
 function staticsOf(checkClass: CheckClass): Record<string, unknown> {
   const statics: Record<string, unknown> = {};
-  for (let owner: object | null = checkClass; owner !== null && owner !== Function.prototype; owner = Object.getPrototypeOf(owner) as object | null) {
+  for (
+    let owner: object | null = checkClass;
+    owner !== null && owner !== Function.prototype;
+    owner = Object.getPrototypeOf(owner) as object | null
+  ) {
     for (const key of Object.getOwnPropertyNames(owner)) {
       if (['length', 'name', 'prototype', 'metrics'].includes(key) || key in statics) continue;
       const value = (checkClass as unknown as Record<string, unknown>)[key];
@@ -51,20 +59,25 @@ function staticsOf(checkClass: CheckClass): Record<string, unknown> {
   return statics;
 }
 
-let check: CheckInstance;
-try {
-  const checkClass = await loadUserCheck(section, file);
-  check = instantiateCheck(checkClass, section, file, { scanPool: new ScanPool() });
-  post({
-    type: 'ready',
-    name: checkClass.name,
-    statics: staticsOf(checkClass),
-    metrics: check.metrics.map(({ name, help, labelNames }) => ({ name, help, labelNames: [...labelNames] })),
-  });
-} catch (error) {
-  post({ type: 'failed', message: describe(error), location: error instanceof ConfigError ? error.location : undefined });
-  throw error;
+/** The check, created with its section's options; undefined when that failed (the exporter then stops this worker). */
+async function created(): Promise<CheckInstance | undefined> {
+  try {
+    const checkClass = await loadUserCheck(section, file);
+    const instance = instantiateCheck(checkClass, section, file, { scanPool: new ScanPool() });
+    post({
+      type: 'ready',
+      name: checkClass.name,
+      statics: staticsOf(checkClass),
+      metrics: instance.metrics.map(({ name, help, labelNames }) => ({ name, help, labelNames: [...labelNames] })),
+    });
+    return instance;
+  } catch (error) {
+    post({ type: 'failed', message: describe(error), location: error instanceof ConfigError ? error.location : undefined });
+    return undefined;
+  }
 }
+
+const check = await created();
 
 const aborts = new Map<number, AbortController>();
 const calls = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
@@ -84,7 +97,8 @@ function callBack(runId: number, method: string, args: unknown[]): Promise<unkno
 }
 
 /** What the check's metrics make of a result's data, for the container it ran on. */
-function samplesOf(data: unknown, scope: CheckScope, view: Record<string, unknown>): SampleSets | undefined {
+function samplesOf(check: CheckInstance, data: unknown, view: Record<string, unknown>): SampleSets | undefined {
+  const scope = check.scope;
   if (data === undefined || check.metrics.length === 0 || scope === 'host') return undefined;
   const inspect = view['inspect'] as ContainerInspect | undefined;
   const container =
@@ -105,7 +119,7 @@ function samplesOf(data: unknown, scope: CheckScope, view: Record<string, unknow
   return sets;
 }
 
-async function run(runId: number, data: Record<string, unknown>, methods: string[]): Promise<void> {
+async function run(check: CheckInstance, runId: number, data: Record<string, unknown>, methods: string[]): Promise<void> {
   const controller = new AbortController();
   aborts.set(runId, controller);
   const view: Record<string, unknown> = { ...data, signal: controller.signal };
@@ -113,7 +127,13 @@ async function run(runId: number, data: Record<string, unknown>, methods: string
   let reply: FromWorker;
   try {
     const outcome = await check.run(view as never);
-    reply = { type: 'result', runId, outcome, samples: samplesOf(outcome.data, check.scope, view) };
+    // Only what the exporter keeps crosses over. A slice would hold on to the whole string until the
+    // result is sent (a run per container, each returning megabytes, fills the heap): a copy does not.
+    if (outcome.reason !== undefined && outcome.reason.length > MAX_REASON_CHARS) {
+      const kept = Buffer.from(outcome.reason.slice(0, MAX_REASON_CHARS - 50)).toString();
+      outcome.reason = `${kept}… (${outcome.reason.length} characters, cut)`;
+    }
+    reply = { type: 'result', runId, outcome, samples: samplesOf(check, outcome.data, view) };
   } catch (error) {
     reply = { type: 'error', runId, message: describe(error) };
   }
@@ -130,7 +150,7 @@ async function run(runId: number, data: Record<string, unknown>, methods: string
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'run':
-      void run(message.runId, message.data, message.methods);
+      if (check !== undefined) void run(check, message.runId, message.data, message.methods);
       break;
     case 'abort':
       aborts.get(message.runId)?.abort();

@@ -30,7 +30,9 @@ export type FromWorker =
   | { type: 'error'; runId: number; message: string }
   /** A view accessor (`image()`, `processes()`…) the check called: answered by the real view. */
   | { type: 'call'; runId: number; callId: number; method: string; args: unknown[] }
-  | { type: 'rejection'; message: string };
+  | { type: 'rejection'; message: string }
+  /** An exception nothing caught (thrown from a timer, say): the worker is stopped and replaced. */
+  | { type: 'crash'; message: string };
 
 export type ToWorker =
   /** `data`: the view's plain fields (id, name, inspect); `methods`: its accessors, called back. */

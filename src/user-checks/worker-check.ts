@@ -30,7 +30,9 @@ const WORKER_URL = new URL(`./check-worker${extname(fileURLToPath(import.meta.ur
 function newWorker(workerData: WorkerStart): Worker {
   if (WORKER_URL.pathname.endsWith('.js')) return new Worker(WORKER_URL, { workerData });
   // From the sources, as the tests run them: a worker does not inherit tsx's hooks, it registers them first.
-  const [esm, cjs, url] = [import.meta.resolve('tsx/esm/api'), import.meta.resolve('tsx/cjs/api'), WORKER_URL.href].map((text) => JSON.stringify(text));
+  const [esm, cjs, url] = [import.meta.resolve('tsx/esm/api'), import.meta.resolve('tsx/cjs/api'), WORKER_URL.href].map((text) =>
+    JSON.stringify(text),
+  );
   const code = `Promise.all([import(${esm}), import(${cjs})]).then(([esm, cjs]) => { esm.register(); cjs.register(); return import(${url}); })`;
   return new Worker(code, { eval: true, workerData });
 }
@@ -85,6 +87,7 @@ class CheckWorker {
           started = true;
           resolve(message);
         } else if (message.type === 'failed') reject(Object.assign(new Error(message.message), { location: message.location }));
+        else if (message.type === 'crash') failed(`uncaught exception: ${message.message}`);
         else this.received(message, worker);
       });
       worker.on('error', (error) => failed(`uncaught exception: ${errorMessage(error)}`));
@@ -111,7 +114,12 @@ class CheckWorker {
         const run = this.settled(message.runId);
         if (run === undefined) return;
         if (message.samples !== undefined && 'inspect' in run.target) {
-          keepSamples(message.outcome.data, message.samples, { name: run.target.name, imageId: run.target.inspect.Image }, this.check?.scope === 'image');
+          keepSamples(
+            message.outcome.data,
+            message.samples,
+            { name: run.target.name, imageId: run.target.inspect.Image },
+            this.check?.scope === 'image',
+          );
         }
         run.resolve(message.outcome);
         break;
@@ -187,7 +195,10 @@ class CheckWorker {
       this.failures += 1;
       const delay = restartDelay(this.failures);
       this.restartAt = Date.now() + delay;
-      logger?.debug({ check: this.check?.name, err: errorMessage(error), restartInMs: delay }, "user check's worker thread could not be started");
+      logger?.debug(
+        { check: this.check?.name, err: errorMessage(error), restartInMs: delay },
+        "user check's worker thread could not be started",
+      );
       setTimeout(() => this.relaunch(), delay).unref();
     });
   }
@@ -243,7 +254,7 @@ function standIn(ready: Ready, worker: CheckWorker): CheckClass {
   };
   Object.defineProperty(standIn, 'name', { value: ready.name });
   Object.assign(standIn, ready.statics, { metrics: ready.metrics.map(carriedMetric) });
-  return standIn as unknown as CheckClass;
+  return standIn;
 }
 
 /**
@@ -267,4 +278,3 @@ export async function loadWorkerCheck(section: IniSection, file: string, context
   worker.check = check;
   return check;
 }
-

@@ -1,27 +1,42 @@
 /**
- * Users' checks that misbehave: process.exit, garbage, a 10 MB reason, an unhandled rejection, a reason
- * that tries to forge log lines, an import that never settles or exits. Each is an `error` result (or a
- * bounded, escaped reason) or a configuration error at load; the other results stay intact.
+ * Users' checks that misbehave: a busy loop, process.exit, an exception thrown from a timer, garbage,
+ * data that cannot leave the worker, a 10 MB reason, an unhandled rejection, a reason that tries to forge
+ * log lines, an import that never settles, loops or exits. Each is an `error` result (or a bounded,
+ * escaped reason) or a configuration error at load; the other results stay intact and, in serve, later
+ * runs work again in a new worker thread. On a private engine, so the checks see only this test's containers.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ensureTestImage, removeTestContainers, requireEngine, startContainer, type TestContainer } from '../helpers/docker.js';
+import { ensureTestImage, requireEngine, type TestContainer } from '../helpers/docker.js';
+import { eventually } from '../helpers/exporter.js';
+import { PrivateEngine } from '../helpers/private-engine.js';
 import { FaultRecord } from './fault-record.js';
-import { CLI } from './served.js';
+import { CLI, Served, sample } from './served.js';
 
 const record = new FaultRecord('user-checks');
 const fixture = (name: string): string => new URL(`fixtures/${name}`, import.meta.url).pathname;
-let container: TestContainer;
+const engine = new PrivateEngine('16uchk');
+const dir = mkdtempSync(join(tmpdir(), 'dm-user-checks-'));
+/** The container the checks misbehave on (labelled docker-monitor.fault), and one they treat well. */
+let faulty: TestContainer;
+let plain: TestContainer;
 
 before(async () => {
   await requireEngine();
   await ensureTestImage();
-  container = await startContainer();
+  await engine.start();
+  await engine.loadTestImage();
+  faulty = await engine.startContainer(['--label', 'docker-monitor.fault=1']);
+  plain = await engine.startContainer(['--user', '1000']);
 });
 after(async () => {
   record.write();
-  await removeTestContainers();
+  await engine.destroy();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 function runCheck(
@@ -30,10 +45,15 @@ function runCheck(
 ): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const started = performance.now();
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, 'check', ...args], { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-      resolve({ code, stdout, stderr, ms: performance.now() - started });
-    });
+    execFile(
+      process.execPath,
+      [CLI, 'check', '--docker.host', engine.host, ...args],
+      { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        resolve({ code, stdout, stderr, ms: performance.now() - started });
+      },
+    );
   });
 }
 
@@ -47,24 +67,107 @@ test('misbehaving checks give error results; the command finishes and every othe
   const result = await runCheck(['-f', fixture('misbehaving.ini'), '--format', 'json']);
   assert.equal(result.code, 1, result.stderr);
   const report = JSON.parse(result.stdout) as { containers: { name: string; results: JsonResult[] }[] };
-  const ours = report.containers.find((entry) => entry.name === container.name);
-  assert.ok(ours !== undefined, 'the test container is in the report');
-  const byCheck = new Map(ours.results.map((entry) => [entry.check, entry]));
-  assert.equal(byCheck.get('ExitCheck')?.result, 'error');
-  assert.match(byCheck.get('ExitCheck')?.reason ?? '', /process\.exit/);
-  assert.equal(byCheck.get('GarbageCheck')?.result, 'error');
+  const resultsOf = (name: string): Map<string, JsonResult> => {
+    const entry = report.containers.find((candidate) => candidate.name === name);
+    assert.ok(entry !== undefined, `${name} is in the report`);
+    return new Map(entry.results.map((one) => [one.check, one]));
+  };
+  const byCheck = resultsOf(faulty.name);
+  const expectError = (check: string, reason: RegExp): void => {
+    assert.equal(byCheck.get(check)?.result, 'error', `${check}: ${JSON.stringify(byCheck.get(check))}`);
+    assert.match(byCheck.get(check)?.reason ?? '', reason);
+  };
+  expectError('ExitCheck', /process\.exit/);
+  expectError('GarbageCheck', /returned .*; a check returns/);
+  expectError('RejectionCheck', /^unhandled rejection: left unhandled by a check$/);
+  expectError('BusyCheck', /^timed out after 2000 ms$/);
+  expectError('TimerThrowCheck', /uncaught exception: thrown from a timer; its worker thread was stopped and is restarted/);
+  expectError('UncloneableCheck', /cannot leave its worker thread/);
   assert.equal(byCheck.get('HugeReasonCheck')?.result, 'pass');
   assert.ok((byCheck.get('HugeReasonCheck')?.reason ?? '').length < 1_100, 'the 10 MB reason is cut');
-  assert.equal(byCheck.get('RejectionCheck')?.result, 'pass');
+  assert.match(byCheck.get('HugeReasonCheck')?.reason ?? '', /\(10485765 characters, cut\)$/);
+  assert.equal(byCheck.get('OpenPortsCheck')?.result, 'pass', 'a well-behaved user check after them still ran');
   assert.equal(byCheck.get('RunningAsRootCheck')?.result, 'fail', 'the built-in check after them still ran');
+  // The other container: the checks that misbehave only on the faulty one pass on it (BusyCheck may have
+  // waited behind the busy run in the same worker thread, so it is not asserted).
+  const other = resultsOf(plain.name);
+  for (const check of ['TimerThrowCheck', 'UncloneableCheck', 'OpenPortsCheck', 'RunningAsRootCheck']) {
+    assert.equal(other.get(check)?.result, 'pass', `${check} on the other container: ${JSON.stringify(other.get(check))}`);
+  }
+  assert.ok(result.ms < 30_000, `check took ${result.ms} ms`);
   assert.ok(!/^\s+at /m.test(result.stderr), `no stack trace: ${result.stderr.slice(0, 2000)}`);
-  assert.match(result.stderr, /unhandled rejection \(ignored; please report it\)/);
   record.add({
-    fault: "users' checks that call process.exit, return garbage, return a 10 MB reason, leave a rejection unhandled",
+    fault:
+      "users' checks on one container that loop forever, call process.exit, throw from a timer, return garbage, data that cannot be copied or a 10 MB reason, leave a rejection unhandled",
     outcome:
-      'process.exit throws inside the check (error result); garbage is an error result; reasons are cut at 1 000 characters; the rejection is logged on one line; the other checks run',
-    figures: `check finished in ${(result.ms / 1000).toFixed(1)} s with exit 1`,
+      "each is an error result for that check on that container (the busy loop at its timeout; its worker thread stopped and restarted); reasons cut at 1 000 characters; the other checks and the other container's results intact; no stack trace",
+    figures: `check finished in ${(result.ms / 1000).toFixed(1)} s with exit 1 (BusyCheck timeout 2 s)`,
   });
+});
+
+test('serve: a check stuck in a busy loop or crashing its worker is an error, /metrics keeps answering, and later runs work again', async () => {
+  const marker = join(dir, 'misbehave');
+  writeFileSync(marker, '');
+  const served = await Served.start(['-f', fixture('misbehaving.ini'), '--docker.host', engine.host, '--refresh', '2s'], {
+    ...process.env,
+    DM_FAULT_MARKER: marker,
+  });
+  try {
+    const series = (check: string, container: TestContainer): string =>
+      `docker_monitor_check_result{check="${check}",container="${container.name}"}`;
+    const scrapes: number[] = [];
+    const scrape = async (): Promise<string> => {
+      const response = await served.get('/metrics');
+      assert.equal(response.status, 200);
+      scrapes.push(response.ms);
+      return response.body;
+    };
+    // Erroring: the worker threads of BusyCheck and TimerThrowCheck are stopped and restarted at each refresh.
+    const started = performance.now();
+    const failing = await eventually(
+      scrape,
+      (body) => sample(body, series('BusyCheck', faulty)) === 0 && sample(body, series('TimerThrowCheck', faulty)) === 0,
+      30_000,
+      'BusyCheck and TimerThrowCheck in error',
+    );
+    const errorAfter = performance.now() - started;
+    assert.equal(sample(failing, series('RunningAsRootCheck', faulty)), 0, 'the built-in check ran on the faulty container');
+    assert.equal(sample(failing, series('RunningAsRootCheck', plain)), 1, 'the built-in check ran on the other container');
+    assert.equal(sample(failing, series('OpenPortsCheck', plain)), 1);
+    assert.equal(sample(failing, `my_published_ports{container="${plain.name}"}`), 0, "a user check's own metric");
+    // Scrapes while the busy loops run are answered at once: the loops block their worker threads only.
+    for (let index = 0; index < 5; index += 1) await scrape();
+    rmSync(marker);
+    await eventually(
+      scrape,
+      (body) => sample(body, series('BusyCheck', faulty)) === 1 && sample(body, series('TimerThrowCheck', faulty)) === 1,
+      60_000,
+      'BusyCheck and TimerThrowCheck passing again in new worker threads',
+    );
+    assert.ok(served.alive);
+    const stops = served.output.split('\n').filter((line) => line.includes("user check's worker thread stopped; starting a new one"));
+    assert.deepEqual(
+      stops.map((line) => /"check":"(\w+)"/.exec(line)?.[1]).sort(),
+      ['BusyCheck', 'TimerThrowCheck'],
+      served.output.slice(-3000),
+    );
+    assert.equal(
+      served.output.split('\n').filter((line) => line.includes("user check's worker thread works again")).length,
+      2,
+      served.output.slice(-3000),
+    );
+    const slowest = Math.max(...scrapes);
+    assert.ok(slowest < 2_000, `slowest scrape ${slowest} ms`);
+    assert.equal(await served.stop(), 0);
+    record.add({
+      fault: 'serve: a check in a busy loop and a check whose worker thread dies on one container, at every refresh (2 s), then well again',
+      outcome:
+        'error results for those checks on that container; /metrics answers throughout; each worker thread stopped and restarted (one warning per check, one line when it works again); passing again once the check behaves; exit 0 on SIGTERM',
+      figures: `errors shown ${(errorAfter / 1000).toFixed(1)} s after start; ${scrapes.length} scrapes, slowest ${Math.round(slowest)} ms`,
+    });
+  } finally {
+    if (served.alive) await served.stop();
+  }
 });
 
 test('a reason or command line with newlines and escapes cannot forge log lines', async () => {
@@ -115,5 +218,16 @@ test('a module that calls process.exit while it loads is a configuration error',
   });
 });
 
-// Not isolated (see docs/faults.md): a check with a synchronous busy loop blocks the event loop, and
-// with it the exporter, until it returns.
+test('a module stuck in a busy loop while it loads is a configuration error after 10 s', async () => {
+  const result = await runCheck(['-f', fixture('busy_on_import.ini')]);
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(
+    result.stderr,
+    /^docker-monitor: .*busy_on_import\.ini:1 \[busy_on_import\.BusyOnImportCheck\]: module .*busy_on_import\.mjs could not be loaded: .*did not finish loading within 10 s\n$/,
+  );
+  record.add({
+    fault: "a user's check module stuck in a busy loop while it loads",
+    outcome: 'exit 2 with one line naming the file and section (its worker thread is stopped)',
+    figures: `exit after ${(result.ms / 1000).toFixed(1)} s`,
+  });
+});
