@@ -8,37 +8,27 @@ import type { CheckMetric, MetricSample } from '../policy/types.js';
 import type { MetricDescriptor, SampleSets } from './protocol.js';
 
 /**
- * An image-scoped check runs once per image and its result is shared by every container of that image:
- * its samples are computed with these in place of the container's name and image reference, and each
- * container's series get its own put back.
+ * In the worker, `samples` gets these for the container's name, image and image ID; at each scrape the
+ * container a result belongs to puts its own in the label values. So one result shared by every
+ * container of an image (an image-scoped check) gives each container its own series.
  */
-export const NAME_PLACEHOLDER = '\u0000docker-monitor:container-name\u0000';
-export const IMAGE_PLACEHOLDER = '\u0000docker-monitor:container-image\u0000';
-
-interface Carried {
-  sets: SampleSets;
-  placeholders: boolean;
-}
+export const CONTAINER_PLACEHOLDERS = {
+  name: '\u0000container-name\u0000',
+  image: '\u0000container-image\u0000',
+  imageId: '\u0000container-image-id\u0000',
+} as const;
 
 /** By the result's data: each run's data is a fresh copy out of the worker, so it names one run. */
-const byData = new WeakMap<object, Carried>();
-/** Data that is a number or a string has no identity: by value, image and container instead. */
-const byValue = new BoundedMap<string, Carried>(10_000);
+const byData = new WeakMap<object, SampleSets>();
+/** Data that is a number or a string has no identity, and needs none: its samples depend on it alone. */
+const byValue = new BoundedMap<string, SampleSets>(10_000);
 
-function valueKey(data: unknown, imageId: string, name: string): string {
-  return `${typeof data}:${String(data)}\u0000${imageId}\u0000${name}`;
-}
+const valueKey = (data: unknown): string => `${typeof data}:${String(data)}`;
 
-/** Keeps the samples a run of `container` carried back with its `data`. */
-export function keepSamples(data: unknown, sets: SampleSets, container: { name: string; imageId: string }, placeholders: boolean): void {
-  const carried = { sets, placeholders };
-  if (typeof data === 'object' && data !== null) byData.set(data, carried);
-  else byValue.set(valueKey(data, container.imageId, placeholders ? '' : container.name), carried);
-}
-
-function carriedFor(data: unknown, container: { name: string; imageId: string }): Carried | undefined {
-  if (typeof data === 'object' && data !== null) return byData.get(data);
-  return byValue.get(valueKey(data, container.imageId, container.name)) ?? byValue.get(valueKey(data, container.imageId, ''));
+/** Keeps the samples a run carried back with its `data`. */
+export function keepSamples(data: unknown, sets: SampleSets): void {
+  if (typeof data === 'object' && data !== null) byData.set(data, sets);
+  else byValue.set(valueKey(data), sets);
 }
 
 /** The exporter's side of a user's check metric: the samples its worker computed for that result. */
@@ -48,12 +38,13 @@ export function carriedMetric({ name, help, labelNames }: MetricDescriptor): Che
     help,
     labelNames,
     samples(data, container): readonly MetricSample[] {
-      const carried = carriedFor(data, container);
-      const samples = carried?.sets[name] ?? [];
-      if (carried?.placeholders !== true) return samples;
-      const own = (value: string): string =>
-        value.replaceAll(NAME_PLACEHOLDER, container.name).replaceAll(IMAGE_PLACEHOLDER, container.image);
-      return samples.map(({ labels, value }) => ({
+      const sets = typeof data === 'object' && data !== null ? byData.get(data) : byValue.get(valueKey(data));
+      const own = (text: string): string =>
+        text
+          .replaceAll(CONTAINER_PLACEHOLDERS.name, container.name)
+          .replaceAll(CONTAINER_PLACEHOLDERS.image, container.image)
+          .replaceAll(CONTAINER_PLACEHOLDERS.imageId, container.imageId);
+      return (sets?.[name] ?? []).map(({ labels, value }) => ({
         labels: Object.fromEntries(Object.entries(labels).map(([label, text]) => [label, own(text)])),
         value,
       }));

@@ -8,10 +8,9 @@ import { ConfigError, errorMessage } from '../errors.js';
 import { instantiateCheck, loadUserCheck } from '../policy/check-loader.js';
 import { MAX_REASON_CHARS } from '../policy/chain.js';
 import type { CheckClass } from '../policy/policy-check.js';
-import type { ContainerInspect } from '../engine/types.js';
 import type { CheckInstance, MetricSample } from '../policy/types.js';
 import { ScanPool } from '../scanners/scan-pool.js';
-import { IMAGE_PLACEHOLDER, NAME_PLACEHOLDER } from './carried-samples.js';
+import { CONTAINER_PLACEHOLDERS } from './carried-samples.js';
 import type { FromWorker, SampleSets, ToWorker, WorkerStart } from './protocol.js';
 
 const port = parentPort;
@@ -96,19 +95,13 @@ function callBack(runId: number, method: string, args: unknown[]): Promise<unkno
   });
 }
 
-/** What the check's metrics make of a result's data, for the container it ran on. */
-function samplesOf(check: CheckInstance, data: unknown, view: Record<string, unknown>): SampleSets | undefined {
-  const scope = check.scope;
-  if (data === undefined || check.metrics.length === 0 || scope === 'host') return undefined;
-  const inspect = view['inspect'] as ContainerInspect | undefined;
-  const container =
-    scope === 'image'
-      ? { name: NAME_PLACEHOLDER, image: IMAGE_PLACEHOLDER, imageId: inspect?.Image ?? '' }
-      : { name: String(view['name'] ?? ''), image: inspect?.Config?.Image ?? '', imageId: inspect?.Image ?? '' };
+/** What the check's metrics make of a result's data (see CONTAINER_PLACEHOLDERS). */
+function samplesOf(check: CheckInstance, data: unknown): SampleSets | undefined {
+  if (data === undefined || check.metrics.length === 0 || check.scope === 'host') return undefined;
   const sets: SampleSets = {};
   for (const metric of check.metrics) {
     try {
-      sets[metric.name] = [...metric.samples(data as never, container)].map((sample: MetricSample) => ({
+      sets[metric.name] = [...metric.samples(data as never, CONTAINER_PLACEHOLDERS)].map((sample: MetricSample) => ({
         labels: Object.fromEntries(Object.entries(sample.labels).map(([label, value]) => [label, String(value)])),
         value: Number(sample.value),
       }));
@@ -133,7 +126,7 @@ async function run(check: CheckInstance, runId: number, data: Record<string, unk
       const kept = Buffer.from(outcome.reason.slice(0, MAX_REASON_CHARS - 50)).toString();
       outcome.reason = `${kept}… (${outcome.reason.length} characters, cut)`;
     }
-    reply = { type: 'result', runId, outcome, samples: samplesOf(check, outcome.data, view) };
+    reply = { type: 'result', runId, outcome, samples: samplesOf(check, outcome.data) };
   } catch (error) {
     reply = { type: 'error', runId, message: describe(error) };
   }

@@ -113,14 +113,7 @@ class CheckWorker {
       case 'result': {
         const run = this.settled(message.runId);
         if (run === undefined) return;
-        if (message.samples !== undefined && 'inspect' in run.target) {
-          keepSamples(
-            message.outcome.data,
-            message.samples,
-            { name: run.target.name, imageId: run.target.inspect.Image },
-            this.check?.scope === 'image',
-          );
-        }
+        if (message.samples !== undefined) keepSamples(message.outcome.data, message.samples);
         run.resolve(message.outcome);
         break;
       }
