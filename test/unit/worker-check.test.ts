@@ -14,6 +14,7 @@ import { parseIni } from '../../src/ini/ini-file.js';
 import { instantiateCheck, loadUserCheck } from '../../src/policy/check-loader.js';
 import type { CheckInstance } from '../../src/policy/types.js';
 import { ScanPool } from '../../src/scanners/scan-pool.js';
+import { restartDelay } from '../../src/user-checks/worker-check.js';
 import { fixtureView } from '../helpers/fixture-view.js';
 
 const examples = join(import.meta.dirname, '../../examples');
@@ -127,4 +128,11 @@ describe("users' checks in worker threads give what they gave in the exporter's 
       { labels: { container: view.name, image: container.image, image_id: container.imageId }, value: view.name.length },
     ]);
   });
+});
+
+test('a worker thread that keeps failing is started again at once, then after 0.5 s, 1 s, 2 s … up to 30 s', () => {
+  assert.deepEqual(
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 50].map((failures) => restartDelay(failures)),
+    [0, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000],
+  );
 });
