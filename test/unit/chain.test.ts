@@ -6,8 +6,11 @@ import { pathToFileURL } from 'node:url';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { BUILT_IN_CHECKS } from '../../src/checks/index.js';
 import { parsePolicy } from '../../src/config/load-policy.js';
+import { parseIni } from '../../src/ini/ini-file.js';
+import { instantiateCheck, loadUserCheck } from '../../src/policy/check-loader.js';
 import { runChain, runCheck } from '../../src/policy/chain.js';
 import type { CheckInstance, CheckResult, ContainerView } from '../../src/policy/types.js';
+import { ScanPool } from '../../src/scanners/scan-pool.js';
 import { fixtureView } from '../helpers/fixture-view.js';
 
 /** Checks that record each run in `calls`; the verdict comes from the section's `verdict` key. */
@@ -50,9 +53,18 @@ before(async () => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 beforeEach(() => calls.splice(0));
 
-/** The checks of `[recording.<Name>]` sections, loaded as the CLI loads them. */
+/**
+ * The checks of `[recording.<Name>]` sections, created in this thread so that they share `calls` with the
+ * test (the CLI runs users' checks in worker threads of their own; the chain runs them all alike).
+ */
 async function checks(text: string): Promise<CheckInstance[]> {
-  return (await parsePolicy(text, join(dir, 'policy.ini'), BUILT_IN_CHECKS)).checks;
+  const file = join(dir, 'policy.ini');
+  const context = { scanPool: new ScanPool() };
+  const created: CheckInstance[] = [];
+  for (const section of parseIni(text, file).sections) {
+    created.push(instantiateCheck(await loadUserCheck(section, file), section, file, context));
+  }
+  return created;
 }
 
 function chain(list: CheckInstance[], view: ContainerView, failFast = false, imageVerdicts = new Map<string, Promise<CheckResult>>()) {
