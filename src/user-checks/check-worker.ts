@@ -148,6 +148,9 @@ port.on('message', (message: ToWorker) => {
     case 'abort':
       aborts.get(message.runId)?.abort();
       break;
+    case 'ping':
+      post({ type: 'pong', pingId: message.pingId });
+      break;
     case 'reply': {
       const call = calls.get(message.callId);
       calls.delete(message.callId);

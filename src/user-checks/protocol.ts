@@ -32,11 +32,14 @@ export type FromWorker =
   | { type: 'call'; runId: number; callId: number; method: string; args: unknown[] }
   | { type: 'rejection'; message: string }
   /** An exception nothing caught (thrown from a timer, say): the worker is stopped and replaced. */
-  | { type: 'crash'; message: string };
+  | { type: 'crash'; message: string }
+  | { type: 'pong'; pingId: number };
 
 export type ToWorker =
   /** `data`: the view's plain fields (id, name, inspect); `methods`: its accessors, called back. */
   | { type: 'run'; runId: number; data: Record<string, unknown>; methods: string[] }
   | { type: 'abort'; runId: number }
+  /** Is the thread's event loop free? A busy loop never answers. */
+  | { type: 'ping'; pingId: number }
   | { type: 'reply'; callId: number; ok: true; value: unknown }
   | { type: 'reply'; callId: number; ok: false; message: string };

@@ -2,9 +2,9 @@
  * A user's check runs in a worker thread of its own (check-worker.ts), so that a busy loop, a crash or a
  * `process.exit` in its code costs that check's runs an `error` and nothing else. This is the exporter's
  * side: it starts the worker, builds the CheckInstance the chain runs from the class's static fields,
- * sends each run's view and answers the view's accessors from the real one. A run the worker has not
- * answered by the check's timeout plus GRACE_MS stops the worker; a new one is started for later runs,
- * with a backoff while it keeps failing. The worker is no sandbox: it contains hangs and crashes, not a
+ * sends each run's view and answers the view's accessors from the real one. When a run has not been
+ * answered by the check's timeout plus GRACE_MS and the worker does not answer a ping either (a busy
+ * loop), the worker is stopped and a new one started for later runs, with a backoff while it keeps failing. The worker is no sandbox: it contains hangs and crashes, not a
  * hostile author (the check still runs with the exporter's privileges, in its process).
  */
 import { extname } from 'node:path';
@@ -21,6 +21,10 @@ import type { FromWorker, ToWorker, WorkerStart } from './protocol.js';
 
 /** How long past its timeout a run may take before its worker is stopped. */
 export const GRACE_MS = 1_000;
+/** How long a worker past a run's deadline has to show its event loop is free. */
+export const PING_MS = 500;
+/** Runs a responsive worker may leave unsettled past their deadline before it is replaced (each holds memory there). */
+const MAX_ABANDONED_RUNS = 1_000;
 /** Longest wait before a worker that keeps failing is started again. */
 export const MAX_RESTART_DELAY_MS = 30_000;
 
@@ -66,6 +70,10 @@ class CheckWorker {
   /** Stops in a row, without a run answered in between. */
   private failures = 0;
   private restartAt = 0;
+  /** Runs past their deadline that the current worker, responsive otherwise, never settled. */
+  private abandoned = 0;
+  private readonly pings = new Map<number, () => void>();
+  private lastPing = 0;
   /** Set once the check exists: its class name, scope and timeout. */
   check: Pick<CheckInstance, 'name' | 'scope' | 'timeoutMs'> | undefined;
 
@@ -123,6 +131,9 @@ class CheckWorker {
       case 'call':
         this.answer(message, worker);
         break;
+      case 'pong':
+        this.pings.get(message.pingId)?.();
+        break;
       case 'rejection':
         // It cannot be told which run left it: every run in flight in this worker counts it.
         for (const runId of [...this.runs.keys()]) this.settled(runId)?.reject(new Error(`unhandled rejection: ${message.message}`));
@@ -164,11 +175,44 @@ class CheckWorker {
       );
   }
 
+  /** Whether the worker's event loop answers within PING_MS. */
+  private responsive(worker: Worker): Promise<boolean> {
+    const pingId = ++this.lastPing;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), PING_MS);
+      this.pings.set(pingId, () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      worker.postMessage({ type: 'ping', pingId } satisfies ToWorker);
+    }).finally(() => this.pings.delete(pingId));
+  }
+
+  /**
+   * A run past its timeout and the grace: a worker stuck in a busy loop (no answer to a ping) is stopped.
+   * One that still answers keeps its other runs; this run is given up, as a check in the exporter's own
+   * thread would be, until too many such runs pile up in it.
+   */
+  private async overdue(runId: number, worker: Worker, timeoutMs: number): Promise<void> {
+    const alive = await this.responsive(worker);
+    const run = this.runs.get(runId);
+    if (run === undefined || worker !== this.worker) return;
+    if (!alive) {
+      this.lost(worker, `a run did not finish within ${timeoutMs} ms and its thread did not answer`);
+      return;
+    }
+    this.runs.delete(runId);
+    run.reject(new Error(`timed out after ${timeoutMs} ms`));
+    this.abandoned += 1;
+    if (this.abandoned > MAX_ABANDONED_RUNS) this.lost(worker, `${this.abandoned} runs never finished`);
+  }
+
   /** The worker stopped or must stop: its runs in flight are errors, and a new one starts after a backoff. */
   private lost(worker: Worker, why: string): void {
     if (worker !== this.worker) return;
     this.worker = undefined;
     this.ready = undefined;
+    this.abandoned = 0;
     void worker.terminate();
     for (const run of this.runs.values()) run.reject(new Error(`${why}; its worker thread was stopped and is restarted`));
     this.runs.clear();
@@ -178,7 +222,9 @@ class CheckWorker {
     const fields = { check: this.check?.name, reason: why, failures: this.failures, restartInMs: delay };
     if (this.failures === 1) logger?.warn(fields, "user check's worker thread stopped; starting a new one");
     else logger?.debug(fields, "user check's worker thread stopped again");
-    setTimeout(() => this.relaunch(), delay).unref();
+    // At once after a first stop, so the runs that come next wait for the new thread instead of failing.
+    if (delay === 0) this.relaunch();
+    else setTimeout(() => this.relaunch(), delay).unref();
   }
 
   private relaunch(): void {
@@ -220,9 +266,9 @@ class CheckWorker {
       return await new Promise<CheckOutcome>((resolve, reject) => {
         this.runs.set(runId, { target, resolve, reject });
         target.signal.addEventListener('abort', abort, { once: true });
-        // The hard deadline: a worker that has not answered by now is stuck (a busy loop) or ignores its signal.
+        // The hard deadline: by now the run ignored its signal, or its thread is stuck (see overdue).
         deadline = setTimeout(() => {
-          if (this.runs.has(runId)) this.lost(worker, `a run did not finish within ${timeoutMs} ms`);
+          if (this.runs.has(runId)) void this.overdue(runId, worker, timeoutMs);
         }, timeoutMs + GRACE_MS);
         try {
           worker.postMessage({ type: 'run', runId, data, methods } satisfies ToWorker);

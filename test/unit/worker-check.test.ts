@@ -25,7 +25,8 @@ before(() => {
   dir = mkdtempSync(join(tmpdir(), 'dm-worker-check-'));
   writeFileSync(
     join(dir, 'metric_checks.js'),
-    `const metric = (name) => ({
+    `import { existsSync, writeFileSync } from 'node:fs';
+const metric = (name) => ({
   name,
   help: 'per container',
   labelNames: ['container', 'image', 'image_id'],
@@ -33,6 +34,19 @@ before(() => {
 });
 export class ImageMetricCheck { static scope = 'image'; static metrics = [metric('image_metric')]; check() { return { result: 'pass', data: { n: 3 } }; } }
 export class NumberDataCheck { static metrics = [metric('number_metric')]; check(container) { return { result: 'pass', data: container.name.length }; } }
+let runs = 0;
+export class DeadlineCheck {
+  check() {
+    runs += 1;
+    // Once per marker file: the thread that replaces the busy one must not loop again.
+    if (this.config.busy_once !== undefined && !existsSync(this.config.busy_once)) {
+      writeFileSync(this.config.busy_once, '');
+      for (;;);
+    }
+    if (runs === 1 && this.config.first === 'never') return new Promise(() => {});
+    return { result: 'pass', reason: 'run ' + runs + ' of this thread' };
+  }
+}
 export class ViewCheck {
   async check(container) {
     const processes = await container.processes();
@@ -135,4 +149,29 @@ test('a worker thread that keeps failing is started again at once, then after 0.
     [1, 2, 3, 4, 5, 6, 7, 8, 9, 50].map((failures) => restartDelay(failures)),
     [0, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000],
   );
+});
+
+describe('a run past its timeout and one second more', () => {
+  test('in a busy loop: its worker thread is stopped and a new one runs the next run', async () => {
+    const [check] = (
+      await parsePolicy(
+        `[metric_checks.DeadlineCheck]\nbusy_once = ${join(dir, 'busy-once')}\ntimeout = 200ms\n`,
+        join(dir, 'policy.ini'),
+        BUILT_IN_CHECKS,
+      )
+    ).checks;
+    await assert.rejects(
+      check?.run(fixtureView('user-1000')) ?? Promise.resolve(),
+      /did not finish within 200 ms and its thread did not answer; its worker thread was stopped and is restarted/,
+    );
+    assert.deepEqual(await check?.run(fixtureView('user-1000')), { result: 'pass', reason: 'run 1 of this thread' });
+  });
+
+  test('never settling in a thread that still answers: the run is given up, the thread kept', async () => {
+    const [check] = (
+      await parsePolicy('[metric_checks.DeadlineCheck]\nfirst = never\ntimeout = 200ms\n', join(dir, 'policy.ini'), BUILT_IN_CHECKS)
+    ).checks;
+    await assert.rejects(check?.run(fixtureView('user-1000')) ?? Promise.resolve(), /^Error: timed out after 200 ms$/);
+    assert.deepEqual(await check?.run(fixtureView('user-1000')), { result: 'pass', reason: 'run 2 of this thread' });
+  });
 });
