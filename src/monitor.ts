@@ -111,6 +111,8 @@ export class Monitor {
   private readonly touched = new Map<string, number>();
   /** Event evaluations still running per container; their `touched` entry must outlive a refresh. */
   private readonly pending = new Map<string, number>();
+  /** The same evaluations, for a scrape to wait for: a container whose start event has arrived is in it. */
+  private readonly evaluating = new Set<Promise<void>>();
   private sequence = 0;
   private inFlight: Promise<void> | undefined;
   private firstRefreshDone = false;
@@ -212,12 +214,14 @@ export class Monitor {
    */
   async forScrape(budgetMs?: number): Promise<MonitorState> {
     if (this.options.refresh !== 'scrape') return this.current;
+    // A scan does not list containers: one started just before the scrape comes from its event.
+    const refreshed = Promise.all([this.refresh(), ...this.evaluating]);
     if (budgetMs === undefined) {
-      await this.refresh();
+      await refreshed;
       return this.current;
     }
     const budget = new AbortController();
-    const finished = await Promise.race([this.refresh().then(() => true), wait(Math.max(0, budgetMs), budget.signal).then(() => false)]);
+    const finished = await Promise.race([refreshed.then(() => true), wait(Math.max(0, budgetMs), budget.signal).then(() => false)]);
     budget.abort();
     if (!finished) this.current = { ...this.current, up: false };
     return this.current;
@@ -391,6 +395,18 @@ export class Monitor {
     }
     if (!health) this.options.cache.forgetProcesses(event.id);
     this.pending.set(event.id, (this.pending.get(event.id) ?? 0) + 1);
+    const evaluation = this.evaluateAfterEvent(event, sequence).finally(() => {
+      this.evaluating.delete(evaluation);
+      const left = (this.pending.get(event.id) ?? 1) - 1;
+      if (left === 0) this.pending.delete(event.id);
+      else this.pending.set(event.id, left);
+    });
+    this.evaluating.add(evaluation);
+    await evaluation;
+  }
+
+  /** Never throws: a container that cannot be evaluated keeps its last verdict, and a line says why. */
+  private async evaluateAfterEvent(event: EngineEvent, sequence: number): Promise<void> {
     try {
       const report = await this.options.evaluator.evaluateContainer(event.id);
       if (this.setContainer(event.id, report, sequence) && report !== undefined) {
@@ -402,10 +418,6 @@ export class Monitor {
         { container: event.name ?? event.id, err: errorMessage(error) },
         'container could not be evaluated after an event',
       );
-    } finally {
-      const left = (this.pending.get(event.id) ?? 1) - 1;
-      if (left === 0) this.pending.delete(event.id);
-      else this.pending.set(event.id, left);
     }
   }
 

@@ -6,8 +6,9 @@ function sameResult(a: CheckResult, b: CheckResult | undefined): boolean {
     a.check === b.check &&
     a.result === b.result &&
     a.reason === b.reason &&
-    // Results reused from the last chain carry the same data object; a check that ran again made new data.
-    a.data === b.data &&
+    // Reused results carry the same data object; a check that ran again (a process list that changed,
+    // say) may have found the same: a small object, compared by value.
+    (a.data === b.data || JSON.stringify(a.data) === JSON.stringify(b.data)) &&
     a.waiver?.name === b.waiver?.name &&
     a.waiver?.reason === b.waiver?.reason &&
     a.waiver?.expires === b.waiver?.expires

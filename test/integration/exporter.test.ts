@@ -38,7 +38,12 @@ describe('serve with --refresh scrape', () => {
 
   test('a root container shows every metric of PRODUCT.md with its verdicts', async () => {
     const root = await startContainer();
-    const body = await exporter.scrape();
+    // Its start event brings it in: the scrape after the event has arrived shows it.
+    const body = await eventually(
+      () => exporter.scrape(),
+      (text) => text.includes(`container="${root.name}"`),
+      5_000,
+    );
     assert.equal(sampleValue(body, `docker_monitor_check_result{check="RunningAsRootCheck",container="${root.name}"}`), 0);
     assert.equal(sampleValue(body, `docker_monitor_check_result{check="RootProcessCheck",container="${root.name}"}`), 0);
     assert.equal(sampleValue(body, `docker_monitor_check_result{check="ActiveBuildCheck",container="${root.name}"}`), 1);
@@ -63,7 +68,11 @@ describe('serve with --refresh scrape', () => {
 
   test('a non-root container passes', async () => {
     const user = await startContainer(['--user', '1000:1000']);
-    const body = await exporter.scrape();
+    const body = await eventually(
+      () => exporter.scrape(),
+      (text) => text.includes(`container="${user.name}"`),
+      5_000,
+    );
     assert.equal(sampleValue(body, `docker_monitor_container_compliant{container="${user.name}"}`), 1);
     assert.equal(sampleValue(body, `docker_monitor_root_processes{container="${user.name}"}`), 0);
   });
