@@ -277,10 +277,7 @@ export class Evaluator {
   async evaluateKnown(): Promise<Evaluation> {
     await this.cache.engine.ping();
     this.cache.beginScan();
-    return this.evaluate(
-      this.cache.knownContainers().map((id) => ({ id, name: id.slice(0, 12) })),
-      false,
-    );
+    return this.evaluate(this.cache.knownContainers(), false);
   }
 
   private async evaluate(containerIds: readonly { id: string; name: string; imageId?: string }[], listed: boolean): Promise<Evaluation> {

@@ -2,11 +2,10 @@ import { errorMessage } from './errors.js';
 import { describeUnreachable } from './engine/unreachable.js';
 import type { EngineCache } from './engine/engine-cache.js';
 import type { Engine, EngineEvent } from './engine/types.js';
-import type { Evaluator } from './evaluator.js';
 import type { Logger } from './log.js';
 import type { ContainerReport, HostReport } from './policy/types.js';
 import { sameReport, sameResults } from './policy/report-equality.js';
-import type { Evaluation } from './evaluator.js';
+import type { Evaluation, Evaluator } from './evaluator.js';
 import type { EventCounters } from './event-counters.js';
 import { ReportQueue } from './report/report-queue.js';
 import type { ReportListener } from './report/types.js';
@@ -265,11 +264,12 @@ export class Monitor {
       const containers = new Map<string, ContainerReport>();
       // An evaluation under way when a waiver ended may still carry it.
       const { waivers } = this.options.evaluator;
-      for (const report of evaluation.containers) {
+      const evaluated = evaluation.containers.map((report) => {
         const expired = waivers.expire(report);
         const previous = this.current.containers.get(report.id);
-        containers.set(report.id, previous !== undefined && sameReport(previous, expired) ? previous : expired);
-      }
+        return previous !== undefined && sameReport(previous, expired) ? previous : expired;
+      });
+      for (const report of evaluated) containers.set(report.id, report);
       for (const failed of evaluation.failed) {
         this.options.logger.warn(
           { container: failed.name, err: failed.error },
@@ -304,7 +304,7 @@ export class Monitor {
       };
       this.countErrors([...evaluation.containers.flatMap((report) => report.results), ...evaluation.host.results]);
       // Only what the state adopted: a report an event has since superseded must not reach enforcement.
-      this.reports.push(evaluation.containers.filter((report) => containers.get(report.id) === report));
+      this.reports.push(evaluated.filter((report) => containers.get(report.id) === report));
     } catch (error) {
       this.logFailure(error);
       this.resyncRequested = true;

@@ -1,3 +1,4 @@
+import { containerName } from './container-name.js';
 import type { ProcessSource } from './process-source.js';
 import { TtlCache } from './ttl-cache.js';
 import type {
@@ -100,9 +101,9 @@ export class EngineCache {
     return inspect;
   }
 
-  /** IDs of the running containers whose inspect data is cached. */
-  knownContainers(): string[] {
-    return [...this.inspections.keys()];
+  /** The running containers whose inspect data is cached. */
+  knownContainers(): { id: string; name: string }[] {
+    return [...this.inspections.values()].map(({ inspect }) => ({ id: inspect.Id, name: containerName(inspect.Name) }));
   }
 
   image(imageId: string): Promise<ImageInspect> {
