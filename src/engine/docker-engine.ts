@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import Docker from 'dockerode';
+import Modem from 'docker-modem';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type {
   ContainerInspect,
@@ -34,6 +34,16 @@ export const MAX_LISTED_CONTAINERS = 5_000;
 /** Every HTTP status counts as an answer for the engine client: statuses are judged here, after a bounded read. */
 const EVERY_STATUS: Record<number, true> = Object.fromEntries(Array.from({ length: 500 }, (_, index) => [index + 100, true]));
 
+/** The fields of one `GET /containers/json` entry that the exporter reads. */
+interface RawContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  ImageID: string;
+  Labels: Record<string, string>;
+  State: string;
+}
+
 export interface DockerEngineOptions {
   /** An address (`unix:///path`, `tcp://host:port`, `ssh://user@host`; TLS per DOCKER_TLS_VERIFY) or one already resolved. */
   host: string | EngineAddress;
@@ -44,10 +54,14 @@ export interface DockerEngineOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The Engine interface over dockerode, with a bound on concurrent calls and a timeout on each. */
+/**
+ * The Engine interface over docker-modem (dockerode's transport: this class makes its own requests, and
+ * dockerode itself would load gRPC, protobuf and tar code that no command uses), with a bound on
+ * concurrent calls and a timeout on each.
+ */
 export class DockerEngine implements Engine {
   readonly address: string;
-  private readonly docker: Docker;
+  private readonly modem: Modem;
   private readonly limit: LimitFunction;
   private readonly timeoutMs: number;
   private readonly counts: Record<string, number> = {};
@@ -56,7 +70,7 @@ export class DockerEngine implements Engine {
     const address =
       typeof options.host === 'string' ? parseEngineAddress({ value: options.host, source: 'engine address' }, options.env) : options.host;
     this.address = address.display;
-    this.docker = new Docker(address.options);
+    this.modem = new Modem(address.options);
     this.limit = pLimit(options.concurrency);
     this.timeoutMs = options.timeoutMs;
   }
@@ -108,7 +122,7 @@ export class DockerEngine implements Engine {
     return new Promise((resolve, reject) => {
       const abandon = (): void => reject(signal.reason as Error);
       signal.addEventListener('abort', abandon, { once: true });
-      this.docker.modem.dial(
+      this.modem.dial(
         { path: `${path}?`, method, options: { ...query }, abortSignal: signal, isStream: true, statusCodes: EVERY_STATUS },
         (error, response) => {
           signal.removeEventListener('abort', abandon);
@@ -128,7 +142,7 @@ export class DockerEngine implements Engine {
   }
 
   async listContainers(): Promise<ContainerSummary[]> {
-    const list = await this.request<Docker.ContainerInfo[]>('containers', 'GET', '/containers/json');
+    const list = await this.request<RawContainerSummary[]>('containers', 'GET', '/containers/json');
     if (!Array.isArray(list)) throw new Error('engine answered containers with something other than a list');
     if (list.length > MAX_LISTED_CONTAINERS) {
       throw new Error(`engine listed ${list.length} running containers, more than the ${MAX_LISTED_CONTAINERS} docker-monitor evaluates`);

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import type Docker from 'dockerode';
+import type Modem from 'docker-modem';
 import { UsageError } from '../errors.js';
 import { readContext, type ContextEndpoint } from './docker-context.js';
 import { knownHostsVerifier } from './known-hosts.js';
@@ -30,8 +30,8 @@ export interface EngineSelection {
   certPath?: Sourced | undefined;
 }
 
-/** dockerode's options, with the TLS agent docker-modem passes through (only for SkipTLSVerify contexts). */
-export type ConnectionOptions = Docker.DockerOptions & { agent?: HttpsAgent };
+/** docker-modem's options, with the TLS agent it passes through (only for SkipTLSVerify contexts). */
+export type ConnectionOptions = Modem.ConstructorOptions & { agent?: HttpsAgent };
 
 export interface EngineAddress {
   /** The address without credentials, for log lines and errors. */
