@@ -5,7 +5,6 @@ import type { Runtime } from '../runtime.js';
 import type { CheckFormat } from './check-formats.js';
 import { logUnhandledRejections } from './unhandled.js';
 
-
 /** `docker-monitor check`: one evaluation of every running container. Returns the exit code. */
 export async function runCheckCommand(
   runtime: Runtime,
