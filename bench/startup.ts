@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeBinary } from '../test/helpers/node-image.js';
 import { compareWithDockerBench, dockerBenchTable, type DockerBenchFigures } from './docker-bench.js';
-import type { Fleet } from './fleet.js';
+import { BENCH_LABEL, type Fleet } from './fleet.js';
+import { measureMemory, memoryTable, type MemoryFigures } from './memory.js';
 import { median } from './stats.js';
 
 export interface StartupRow {
@@ -141,6 +142,8 @@ function startupTable(rows: readonly StartupRow[], containers: number, policy: s
 }
 
 export interface StartupFigures {
+  /** Measured first, before the stage's containers start. */
+  memory: MemoryFigures;
   containers: number;
   startup: StartupRow[];
   dockerBench?: DockerBenchFigures;
@@ -159,18 +162,29 @@ export interface StartupStage {
   log: (message: string) => void;
 }
 
-/** `check`'s start-up, then docker-bench-security against `check`, on the stage's containers alone. */
+/**
+ * The idle exporter's memory and each dependency's; then, on the stage's containers alone, `check`'s
+ * start-up and docker-bench-security against `check`.
+ */
 export async function measureStartupStage(stage: StartupStage): Promise<StartupFigures> {
   if (!stage.engineHost.startsWith('unix://')) throw new Error(`the start-up stage forwards a unix socket, not ${stage.engineHost}`);
+  const memory = await measureMemory(stage.cli, 3);
+  stage.log('measured the idle exporter and each dependency alone');
   await stage.fleet.growTo(stage.startupContainers);
   stage.log(`${stage.startupContainers} containers running for the start-up stage`);
   try {
     const startup = await measureStartup(stage.cli, stage.configFile, stage.engineHost.slice('unix://'.length), stage.startupRuns);
     stage.log('measured check start-up on Node.js 20, 22 and 24');
-    if (stage.dockerBenchRuns === 0) return { containers: stage.startupContainers, startup };
-    const dockerBench = await compareWithDockerBench(stage.cli, stage.configFile, stage.dockerBenchRuns, stage.startupRuns);
+    if (stage.dockerBenchRuns === 0) return { memory, containers: stage.startupContainers, startup };
+    const dockerBench = await compareWithDockerBench(
+      stage.cli,
+      stage.configFile,
+      `${BENCH_LABEL}=${stage.fleet.runId}`,
+      stage.dockerBenchRuns,
+      stage.startupRuns,
+    );
     stage.log('ran docker-bench-security beside check');
-    return { containers: stage.startupContainers, startup, dockerBench };
+    return { memory, containers: stage.startupContainers, startup, dockerBench };
   } finally {
     await stage.fleet.close();
   }
@@ -178,7 +192,7 @@ export async function measureStartupStage(stage: StartupStage): Promise<StartupF
 
 export function startupTables(figures: StartupFigures): string[] {
   const policy = 'examples/cis.ini';
-  const tables = [startupTable(figures.startup, figures.containers, policy)];
+  const tables = [memoryTable(figures.memory), startupTable(figures.startup, figures.containers, policy)];
   if (figures.dockerBench !== undefined) tables.push(dockerBenchTable(figures.dockerBench));
   return tables;
 }
