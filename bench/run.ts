@@ -10,6 +10,7 @@
  *   npm run bench -- --sizes 50,200,500 --scrapes 1000 --starts 20 --runs 3 --startup-containers 60 --startup-runs 11
  *   npm run bench -- --page-containers 1000 --page-requests 300
  *   npm run bench -- --only series        the series count per --metrics.results mode alone
+ *   npm run bench -- --only startup       memory at start, check's start-up and docker-bench-security alone
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -51,7 +52,9 @@ const { values } = parseArgs({
     only: { type: 'string' },
   },
 });
-if (values.only !== undefined && values.only !== 'series') throw new Error(`--only: "${values.only}" is not series`);
+if (values.only !== undefined && values.only !== 'series' && values.only !== 'startup') {
+  throw new Error(`--only: "${values.only}" is not series or startup`);
+}
 function positive(name: string, text: string, min = 1): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < min) throw new Error(`--${name}: "${text}" is not a whole number ≥ ${min}`);
@@ -163,7 +166,7 @@ async function main(): Promise<void> {
   const sizes: SizeFigures[] = [];
   let startup: StartupFigures | undefined;
   try {
-    if (values.only === undefined && options.startupContainers > 0) {
+    if (values.only !== 'series' && options.startupContainers > 0) {
       startup = await measureStartupStage({
         fleet: startupFleet,
         cli: CLI,
@@ -173,7 +176,7 @@ async function main(): Promise<void> {
         log,
       });
     }
-    for (const size of options.sizes) {
+    for (const size of values.only === 'startup' ? [] : options.sizes) {
       const figures = await measureSize(size);
       if (figures !== undefined) sizes.push(figures);
     }

