@@ -35,9 +35,9 @@ function sample(body: string, name: string): number {
   return Number(line?.split(' ')[1] ?? Number.NaN);
 }
 
-/** The idle exporter (default policy), a second after it is ready and one scrape. */
-async function serveMemory(cli: string): Promise<ServeMemory> {
-  const serving = await ServeProcess.start(cli, undefined);
+/** The idle exporter (default policy, no containers), a second after it is ready and one scrape. */
+async function serveMemory(cli: string, engineHost: string): Promise<ServeMemory> {
+  const serving = await ServeProcess.start(cli, undefined, ['--docker.host', engineHost]);
   try {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const body = await serving.scrape();
@@ -64,8 +64,8 @@ async function rssAfterImport(name: string | undefined): Promise<number> {
   return rss;
 }
 
-/** `runs` fresh processes per dependency of package.json, and as many importing nothing. */
-export async function measureMemory(cli: string, runs: number): Promise<MemoryFigures> {
+/** `runs` fresh processes per dependency of package.json, and as many importing nothing; `serve` on `engineHost`. */
+export async function measureMemory(cli: string, engineHost: string, runs: number): Promise<MemoryFigures> {
   const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
   const bare: number[] = [];
   for (let run = 0; run < runs; run += 1) bare.push(await rssAfterImport(undefined));
@@ -77,7 +77,7 @@ export async function measureMemory(cli: string, runs: number): Promise<MemoryFi
     dependencies.push({ name, rssBytes: median(samples) - bareNodeRssBytes });
   }
   dependencies.sort((a, b) => b.rssBytes - a.rssBytes);
-  return { serve: await serveMemory(cli), bareNodeRssBytes, dependencies };
+  return { serve: await serveMemory(cli, engineHost), bareNodeRssBytes, dependencies };
 }
 
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
@@ -85,7 +85,7 @@ const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 export function memoryTable(figures: MemoryFigures): string {
   const { serve } = figures;
   return [
-    '| `serve`, idle, default policy | resident memory |',
+    '| `serve`, idle (default policy, no containers) | resident memory |',
     '|---|---|',
     `| RSS (heap used / heap total / external) | ${mb(serve.rssBytes)} (${mb(serve.heapUsedBytes)} / ${mb(serve.heapTotalBytes)} / ${mb(serve.externalBytes)}) |`,
     `| a Node.js that imports nothing | ${mb(figures.bareNodeRssBytes)} |`,

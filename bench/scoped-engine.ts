@@ -1,6 +1,7 @@
 /**
  * An Engine API proxy on a unix socket that shows a client only the containers carrying one label:
- * `GET /containers/json` gets that label filter added; every other request passes through as it is. It
+ * `GET /containers/json` and `GET /events` get that label filter added; every other request passes
+ * through as it is. It
  * notes when each request arrives. The benchmark points `check` at it so that `check` evaluates the same
  * containers as docker-bench-security's `-t` label filter, whatever else runs on the engine.
  */
@@ -8,7 +9,7 @@ import { request, createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 
-const CONTAINER_LIST = /^(?:\/v\d+\.\d+)?\/containers\/json$/;
+const FILTERED = /^(?:\/v\d+\.\d+)?\/(?:containers\/json|events)$/;
 
 export class ScopedEngine {
   /** performance.now() of each request, in arrival order; the caller may empty it. */
@@ -22,7 +23,7 @@ export class ScopedEngine {
     this.server = createServer((incoming, outgoing) => {
       this.requests.push(performance.now());
       const url = new URL(incoming.url ?? '/', 'http://engine');
-      if (incoming.method === 'GET' && CONTAINER_LIST.test(url.pathname)) {
+      if (incoming.method === 'GET' && FILTERED.test(url.pathname)) {
         const filters = JSON.parse(url.searchParams.get('filters') ?? '{}') as Record<string, string[]>;
         filters['label'] = [...(filters['label'] ?? []), label];
         url.searchParams.set('filters', JSON.stringify(filters));

@@ -142,13 +142,14 @@ export interface StartupStage {
  */
 export async function measureStartupStage(stage: StartupStage): Promise<StartupFigures> {
   if (!stage.engineHost.startsWith('unix://')) throw new Error(`the start-up stage forwards a unix socket, not ${stage.engineHost}`);
-  const memory = await measureMemory(stage.cli, 3);
-  stage.log('measured the idle exporter and each dependency alone');
   const label = `${BENCH_LABEL}=${stage.fleet.runId}`;
   const folder = await mkdtemp(join(tmpdir(), 'dm-bench-startup-'));
   const engine = new ScopedEngine(folder, stage.engineHost.slice('unix://'.length), label);
   await engine.listen();
   try {
+    // Before the stage's containers start, the exporter sees none: idle whatever else runs on the engine.
+    const memory = await measureMemory(stage.cli, engine.host, 3);
+    stage.log('measured the idle exporter and each dependency alone');
     await stage.fleet.growTo(stage.startupContainers);
     stage.log(`${stage.startupContainers} containers running for the start-up stage`);
     const startup = await measureStartup(stage.cli, stage.configFile, engine, folder, stage.startupRuns);
