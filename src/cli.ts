@@ -31,6 +31,10 @@ function addCommonFlags(command: Command): Command {
     .option('--docker.cert-path <dir>', 'folder with ca.pem, cert.pem and key.pem (default: $DOCKER_CERT_PATH, else ~/.docker)')
     .option('--docker.concurrency <n>', 'most engine calls in flight at once (default: 8)')
     .option('--docker.timeout <duration>', 'how long one engine call may take (default: 10s)')
+    .option(
+      '--docker.resync-interval <duration>',
+      'how often every container is listed and inspected again; events keep them current in between (default: 5m)',
+    )
     .option('--enforce', 'apply [policy] action to failing containers')
     .option('--no-enforce', 'only warn about failing containers (default)');
 }

@@ -196,7 +196,9 @@ export class DockerEngine implements Engine {
     // The event stream lives as long as the monitor: it is outside the limit; only its opening has a deadline.
     this.counts['events'] = (this.counts['events'] ?? 0) + 1;
     const response = await withDeadline('engine call events', this.timeoutMs, (deadline) =>
-      this.open('/events', 'GET', { filters: { type: ['container'] } }, AbortSignal.any([deadline, signal])),
+      // Every type: container events, and network, daemon and image events that change what the cache holds.
+      // (Podman rejects type filters it does not know, such as `daemon`.)
+      this.open('/events', 'GET', {}, AbortSignal.any([deadline, signal])),
     );
     if (response.statusCode !== 200) {
       try {
@@ -264,6 +266,7 @@ function toEvent(line: string): EngineEvent {
     name: typeof raw.Actor?.Attributes?.['name'] === 'string' ? raw.Actor.Attributes['name'] : undefined,
     time: typeof raw.time === 'number' ? raw.time : undefined,
     execId: typeof raw.Actor?.Attributes?.['execID'] === 'string' ? raw.Actor.Attributes['execID'] : undefined,
+    container: typeof raw.Actor?.Attributes?.['container'] === 'string' ? raw.Actor.Attributes['container'] : undefined,
   };
 }
 

@@ -193,6 +193,8 @@ export interface EngineEvent {
   time?: number | undefined;
   /** The exec session of an `exec_*` event. */
   execId?: string | undefined;
+  /** The container a network event (`connect`, `disconnect`) is about. */
+  container?: string | undefined;
 }
 
 export type EnforcementAction = 'stop' | 'kill' | 'pause';
@@ -216,7 +218,7 @@ export interface Engine {
   version(): Promise<EngineVersion>;
   networks(): Promise<NetworkInspect[]>;
   /**
-   * Opens `/events` for containers; resolves once the stream is open. The iterable ends (or throws)
+   * Opens `/events`; resolves once the stream is open. The iterable ends (or throws)
    * when the stream breaks, and ends when the signal aborts.
    */
   events(signal: AbortSignal): Promise<AsyncIterable<EngineEvent>>;

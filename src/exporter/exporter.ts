@@ -26,12 +26,20 @@ export async function createExporter(runtime: Runtime): Promise<Exporter> {
     const { WebSecurity } = await import('./web-security.js');
     security = new WebSecurity(settings.webConfigFile, logger, counters.failedLogins);
   }
-  const monitor = new Monitor({ engine, cache, evaluator, logger, listeners, counters, refresh: settings.refresh });
+  const monitor = new Monitor({
+    engine,
+    cache,
+    evaluator,
+    logger,
+    listeners,
+    counters,
+    refresh: settings.refresh,
+    resyncIntervalMs: settings.resyncIntervalMs,
+  });
   const metrics = createMetrics({
     monitor,
     checks: evaluator.checks,
     refresh: settings.refresh,
-    processCacheTtlMs: settings.processCacheTtlMs,
     counters,
     resultsMode: settings.metricsResults,
     containerLabels: settings.metricsContainerLabels,

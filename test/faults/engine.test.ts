@@ -195,7 +195,9 @@ test('serve in scrape mode with a slow engine answers within X-Prometheus-Scrape
   const served = await Served.start(['--docker.host', fake.host, '--docker.timeout', '10s']);
   try {
     assert.equal(sample((await served.get('/metrics')).body, 'docker_monitor_up'), 1);
+    // A scan's one call is the ping, a resync's first is the list: both are slow.
     fake.set('containers', { delayMs: 6_000 });
+    fake.set('ping', { delayMs: 6_000 });
     const slow = await served.get('/metrics', { 'X-Prometheus-Scrape-Timeout-Seconds': '2' });
     assert.equal(slow.status, 200);
     assert.equal(sample(slow.body, 'docker_monitor_up'), 0);
