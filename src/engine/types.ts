@@ -200,8 +200,9 @@ export interface EngineEvent {
 export type EnforcementAction = 'stop' | 'kill' | 'pause';
 
 /**
- * Everything docker-monitor asks of the engine. dockerode sits behind it in production; tests of
- * policy logic hand checks plain data captured from a real engine instead.
+ * Everything docker-monitor asks of the engine. HTTP requests to the engine (engine-transport.ts) sit
+ * behind it in production; tests of policy logic hand checks plain data captured from a real engine
+ * instead.
  */
 export interface Engine {
   /** The address in a form fit for error messages (no credentials). */
