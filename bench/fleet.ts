@@ -34,7 +34,7 @@ export class Fleet {
     private readonly image: string,
     readonly runId: string,
   ) {
-    this.docker = new Docker(connectionOptions(host));
+    this.docker = new Docker(connectionOptions(host) as Docker.DockerOptions);
   }
 
   /** Creates, starts (and for the third kind, execs a root process in) one container. */

@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { promisify } from 'node:util';
-import type { DockerBenchEstimate } from './docker-bench-estimate.js';
 import { engineCallTotal, type EvaluationFigures } from './evaluation.js';
 import type { EventFigures, ScrapeFigures } from './exporter.js';
 import type { ProcessScanFigures } from './process-scan.js';
@@ -21,7 +20,6 @@ export interface SizeFigures {
   containers: number;
   evaluations: EvaluationFigures[];
   processScan: ProcessScanFigures;
-  dockerBench?: DockerBenchEstimate;
   exporters: ExporterFigures[];
   notes: string[];
 }
@@ -68,15 +66,13 @@ const policyName = (file: string): string => (file.startsWith('<') ? 'default po
 export function sizeTable(figures: SizeFigures): string {
   const rows: string[][] = [];
   const scan = figures.processScan;
-  const slowest = figures.evaluations.at(-1);
   for (const evaluation of figures.evaluations) {
     const name = policyName(evaluation.policy);
-    const bench = figures.dockerBench;
     rows.push([
       `full evaluation, ${name} (${evaluation.checks} checks, ${evaluation.containers} containers), cold`,
       `${ms(evaluation.coldMs)}, ${engineCallTotal(evaluation.coldEngineCalls)} engine calls`,
-      bench === undefined || evaluation !== slowest ? '' : `${ms(bench.estimatedMs)} (docker-bench-security call pattern, estimate)`,
-      bench === undefined || evaluation !== slowest ? '' : faster(bench.estimatedMs, evaluation.coldMs),
+      '',
+      '',
     ]);
     rows.push([
       `full evaluation, ${name}, warm (caches filled)`,

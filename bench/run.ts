@@ -3,11 +3,14 @@
  * Creates labelled busybox containers (root, non-root, non-root with a root process from `docker exec -u 0`),
  * measures policy evaluation, the root-process scan (cnitch's sequential `top`, bounded-concurrency `top`,
  * /proc), the exporter's `/metrics` latency, event-to-metric latency and memory, then removes its containers.
+ * First, on --startup-containers containers of their own: `check`'s start-up on Node.js 20, 22 and 24
+ * (bench/startup.ts) and docker-bench-security's container-runtime section against `check` (bench/docker-bench.ts).
  * Last, the status pages' latency at --page-containers on a synthetic state (bench/status-page.ts).
  *
- *   npm run bench -- --sizes 50,200,500 --scrapes 1000 --starts 20 --runs 3 --docker-bench-sample 10
+ *   npm run bench -- --sizes 50,200,500 --scrapes 1000 --starts 20 --runs 3 --startup-containers 60 --startup-runs 11
  *   npm run bench -- --page-containers 1000 --page-requests 300
  *   npm run bench -- --only series        the series count per --metrics.results mode alone
+ *   npm run bench -- --only startup       memory at start, check's start-up and docker-bench-security alone
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -16,11 +19,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DockerEngine } from '../src/engine/docker-engine.js';
 import { DOCKER_HOST, ensureTestImage, requireEngine, TEST_IMAGE } from '../test/helpers/docker.js';
-import { estimateDockerBench } from './docker-bench-estimate.js';
 import { measureEvaluation } from './evaluation.js';
 import { measureEventLatency, measureScrapes, ServeProcess } from './exporter.js';
 import { Fleet } from './fleet.js';
 import { measureProcessScan } from './process-scan.js';
+import { measureStartupStage, startupTables, type StartupFigures } from './startup.js';
 import { describeMachine, judgeTargets, sizeTable, targetTable, type ExporterFigures, type SizeFigures } from './report.js';
 import { timed } from './stats.js';
 import { measureStatusPage, statusPageTable } from './status-page.js';
@@ -41,13 +44,17 @@ const { values } = parseArgs({
     scrapes: { type: 'string', default: '1000' },
     starts: { type: 'string', default: '20' },
     runs: { type: 'string', default: '3' },
-    'docker-bench-sample': { type: 'string', default: '10' },
+    'startup-containers': { type: 'string', default: '60' },
+    'startup-runs': { type: 'string', default: '11' },
+    'docker-bench-runs': { type: 'string', default: '1' },
     'page-containers': { type: 'string', default: '1000' },
     'page-requests': { type: 'string', default: '300' },
     only: { type: 'string' },
   },
 });
-if (values.only !== undefined && values.only !== 'series') throw new Error(`--only: "${values.only}" is not series`);
+if (values.only !== undefined && values.only !== 'series' && values.only !== 'startup') {
+  throw new Error(`--only: "${values.only}" is not series or startup`);
+}
 function positive(name: string, text: string, min = 1): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < min) throw new Error(`--${name}: "${text}" is not a whole number ≥ ${min}`);
@@ -61,7 +68,9 @@ const options = {
   scrapes: positive('scrapes', values.scrapes),
   starts: positive('starts', values.starts),
   runs: positive('runs', values.runs),
-  dockerBenchSample: positive('docker-bench-sample', values['docker-bench-sample'], 0),
+  startupContainers: positive('startup-containers', values['startup-containers'], 0),
+  startupRuns: positive('startup-runs', values['startup-runs']),
+  dockerBenchRuns: positive('docker-bench-runs', values['docker-bench-runs'], 0),
   pageContainers: positive('page-containers', values['page-containers']),
   pageRequests: positive('page-requests', values['page-requests']),
 };
@@ -72,6 +81,8 @@ const log = (message: string): void => {
 
 const runId = randomBytes(4).toString('hex');
 const fleet = new Fleet(DOCKER_HOST, TEST_IMAGE, runId);
+/** The start-up stage's containers: their own fleet, removed before the sizes' fleet grows. */
+const startupFleet = new Fleet(DOCKER_HOST, TEST_IMAGE, `${runId}-startup`);
 let serving: ServeProcess | undefined;
 let interrupted = false;
 let cleaning: Promise<void> | undefined;
@@ -80,7 +91,7 @@ let cleaning: Promise<void> | undefined;
 function cleanUp(): Promise<void> {
   cleaning ??= (async () => {
     await serving?.stop();
-    const removed = await fleet.close();
+    const removed = (await startupFleet.close()) + (await fleet.close());
     log(`removed ${removed} containers labelled docker-monitor.bench=${runId}`);
   })();
   return cleaning;
@@ -137,23 +148,12 @@ async function measureSize(size: number): Promise<SizeFigures | undefined> {
   const inspects = await Promise.all(fleet.members.map(({ id }) => engine.inspectContainer(id)));
   const processScan = await measureProcessScan(DOCKER_HOST, inspects, options.runs);
   log('measured the root-process scans');
-  let dockerBench;
-  if (options.dockerBenchSample > 0) {
-    dockerBench = await estimateDockerBench(
-      fleet.members.map(({ id }) => id),
-      options.dockerBenchSample,
-      size,
-    );
-    log('timed the docker-bench-security call pattern');
-  } else {
-    notes.push('docker-bench-security estimate left out (--docker-bench-sample 0).');
-  }
   const exporters = [];
   for (const file of files) {
     exporters.push(await measureExporter(file));
     log(`measured the exporter with ${file ?? 'the default policy'}`);
   }
-  return { containers: size, evaluations, processScan, ...(dockerBench === undefined ? {} : { dockerBench }), exporters, notes };
+  return { containers: size, evaluations, processScan, exporters, notes };
 }
 
 async function main(): Promise<void> {
@@ -164,8 +164,19 @@ async function main(): Promise<void> {
   const machine = await describeMachine();
   log(`run ${runId} on ${machine.cores} × ${machine.cpu}, Docker ${machine.docker}; sizes ${options.sizes.join(', ')}`);
   const sizes: SizeFigures[] = [];
+  let startup: StartupFigures | undefined;
   try {
-    for (const size of options.sizes) {
+    if (values.only !== 'series' && options.startupContainers > 0) {
+      startup = await measureStartupStage({
+        fleet: startupFleet,
+        cli: CLI,
+        configFile: CIS_POLICY,
+        engineHost: DOCKER_HOST,
+        ...options,
+        log,
+      });
+    }
+    for (const size of values.only === 'startup' ? [] : options.sizes) {
       const figures = await measureSize(size);
       if (figures !== undefined) sizes.push(figures);
     }
@@ -184,6 +195,7 @@ async function main(): Promise<void> {
     machine,
     options,
     sizes,
+    startup,
     statusPage,
     targets,
     series: seriesBySize,
@@ -195,6 +207,7 @@ async function main(): Promise<void> {
   if (values.only === undefined) await writeFile(join(folder, 'latest.json'), json);
   const machineLine = `Machine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Docker ${machine.docker}, Node ${machine.node}.`;
   const tables = sizes.map(sizeTable);
+  if (startup !== undefined) tables.push(...startupTables(startup));
   if (statusPage !== undefined) tables.push(statusPageTable(statusPage));
   if (targets.length > 0) tables.push(targetTable(targets));
   if (seriesBySize.length > 0) tables.push(seriesTable(seriesBySize, SERIES_SIZES, 'examples/cis.ini'));

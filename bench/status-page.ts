@@ -45,7 +45,6 @@ export async function measureStatusPage(size: number, requests: number): Promise
     checks: run.checks,
     counters: createEventCounters(),
     refresh: 3_600_000,
-    processCacheTtlMs: 1000,
   });
   const app = await buildApp({ monitor, metrics, telemetryPath: '/metrics', checks: run.checks });
   const paths = [

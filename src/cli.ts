@@ -1,12 +1,16 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
+// First, so that every module loaded after it can come from the compile cache.
+import './compile-cache.js';
 import { Command, CommanderError, Option } from 'commander';
-import { CHECK_FORMATS, runCheckCommand, type CheckFormat } from './commands/check.js';
+import { CHECK_FORMATS, type CheckFormat } from './commands/check-formats.js';
 import type { ServeFlags } from './config/flags.js';
 import { UserError, errorMessage } from './errors.js';
 import { exitProcess } from './policy/check-loader.js';
 import { FAIL_ON_SEVERITIES, type FailOn } from './report/fail-on.js';
-import { createRuntime } from './runtime.js';
 import { VERSION } from './version.js';
+
+// Each command loads what it runs when it runs: `check` never loads the HTTP server, `--version` and
+// `healthcheck` never load the engine client (see docs/performance.md, "Start-up").
 
 function addCommonFlags(command: Command): Command {
   return command
@@ -27,6 +31,10 @@ function addCommonFlags(command: Command): Command {
     .option('--docker.cert-path <dir>', 'folder with ca.pem, cert.pem and key.pem (default: $DOCKER_CERT_PATH, else ~/.docker)')
     .option('--docker.concurrency <n>', 'most engine calls in flight at once (default: 8)')
     .option('--docker.timeout <duration>', 'how long one engine call may take (default: 10s)')
+    .option(
+      '--docker.resync-interval <duration>',
+      'how often every container is listed and inspected again; events keep them current in between (default: 5m)',
+    )
     .option('--enforce', 'apply [policy] action to failing containers')
     .option('--no-enforce', 'only warn about failing containers (default)');
 }
@@ -58,7 +66,7 @@ function addServeFlags(command: Command): Command {
 }
 
 async function serve(flags: ServeFlags): Promise<number> {
-  const { runServe } = await import('./commands/serve.js');
+  const [{ runServe }, { createRuntime }] = await Promise.all([import('./commands/serve.js'), import('./runtime.js')]);
   return runServe(await createRuntime(flags));
 }
 
@@ -88,6 +96,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     )
     .exitOverride()
     .action(async (flags: ServeFlags & { format: CheckFormat; failOn?: FailOn }) => {
+      const [{ runCheckCommand }, { createRuntime }] = await Promise.all([import('./commands/check.js'), import('./runtime.js')]);
       // The table is the report: the cnitch-style text log would only repeat it on standard error.
       const runtime = await createRuntime(flags, { textLog: false });
       exitCode = await runCheckCommand(runtime, flags.format, (text) => process.stdout.write(text), flags.failOn);

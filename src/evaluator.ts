@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from './errors.js';
 import type { EngineCache } from './engine/engine-cache.js';
-import type { ContainerInspect } from './engine/types.js';
-import { isFailure, runChain, runCheck } from './policy/chain.js';
+import type { ContainerInspect, ContainerProcess } from './engine/types.js';
+import { isFailure, runChain, runCheck, type MemoizedResult } from './policy/chain.js';
 import { ImageAllowList } from './policy/image-match.js';
 import type { ContainerSelector, SelectorTarget } from './policy/selector.js';
 import { WaiverSet } from './policy/waivers.js';
-import type { CheckInstance, CheckResult, ContainerReport, ContainerView, HostReport, HostView } from './policy/types.js';
+import type { CheckInput, CheckInstance, CheckResult, ContainerReport, ContainerView, HostReport, HostView } from './policy/types.js';
 import { containerName } from './engine/container-name.js';
 
 export interface EvaluatorPolicy {
@@ -33,6 +33,16 @@ function isNotFound(error: unknown): boolean {
   return (error as { statusCode?: number }).statusCode === 404;
 }
 
+/** What a check's view gives it for an input it did not declare: an error that says so. */
+function undeclared(check: CheckInstance, input: CheckInput): Error {
+  return new Error(`reads ${input} data, which ${check.name} does not declare in its static inputs (${check.inputs.join(', ')})`);
+}
+
+/** A process list as a key: equal lists give equal keys. */
+function processesKey(processes: readonly ContainerProcess[]): string {
+  return processes.map(({ pid, uid, user, command }) => `${pid}:${uid}:${user}:${command}`).join('\n');
+}
+
 /** The command line the engine shows in exec events for a health check, e.g. `/bin/sh -c curl -f localhost`. */
 function healthCommand(inspect: ContainerInspect): string | undefined {
   const [kind, ...args] = inspect.Config?.Healthcheck?.Test ?? [];
@@ -50,6 +60,15 @@ export class Evaluator {
   private readonly needsImageReferences: boolean;
   /** Each evaluated container's health check command, to tell its exec events from a person's. */
   private readonly healthCommands = new Map<string, string>();
+  /** Each container's last chain, reused check by check while the inputs stay the same. */
+  private readonly memos = new Map<string, ReadonlyMap<string, MemoizedResult>>();
+  /** A number per inspect object read from the engine: a new read is a new version. */
+  private readonly inspectVersions = new WeakMap<ContainerInspect, number>();
+  private inspectsSeen = 0;
+  /** Process lists as keys, computed once per list read. */
+  private readonly processKeys = new WeakMap<readonly ContainerProcess[], string>();
+  /** The host checks' results, kept until the host's data changes. */
+  private hostResults: { generation: number; report: HostReport } | undefined;
 
   constructor(
     private readonly cache: EngineCache,
@@ -68,20 +87,63 @@ export class Evaluator {
     return this.policy.checks;
   }
 
-  private view(inspect: ContainerInspect, signal: AbortSignal): ContainerView {
+  /** What one check sees of a container: only the inputs it declares, so its result can be reused while they stay the same. */
+  private view(inspect: ContainerInspect, signal: AbortSignal, check: CheckInstance): ContainerView {
     const cache = this.cache;
+    const reads = check.inputs;
+    const gate = <T>(input: CheckInput, read: () => T): T => {
+      if (!reads.includes(input)) throw undeclared(check, input);
+      return read();
+    };
     return {
       id: inspect.Id,
       name: containerName(inspect.Name),
-      inspect,
+      get inspect() {
+        return gate('inspect', () => inspect);
+      },
       signal,
-      image: () => cache.image(inspect.Image),
-      imageHistory: () => cache.imageHistory(inspect.Image),
-      processes: () => cache.processes(inspect),
-      exec: (id) => cache.engine.inspectExec(id),
-      engineInfo: () => cache.info(),
-      networks: () => cache.networks(),
+      image: () => gate('image', () => cache.image(inspect.Image)),
+      imageHistory: () => gate('image', () => cache.imageHistory(inspect.Image)),
+      processes: () => gate('processes', () => cache.processes(inspect)),
+      exec: (id) => gate('exec', () => cache.engine.inspectExec(id)),
+      engineInfo: () => gate('engine', () => cache.info()),
+      networks: () => gate('engine', () => cache.networks()),
     };
+  }
+
+  private inspectVersion(inspect: ContainerInspect): number {
+    let version = this.inspectVersions.get(inspect);
+    if (version === undefined) {
+      this.inspectsSeen += 1;
+      version = this.inspectsSeen;
+      this.inspectVersions.set(inspect, version);
+    }
+    return version;
+  }
+
+  /**
+   * The state of a check's inputs: the inspect read (a new one after every event and resync; exec
+   * sessions come and go with it), the image ID, the process list, and the host's data generation.
+   */
+  private async inputsKey(check: CheckInstance, inspect: ContainerInspect): Promise<string> {
+    const parts: string[] = [];
+    for (const input of check.inputs) {
+      if (input === 'inspect' || input === 'exec') parts.push(`i${this.inspectVersion(inspect)}`);
+      else if (input === 'image') parts.push(inspect.Image);
+      else if (input === 'engine') parts.push(`e${this.cache.hostGeneration}`);
+      else parts.push(await this.processesKey(inspect));
+    }
+    return parts.join('\u0000');
+  }
+
+  private async processesKey(inspect: ContainerInspect): Promise<string> {
+    const processes = await this.cache.processes(inspect);
+    let key = this.processKeys.get(processes);
+    if (key === undefined) {
+      key = processesKey(processes);
+      this.processKeys.set(processes, key);
+    }
+    return key;
   }
 
   /** What allow lists, exclusions and waivers match against; image tags are read only when one of them needs them. */
@@ -94,16 +156,16 @@ export class Evaluator {
     return { name: containerName(inspect.Name), labels: inspect.Config?.Labels ?? {}, imageId: inspect.Image, references };
   }
 
-  /** Evaluates one container; undefined when it is gone or no longer running. */
-  async evaluateContainer(id: string): Promise<ContainerReport | undefined> {
-    let inspect: ContainerInspect;
-    try {
-      inspect = await this.cache.engine.inspectContainer(id);
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
+  /**
+   * Evaluates one container; undefined when it is gone or no longer running. `fresh` reads its inspect
+   * data from the engine (after an event, at a resync); otherwise the cached read is used if there is one.
+   */
+  async evaluateContainer(id: string, fresh = true): Promise<ContainerReport | undefined> {
+    const inspect = await this.cache.container(id, fresh);
+    if (inspect === undefined) {
+      this.memos.delete(id);
+      return undefined;
     }
-    if (inspect.State?.Running !== true) return undefined;
     const health = healthCommand(inspect);
     if (health === undefined) this.healthCommands.delete(inspect.Id);
     else this.healthCommands.set(inspect.Id, health);
@@ -112,14 +174,17 @@ export class Evaluator {
     const excludedAll = this.policy.exclude?.matches(target) === true;
     const chain =
       alwaysAllowed || excludedAll
-        ? { results: [], compliant: true }
-        : await runChain(this.policy.checks, (signal) => this.view(inspect, signal), {
+        ? { results: [], compliant: true, memo: new Map<string, MemoizedResult>() }
+        : await runChain(this.policy.checks, (signal, check) => this.view(inspect, signal, check), {
             failFast: this.policy.failFast,
             imageVerdicts: this.imageVerdicts,
             imageId: inspect.Image,
             excluded: (check) => check.exclude?.matches(target) === true,
             waivable: (result) => this.waivers.covers(result.check, target),
+            previous: this.memos.get(inspect.Id),
+            inputsKey: (check) => this.inputsKey(check, inspect),
           });
+    this.memos.set(inspect.Id, chain.memo);
     const results = this.waivers.apply(chain.results, target);
     const excluded = alwaysAllowed
       ? []
@@ -128,7 +193,11 @@ export class Evaluator {
           .map((check) => check.name);
     // A container that stopped while it was evaluated makes its checks fail (top answers 409, inspect
     // 404): it is gone, not in error.
-    if (results.some((result) => result.result === 'error') && !(await this.stillRunning(inspect.Id))) return undefined;
+    if (results.some((result) => result.result === 'error') && !(await this.stillRunning(inspect.Id))) {
+      this.cache.forgetContainer(inspect.Id);
+      this.memos.delete(inspect.Id);
+      return undefined;
+    }
     return {
       id: inspect.Id,
       name: containerName(inspect.Name),
@@ -167,7 +236,10 @@ export class Evaluator {
     return command !== '' && this.healthCommands.get(id) === command;
   }
 
+  /** The host checks: run again only when the host's data has changed (a resync, a network or daemon event). */
   async evaluateHost(): Promise<HostReport> {
+    const generation = this.cache.hostGeneration;
+    if (this.hostResults?.generation === generation) return this.hostResults.report;
     const hostChecks = this.policy.checks.filter((check) => check.scope === 'host');
     const cache = this.cache;
     const results = await Promise.all(
@@ -180,18 +252,40 @@ export class Evaluator {
         })),
       ),
     );
-    return { results };
+    const report = { results };
+    // Errors are tried again next time; so is an evaluation the host's data changed under.
+    if (!results.some((result) => result.result === 'error')) this.hostResults = { generation, report };
+    return report;
   }
 
-  /** Every running container, plus the host checks. Throws when the engine cannot list containers. */
+  /**
+   * A resync: lists the running containers and evaluates each from a new inspect read, plus the host
+   * checks on newly read host data. Throws when the engine cannot list containers.
+   */
   async evaluateAll(): Promise<Evaluation> {
-    this.cache.beginRefresh();
+    this.cache.beginResync();
+    this.cache.beginScan();
     const summaries = await this.cache.engine.listContainers();
+    return this.evaluate(summaries, true);
+  }
+
+  /**
+   * A scan: the containers whose inspect data the cache holds (kept current by events), each with its
+   * processes read again; only the checks whose inputs changed run. Its one engine call is a ping, so
+   * that an engine that stopped answering shows as down. Throws when the ping fails.
+   */
+  async evaluateKnown(): Promise<Evaluation> {
+    await this.cache.engine.ping();
+    this.cache.beginScan();
+    return this.evaluate(this.cache.knownContainers(), false);
+  }
+
+  private async evaluate(containerIds: readonly { id: string; name: string; imageId?: string }[], listed: boolean): Promise<Evaluation> {
     const failed: Evaluation['failed'] = [];
     const [reports, host] = await Promise.all([
       Promise.all(
-        summaries.map((summary) =>
-          this.evaluateContainer(summary.id).catch((error: unknown) => {
+        containerIds.map((summary) =>
+          this.evaluateContainer(summary.id, listed).catch((error: unknown) => {
             failed.push({ id: summary.id, name: summary.name, error: errorMessage(error) });
             return undefined;
           }),
@@ -201,17 +295,19 @@ export class Evaluator {
     ]);
     const containers = reports.filter((report): report is ContainerReport => report !== undefined);
     this.retain(
-      summaries.map((summary) => summary.id),
-      [...containers.map((report) => report.imageId), ...summaries.map((summary) => summary.imageId)],
+      containerIds.map((summary) => summary.id),
+      [...containers.map((report) => report.imageId), ...containerIds.flatMap((summary) => summary.imageId ?? [])],
+      listed,
     );
     return { containers, failed, host };
   }
 
-  private retain(containerIds: readonly string[], usedImageIds: readonly string[]): void {
+  private retain(containerIds: readonly string[], usedImageIds: readonly string[], listed: boolean): void {
     const imageIds = new Set(usedImageIds);
     const running = new Set(containerIds);
-    this.cache.retain(running, imageIds);
+    this.cache.retain(running, imageIds, listed);
     for (const id of this.healthCommands.keys()) if (!running.has(id)) this.healthCommands.delete(id);
+    for (const id of this.memos.keys()) if (!running.has(id)) this.memos.delete(id);
     for (const key of this.imageVerdicts.keys()) {
       if (!imageIds.has(key.slice(key.indexOf('\u0000') + 1))) this.imageVerdicts.delete(key);
     }

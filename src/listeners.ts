@@ -5,7 +5,6 @@ import { detectSelfContainer } from './enforce/self-container.js';
 import type { Engine } from './engine/types.js';
 import type { EventCounters } from './event-counters.js';
 import type { Logger } from './log.js';
-import { StatsdReporter, parseStatsdServer } from './report/statsd-reporter.js';
 import { TextReporter } from './report/text-reporter.js';
 import type { ReportListener } from './report/types.js';
 
@@ -22,10 +21,12 @@ export interface ListenerContext {
  * The listeners the settings ask for, in this order: the text log (for `serve`; per-container lines at
  * info, failures at warn), StatsD (with a StatsD server), and the Enforcer (always: without --enforce
  * it warns what it would do). Throws a UsageError for a StatsD server that is not host:port.
+ * The StatsD client loads only when a StatsD server is given.
  */
-export function createListeners({ settings, engine, logger, textLog, counters }: ListenerContext): ReportListener[] {
+export async function createListeners({ settings, engine, logger, textLog, counters }: ListenerContext): Promise<ReportListener[]> {
   const listeners: ReportListener[] = textLog ? [new TextReporter(logger)] : [];
   if (settings.statsdServer !== undefined) {
+    const { StatsdReporter, parseStatsdServer } = await import('./report/statsd-reporter.js');
     listeners.push(
       new StatsdReporter({
         server: parseStatsdServer(settings.statsdServer),

@@ -1,5 +1,6 @@
-import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import type { PrettyOptions } from 'pino-pretty';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 export type LogFormat = 'text' | 'json';
@@ -55,7 +56,7 @@ export function createLogger(options: LogOptions): Logger {
   return pino(
     // pino-pretty prints the error key's field on lines of its own: keep it off `err`, our one-line field.
     { ...common, errorKey: 'error_object' },
-    pretty({
+    prettyOnFirstLine({
       colorize: false,
       sync: true,
       destination:
@@ -72,4 +73,20 @@ export function createLogger(options: LogOptions): Logger {
       },
     }),
   );
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * pino-pretty's stream, made at the first line written: a run that logs nothing (a quiet `check`) never
+ * loads the formatter and its dependencies. pino-pretty is CommonJS, so it loads synchronously, in order.
+ */
+function prettyOnFirstLine(options: PrettyOptions): DestinationStream {
+  let stream: DestinationStream | undefined;
+  return {
+    write(line: string): void {
+      stream ??= (require('pino-pretty') as (options: PrettyOptions) => DestinationStream)(options);
+      stream.write(line);
+    },
+  };
 }

@@ -2,9 +2,10 @@ import { errorMessage } from './errors.js';
 import { describeUnreachable } from './engine/unreachable.js';
 import type { EngineCache } from './engine/engine-cache.js';
 import type { Engine, EngineEvent } from './engine/types.js';
-import type { Evaluator } from './evaluator.js';
 import type { Logger } from './log.js';
 import type { ContainerReport, HostReport } from './policy/types.js';
+import { sameReport, sameResults } from './policy/report-equality.js';
+import type { Evaluation, Evaluator } from './evaluator.js';
 import type { EventCounters } from './event-counters.js';
 import { ReportQueue } from './report/report-queue.js';
 import type { ReportListener } from './report/types.js';
@@ -31,6 +32,12 @@ export interface MonitorOptions {
   counters: Pick<EventCounters, 'checkErrors' | 'reportsDropped'>;
   /** `scrape`: evaluate when asked (scrapes share one evaluation in flight); a number: every so many ms. */
   refresh: 'scrape' | number;
+  /**
+   * How often a refresh is a resync (every container listed and inspected again) rather than a scan of
+   * the containers the events keep current. A refresh is also a resync while the event stream is down,
+   * and after it reconnects.
+   */
+  resyncIntervalMs: number;
 }
 
 /** Actions after which a container is evaluated at once. */
@@ -56,6 +63,10 @@ const EVALUATE_ON = new Set([
 const EXEC_SETTLE_MS = 500;
 /** Actions after which a container loses its series at once. */
 const REMOVE_ON = new Set(['die', 'destroy', 'stop']);
+/** Network actions that change `/networks`; `connect` and `disconnect` also change a container's inspect data. */
+const NETWORK_CHANGES = new Set(['create', 'destroy', 'remove', 'connect', 'disconnect', 'update']);
+/** Image actions that change an image's references (tags and digests), which selectors match. */
+const IMAGE_REFERENCE_CHANGES = new Set(['tag', 'untag', 'delete']);
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 5_000;
 /** A stream that stayed open this long was healthy: the next break starts the backoff over. */
@@ -99,10 +110,17 @@ export class Monitor {
   private readonly touched = new Map<string, number>();
   /** Event evaluations still running per container; their `touched` entry must outlive a refresh. */
   private readonly pending = new Map<string, number>();
+  /** The same evaluations, for a scrape to wait for: a container whose start event has arrived is in it. */
+  private readonly evaluating = new Set<Promise<void>>();
   private sequence = 0;
   private inFlight: Promise<void> | undefined;
   private firstRefreshDone = false;
   private engineReached = false;
+  /** The event stream is open: while it is, the cached inspect data is current. */
+  private eventsConnected = false;
+  /** The next refresh must be a resync: at start, after a failure, after the event stream reconnected. */
+  private resyncRequested = true;
+  private lastResyncAt = Number.NEGATIVE_INFINITY;
   /** The kind of the last engine failure logged, so that an outage is logged once, not at every refresh. */
   private loggedFailure: string | undefined;
   private eventsInFlight = 0;
@@ -144,11 +162,10 @@ export class Monitor {
     return undefined;
   }
 
-  /** Starts the background refresh (interval mode) and the event stream. */
+  /** Starts the background refresh (interval mode) and the event stream, whose opening (or failure) starts the first refresh. */
   start(): void {
     const { refresh } = this.options;
     this.eventsLoop = this.followEvents();
-    void this.refresh();
     this.scheduleWaiverExpiry();
     if (refresh !== 'scrape') {
       this.timer = setInterval(() => void this.refresh(), refresh);
@@ -196,35 +213,63 @@ export class Monitor {
    */
   async forScrape(budgetMs?: number): Promise<MonitorState> {
     if (this.options.refresh !== 'scrape') return this.current;
+    // A scan does not list containers: one started just before the scrape comes from its event.
+    const refreshed = Promise.all([this.refresh(), ...this.evaluating]);
     if (budgetMs === undefined) {
-      await this.refresh();
+      await refreshed;
       return this.current;
     }
     const budget = new AbortController();
-    const finished = await Promise.race([this.refresh().then(() => true), wait(Math.max(0, budgetMs), budget.signal).then(() => false)]);
+    const finished = await Promise.race([refreshed.then(() => true), wait(Math.max(0, budgetMs), budget.signal).then(() => false)]);
     budget.abort();
     if (!finished) this.current = { ...this.current, up: false };
     return this.current;
   }
 
-  /** A full refresh; concurrent callers share the one in flight. Never throws. */
+  /**
+   * A refresh: a scan of the containers the events keep current, or a resync when one is due (see
+   * MonitorOptions.resyncIntervalMs). Concurrent callers share the one in flight. Never throws.
+   */
   refresh(): Promise<void> {
-    this.inFlight ??= this.fullRefresh().finally(() => {
+    this.inFlight ??= this.runRefresh().finally(() => {
       this.inFlight = undefined;
       this.firstRefreshDone = true;
     });
     return this.inFlight;
   }
 
-  private async fullRefresh(): Promise<void> {
+  /** The next refresh is a resync; one is started once the refresh in flight, if any, has finished. */
+  private requestResync(): void {
+    this.resyncRequested = true;
+    void (this.inFlight ?? Promise.resolve()).then(() => this.refresh());
+  }
+
+  private runRefresh(): Promise<void> {
+    const now = Date.now();
+    const resync = this.resyncRequested || !this.eventsConnected || now - this.lastResyncAt >= this.options.resyncIntervalMs;
+    if (resync) {
+      this.resyncRequested = false;
+      this.lastResyncAt = now;
+    }
+    const { evaluator } = this.options;
+    return this.adopt(() => (resync ? evaluator.evaluateAll() : evaluator.evaluateKnown()));
+  }
+
+  /** Makes an evaluation the state; a report that says what the current one says keeps the current object. */
+  private async adopt(evaluate: () => Promise<Evaluation>): Promise<void> {
     const startSequence = this.sequence;
     const started = performance.now();
     try {
-      const evaluation = await this.options.evaluator.evaluateAll();
+      const evaluation = await evaluate();
       const containers = new Map<string, ContainerReport>();
       // An evaluation under way when a waiver ended may still carry it.
       const { waivers } = this.options.evaluator;
-      for (const report of evaluation.containers) containers.set(report.id, waivers.expire(report));
+      const evaluated = evaluation.containers.map((report) => {
+        const expired = waivers.expire(report);
+        const previous = this.current.containers.get(report.id);
+        return previous !== undefined && sameReport(previous, expired) ? previous : expired;
+      });
+      for (const report of evaluated) containers.set(report.id, report);
       for (const failed of evaluation.failed) {
         this.options.logger.warn(
           { container: failed.name, err: failed.error },
@@ -247,18 +292,22 @@ export class Monitor {
       this.engineReached = true;
       if (this.loggedFailure !== undefined) this.options.logger.info({ engine: this.options.engine.address }, 'engine reachable again');
       this.loggedFailure = undefined;
+      const unchanged =
+        containers.size === this.current.containers.size &&
+        [...containers].every(([id, report]) => this.current.containers.get(id) === report);
       this.current = {
-        containers,
-        host: evaluation.host,
+        containers: unchanged ? this.current.containers : containers,
+        host: sameResults(evaluation.host.results, this.current.host.results) ? this.current.host : evaluation.host,
         up: true,
         lastRefreshTimestamp: Date.now() / 1000,
         refreshDuration: (performance.now() - started) / 1000,
       };
       this.countErrors([...evaluation.containers.flatMap((report) => report.results), ...evaluation.host.results]);
       // Only what the state adopted: a report an event has since superseded must not reach enforcement.
-      this.reports.push(evaluation.containers.filter((report) => containers.get(report.id) === report));
+      this.reports.push(evaluated.filter((report) => containers.get(report.id) === report));
     } catch (error) {
       this.logFailure(error);
+      this.resyncRequested = true;
       this.current = { ...this.current, up: false, refreshDuration: (performance.now() - started) / 1000 };
     }
   }
@@ -301,9 +350,23 @@ export class Monitor {
     return true;
   }
 
+  /**
+   * Network, daemon and image events change what the cache holds: the host's data, a container's
+   * networks, an image's references. A container attached or detached is evaluated again.
+   */
+  private async handleEngineEvent(event: EngineEvent): Promise<void> {
+    const { cache } = this.options;
+    if (event.Type === 'daemon') cache.hostChanged();
+    if (event.Type === 'image' && IMAGE_REFERENCE_CHANGES.has(event.Action)) cache.forgetImage(event.id);
+    if (event.Type !== 'network' || !NETWORK_CHANGES.has(event.Action)) return;
+    cache.hostChanged();
+    if (event.container !== undefined) await this.handleEvent({ Type: 'container', Action: 'update', id: event.container });
+  }
+
   /** Applies one engine event: evaluate the container at once, or drop its series at once. */
   async handleEvent(event: EngineEvent): Promise<void> {
-    if (event.Type !== 'container' || event.id === '') return;
+    if (event.Type !== 'container') return this.handleEngineEvent(event);
+    if (event.id === '') return;
     const action = event.Action.split(':')[0] ?? '';
     const remove = REMOVE_ON.has(action);
     if (!remove && !EVALUATE_ON.has(action)) return;
@@ -330,8 +393,20 @@ export class Monitor {
       this.options.cache.forgetContainer(event.id);
       return;
     }
-    if (!health) this.options.cache.forgetContainer(event.id);
+    if (!health) this.options.cache.forgetProcesses(event.id);
     this.pending.set(event.id, (this.pending.get(event.id) ?? 0) + 1);
+    const evaluation = this.evaluateAfterEvent(event, sequence).finally(() => {
+      this.evaluating.delete(evaluation);
+      const left = (this.pending.get(event.id) ?? 1) - 1;
+      if (left === 0) this.pending.delete(event.id);
+      else this.pending.set(event.id, left);
+    });
+    this.evaluating.add(evaluation);
+    await evaluation;
+  }
+
+  /** Never throws: a container that cannot be evaluated keeps its last verdict, and a line says why. */
+  private async evaluateAfterEvent(event: EngineEvent, sequence: number): Promise<void> {
     try {
       const report = await this.options.evaluator.evaluateContainer(event.id);
       if (this.setContainer(event.id, report, sequence) && report !== undefined) {
@@ -343,10 +418,6 @@ export class Monitor {
         { container: event.name ?? event.id, err: errorMessage(error) },
         'container could not be evaluated after an event',
       );
-    } finally {
-      const left = (this.pending.get(event.id) ?? 1) - 1;
-      if (left === 0) this.pending.delete(event.id);
-      else this.pending.set(event.id, left);
     }
   }
 
@@ -361,15 +432,17 @@ export class Monitor {
       try {
         const events = await engine.events(signal);
         connectedAt = performance.now();
+        this.eventsConnected = true;
         // Logged at info only after a healthy stream: a stream that keeps breaking at once would fill the log.
         const level = backoff === BACKOFF_MIN_MS ? 'info' : 'debug';
         logger[level](resync ? 'reconnected to Docker events; resynchronising' : 'following Docker events');
-        // Whatever happened while the stream was down is caught up by a full list.
-        if (resync) void this.refresh();
+        // Whatever happened before the stream opened (or while it was down) is caught up by a resync.
+        this.requestResync();
         for await (const event of events) await this.dispatch(event);
       } catch (error) {
         if (!signal.aborted) logger.debug({ err: errorMessage(error), retryInMs: backoff }, 'Docker event stream unavailable');
       }
+      this.eventsConnected = false;
       if (signal.aborted) return;
       // Only a stream that stayed open for a while starts the backoff over; one that closes at once does not.
       if (connectedAt !== undefined && performance.now() - connectedAt >= STREAM_HEALTHY_MS) backoff = BACKOFF_MIN_MS;

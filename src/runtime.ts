@@ -72,6 +72,6 @@ export async function createRuntime(flags: ServeFlags, options: { textLog: boole
     waivers: new WaiverSet(policy.waivers, clock),
   });
   const counters = createEventCounters();
-  const listeners = createListeners({ settings, engine, logger, textLog: options.textLog, counters });
+  const listeners = await createListeners({ settings, engine, logger, textLog: options.textLog, counters });
   return { settings, policy, logger, engine, cache, evaluator, listeners, counters };
 }

@@ -10,6 +10,7 @@ const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
  * `moby/buildkit` containers that buildx names `buildx_buildkit_<builder>`.
  */
 export class ActiveBuildCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = 'containers building an image pass fast (later checks skip them)';
   static override remediation = 'Nothing to fix: a container building an image is skipped until the build ends.';
   static override options = {};

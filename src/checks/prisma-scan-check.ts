@@ -43,6 +43,7 @@ interface Credentials {
  * the scanner. The per-image cache below does the sharing instead.
  */
 export class PrismaScanCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = 'the image passes the Prisma Cloud compliance threshold (twistcli images scan)';
   static override remediation = 'Rebuild the image on patched base images and packages until twistcli reports it within the threshold.';
   static override options = {

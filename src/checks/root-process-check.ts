@@ -33,6 +33,7 @@ const CONTAINER_ROOT_PROCESSES_METRIC: CheckMetric<RootProcessData> = {
  * not count; the PASS then says so, as it is still container root (RunningAsRootCheck's, CIS 4.1's, question).
  */
 export class RootProcessCheck extends PolicyCheck {
+  static override inputs = ['processes'] as const;
   static override description = 'no process in the container runs as root (UID 0 on the host)';
   static override remediation = 'Start the process as a non-root user (USER, --user) and avoid docker exec -u 0 into running containers.';
   static override options = {

@@ -15,6 +15,7 @@ export function rootUserFinding(user: string): string | undefined {
 
 /** FAIL when the container is configured to run as root (CIS 4.1, with every spelling of root caught). */
 export class RunningAsRootCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = "the container's configured user is not root";
   static override remediation = 'Run as an unprivileged user: set USER in the Dockerfile or start the container with --user UID:GID.';
   static override options = {

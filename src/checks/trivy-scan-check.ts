@@ -70,6 +70,7 @@ export function countVulnerabilities(json: string, ignoreUnfixed: boolean): Seve
  * PrismaScanCheck for why the scope is `container`.
  */
 export class TrivyScanCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = 'the image has no more than `max` known vulnerabilities at or above `severity` (trivy image)';
   static override remediation = 'Rebuild the image on patched base images and packages so trivy finds no vulnerabilities above the limit.';
   static override options = {

@@ -1,13 +1,9 @@
 import { EngineUnreachableError, errorMessage } from '../errors.js';
 import { checkJson, formatCheckTable } from '../report/check-table.js';
 import { checkExitCode, type FailOn } from '../report/fail-on.js';
-import { junitXml } from '../report/junit.js';
-import { sarifLog } from '../report/sarif.js';
 import type { Runtime } from '../runtime.js';
+import type { CheckFormat } from './check-formats.js';
 import { logUnhandledRejections } from './unhandled.js';
-
-export const CHECK_FORMATS = ['text', 'json', 'sarif', 'junit'] as const;
-export type CheckFormat = (typeof CHECK_FORMATS)[number];
 
 /** `docker-monitor check`: one evaluation of every running container. Returns the exit code. */
 export async function runCheckCommand(
@@ -51,8 +47,11 @@ export async function runCheckCommand(
   if (format === 'json') {
     write(`${JSON.stringify(checkJson(evaluation.containers, evaluation.host), null, 2)}\n`);
   } else if (format === 'sarif') {
+    // The SARIF and JUnit writers (and JUnit's XML library) load only for their formats.
+    const { sarifLog } = await import('../report/sarif.js');
     write(`${JSON.stringify(sarifLog(run), null, 2)}\n`);
   } else if (format === 'junit') {
+    const { junitXml } = await import('../report/junit.js');
     write(junitXml(run));
   } else {
     const names = [...new Set(evaluator.checks.filter((check) => check.scope !== 'host').map((check) => check.name))];

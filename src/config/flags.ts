@@ -18,6 +18,7 @@ export interface CommonFlags {
   'docker.certPath'?: string;
   'docker.concurrency'?: string;
   'docker.timeout'?: string;
+  'docker.resyncInterval'?: string;
   enforce?: boolean;
 }
 
@@ -66,6 +67,9 @@ export function applyFlags(settings: Settings, flags: ServeFlags): Settings {
     result.dockerConcurrency = flagValue('--docker.concurrency', flags['docker.concurrency'], (value) => parseInteger(value, 1));
   }
   if (flags['docker.timeout'] !== undefined) result.dockerTimeoutMs = flagValue('--docker.timeout', flags['docker.timeout'], parseTimeout);
+  if (flags['docker.resyncInterval'] !== undefined) {
+    result.resyncIntervalMs = flagValue('--docker.resync-interval', flags['docker.resyncInterval'], parseTimeout);
+  }
   if (flags.enforce !== undefined) result.enforce = flags.enforce;
   if (flags['web.listenAddress'] !== undefined) {
     result.listenAddresses = flags['web.listenAddress'].map((address) => flagValue('--web.listen-address', address, parseListenAddress));

@@ -106,6 +106,7 @@ function settingsFrom(document: IniDocument): Settings {
         );
         assign('dockerTimeoutMs', typed<number>('timeout'));
         assign('processCacheTtlMs', typed<number>('process_cache_ttl'));
+        assign('resyncIntervalMs', typed<number>('resync_interval'));
         break;
       case 'statsd':
         assign('statsdServer', text('server'));

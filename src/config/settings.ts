@@ -31,6 +31,8 @@ export interface Settings {
   dockerConcurrency: number;
   dockerTimeoutMs: number;
   processCacheTtlMs: number;
+  /** How often a refresh lists and inspects every container again instead of trusting the events. */
+  resyncIntervalMs: number;
   statsdServer: string | undefined;
   statsdPrefix: string;
   /** `--metrics.results`: all, failing or none. */
@@ -59,6 +61,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   dockerConcurrency: 8,
   dockerTimeoutMs: 10_000,
   processCacheTtlMs: 10_000,
+  resyncIntervalMs: 5 * 60_000,
   statsdServer: undefined,
   statsdPrefix: 'docker_monitor',
   metricsResults: 'all',
@@ -121,7 +124,8 @@ export const SETTINGS_SECTIONS: Readonly<Record<string, Readonly<Record<string, 
     cert_path: { type: 'string', description: 'folder with ca.pem, cert.pem and key.pem (as DOCKER_CERT_PATH)' },
     concurrency: { type: 'string', description: 'most engine calls in flight at once' },
     timeout: { type: 'timeout', description: 'how long one engine call may take' },
-    process_cache_ttl: { type: 'duration', description: "how long a container's process list is reused" },
+    process_cache_ttl: { type: 'duration', description: "how long a container's process list is reused between refreshes" },
+    resync_interval: { type: 'timeout', description: 'how often every container is listed and inspected again, beside the events' },
   },
   statsd: {
     server: { type: 'string', description: 'host:port of a StatsD/DogStatsD server (UDP)' },

@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import Docker from 'dockerode';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type {
   ContainerInspect,
@@ -17,6 +16,7 @@ import type {
 } from './types.js';
 import { containerName } from './container-name.js';
 import { parseEngineAddress, type EngineAddress } from './engine-address.js';
+import { createTransport, type Method, type Query, type Transport } from './engine-transport.js';
 
 /** Docker runs the host's ps: ask for the numeric UID column explicitly, as user names resolve against the host's passwd. */
 const DOCKER_PS_ARGS = '-o pid,uid,user,args';
@@ -31,8 +31,16 @@ export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 export const MAX_EVENT_LINE_BYTES = 1024 * 1024;
 export const MAX_LISTED_CONTAINERS = 5_000;
-/** Every HTTP status counts as an answer for the engine client: statuses are judged here, after a bounded read. */
-const EVERY_STATUS: Record<number, true> = Object.fromEntries(Array.from({ length: 500 }, (_, index) => [index + 100, true]));
+
+/** The fields of one `GET /containers/json` entry that the exporter reads. */
+interface RawContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  ImageID: string;
+  Labels: Record<string, string>;
+  State: string;
+}
 
 export interface DockerEngineOptions {
   /** An address (`unix:///path`, `tcp://host:port`, `ssh://user@host`; TLS per DOCKER_TLS_VERIFY) or one already resolved. */
@@ -44,10 +52,13 @@ export interface DockerEngineOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The Engine interface over dockerode, with a bound on concurrent calls and a timeout on each. */
+/**
+ * The Engine interface over plain HTTP requests (engine-transport.ts; dockerode would load gRPC, protobuf,
+ * tar and SSH code that no command uses), with a bound on concurrent calls and a timeout on each.
+ */
 export class DockerEngine implements Engine {
   readonly address: string;
-  private readonly docker: Docker;
+  private readonly transport: Transport;
   private readonly limit: LimitFunction;
   private readonly timeoutMs: number;
   private readonly counts: Record<string, number> = {};
@@ -56,19 +67,13 @@ export class DockerEngine implements Engine {
     const address =
       typeof options.host === 'string' ? parseEngineAddress({ value: options.host, source: 'engine address' }, options.env) : options.host;
     this.address = address.display;
-    this.docker = new Docker(address.options);
+    this.transport = createTransport(address.options);
     this.limit = pLimit(options.concurrency);
     this.timeoutMs = options.timeoutMs;
   }
 
   /** One Engine API request under the concurrency limit; settles by its deadline whatever the engine does. */
-  private request<T>(
-    endpoint: string,
-    method: 'GET' | 'POST',
-    path: string,
-    query: Record<string, string> = {},
-    timeoutMs = this.timeoutMs,
-  ): Promise<T> {
+  private request<T>(endpoint: string, method: Method, path: string, query: Query = {}, timeoutMs = this.timeoutMs): Promise<T> {
     return this.limit(async () => {
       this.counts[endpoint] = (this.counts[endpoint] ?? 0) + 1;
       const { status, body } = await this.exchange(endpoint, method, path, query, timeoutMs, MAX_BODY_BYTES);
@@ -89,9 +94,9 @@ export class DockerEngine implements Engine {
    */
   private exchange(
     endpoint: string,
-    method: 'GET' | 'POST',
+    method: Method,
     path: string,
-    query: Record<string, unknown>,
+    query: Query,
     timeoutMs: number,
     maxBytes: number,
   ): Promise<{ status: number; body: Buffer }> {
@@ -104,16 +109,18 @@ export class DockerEngine implements Engine {
   }
 
   /** Opens a request and resolves with the response as soon as its headers arrive, whatever its status. */
-  private open(path: string, method: 'GET' | 'POST', query: Record<string, unknown>, signal: AbortSignal): Promise<IncomingMessage> {
+  private open(path: string, method: Method, query: Query, signal: AbortSignal): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const abandon = (): void => reject(signal.reason as Error);
       signal.addEventListener('abort', abandon, { once: true });
-      this.docker.modem.dial(
-        { path: `${path}?`, method, options: { ...query }, abortSignal: signal, isStream: true, statusCodes: EVERY_STATUS },
-        (error, response) => {
+      this.transport(path, method, query, signal).then(
+        (response) => {
           signal.removeEventListener('abort', abandon);
-          if (error) reject(error);
-          else resolve(response as IncomingMessage);
+          resolve(response);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', abandon);
+          reject(error instanceof Error ? error : new Error(String(error)));
         },
       );
     });
@@ -128,7 +135,7 @@ export class DockerEngine implements Engine {
   }
 
   async listContainers(): Promise<ContainerSummary[]> {
-    const list = await this.request<Docker.ContainerInfo[]>('containers', 'GET', '/containers/json');
+    const list = await this.request<RawContainerSummary[]>('containers', 'GET', '/containers/json');
     if (!Array.isArray(list)) throw new Error('engine answered containers with something other than a list');
     if (list.length > MAX_LISTED_CONTAINERS) {
       throw new Error(`engine listed ${list.length} running containers, more than the ${MAX_LISTED_CONTAINERS} docker-monitor evaluates`);
@@ -189,7 +196,9 @@ export class DockerEngine implements Engine {
     // The event stream lives as long as the monitor: it is outside the limit; only its opening has a deadline.
     this.counts['events'] = (this.counts['events'] ?? 0) + 1;
     const response = await withDeadline('engine call events', this.timeoutMs, (deadline) =>
-      this.open('/events', 'GET', { filters: { type: ['container'] } }, AbortSignal.any([deadline, signal])),
+      // Every type: container events, and network, daemon and image events that change what the cache holds.
+      // (Podman rejects type filters it does not know, such as `daemon`.)
+      this.open('/events', 'GET', {}, AbortSignal.any([deadline, signal])),
     );
     if (response.statusCode !== 200) {
       try {
@@ -257,6 +266,7 @@ function toEvent(line: string): EngineEvent {
     name: typeof raw.Actor?.Attributes?.['name'] === 'string' ? raw.Actor.Attributes['name'] : undefined,
     time: typeof raw.time === 'number' ? raw.time : undefined,
     execId: typeof raw.Actor?.Attributes?.['execID'] === 'string' ? raw.Actor.Attributes['execID'] : undefined,
+    container: typeof raw.Actor?.Attributes?.['container'] === 'string' ? raw.Actor.Attributes['container'] : undefined,
   };
 }
 

@@ -1,14 +1,15 @@
 /**
  * Where the engine is and how to reach it, decided as the docker CLI decides it: `--docker.host`, else
  * `--docker.context`, else DOCKER_HOST, else DOCKER_CONTEXT, else the context store's current context,
- * else the local socket. The result is dockerode's connection options plus what the rest of the exporter
- * needs to know (an address fit for messages, and whether the engine may be on another machine).
+ * else the local socket. The result is the connection options (docker-modem's shape) plus what the rest
+ * of the exporter needs to know (an address fit for messages, and whether the engine may be on another
+ * machine).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import type Docker from 'dockerode';
+import type Modem from 'docker-modem';
 import { UsageError } from '../errors.js';
 import { readContext, type ContextEndpoint } from './docker-context.js';
 import { knownHostsVerifier } from './known-hosts.js';
@@ -30,8 +31,8 @@ export interface EngineSelection {
   certPath?: Sourced | undefined;
 }
 
-/** dockerode's options, with the TLS agent docker-modem passes through (only for SkipTLSVerify contexts). */
-export type ConnectionOptions = Docker.DockerOptions & { agent?: HttpsAgent };
+/** docker-modem's options, with the TLS agent it passes through (only for SkipTLSVerify contexts). */
+export type ConnectionOptions = Modem.ConstructorOptions & { agent?: HttpsAgent };
 
 export interface EngineAddress {
   /** The address without credentials, for log lines and errors. */
@@ -97,7 +98,7 @@ function fromContext(name: Sourced, env: NodeJS.ProcessEnv): EngineAddress {
 }
 
 /**
- * One address string to dockerode options. Node's URL parser reads it, as docker-modem's own parser does;
+ * One address string to connection options. Node's URL parser reads it, as docker-modem's own parser does;
  * that parser is not used because it reads only process.env and turns TLS on for port 2376 and for
  * DOCKER_TLS_VERIFY=1 alone, where the docker CLI takes any non-empty DOCKER_TLS_VERIFY and no port magic.
  */
@@ -245,7 +246,7 @@ function sshAddress(url: URL, address: Sourced, env: NodeJS.ProcessEnv, chosenBy
   return { display, scheme: 'ssh', remote: true, chosenBy, options };
 }
 
-/** dockerode's options for one address string (tools and benchmarks that hold only a string). */
+/** Connection options for one address string (tools and benchmarks that hold only a string). */
 export function connectionOptions(host: string, env: NodeJS.ProcessEnv = process.env): ConnectionOptions {
   return parseEngineAddress({ value: host, source: 'engine address' }, env).options;
 }

@@ -1,3 +1,4 @@
+import { containerName } from './container-name.js';
 import type { ProcessSource } from './process-source.js';
 import { TtlCache } from './ttl-cache.js';
 import type {
@@ -23,16 +24,28 @@ interface HostData {
 /** Images and containers cached at most: far above what one host runs, a bound should one misbehave. */
 const MAX_CACHED = 20_000;
 
+function isNotFound(error: unknown): boolean {
+  return (error as { statusCode?: number }).statusCode === 404;
+}
+
 /**
- * The expensive engine reads, cached so that refreshes and scrapes stay cheap: image data per image ID
- * (an ID's content never changes; entries go when no container uses the image), process lists per
- * container for `processTtlMs`, and the host's `/info`, `/version` and `/networks` for one refresh.
+ * The engine's data, cached so that refreshes and scrapes stay cheap:
+ * - the inspect data of every running container, read at a resync and again after each event for
+ *   that container, so a scan between them needs no engine call;
+ * - image data per image ID (an ID's content never changes; entries go when no container uses the
+ *   image, or when the image is tagged or untagged);
+ * - process lists per container, for `processTtlMs` or until the next scan;
+ * - the host's `/info`, `/version` and `/networks`, until a resync or an event that changes them.
  */
 export class EngineCache {
   private readonly images = new TtlCache<string, ImageInspect>(FOREVER, MAX_CACHED);
   private readonly histories = new TtlCache<string, ImageHistoryEntry[]>(FOREVER, MAX_CACHED);
   private readonly processLists: TtlCache<string, ContainerProcess[]>;
+  /** Running containers' inspect data, with the resync during which each was read. */
+  private readonly inspections = new Map<string, { inspect: ContainerInspect; resync: number }>();
+  private resyncs = 0;
   private host: HostData = {};
+  private generation = 0;
 
   constructor(
     readonly engine: Engine,
@@ -42,9 +55,55 @@ export class EngineCache {
     this.processLists = new TtlCache(processTtlMs, MAX_CACHED);
   }
 
-  /** Starts a refresh: host-level data is read again once. */
-  beginRefresh(): void {
+  /** Starts a resync: the host's data is read again, and so is every container's inspect data. */
+  beginResync(): void {
+    this.resyncs += 1;
+    this.hostChanged();
+  }
+
+  /** Starts a scan: every container's processes are read again (one /proc pass, or `top` each). */
+  beginScan(): void {
+    this.processLists.retain(new Set());
+    this.processSource.forget?.();
+  }
+
+  /** The engine's configuration or networks changed: `/info`, `/version` and `/networks` are read again. */
+  hostChanged(): void {
     this.host = {};
+    this.generation += 1;
+  }
+
+  /** Changes whenever the host's data may have: results that read it are computed again. */
+  get hostGeneration(): number {
+    return this.generation;
+  }
+
+  /**
+   * A container's inspect data: the cached one, or (when `fresh`, or none is cached) the engine's, which
+   * is cached while the container runs. Undefined when the container is gone or no longer running.
+   */
+  async container(id: string, fresh: boolean): Promise<ContainerInspect | undefined> {
+    const cached = this.inspections.get(id);
+    if (!fresh && cached !== undefined) return cached.inspect;
+    let inspect: ContainerInspect;
+    try {
+      inspect = await this.engine.inspectContainer(id);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      this.inspections.delete(id);
+      return undefined;
+    }
+    if (inspect.State?.Running !== true) {
+      this.inspections.delete(id);
+      return undefined;
+    }
+    if (this.inspections.size < MAX_CACHED || this.inspections.has(id)) this.inspections.set(id, { inspect, resync: this.resyncs });
+    return inspect;
+  }
+
+  /** The running containers whose inspect data is cached. */
+  knownContainers(): { id: string; name: string }[] {
+    return [...this.inspections.values()].map(({ inspect }) => ({ id: inspect.Id, name: containerName(inspect.Name) }));
   }
 
   image(imageId: string): Promise<ImageInspect> {
@@ -72,15 +131,33 @@ export class EngineCache {
   }
 
   /** A container changed (started, updated, an exec began): its process list is read again. */
-  forgetContainer(id: string): void {
+  forgetProcesses(id: string): void {
     this.processLists.delete(id);
     this.processSource.forget?.();
   }
 
-  /** After a full refresh: keep only what the running containers still use. */
-  retain(containerIds: ReadonlySet<string>, imageIds: ReadonlySet<string>): void {
+  /** A container stopped or was removed. */
+  forgetContainer(id: string): void {
+    this.forgetProcesses(id);
+    this.inspections.delete(id);
+  }
+
+  /** An image was tagged or untagged: its references are read again. */
+  forgetImage(id: string): void {
+    this.images.delete(id);
+  }
+
+  /**
+   * After an evaluation: keep only what the running containers still use. After a resync's list, a
+   * container it did not list is forgotten unless an event brought it in since the resync began.
+   */
+  retain(containerIds: ReadonlySet<string>, imageIds: ReadonlySet<string>, listed: boolean): void {
     this.processLists.retain(containerIds);
     this.images.retain(imageIds);
     this.histories.retain(imageIds);
+    if (!listed) return;
+    for (const [id, { resync }] of this.inspections) {
+      if (!containerIds.has(id) && resync < this.resyncs) this.inspections.delete(id);
+    }
   }
 }

@@ -193,13 +193,16 @@ export interface EngineEvent {
   time?: number | undefined;
   /** The exec session of an `exec_*` event. */
   execId?: string | undefined;
+  /** The container a network event (`connect`, `disconnect`) is about. */
+  container?: string | undefined;
 }
 
 export type EnforcementAction = 'stop' | 'kill' | 'pause';
 
 /**
- * Everything docker-monitor asks of the engine. dockerode sits behind it in production; tests of
- * policy logic hand checks plain data captured from a real engine instead.
+ * Everything docker-monitor asks of the engine. HTTP requests to the engine (engine-transport.ts) sit
+ * behind it in production; tests of policy logic hand checks plain data captured from a real engine
+ * instead.
  */
 export interface Engine {
   /** The address in a form fit for error messages (no credentials). */
@@ -216,7 +219,7 @@ export interface Engine {
   version(): Promise<EngineVersion>;
   networks(): Promise<NetworkInspect[]>;
   /**
-   * Opens `/events` for containers; resolves once the stream is open. The iterable ends (or throws)
+   * Opens `/events`; resolves once the stream is open. The iterable ends (or throws)
    * when the stream breaks, and ends when the signal aborts.
    */
   events(signal: AbortSignal): Promise<AsyncIterable<EngineEvent>>;

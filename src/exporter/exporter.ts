@@ -3,7 +3,7 @@ import { Monitor } from '../monitor.js';
 import type { Runtime } from '../runtime.js';
 import { buildApp } from './app.js';
 import { createMetrics } from './metrics.js';
-import { WebSecurity } from './web-security.js';
+import type { WebSecurity } from './web-security.js';
 
 export interface Exporter {
   monitor: Monitor;
@@ -19,15 +19,27 @@ export interface Exporter {
  */
 export async function createExporter(runtime: Runtime): Promise<Exporter> {
   const { settings, logger, engine, cache, evaluator, listeners, counters } = runtime;
-  // Read first: a bad web config stops the start before anything else happens.
-  const security =
-    settings.webConfigFile === undefined ? undefined : new WebSecurity(settings.webConfigFile, logger, counters.failedLogins);
-  const monitor = new Monitor({ engine, cache, evaluator, logger, listeners, counters, refresh: settings.refresh });
+  // Read first: a bad web config stops the start before anything else happens. Its YAML parser and
+  // bcrypt load only with a web config.
+  let security: WebSecurity | undefined;
+  if (settings.webConfigFile !== undefined) {
+    const { WebSecurity } = await import('./web-security.js');
+    security = new WebSecurity(settings.webConfigFile, logger, counters.failedLogins);
+  }
+  const monitor = new Monitor({
+    engine,
+    cache,
+    evaluator,
+    logger,
+    listeners,
+    counters,
+    refresh: settings.refresh,
+    resyncIntervalMs: settings.resyncIntervalMs,
+  });
   const metrics = createMetrics({
     monitor,
     checks: evaluator.checks,
     refresh: settings.refresh,
-    processCacheTtlMs: settings.processCacheTtlMs,
     counters,
     resultsMode: settings.metricsResults,
     containerLabels: settings.metricsContainerLabels,

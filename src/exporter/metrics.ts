@@ -25,7 +25,6 @@ export interface MetricSources {
   monitor: Monitor;
   checks: readonly CheckInstance[];
   refresh: RefreshMode;
-  processCacheTtlMs: number;
   counters: EventCounters;
   /** Default `all`. */
   resultsMode?: ResultsMode;
@@ -107,14 +106,15 @@ class RenderedVerdicts {
 export function createMetrics(sources: MetricSources): Exposition {
   const live = createLiveRegistry(sources);
   const { registry: verdicts, beforeRender } = createVerdictRegistry(sources);
-  let renderedState: MonitorState | undefined;
+  let renderedFor: Pick<MonitorState, 'containers' | 'host'> | undefined;
   let rendered = new RenderedVerdicts(() => verdicts.metrics());
   return {
     async render(request) {
       // Read in the same tick as the verdict collects run, so the text belongs to this state object.
       const state = sources.monitor.state;
-      if (state !== renderedState) {
-        renderedState = state;
+      // A refresh that changed no verdict keeps the state's containers and host: the text stays.
+      if (state.containers !== renderedFor?.containers || state.host !== renderedFor.host) {
+        renderedFor = { containers: state.containers, host: state.host };
         beforeRender(state);
         rendered = new RenderedVerdicts(() => verdicts.metrics());
       }
@@ -140,7 +140,7 @@ function createVerdictRegistry(sources: MetricSources): { registry: Registry; be
 
   new Gauge({
     name: 'docker_monitor_check_result',
-    help: `Result of a policy check on a running container: 0 fail (or error), 1 pass, 2 pass fast, 3 waived; absent when the check did not run. ${fresh}; image-level checks are cached per image ID, process lists for ${formatDuration(sources.processCacheTtlMs)}.${mode === 'failing' ? modeNote : ''}`,
+    help: `Result of a policy check on a running container: 0 fail (or error), 1 pass, 2 pass fast, 3 waived; absent when the check did not run. ${fresh}; a result is computed again only when what its check reads has changed, image-level checks once per image ID.${mode === 'failing' ? modeNote : ''}`,
     labelNames: ['check', 'container'] as const,
     registers: mode === 'none' ? [] : [registry],
     collect() {

@@ -14,7 +14,7 @@ function boundedReason(reason: string): string {
  */
 export async function runCheck<T extends ContainerView | HostView>(
   check: CheckInstance,
-  viewFor: (signal: AbortSignal) => T,
+  viewFor: (signal: AbortSignal, check: CheckInstance) => T,
 ): Promise<CheckResult> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -25,7 +25,7 @@ export async function runCheck<T extends ContainerView | HostView>(
     }, check.timeoutMs);
   });
   try {
-    const outcome = await Promise.race([check.run(viewFor(controller.signal)), timeout]);
+    const outcome = await Promise.race([check.run(viewFor(controller.signal, check)), timeout]);
     const result: CheckResult = {
       check: check.name,
       result: outcome.result,
@@ -40,6 +40,12 @@ export async function runCheck<T extends ContainerView | HostView>(
   }
 }
 
+/** A container-scoped result kept for the next chain on that container, with the state of the inputs it came from. */
+export interface MemoizedResult {
+  inputsKey: string;
+  result: CheckResult;
+}
+
 export interface ChainOptions {
   failFast: boolean;
   /** Verdicts of image-scoped checks, by `section \0 imageId`, reused across containers and refreshes. */
@@ -49,11 +55,40 @@ export interface ChainOptions {
   excluded?: (check: CheckInstance) => boolean;
   /** FAILs a waiver covers: `fail_fast` does not stop at them, so the FAILs after them are still found. */
   waivable?: (result: CheckResult) => boolean;
+  /** This container's results from its last chain, by section: one whose inputs are unchanged is reused, not run. */
+  previous?: ReadonlyMap<string, MemoizedResult> | undefined;
+  /** The state of a check's inputs now, as a key that differs whenever one of them has changed; throws when unreadable. */
+  inputsKey?: ((check: CheckInstance) => Promise<string>) | undefined;
 }
 
 export interface ChainOutcome {
   results: CheckResult[];
   compliant: boolean;
+  /** The container-scoped results to hand back as `previous` next time (errors are not kept: they are retried). */
+  memo: Map<string, MemoizedResult>;
+}
+
+/** A container-scoped check's result: the last one when its inputs are unchanged, else a new run. */
+async function containerResult(
+  check: CheckInstance,
+  viewFor: (signal: AbortSignal, check: CheckInstance) => ContainerView,
+  options: ChainOptions,
+  memo: Map<string, MemoizedResult>,
+): Promise<CheckResult> {
+  const keyOf = async (): Promise<string | undefined> => options.inputsKey?.(check).catch(() => undefined);
+  const previous = options.previous?.get(check.section);
+  if (previous !== undefined) {
+    const inputsKey = await keyOf();
+    if (inputsKey === previous.inputsKey) {
+      memo.set(check.section, previous);
+      return previous.result;
+    }
+  }
+  const result = await runCheck(check, viewFor);
+  // Taken after the run, from what the run read (the evaluation's caches): unreadable inputs keep nothing.
+  const inputsKey = result.result === 'error' ? undefined : await keyOf();
+  if (inputsKey !== undefined) memo.set(check.section, { inputsKey, result });
+  return result;
 }
 
 export function isFailure(result: CheckResult): boolean {
@@ -67,10 +102,11 @@ export function isFailure(result: CheckResult): boolean {
  */
 export async function runChain(
   checks: readonly CheckInstance[],
-  viewFor: (signal: AbortSignal) => ContainerView,
+  viewFor: (signal: AbortSignal, check: CheckInstance) => ContainerView,
   options: ChainOptions,
 ): Promise<ChainOutcome> {
   const results: CheckResult[] = [];
+  const memo = new Map<string, MemoizedResult>();
   for (const check of checks) {
     if (check.scope === 'host' || options.excluded?.(check) === true) continue;
     let result: CheckResult;
@@ -87,11 +123,11 @@ export async function runChain(
       }
       result = await verdict;
     } else {
-      result = await runCheck(check, viewFor);
+      result = await containerResult(check, viewFor, options, memo);
     }
     results.push(result);
     if (result.result === 'pass_fast') break;
     if (options.failFast && isFailure(result) && options.waivable?.(result) !== true) break;
   }
-  return { results, compliant: !results.some(isFailure) };
+  return { results, compliant: !results.some(isFailure), memo };
 }

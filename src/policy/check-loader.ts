@@ -8,8 +8,10 @@ import { selectorFrom, selectorKeys } from './selector-keys.js';
 import { didYouMean, parseOptions } from './options.js';
 import { isCheckClass, type CheckClass } from './policy-check.js';
 import {
+  CHECK_INPUTS,
   SEVERITIES,
   type CheckContext,
+  type CheckInput,
   type CheckInstance,
   type CheckOutcome,
   type ContainerView,
@@ -55,6 +57,22 @@ function normalizeReturn(value: unknown): CheckOutcome {
   throw new Error(`returned ${shown.slice(0, 200)}; a check returns "pass", "pass_fast", "fail" or { result, reason }`);
 }
 
+/** A class's `inputs`, checked: every input when it declares none. */
+function declaredInputs(checkClass: CheckClass, section: IniSection, file: string): readonly CheckInput[] {
+  const { inputs } = checkClass;
+  if (inputs === undefined) return CHECK_INPUTS;
+  const unknown = Array.isArray(inputs)
+    ? (inputs as unknown[]).filter((input) => !(CHECK_INPUTS as readonly unknown[]).includes(input))
+    : [inputs];
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      { file, line: section.line, section: section.name },
+      `static inputs of ${checkClass.name} must list some of ${CHECK_INPUTS.join(', ')}; ${String(unknown[0])} is not one`,
+    );
+  }
+  return inputs;
+}
+
 /** Makes a runnable CheckInstance from a class and its section. */
 export function instantiateCheck(checkClass: CheckClass, section: IniSection, file: string, context: CheckContext): CheckInstance {
   const ownOptions = checkClass.options;
@@ -96,6 +114,7 @@ export function instantiateCheck(checkClass: CheckClass, section: IniSection, fi
     timeoutMs: (config['timeout'] as number | undefined) ?? DEFAULT_CHECK_TIMEOUT_MS,
     metrics: checkClass.metrics ?? [],
     exclude,
+    inputs: declaredInputs(checkClass, section, file),
     async run(target: ContainerView | HostView): Promise<CheckOutcome> {
       return normalizeReturn(await instance.check(target as ContainerView & HostView));
     },

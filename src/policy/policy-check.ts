@@ -1,5 +1,6 @@
 import type {
   CheckContext,
+  CheckInput,
   CheckMetric,
   CheckOptions,
   CheckOutcome,
@@ -26,6 +27,11 @@ abstract class CheckBase {
   static cisId: string | undefined = undefined;
   /** Metrics the check's results fill from their `data`. */
   static metrics: readonly CheckMetric<never>[] = [];
+  /**
+   * What the check reads: its result is computed again only when one of these has changed. Left
+   * undefined, the check is taken to read everything, and its view offers everything.
+   */
+  static inputs: readonly CheckInput[] | undefined = undefined;
 
   readonly PASS = 'pass' as const;
   readonly FAIL = 'fail' as const;
@@ -72,6 +78,7 @@ export interface CheckClass {
   severity?: Severity;
   cisId?: string | undefined;
   metrics?: readonly CheckMetric<never>[];
+  inputs?: readonly CheckInput[] | undefined;
 }
 
 export function isCheckClass(value: unknown): value is CheckClass {

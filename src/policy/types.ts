@@ -103,6 +103,15 @@ export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'l
  */
 export type CheckScope = 'container' | 'image' | 'host';
 
+/**
+ * What a check reads, and so what must change before its result can: `inspect` (the container's
+ * inspect data), `image` (image inspect and history, per image ID), `processes` (the container's
+ * process list), `exec` (its exec sessions) and `engine` (`/info`, `/version`, `/networks`).
+ */
+export type CheckInput = 'inspect' | 'image' | 'processes' | 'exec' | 'engine';
+/** Every input: what a check that declares none is taken to read. */
+export const CHECK_INPUTS: readonly CheckInput[] = ['inspect', 'image', 'processes', 'exec', 'engine'];
+
 /** A loaded check, ready to run: the instance plus what the chain and the metrics need to know. */
 export interface CheckInstance {
   /** Class name: the `check` label. */
@@ -120,6 +129,8 @@ export interface CheckInstance {
   readonly metrics: readonly CheckMetric[];
   /** Containers this check skips (`exclude_*` in its section); undefined when none. */
   readonly exclude?: ContainerSelector | undefined;
+  /** What it reads (its class's `inputs`; every input when the class declares none): its view offers only these. */
+  readonly inputs: readonly CheckInput[];
   run(target: ContainerView | HostView): Promise<CheckOutcome>;
 }
 

@@ -171,6 +171,8 @@ for (const { fault, name } of SERVED_STREAM_FAULTS) {
 
 test('serve in scrape mode, with the list cut off after its headers: /metrics answers with up 0, and again once the engine heals', async () => {
   fake.reset();
+  // Without an event stream every refresh is a resync, which lists the containers.
+  fake.set('events', 'cut-off');
   const served = await Served.start(['--docker.host', fake.host, '--docker.timeout', '1s']);
   try {
     fake.set('containers', 'cut-off');
@@ -195,7 +197,9 @@ test('serve in scrape mode with a slow engine answers within X-Prometheus-Scrape
   const served = await Served.start(['--docker.host', fake.host, '--docker.timeout', '10s']);
   try {
     assert.equal(sample((await served.get('/metrics')).body, 'docker_monitor_up'), 1);
+    // A scan's one call is the ping, a resync's first is the list: both are slow.
     fake.set('containers', { delayMs: 6_000 });
+    fake.set('ping', { delayMs: 6_000 });
     const slow = await served.get('/metrics', { 'X-Prometheus-Scrape-Timeout-Seconds': '2' });
     assert.equal(slow.status, 200);
     assert.equal(sample(slow.body, 'docker_monitor_up'), 0);

@@ -4,6 +4,7 @@
  * made by hand: nothing on this branch produces one yet (waivers come from the fleet issue).
  */
 import { runChain, runCheck } from '../../src/policy/chain.js';
+import { CHECK_INPUTS } from '../../src/policy/types.js';
 import type { CheckInstance, CheckResult, ContainerReport, ContainerView } from '../../src/policy/types.js';
 import type { CheckRun } from '../../src/report/check-run.js';
 import { cisContainerView, cisHostView, policyChecks } from '../fixtures/cis/fixture-views.js';
@@ -30,6 +31,7 @@ const THROWING: CheckInstance = {
   cisId: undefined,
   timeoutMs: 1000,
   metrics: [],
+  inputs: CHECK_INPUTS,
   run: () => Promise.reject(new Error('cannot read properties of undefined (reading "Labels")')),
 };
 

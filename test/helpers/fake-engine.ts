@@ -70,7 +70,8 @@ export function engineError(captured: CapturedError): Error {
 }
 
 /** Engine call names, as DockerEngine counts them. */
-export type Endpoint = 'containers' | 'inspect' | 'top' | 'image' | 'history' | 'exec' | 'info' | 'version' | 'networks' | 'events';
+export type Endpoint =
+  'ping' | 'containers' | 'inspect' | 'top' | 'image' | 'history' | 'exec' | 'info' | 'version' | 'networks' | 'events';
 
 /** A call caught by `hold()`: it answers (or fails) when the test says so. */
 export interface HeldCall {
@@ -165,6 +166,17 @@ export class FakeEngine implements Engine {
     this.containers.set(this.id(role), structuredClone(snapshot));
   }
 
+  /**
+   * The container's processes change with no event and no change to its inspect data (a process it
+   * started itself): `top` answers as in the captured snapshot `name`, inspect as before.
+   */
+  setProcesses(role: Role, name: string): void {
+    const top = this.captured.snapshots[name]?.top;
+    const container = this.containers.get(this.id(role));
+    if (top === undefined || container === undefined) throw new Error(`no running ${role} or no top in snapshot ${name}`);
+    container.top = structuredClone(top);
+  }
+
   /** The container is gone: not listed, and inspect and top answer 404 as the engine did. */
   remove(role: Role): void {
     this.containers.delete(this.id(role));
@@ -256,8 +268,8 @@ export class FakeEngine implements Engine {
     return image;
   }
 
-  async ping(): Promise<void> {
-    if (this.outage !== undefined) throw engineError(this.outage);
+  ping(): Promise<void> {
+    return this.call('ping', undefined, () => undefined);
   }
 
   listContainers(): Promise<ContainerSummary[]> {

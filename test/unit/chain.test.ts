@@ -77,10 +77,13 @@ describe('runChain', () => {
   test('runs every check in file order; compliant when all pass', async () => {
     const outcome = await chain(await checks('[recording.C]\n[recording.A]\n[recording.B]\n'), view);
     assert.deepEqual(calls, [`C:${view.name}`, `A:${view.name}`, `B:${view.name}`]);
-    assert.deepEqual(outcome, {
-      compliant: true,
-      results: ['C', 'A', 'B'].map((check) => ({ check, result: 'pass', reason: undefined })),
-    });
+    assert.deepEqual(
+      { compliant: outcome.compliant, results: outcome.results },
+      {
+        compliant: true,
+        results: ['C', 'A', 'B'].map((check) => ({ check, result: 'pass', reason: undefined })),
+      },
+    );
   });
 
   test('PASS_FAST ends the chain as passed: later checks are absent from the results', async () => {
@@ -217,5 +220,65 @@ describe('runCheck', () => {
       throw new Error('container vanished');
     });
     assert.deepEqual(result, { check: 'A', result: 'error', reason: 'container vanished' });
+  });
+});
+
+describe('runChain: a result is reused while its inputs are unchanged', () => {
+  /** Inputs keys by check name; a check not listed keys as "same". */
+  const keys =
+    (byCheck: Record<string, string>) =>
+    (check: CheckInstance): Promise<string> =>
+      Promise.resolve(byCheck[check.name] ?? 'same');
+  const run = (
+    list: CheckInstance[],
+    inputsKey: (check: CheckInstance) => Promise<string>,
+    previous?: Awaited<ReturnType<typeof runChain>>,
+  ) =>
+    runChain(list, (signal) => ({ ...view, signal }), {
+      failFast: false,
+      imageVerdicts: new Map(),
+      imageId: view.inspect.Image,
+      previous: previous?.memo,
+      inputsKey,
+    });
+
+  test('only the checks whose inputs changed run; the others give the same result objects', async () => {
+    const list = await checks('[recording.A]\n[recording.B]\n[recording.C]\n');
+    const first = await run(list, keys({ B: '1' }));
+    calls.splice(0);
+    const second = await run(list, keys({ B: '2' }), first);
+    assert.deepEqual(calls, [`B:${view.name}`]);
+    assert.equal(second.results[0], first.results[0]);
+    assert.notEqual(second.results[1], first.results[1]);
+    assert.equal(second.results[2], first.results[2]);
+  });
+
+  test('an error is not kept: the check runs again though its inputs are the same', async () => {
+    const list = await checks('[recording.Thrower]\n[recording.A]\n');
+    const first = await run(list, keys({}));
+    calls.splice(0);
+    const second = await run(list, keys({}), first);
+    assert.deepEqual(calls, [`Thrower:${view.name}`]);
+    assert.equal(second.results[0]?.result, 'error');
+  });
+
+  test('PASS_FAST still ends the chain, and the checks after it run again once it no longer passes fast', async () => {
+    const passing = await checks('[recording.A]\n[recording.B]\n[recording.C]\n');
+    const fast = await checks('[recording.A]\n[recording.B]\nverdict = pass_fast\n[recording.C]\n');
+    const first = await run(passing, keys({ B: '1' }));
+    calls.splice(0);
+    const second = await run(fast, keys({ B: '2' }), first);
+    assert.deepEqual(calls, [`B:${view.name}`], 'A reused, B ran and passed fast, C not reached');
+    assert.deepEqual(
+      second.results.map((result) => result.check),
+      ['A', 'B'],
+    );
+    calls.splice(0);
+    const third = await run(passing, keys({ B: '3' }), second);
+    assert.deepEqual(calls, [`B:${view.name}`, `C:${view.name}`], 'C has no kept result since the chain stopped before it');
+    assert.deepEqual(
+      third.results.map((result) => result.result),
+      ['pass', 'pass', 'pass'],
+    );
   });
 });

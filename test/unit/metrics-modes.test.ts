@@ -9,6 +9,7 @@ import { createEventCounters } from '../../src/event-counters.js';
 import { RESULTS_MODES, createMetrics, type ResultsMode } from '../../src/exporter/metrics.js';
 import type { Monitor, MonitorState } from '../../src/monitor.js';
 import { ContainerSelector, EMPTY_SELECTOR } from '../../src/policy/selector.js';
+import { CHECK_INPUTS } from '../../src/policy/types.js';
 import type { CheckInstance, CheckResult, ContainerReport } from '../../src/policy/types.js';
 import type { Waiver } from '../../src/policy/waivers.js';
 
@@ -22,6 +23,7 @@ function check(name: string, metrics: CheckInstance['metrics'] = []): CheckInsta
     cisId: undefined,
     timeoutMs: 1000,
     metrics,
+    inputs: CHECK_INPUTS,
     run: () => Promise.resolve({ result: 'pass' }),
   };
 }
@@ -90,7 +92,6 @@ async function scrape(mode: ResultsMode, containerLabels: string[] = []): Promis
     monitor,
     checks: CHECKS,
     refresh: 'scrape',
-    processCacheTtlMs: 10_000,
     counters: createEventCounters(),
     resultsMode: mode,
     containerLabels,

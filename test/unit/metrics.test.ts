@@ -53,7 +53,6 @@ function metricsOf(checks: readonly CheckInstance[], reports: readonly Container
     monitor: { state } as Monitor,
     checks,
     refresh: 'scrape',
-    processCacheTtlMs: 1000,
     counters: createEventCounters(),
   });
 }

@@ -31,7 +31,10 @@ interface Rig {
 }
 
 /** A Monitor over a fresh fake engine (every captured container running), with the default policy. */
-async function rig(t: TestContext, options: { refresh?: 'scrape' | number; listeners?: ReportListener[] } = {}): Promise<Rig> {
+async function rig(
+  t: TestContext,
+  options: { refresh?: 'scrape' | number; listeners?: ReportListener[]; resyncIntervalMs?: number } = {},
+): Promise<Rig> {
   const engine = new FakeEngine();
   const cache = new EngineCache(engine, new TopProcessSource(engine), 10_000);
   const { checks } = await parsePolicy(DEFAULT_POLICY_INI, DEFAULT_POLICY_NAME, BUILT_IN_CHECKS);
@@ -46,6 +49,7 @@ async function rig(t: TestContext, options: { refresh?: 'scrape' | number; liste
     counters,
     listeners: options.listeners ?? [],
     refresh: options.refresh ?? 'scrape',
+    resyncIntervalMs: options.resyncIntervalMs ?? 300_000,
   });
   // Stops the event loop and the interval even when an assertion ended the test early (not awaited:
   // a listener that never finishes would hold close() forever).
@@ -154,15 +158,19 @@ describe('Monitor: refresh', () => {
     const { engine, monitor, records } = await rig(t);
     await monitor.refresh();
     const before = monitor.state.containers;
-    engine.failNext('inspect', engineError(CAPTURED.errors.unreachable), engine.id('app'));
+    const inspects = engine.count('inspect');
+    engine.failNext('inspect', engineError(CAPTURED.errors.unreachable), engine.id('twin'));
+    engine.set('app', 'app.exec-root'); // now with a root exec session
     await monitor.refresh();
     const after = monitor.state.containers;
     assert.equal(monitor.state.up, true);
-    assert.equal(after.get(engine.id('app')), before.get(engine.id('app')), 'the last verdict, kept as it was');
-    assert.notEqual(after.get(engine.id('twin')), before.get(engine.id('twin')), 'a fresh verdict');
+    assert.equal(engine.count('inspect') - inspects, before.size, 'a resync inspects every container again');
+    assert.equal(after.get(engine.id('twin')), before.get(engine.id('twin')), 'the last verdict, kept as it was');
+    assert.deepEqual(verdict(monitor.state, engine, 'app'), { compliant: false, failed: ['RootProcessCheck'] }, 'a fresh verdict');
+    assert.equal(after.get(engine.id('other')), before.get(engine.id('other')), 'an unchanged verdict keeps its report object');
     assert.equal(after.size, before.size);
     const warning = records.find((record) => record.level === 'warn');
-    assert.equal(warning?.['container'], CAPTURED.containers.app.name);
+    assert.equal(warning?.['container'], CAPTURED.containers.twin.name);
     assert.match(String(warning?.['err']), /ECONNREFUSED/);
   });
   test("a check that errs is counted once per evaluation, from refreshes and events alike; the other checks' counters exist at 0", async (t) => {
@@ -417,23 +425,25 @@ describe('Monitor: scrapes and listeners', () => {
     assert.equal(engine.count('containers'), 2);
   });
 
-  test('with a refresh interval, refreshes run on it and a scrape does not start one', async (t) => {
+  test('with a refresh interval, refreshes run on it (scans, and a resync when one is due) and a scrape does not start one', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] });
-    const { engine, monitor } = await rig(t, { refresh: 30_000 });
+    const { engine, monitor } = await rig(t, { refresh: 30_000, resyncIntervalMs: 60_000 });
     monitor.start();
     await flush();
-    assert.equal(engine.count('containers'), 1);
+    assert.equal(engine.count('containers'), 1, 'the event stream opened: a resync');
     assert.equal((await monitor.forScrape()).up, true);
     assert.equal(engine.count('containers'), 1);
+    assert.equal(engine.count('ping'), 0);
     t.mock.timers.tick(30_000);
     await flush();
+    assert.deepEqual([engine.count('containers'), engine.count('ping')], [1, 1], 'a scan');
     t.mock.timers.tick(30_000);
     await flush();
-    assert.equal(engine.count('containers'), 3);
+    assert.deepEqual([engine.count('containers'), engine.count('ping')], [2, 1], 'a resync, due after 60 s');
     await monitor.close();
     t.mock.timers.tick(90_000);
     await flush();
-    assert.equal(engine.count('containers'), 3, 'no refresh after close()');
+    assert.equal(engine.count('containers'), 2, 'no refresh after close()');
   });
 
   test('a listener that never finishes delays no scrape: reports reach it from a queue after the state is published', async (t) => {
@@ -483,5 +493,88 @@ describe('Monitor: scrapes and listeners', () => {
     const names = Object.fromEntries(Object.entries(CAPTURED.containers).map(([role, { name }]) => [name, role]));
     assert.deepEqual(seen.map((name) => names[name]).sort(), [...Object.keys(CAPTURED.containers), 'app'].sort());
     assert.equal(names[seen.at(-1) ?? ''], 'app', "the event's report came last");
+  });
+});
+
+describe('Monitor: a refresh reads again only what may have changed', () => {
+  /** Calls made by `work`, by endpoint. */
+  async function callsOf(engine: FakeEngine, work: () => Promise<unknown>): Promise<Record<string, number>> {
+    const before = engine.callCounts();
+    await work();
+    return Object.fromEntries(
+      Object.entries(engine.callCounts())
+        .map(([endpoint, count]): [string, number] => [endpoint, count - (before[endpoint] ?? 0)])
+        .filter(([, count]) => count > 0),
+    );
+  }
+
+  test('--refresh scrape, steady state: a scrape pings the engine and reads processes, nothing else; the state object stays', async (t) => {
+    const { engine, monitor } = await rig(t);
+    monitor.start();
+    await flush();
+    assert.equal(engine.count('containers'), 1, 'the event stream opened: one resync');
+    const first = await monitor.forScrape();
+    const calls = await callsOf(engine, () => monitor.forScrape());
+    // `top` once per container here (the fake engine's processes); with /proc a scan makes no engine call.
+    assert.deepEqual(calls, { ping: 1, top: CAPTURED.list.length });
+    assert.equal(monitor.state.containers, first.containers, 'no verdict changed: the same containers, so the same rendered text');
+    assert.equal(monitor.state.host, first.host);
+    await monitor.close();
+  });
+
+  test('a root process started without any event is in the next scrape; only the checks that read processes ran again', async (t) => {
+    const { engine, monitor } = await rig(t);
+    monitor.start();
+    await flush();
+    const before = (await monitor.forScrape()).containers.get(engine.id('app'));
+    assert.deepEqual(verdict(monitor.state, engine, 'app'), COMPLIANT);
+    engine.setProcesses('app', 'app.exec-root');
+    const calls = await callsOf(engine, () => monitor.forScrape());
+    assert.equal(calls['inspect'], undefined, 'no inspect: nothing but the processes changed');
+    assert.deepEqual(verdict(monitor.state, engine, 'app'), { compliant: false, failed: ['RootProcessCheck'] });
+    const after = monitor.state.containers.get(engine.id('app'));
+    const reused = (check: string): boolean =>
+      before?.results.find((result) => result.check === check) === after?.results.find((result) => result.check === check);
+    assert.deepEqual(
+      ['ActiveBuildCheck', 'RunningAsRootCheck', 'RootProcessCheck'].map(reused),
+      [true, true, false],
+      'results of checks that read only inspect data are the same objects',
+    );
+    await monitor.close();
+  });
+
+  test('events keep the cached inspect data current: a container event and a network (dis)connect read that container again', async (t) => {
+    const { engine, monitor } = await rig(t);
+    monitor.start();
+    await flush();
+    await monitor.forScrape();
+    engine.set('app', 'app.after-hup');
+    const byEvent = await callsOf(engine, () => monitor.handleEvent(engine.event('app', 'kill')));
+    assert.equal(byEvent['inspect'], 1);
+    const byNetwork = await callsOf(engine, () =>
+      monitor.handleEvent({ Type: 'network', Action: 'disconnect', id: CAPTURED.networks[0]?.Id ?? '', container: engine.id('app') }),
+    );
+    assert.equal(byNetwork['inspect'], 1);
+    const scrape = await callsOf(engine, () => monitor.forScrape());
+    assert.equal(scrape['inspect'], undefined, 'the scrape after them uses what they read');
+    assert.equal(scrape['containers'], undefined);
+    await monitor.close();
+  });
+
+  test('a stop event drops the container from the scans that follow; a resync after the interval lists every container again', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] });
+    const { engine, monitor } = await rig(t, { resyncIntervalMs: 60_000 });
+    monitor.start();
+    await flush();
+    await monitor.forScrape();
+    engine.set('root', 'root.stopped');
+    await monitor.handleEvent(engine.event('root', 'die'));
+    const scan = await callsOf(engine, () => monitor.forScrape());
+    assert.equal(scan['top'], CAPTURED.list.length - 1, 'the stopped container is not scanned');
+    assert.equal(verdict(monitor.state, engine, 'root'), undefined);
+    t.mock.timers.tick(60_000);
+    const resync = await callsOf(engine, () => monitor.forScrape());
+    assert.deepEqual([resync['containers'], resync['inspect']], [1, CAPTURED.list.length - 1]);
+    await monitor.close();
   });
 });

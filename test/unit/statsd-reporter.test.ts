@@ -85,7 +85,7 @@ describe('StatsdReporter against a UDP socket on loopback', () => {
     received.length = 0;
     const { logger } = captureLogger();
     const settings = { ...DEFAULT_SETTINGS, statsdServer: `127.0.0.1:${port}`, hostname: 'h1' };
-    const listeners = createListeners({
+    const listeners = await createListeners({
       settings,
       engine: new DockerEngine({ host: 'unix:///nonexistent.sock', concurrency: 1, timeoutMs: 1000 }),
       logger,
@@ -206,7 +206,7 @@ describe('StatsD settings and the listeners', () => {
     const { logger } = captureLogger();
     const engine = new DockerEngine({ host: 'unix:///nonexistent.sock', concurrency: 1, timeoutMs: 1000 });
     const kinds = async (statsdServer: string | undefined, textLog = true): Promise<unknown[]> => {
-      const listeners = createListeners({
+      const listeners = await createListeners({
         settings: { ...DEFAULT_SETTINGS, statsdServer },
         engine,
         logger,

@@ -40,6 +40,7 @@ function describeExec(session: ExecInspect): string {
 
 /** CIS 5.23: no exec session runs privileged (`docker exec --privileged`). */
 export class PrivilegedExecCheck extends PolicyCheck {
+  static override inputs = ['inspect', 'exec'] as const;
   static override description = 'no exec session runs privileged';
   static override remediation = 'Do not run docker exec --privileged; end such sessions and restart the container if one ran.';
   static override options = {};
@@ -58,6 +59,7 @@ export class PrivilegedExecCheck extends PolicyCheck {
  * from a container configured to run as root.
  */
 export class RootExecCheck extends PolicyCheck {
+  static override inputs = ['inspect', 'exec'] as const;
   static override description = 'no exec session runs as root';
   static override remediation = 'Run docker exec with --user set to a non-root user.';
   static override options = {};

@@ -17,6 +17,7 @@ async function onPodman(host: HostView): Promise<boolean> {
 
 /** CIS 2.2: containers on the default bridge cannot talk to each other (`--icc=false`). */
 export class DefaultBridgeIccCheck extends HostPolicyCheck {
+  static override inputs = ['engine'] as const;
   static override description = 'inter-container traffic is off on the default bridge (icc=false)';
   static override remediation = 'Set "icc": false in daemon.json and use user-defined networks for containers that must talk.';
   static override severity = 'medium' as const;
@@ -41,6 +42,7 @@ export class DefaultBridgeIccCheck extends HostPolicyCheck {
 
 /** CIS 2.5: no registry is reached without TLS, beyond the loopback ranges every engine allows. */
 export class InsecureRegistryCheck extends HostPolicyCheck {
+  static override inputs = ['engine'] as const;
   static override description = 'no insecure registries are configured (beyond loopback)';
   static override remediation = 'Remove the registry from insecure-registries in daemon.json and give it a TLS certificate.';
   static override severity = 'high' as const;
@@ -59,6 +61,7 @@ export class InsecureRegistryCheck extends HostPolicyCheck {
 
 /** CIS 2.6: the aufs storage driver (unmaintained, removed from Docker 24) is not used. */
 export class AufsStorageCheck extends HostPolicyCheck {
+  static override inputs = ['engine'] as const;
   static override description = 'the aufs storage driver is not used';
   static override remediation = 'Move the engine to the overlay2 storage driver.';
   static override severity = 'medium' as const;
@@ -71,6 +74,7 @@ export class AufsStorageCheck extends HostPolicyCheck {
 
 /** CIS 2.9: container root is remapped to an unprivileged host user (userns-remap, or a rootless engine). */
 export class UsernsRemapCheck extends HostPolicyCheck {
+  static override inputs = ['engine'] as const;
   static override description = 'user namespace remapping is enabled';
   static override remediation = 'Set "userns-remap": "default" in daemon.json and restart the engine.';
   static override severity = 'medium' as const;
@@ -95,6 +99,7 @@ export class UsernsRemapCheck extends HostPolicyCheck {
  * `local` and `none`; we do not).
  */
 export class LoggingDriverCheck extends HostPolicyCheck {
+  static override inputs = ['engine'] as const;
   static override description = 'the default logging driver ships logs off the host';
   static override remediation = 'Set log-driver in daemon.json to one that ships logs off the host (syslog, journald, fluentd, ...).';
   static override options = {
@@ -123,6 +128,7 @@ export class LoggingDriverCheck extends HostPolicyCheck {
 
 /** CIS 2.15: containers keep running while the daemon restarts. Swarm mode cannot have it, so passes. */
 export class LiveRestoreCheck extends HostPolicyCheck {
+  static override inputs = ['engine'] as const;
   static override description = 'live restore is enabled';
   static override remediation = 'Set "live-restore": true in daemon.json.';
   static override severity = 'low' as const;
@@ -143,6 +149,7 @@ export class LiveRestoreCheck extends HostPolicyCheck {
 
 /** CIS 2.18: experimental features are off in production. */
 export class ExperimentalCheck extends HostPolicyCheck {
+  static override inputs = ['engine'] as const;
   static override description = 'experimental features are off';
   static override remediation = 'Set "experimental": false in daemon.json on production engines.';
   static override severity = 'low' as const;
@@ -164,6 +171,7 @@ function isSwarmActive(state: string | undefined): boolean {
 
 /** CIS 5.1: swarm mode is off unless needed (it opens management ports and holds cluster secrets). */
 export class SwarmModeCheck extends HostPolicyCheck {
+  static override inputs = ['engine'] as const;
   static override description = 'swarm mode is not enabled';
   static override remediation = 'Leave swarm mode (docker swarm leave) on engines that do not need it.';
   static override severity = 'low' as const;

@@ -5,6 +5,7 @@ import { parseHistoryEntry } from './history.js';
 
 /** Checks of the image alone: run once per image ID, the verdict shared by its containers. */
 abstract class ImagePolicyCheck extends PolicyCheck {
+  static override inputs = ['image'] as const;
   static override scope: CheckScope = 'image';
   static override options = {};
 }
@@ -45,6 +46,7 @@ export class ImageHealthcheckCheck extends ImagePolicyCheck {
  * is not root, so `--user 1000` on an image without USER passes.
  */
 export class ContainerUserCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = "the container runs as a non-root user (its Config.User: the image's USER or --user)";
   static override remediation = 'Run as a non-root user: set USER in the image or start the container with --user UID:GID.';
   static override options = {};

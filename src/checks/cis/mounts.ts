@@ -17,6 +17,7 @@ function describeMount(mount: MountPoint): string {
  * subdirectories such as /etc/ssl are not listed and pass.
  */
 export class SensitiveMountCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = 'no sensitive host directory is mounted read-write';
   static override remediation = 'Do not mount host system directories, or mount them read-only (:ro).';
   static override options = {
@@ -44,6 +45,7 @@ export class SensitiveMountCheck extends PolicyCheck {
 
 /** CIS 5.20: no mount propagates mounts back to the host (`shared` or `rshared`). */
 export class MountPropagationCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = 'no mount uses shared propagation';
   static override remediation = 'Mount with private propagation: drop the shared or rshared bind option.';
   static override options = {};
@@ -63,6 +65,7 @@ export class MountPropagationCheck extends PolicyCheck {
  * it is, a configured socket path, or a directory holding one (`/var/run`, `/run`, `/`).
  */
 export class DockerSocketMountCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = 'the Docker socket is not mounted into the container';
   static override remediation =
     'Do not mount /var/run/docker.sock into the container; use a restricted API proxy if it must talk to the engine.';

@@ -6,6 +6,7 @@ import type { CheckReturn, ContainerView } from '../../policy/types.js';
  * Joining another container's namespace (`container:<id>`) is not the host's and passes.
  */
 abstract class HostNamespaceCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override options = {};
   /** The `docker run` flag, for the reason. */
   protected abstract readonly flag: string;

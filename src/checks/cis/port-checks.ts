@@ -7,6 +7,7 @@ const WILDCARDS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '']);
 
 /** CIS 5.8: no host port below 1024 is published (docker-bench also flags 1024, which is not privileged). */
 export class PrivilegedPortCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = 'no privileged host port (below 1024) is published';
   static override remediation = 'Publish the service on a host port of 1024 or above (-p 8080:80).';
   static override options = {
@@ -38,6 +39,7 @@ export class PrivilegedPortCheck extends PolicyCheck {
  * not, and fails; with `allowed_ports` set, a published container port not listed fails too.
  */
 export class PublishAllPortsCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = 'only needed ports are published (no --publish-all)';
   static override remediation = 'Replace --publish-all (-P) with -p for the ports the service needs.';
   static override options = {
@@ -67,6 +69,7 @@ export class PublishAllPortsCheck extends PolicyCheck {
 
 /** CIS 5.14: published ports are bound to a specific address, not to every interface (IPv4 or IPv6). */
 export class WildcardBindCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = 'published ports are bound to a specific host address';
   static override remediation = 'Bind published ports to one host address (-p 127.0.0.1:8080:80) instead of every interface.';
   static override options = {

@@ -26,6 +26,7 @@ function capabilityName(name: string): string {
 
 /** CIS 5.5: `--privileged` gives every capability, every device, and no AppArmor or seccomp. */
 export class PrivilegedContainerCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = 'the container is not privileged';
   static override remediation = 'Remove --privileged; add only the capabilities or devices the application needs.';
   static override options = {};
@@ -39,6 +40,7 @@ export class PrivilegedContainerCheck extends PolicyCheck {
 
 /** CIS 5.4: no capability added beyond Docker's default set (a privileged container has them all). */
 export class AddedCapabilitiesCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = "no capabilities added beyond Docker's defaults";
   static override remediation = 'Remove the --cap-add flags the application does not need, or list needed ones in allowed_capabilities.';
   static override options = {
@@ -67,6 +69,7 @@ export class AddedCapabilitiesCheck extends PolicyCheck {
 
 /** CIS 5.18: no host device passed in (`--device`); a privileged container sees them all. */
 export class HostDevicesCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = 'no host devices are exposed to the container';
   static override remediation = 'Remove --device (and --privileged), or list the devices the application needs in allowed_devices.';
   static override options = {

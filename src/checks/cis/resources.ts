@@ -3,6 +3,7 @@ import type { CheckReturn, ContainerView } from '../../policy/types.js';
 
 /** CIS 5.11: the container has a memory limit (`--memory`). */
 export class MemoryLimitCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = 'memory usage is limited';
   static override remediation = 'Set a memory limit with --memory (deploy.resources.limits.memory in Compose).';
   static override options = {};
@@ -19,6 +20,7 @@ export class MemoryLimitCheck extends PolicyCheck {
  * (`--cpu-quota`, which docker-bench does not recognise although `--cpus` is the same mechanism).
  */
 export class CpuSharesCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = 'CPU priority or quota is set';
   static override remediation = 'Set --cpu-shares or --cpus for the container.';
   static override options = {};
@@ -34,6 +36,7 @@ export class CpuSharesCheck extends PolicyCheck {
 
 /** CIS 5.29: the number of processes is limited (`--pids-limit`), against fork bombs. */
 export class PidsLimitCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = 'the number of processes is limited';
   static override remediation = 'Set --pids-limit for the container.';
   static override options = {};
@@ -48,6 +51,7 @@ export class PidsLimitCheck extends PolicyCheck {
 
 /** CIS 5.13: the root filesystem is read-only (`--read-only`); writable paths come from volumes. */
 export class ReadonlyRootfsCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = 'the root filesystem is mounted read-only';
   static override remediation = 'Start the container with --read-only and mount volumes or tmpfs where it must write.';
   static override options = {};
@@ -65,6 +69,7 @@ export class ReadonlyRootfsCheck extends PolicyCheck {
  * the opposite: every container without an override.)
  */
 export class UlimitOverrideCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = 'default ulimits are not overridden, except where allowed';
   static override remediation = 'Remove the --ulimit flags, or list the needed ones in allowed_ulimits.';
   static override options = {
@@ -89,6 +94,7 @@ export class UlimitOverrideCheck extends PolicyCheck {
 
 /** CIS 5.25: the container stays in the engine's cgroup (no `--cgroup-parent` outside the allowed ones). */
 export class CgroupParentCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = "the container uses the engine's default cgroup parent";
   static override remediation = "Remove --cgroup-parent so the engine's default cgroup parent applies.";
   static override options = {

@@ -7,6 +7,7 @@ import type { CheckReturn, ContainerView } from '../../policy/types.js';
  * text; docker-bench ignores the policy name) unless `allow_unlimited` is on.
  */
 export class RestartPolicyCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = 'restarts are limited (on-failure with few retries, or no restart)';
   static override remediation = 'Use --restart on-failure:5 (or no restart policy) instead of always or unlimited retries.';
   static override options = {
@@ -40,6 +41,7 @@ export class RestartPolicyCheck extends PolicyCheck {
  * `require_healthcheck` (the image-side HEALTHCHECK is ImageHealthcheckCheck, CIS 4.6).
  */
 export class HealthStatusCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = 'the container is not unhealthy';
   static override remediation =
     "Look at the health check's output (docker inspect --format '{{json .State.Health}}') and fix or restart the service.";
@@ -75,6 +77,7 @@ function isSshd(command: string): boolean {
  * works in images without `ps`, where docker-bench's `docker exec ps` silently misses.
  */
 export class SshdCheck extends PolicyCheck {
+  static override inputs = ['processes'] as const;
   static override description = 'no SSH server runs in the container';
   static override remediation = 'Remove the SSH server from the image; use docker exec for access.';
   static override options = {};
@@ -94,6 +97,7 @@ export class SshdCheck extends PolicyCheck {
  * interface is called (docker-bench looks for `docker0` by name).
  */
 export class DefaultBridgeCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = 'the container is not attached to the default bridge network';
   static override remediation = 'Attach the container to a user-defined network (docker network create) instead of the default bridge.';
   static override options = {};

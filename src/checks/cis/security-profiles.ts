@@ -27,6 +27,7 @@ async function moduleNotInUse(
  * in `/info` (docker-bench fails every container on hosts without it); `require_apparmor` judges anyway.
  */
 export class AppArmorProfileCheck extends PolicyCheck {
+  static override inputs = ['inspect', 'engine'] as const;
   static override description = 'the container runs under an AppArmor profile (where the engine has AppArmor)';
   static override remediation =
     'Run the container with an AppArmor profile: drop --security-opt apparmor=unconfined (docker-default applies).';
@@ -49,6 +50,7 @@ export class AppArmorProfileCheck extends PolicyCheck {
  * (`require_selinux` judges anyway); only a `label=` option counts, and `label=disable` fails.
  */
 export class SelinuxOptionsCheck extends PolicyCheck {
+  static override inputs = ['inspect', 'engine'] as const;
   static override description = 'SELinux label options are set (where the engine has SELinux)';
   static override remediation = 'Start the container with --security-opt label=level:... or label=type:... on an SELinux-enabled engine.';
   static override options = { require_selinux: requireOption('SELinux') };
@@ -67,6 +69,7 @@ export class SelinuxOptionsCheck extends PolicyCheck {
 
 /** CIS 5.22: the default seccomp profile is not turned off (privileged containers run without one). */
 export class SeccompUnconfinedCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
   static override description = 'seccomp is not disabled';
   static override remediation = 'Remove --security-opt seccomp=unconfined; use the default or a custom seccomp profile.';
   static override options = {};
@@ -86,6 +89,7 @@ export class SeccompUnconfinedCheck extends PolicyCheck {
  * An explicit `no-new-privileges=false` fails even under the daemon-wide setting.
  */
 export class NoNewPrivilegesCheck extends PolicyCheck {
+  static override inputs = ['inspect', 'engine'] as const;
   static override description = 'the container cannot gain new privileges (no-new-privileges)';
   static override remediation = 'Start the container with --security-opt no-new-privileges (or set it as the engine default).';
   static override options = {};
