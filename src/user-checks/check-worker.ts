@@ -112,11 +112,19 @@ function samplesOf(check: CheckInstance, data: unknown): SampleSets | undefined 
   return sets;
 }
 
-async function run(check: CheckInstance, runId: number, data: Record<string, unknown>, methods: string[]): Promise<void> {
+async function run(check: CheckInstance, { runId, data, methods, refused }: Extract<ToWorker, { type: 'run' }>): Promise<void> {
   const controller = new AbortController();
   aborts.set(runId, controller);
   const view: Record<string, unknown> = { ...data, signal: controller.signal };
   for (const method of methods) view[method] = (...args: unknown[]) => callBack(runId, method, args);
+  for (const [field, why] of Object.entries(refused)) {
+    Object.defineProperty(view, field, {
+      enumerable: true,
+      get() {
+        throw new Error(why);
+      },
+    });
+  }
   let reply: FromWorker;
   try {
     const outcome = await check.run(view as never);
@@ -143,7 +151,7 @@ async function run(check: CheckInstance, runId: number, data: Record<string, unk
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'run':
-      if (check !== undefined) void run(check, message.runId, message.data, message.methods);
+      if (check !== undefined) void run(check, message);
       break;
     case 'abort':
       aborts.get(message.runId)?.abort();

@@ -36,8 +36,11 @@ export type FromWorker =
   | { type: 'pong'; pingId: number };
 
 export type ToWorker =
-  /** `data`: the view's plain fields (id, name, inspect); `methods`: its accessors, called back. */
-  | { type: 'run'; runId: number; data: Record<string, unknown>; methods: string[] }
+  /**
+   * `data`: the view's plain fields (id, name, inspect); `methods`: its accessors, called back;
+   * `refused`: fields the view would not give this check (inputs it did not declare), with why.
+   */
+  | { type: 'run'; runId: number; data: Record<string, unknown>; methods: string[]; refused: Record<string, string> }
   | { type: 'abort'; runId: number }
   /** Is the thread's event loop free? A busy loop never answers. */
   | { type: 'ping'; pingId: number }

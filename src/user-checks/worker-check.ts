@@ -253,9 +253,19 @@ class CheckWorker {
     const timeoutMs = this.check?.timeoutMs ?? 0;
     const data: Record<string, unknown> = {};
     const methods: string[] = [];
-    for (const [key, value] of Object.entries(target)) {
+    const refused: Record<string, string> = {};
+    for (const key of Object.keys(target)) {
+      if (key === 'signal') continue;
+      let value: unknown;
+      try {
+        value = (target as unknown as Record<string, unknown>)[key];
+      } catch (error) {
+        // A field the view gives only to checks that declared it: it throws in the worker too, when read.
+        refused[key] = errorMessage(error);
+        continue;
+      }
       if (typeof value === 'function') methods.push(key);
-      else if (key !== 'signal') data[key] = value;
+      else data[key] = value;
     }
     const runId = ++this.lastRun;
     const abort = (): void => {
@@ -271,7 +281,7 @@ class CheckWorker {
           if (this.runs.has(runId)) void this.overdue(runId, worker, timeoutMs);
         }, timeoutMs + GRACE_MS);
         try {
-          worker.postMessage({ type: 'run', runId, data, methods } satisfies ToWorker);
+          worker.postMessage({ type: 'run', runId, data, methods, refused } satisfies ToWorker);
         } catch (error) {
           this.runs.delete(runId);
           reject(new Error(`its view could not be passed to its worker thread: ${errorMessage(error)}`));

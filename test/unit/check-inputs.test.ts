@@ -3,10 +3,9 @@
  * The Evaluator and EngineCache are the real ones, over the fake engine's captured JSON.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { BUILT_IN_CHECKS } from '../../src/checks/index.js';
 import { parsePolicy } from '../../src/config/load-policy.js';
@@ -15,11 +14,13 @@ import { TopProcessSource } from '../../src/engine/process-source.js';
 import { Evaluator } from '../../src/evaluator.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 
+// Users' checks run in worker threads: each run is written to runs.log beside the module, where the test reads it.
 const MODULE = `
-export const runs = [];
+import { appendFileSync } from 'node:fs';
+const log = new URL('runs.log', import.meta.url);
 class Counting {
   check(container) {
-    runs.push(this.constructor.name);
+    appendFileSync(log, this.constructor.name + '\\n');
     return 'pass';
   }
 }
@@ -44,15 +45,22 @@ export class BadInputs extends Counting {
 `;
 
 let dir = '';
-let runs: string[] = [];
+/** The checks that ran since the last clearRuns(), in order. */
+function ran(): string[] {
+  return readFileSync(join(dir, 'runs.log'), 'utf8')
+    .split('\n')
+    .filter((line) => line !== '');
+}
+function clearRuns(): void {
+  writeFileSync(join(dir, 'runs.log'), '');
+}
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dm-inputs-'));
   writeFileSync(join(dir, 'reading.js'), MODULE);
-  runs = ((await import(pathToFileURL(join(dir, 'reading.js')).href)) as { runs: string[] }).runs;
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
-beforeEach(() => runs.splice(0));
+beforeEach(clearRuns);
 
 async function rig(sections: string[]): Promise<{ engine: FakeEngine; evaluator: Evaluator }> {
   const engine = new FakeEngine();
@@ -67,16 +75,16 @@ describe('declared inputs', () => {
     const { engine, evaluator } = await rig(['ReadsInspect', 'ReadsProcesses', 'DeclaresNothing']);
     await evaluator.evaluateAll();
     const containers = engine.callCounts()['containers'];
-    assert.equal(runs.length, 3 * (await evaluator.evaluateKnown()).containers.length, 'the resync ran every check');
-    runs.splice(0);
+    assert.equal(ran().length, 3 * (await evaluator.evaluateKnown()).containers.length, 'the resync ran every check');
+    clearRuns();
     await evaluator.evaluateKnown();
-    assert.deepEqual(runs, [], 'nothing changed: nothing ran');
+    assert.deepEqual(ran(), [], 'nothing changed: nothing ran');
     engine.setProcesses('app', 'app.exec-root');
     await evaluator.evaluateKnown();
-    assert.deepEqual(runs.sort(), ['DeclaresNothing', 'ReadsProcesses']);
-    runs.splice(0);
+    assert.deepEqual(ran().sort(), ['DeclaresNothing', 'ReadsProcesses']);
+    clearRuns();
     await evaluator.evaluateContainer(engine.id('twin'));
-    assert.deepEqual(runs.sort(), ['DeclaresNothing', 'ReadsInspect'], 'a new inspect read (an event)');
+    assert.deepEqual(ran().sort(), ['DeclaresNothing', 'ReadsInspect'], 'a new inspect read (an event)');
     assert.equal(engine.callCounts()['containers'], containers, 'scans and events list nothing');
   });
 
