@@ -26,7 +26,7 @@ import { ServeProcess } from './exporter.js';
 import { Fleet, type Progress } from './fleet.js';
 import { measureProcessScan } from './process-scan.js';
 import { describeMachine, judgeTargets, sizeTable, targetTable, type SizeFigures } from './report.js';
-import { growthTable, judgeScaleTargets, modeTable, scaleTargetTable } from './scale-report.js';
+import { growthTables, judgeScaleTargets, modeTable, scaleTargetTable } from './scale-report.js';
 import { measureModes, modeSpecs, type ScrapeModeOptions } from './scrape-modes.js';
 import { round, timed } from './stats.js';
 import { measureStatusPage, statusPageTable } from './status-page.js';
@@ -235,8 +235,7 @@ async function main(): Promise<void> {
   if (values.only === undefined) await writeFile(join(folder, 'latest.json'), json);
   const machineLine = `Machine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Docker ${machine.docker}, Node ${machine.node}.`;
   const tables = sizes.flatMap((figures) => [sizeTable(figures), modeTable(figures.containers, figures.modes)]);
-  const growth = growthTable(sizes, seriesBySize);
-  if (growth !== undefined) tables.push(growth);
+  tables.push(...growthTables(sizes, seriesBySize));
   if (statusPage !== undefined) tables.push(statusPageTable(statusPage));
   if (targets.length > 0) tables.push(targetTable(targets));
   if (scaleTargets.length > 0) tables.push(scaleTargetTable(scaleTargets));

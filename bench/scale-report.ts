@@ -11,6 +11,8 @@ import { round } from './stats.js';
 
 const kb = (bytes: number): string => (bytes >= 1e6 ? `${round(bytes / 1e6, 2)} MB` : `${round(bytes / 1e3, 1)} kB`);
 const count = (value: number): string => String(round(value, value >= 10 ? 0 : 2));
+/** dockerd CPU above its idle rate: at or below zero, the scrapes cost less than the noise of the idle rate (shown in brackets). */
+const cpu = (value: number): string => (value <= 0 ? `≈ 0 (${ms(value)})` : ms(value));
 const ratio = (value: number): string => (Number.isFinite(value) ? `${round(value, value >= 10 ? 0 : 2)}×` : '—');
 
 /** A per-mode figure: how to read it from the figures and how to print it. */
@@ -29,7 +31,7 @@ const MODE_ROWS: ModeRow[] = [
   { label: 'body on the wire, plain', value: (m) => m.plain.bytes, format: kb },
   { label: 'body on the wire, gzip', value: (m) => m.gzip.bytes, format: kb },
   { label: 'engine calls per steady-state scrape (no /events)', value: (m) => m.engineCalls.total, format: count },
-  { label: 'dockerd CPU per scrape (minus idle)', value: (m) => m.dockerd.perScrapeMs, format: ms },
+  { label: 'dockerd CPU per scrape (minus idle)', value: (m) => m.dockerd.perScrapeMs, format: cpu },
   { label: 'container start → its series, p50', value: (m) => m.events.p50Ms, format: ms },
   { label: 'container start → its series, p99', value: (m) => m.events.p99Ms, format: ms },
   { label: 'resident memory, `--metrics.results all` (peak)', value: (m) => m.memory.rssBytes, format: mb },
@@ -60,20 +62,25 @@ function endpoints(figures: ModeFigures): string {
 export function modeTable(size: number, modes: readonly ModeFigures[]): string {
   const labels = [...new Set(modes.map((figures) => figures.mode))];
   const [scrape, cached] = labels;
+  const baseline = modes.find((figures) => figures.baseline)?.mode;
+  const heading = (label: string): string => (label === baseline ? '`--refresh scrape`, baseline build' : `\`--refresh ${label}\``);
   const lines = [
-    `| ${size} containers: \`serve\` by refresh mode | ${labels.map((label) => `\`--refresh ${label.replace(', baseline build', '')}\`${label.endsWith('baseline build') ? ' (baseline build)' : ''}`).join(' | ')} | ${scrape} ÷ ${cached} |`,
-    `|---|${labels.map(() => '---|').join('')}---|`,
+    `| ${size} containers: \`serve\` by refresh mode | ${labels.map(heading).join(' | ')} | ${scrape} ÷ ${cached} |${baseline === undefined ? '' : ' baseline ÷ scrape |'}`,
+    `|---|${labels.map(() => '---|').join('')}---|${baseline === undefined ? '' : '---|'}`,
   ];
   for (const policy of [...new Set(modes.map((figures) => figures.policy))]) {
     const byMode = (label: string | undefined): ModeFigures | undefined =>
       modes.find((figures) => figures.mode === label && figures.policy === policy);
-    lines.push(`| **${policyName(policy)}** |${labels.map(() => ' |').join('')} |`);
+    lines.push(`| **${policyName(policy)}** |${labels.map(() => ' |').join('')} |${baseline === undefined ? '' : ' |'}`);
+    const quotient = (row: ModeRow, over: string | undefined, under: string | undefined): string => {
+      const [a, b] = [byMode(over), byMode(under)].map((figures) => (figures === undefined ? undefined : row.value(figures)));
+      return row.label.startsWith('scrapes timed') || a === undefined || b === undefined || b <= 0 || a < 0 ? '' : ratio(a / b);
+    };
     for (const row of MODE_ROWS) {
       const cells = labels.map((label) => cell(row, byMode(label)));
       if (cells.every((text) => text === '' || text === '—')) continue;
-      const [a, b] = [byMode(scrape), byMode(cached)].map((figures) => (figures === undefined ? undefined : row.value(figures)));
-      const quotient = row.label.startsWith('scrapes timed') || a === undefined || b === undefined || b <= 0 || a < 0 ? '' : ratio(a / b);
-      lines.push(`| ${row.label} | ${cells.join(' | ')} | ${quotient} |`);
+      const extra = baseline === undefined ? '' : ` ${quotient(row, baseline, scrape)} |`;
+      lines.push(`| ${row.label} | ${cells.join(' | ')} | ${quotient(row, scrape, cached)} |${extra}`);
     }
   }
   const notes = [
@@ -88,47 +95,8 @@ export function modeTable(size: number, modes: readonly ModeFigures[]): string {
   return [...lines, ...notes.map((note) => `\n_${note}_`)].join('\n');
 }
 
-interface GrowthRow {
-  label: string;
-  value: (figures: SizeFigures) => number | undefined;
-  format: (value: number) => string;
-}
-
 function evaluation(figures: SizeFigures, policy: string): EvaluationFigures | undefined {
   return figures.evaluations.find((candidate) => policyName(candidate.policy) === policy);
-}
-
-function growthRows(sizes: readonly SizeFigures[]): GrowthRow[] {
-  const rows: GrowthRow[] = [];
-  const policies = [...new Set(sizes.flatMap((figures) => figures.evaluations.map((candidate) => policyName(candidate.policy))))];
-  for (const policy of policies) {
-    rows.push({ label: `full evaluation, ${policy}, cold`, value: (f) => evaluation(f, policy)?.coldMs, format: ms });
-    rows.push({ label: `full evaluation, ${policy}, warm`, value: (f) => evaluation(f, policy)?.warmMs, format: ms });
-    rows.push({
-      label: `full evaluation, ${policy}, warm, engine calls`,
-      value: (f) => {
-        const found = evaluation(f, policy);
-        return found === undefined ? undefined : engineCallTotal(found.warmEngineCalls);
-      },
-      format: count,
-    });
-  }
-  const modes = [...new Set(sizes.flatMap((figures) => figures.modes.map((m) => `${m.mode}\u0000${policyName(m.policy)}`)))];
-  for (const key of modes) {
-    const [mode, policy] = key.split('\u0000') as [string, string];
-    for (const row of MODE_ROWS) {
-      if (row.label.startsWith('scrapes timed')) continue;
-      rows.push({
-        label: `\`--refresh ${mode}\`, ${policy}: ${row.label}`,
-        value: (f) => {
-          const found = f.modes.find((m) => m.mode === mode && policyName(m.policy) === policy);
-          return found === undefined ? undefined : row.value(found);
-        },
-        format: row.format,
-      });
-    }
-  }
-  return rows;
 }
 
 /** The two sizes growth is shown between: 200 and 1 000 when both were measured, else the two largest. */
@@ -141,35 +109,57 @@ export function growthSizes(sizes: readonly SizeFigures[]): [SizeFigures, SizeFi
   return lower === undefined || upper === undefined ? undefined : [lower, upper];
 }
 
-/** How each figure grows between two sizes: both values and their ratio (linear growth is the size ratio). */
-export function growthTable(sizes: readonly SizeFigures[], series: readonly MeasuredSeries[]): string | undefined {
+/** `a → b (ratio)`, or empty when either is missing. */
+function growth(a: number | undefined, b: number | undefined, format: (value: number) => string): string {
+  if (a === undefined || b === undefined || Number.isNaN(a) || Number.isNaN(b)) return '';
+  return `${format(a)} → ${format(b)} (${a > 0 && b >= 0 ? ratio(b / a) : '—'})`;
+}
+
+/**
+ * How each figure grows between two sizes, as `small → large (ratio)`: evaluations and series per
+ * `--metrics.results` mode in one table, the exporter's figures per refresh mode in another.
+ */
+export function growthTables(sizes: readonly SizeFigures[], series: readonly MeasuredSeries[]): string[] {
   const pair = growthSizes(sizes);
-  if (pair === undefined) return undefined;
+  if (pair === undefined) return [];
   const [small, large] = pair;
-  const lines = [
-    `| figure | ${small.containers} containers | ${large.containers} containers | ${large.containers} ÷ ${small.containers} |`,
-    '|---|---|---|---|',
-  ];
-  for (const row of growthRows(sizes)) {
-    const [a, b] = [row.value(small), row.value(large)];
-    if (a === undefined || b === undefined || Number.isNaN(a) || Number.isNaN(b)) continue;
-    lines.push(`| ${row.label} | ${row.format(a)} | ${row.format(b)} | ${a > 0 && b >= 0 ? ratio(b / a) : '—'} |`);
+  const span = `${small.containers} → ${large.containers} containers (${large.containers} ÷ ${small.containers})`;
+  const general = [`| figure | ${span} |`, '|---|---|'];
+  const policies = [...new Set([...small.evaluations, ...large.evaluations].map((candidate) => policyName(candidate.policy)))];
+  for (const policy of policies) {
+    const [a, b] = [evaluation(small, policy), evaluation(large, policy)];
+    general.push(`| full evaluation, ${policy}, cold | ${growth(a?.coldMs, b?.coldMs, ms)} |`);
+    general.push(`| full evaluation, ${policy}, warm | ${growth(a?.warmMs, b?.warmMs, ms)} |`);
+    const calls = (found: EvaluationFigures | undefined) => (found === undefined ? undefined : engineCallTotal(found.warmEngineCalls));
+    general.push(`| full evaluation, ${policy}, warm, engine calls | ${growth(calls(a), calls(b), count)} |`);
   }
   const seriesAt = (size: number) => series.find((entry) => entry.size === size)?.figures ?? [];
   for (const figure of seriesAt(large.containers)) {
     const before = seriesAt(small.containers).find((candidate) => candidate.mode === figure.mode);
     if (before === undefined) continue;
-    lines.push(
-      `| cis.ini, \`--metrics.results ${figure.mode}\`: series | ${before.series} | ${figure.series} | ${ratio(figure.series / before.series)} |`,
-    );
-    lines.push(
-      `| cis.ini, \`--metrics.results ${figure.mode}\`: body, plain / gzip | ${kb(before.bytes)} / ${kb(before.gzipBytes)} | ${kb(figure.bytes)} / ${kb(figure.gzipBytes)} | ${ratio(figure.bytes / before.bytes)} / ${ratio(figure.gzipBytes / before.gzipBytes)} |`,
-    );
+    general.push(`| cis.ini, \`--metrics.results ${figure.mode}\`: series | ${growth(before.series, figure.series, count)} |`);
+    general.push(`| cis.ini, \`--metrics.results ${figure.mode}\`: body, plain | ${growth(before.bytes, figure.bytes, kb)} |`);
+    general.push(`| cis.ini, \`--metrics.results ${figure.mode}\`: body, gzip | ${growth(before.gzipBytes, figure.gzipBytes, kb)} |`);
   }
-  lines.push(
-    `\n_Linear growth is ${ratio(large.containers / small.containers)}: a figure that grows less is partly fixed cost; one that grows more, worse than linear._`,
-  );
-  return lines.join('\n');
+  const labels = [...new Set(large.modes.map((figures) => figures.mode))];
+  const byMode = [
+    `| figure, ${span} | ${labels.map((label) => (label.endsWith('baseline build') ? '`--refresh scrape`, baseline build' : `\`--refresh ${label}\``)).join(' | ')} |`,
+    `|---|${labels.map(() => '---|').join('')}`,
+  ];
+  for (const policy of [...new Set(large.modes.map((figures) => figures.policy))]) {
+    const find = (figures: SizeFigures, label: string) => figures.modes.find((m) => m.mode === label && m.policy === policy);
+    byMode.push(`| **${policyName(policy)}** |${labels.map(() => ' |').join('')}`);
+    for (const row of MODE_ROWS.filter((candidate) => !candidate.label.startsWith('scrapes timed'))) {
+      const cells = labels.map((label) => {
+        const [a, b] = [find(small, label), find(large, label)];
+        return growth(a === undefined ? undefined : row.value(a), b === undefined ? undefined : row.value(b), row.format);
+      });
+      if (cells.every((text) => text === '')) continue;
+      byMode.push(`| ${row.label} | ${cells.join(' | ')} |`);
+    }
+  }
+  const note = `\n_Linear growth is ${ratio(large.containers / small.containers)}: a figure that grows less is partly fixed cost; one that grows more, worse than linear._`;
+  return [general.join('\n'), `${byMode.join('\n')}\n${note}`];
 }
 
 /** The scale targets, each judged at the size it names; a figure not measured (size or mode left out) is not judged. */
