@@ -139,10 +139,10 @@ export function judgeTargets(figures: SizeFigures): Target[] {
   return targets;
 }
 
-export function targetTable(targets: readonly Target[]): string {
+export function targetTable(targets: readonly Target[], heading = 'target (200 containers)'): string {
   return [
-    '| target (200 containers) | goal | measured | met |',
+    `| ${heading} | goal | measured | met |`,
     '|---|---|---|---|',
-    ...targets.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`),
+    ...targets.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${t.met ? 'met' : '**missed**'} |`),
   ].join('\n');
 }

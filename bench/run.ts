@@ -26,7 +26,7 @@ import { ServeProcess } from './exporter.js';
 import { Fleet, type Progress } from './fleet.js';
 import { measureProcessScan } from './process-scan.js';
 import { describeMachine, judgeTargets, sizeTable, targetTable, type SizeFigures } from './report.js';
-import { growthTables, judgeScaleTargets, modeTable, scaleTargetTable } from './scale-report.js';
+import { growthTables, judgeScaleTargets, modeTable } from './scale-report.js';
 import { measureModes, modeSpecs, type ScrapeModeOptions } from './scrape-modes.js';
 import { round, timed } from './stats.js';
 import { measureStatusPage, statusPageTable } from './status-page.js';
@@ -238,7 +238,7 @@ async function main(): Promise<void> {
   tables.push(...growthTables(sizes, seriesBySize));
   if (statusPage !== undefined) tables.push(statusPageTable(statusPage));
   if (targets.length > 0) tables.push(targetTable(targets));
-  if (scaleTargets.length > 0) tables.push(scaleTargetTable(scaleTargets));
+  if (scaleTargets.length > 0) tables.push(targetTable(scaleTargets, 'scale target'));
   if (seriesBySize.length > 0) tables.push(seriesTable(seriesBySize, SERIES_SIZES, 'examples/cis.ini'));
   const wallLine = `Run ${runId}: ${Math.round(results.wallSeconds)} s in all (${Object.entries(phaseSeconds)
     .map(([phase, seconds]) => `${phase}: ${Math.round(seconds)} s`)

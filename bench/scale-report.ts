@@ -247,11 +247,3 @@ export function judgeScaleTargets(sizes: readonly SizeFigures[]): Target[] {
   }
   return targets;
 }
-
-export function scaleTargetTable(targets: readonly Target[]): string {
-  return [
-    '| scale target | goal | measured | met |',
-    '|---|---|---|---|',
-    ...targets.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${t.met ? 'met' : '**missed**'} |`),
-  ].join('\n');
-}
