@@ -197,6 +197,8 @@ async function main(): Promise<void> {
   const dockerd = await DockerdCpu.find(DOCKER_HOST);
   log(`run ${runId} on ${machine.cores} × ${machine.cpu}, Docker ${machine.docker}; sizes ${options.sizes.join(', ')}`);
   const sizes: SizeFigures[] = [];
+  // A size that fails ends the run, but the sizes measured before it are still written and printed.
+  let failure: Error | undefined;
   try {
     for (const size of options.sizes) {
       const started = performance.now();
@@ -204,11 +206,16 @@ async function main(): Promise<void> {
       phaseSeconds[`measure ${size} containers`] = round((performance.now() - started) / 1000);
       if (figures !== undefined) sizes.push(figures);
     }
+  } catch (error) {
+    if (interrupted) throw error;
+    failure = error instanceof Error ? error : new Error(String(error));
+    log('failed: writing the sizes measured so far, then the error');
   } finally {
     await cleanUp();
   }
   // `--only series` measures that table alone.
-  const statusPage = values.only === undefined ? await measureStatusPage(options.pageContainers, options.pageRequests) : undefined;
+  const statusPage =
+    values.only === undefined && failure === undefined ? await measureStatusPage(options.pageContainers, options.pageRequests) : undefined;
   if (statusPage !== undefined) log(`measured the status pages at ${options.pageContainers} containers (synthetic state)`);
   const atTarget = sizes.find((figures) => figures.containers === TARGET_SIZE);
   const targets = atTarget === undefined ? [] : judgeTargets(atTarget);
@@ -227,12 +234,13 @@ async function main(): Promise<void> {
     targets,
     scaleTargets,
     series: seriesBySize,
+    ...(failure === undefined ? {} : { failed: failure.message }),
   };
   const folder = join(root, 'bench/results');
   await mkdir(folder, { recursive: true });
   const json = `${JSON.stringify(results, null, 2)}\n`;
   await writeFile(join(folder, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`), json);
-  if (values.only === undefined) await writeFile(join(folder, 'latest.json'), json);
+  if (values.only === undefined && failure === undefined) await writeFile(join(folder, 'latest.json'), json);
   const machineLine = `Machine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Docker ${machine.docker}, Node ${machine.node}.`;
   const tables = sizes.flatMap((figures) => [sizeTable(figures), modeTable(figures.containers, figures.modes)]);
   tables.push(...growthTables(sizes, seriesBySize));
@@ -244,6 +252,7 @@ async function main(): Promise<void> {
     .map(([phase, seconds]) => `${phase}: ${Math.round(seconds)} s`)
     .join(', ')}).`;
   process.stdout.write(`${machineLine}\n${wallLine}\n\n${tables.join('\n\n')}\n`);
+  if (failure !== undefined) throw failure;
 }
 
 // Exits explicitly: the engine clients keep their keep-alive sockets to dockerd open.
