@@ -118,7 +118,8 @@ function cleanUp(): Promise<void> {
   cleaning ??= (async () => {
     await Promise.all([...ServeProcess.running].map((serve) => serve.stop()));
     const removal = await timed(
-      async () => (await startupFleet.close(options.createConcurrency)) + (await fleet.close(options.createConcurrency, progress('removed'))),
+      async () =>
+        (await startupFleet.close(options.createConcurrency)) + (await fleet.close(options.createConcurrency, progress('removed'))),
     );
     phaseSeconds['remove every container'] = round(removal.ms / 1000);
     log(`removed ${removal.value} containers labelled docker-monitor.bench=${runId} in ${Math.round(removal.ms / 1000)} s`);
