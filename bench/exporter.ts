@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { Agent, get } from 'node:http';
 import { createServer } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { seriesLines } from '../test/helpers/exporter.js';
 import type { Fleet } from './fleet.js';
 import { percentile, timed } from './stats.js';
@@ -16,8 +17,10 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** `docker-monitor serve` from the build, as a child process on loopback, in cached mode (`--refresh 1h`). */
+/** `docker-monitor serve` from the build, as a child process on loopback; cached mode (`--refresh 1h`) unless told. */
 export class ServeProcess {
+  /** Every serve process started and not yet stopped, so that an interrupted run can stop them all. */
+  static readonly running = new Set<ServeProcess>();
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
   private stderr = '';
 
@@ -30,23 +33,32 @@ export class ServeProcess {
     });
   }
 
-  static async start(cli: string, configFile: string | undefined, extraArgs: readonly string[] = []): Promise<ServeProcess> {
+  static async start(
+    cli: string,
+    configFile: string | undefined,
+    extraArgs: readonly string[] = [],
+    refresh = '1h',
+  ): Promise<ServeProcess> {
     const port = await freePort();
-    const args = ['serve', '--web.listen-address', `127.0.0.1:${port}`, '--refresh', '1h', '--log.level', 'warn', ...extraArgs];
+    const args = ['serve', '--web.listen-address', `127.0.0.1:${port}`, '--refresh', refresh, '--log.level', 'warn', ...extraArgs];
     if (configFile !== undefined) args.push('--config-file', configFile);
     // Started as users start it: the executable itself, whose #! line carries the V8 settings.
     const serve = new ServeProcess(spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] }), port);
+    ServeProcess.running.add(serve);
     await serve.waitReady();
     return serve;
   }
 
-  private request(path: string): Promise<{ status: number; body: string }> {
+  /** One GET, its body as sent (still compressed when `gzip` asked for it and the server obliged). */
+  private request(path: string, gzip = false): Promise<{ status: number; body: Buffer; encoding: string | undefined }> {
     return new Promise((resolve, reject) => {
-      get({ host: '127.0.0.1', port: this.port, path, agent: this.agent }, (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      const headers = gzip ? { 'accept-encoding': 'gzip' } : {};
+      get({ host: '127.0.0.1', port: this.port, path, agent: this.agent, headers }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks), encoding: response.headers['content-encoding'] }),
+        );
         response.on('error', reject);
       }).on('error', reject);
     });
@@ -68,8 +80,14 @@ export class ServeProcess {
   }
 
   async scrape(): Promise<string> {
-    const { status, body } = await this.request('/metrics');
+    return (await this.scrapeBytes()).toString('utf8');
+  }
+
+  /** One scrape's body as it came over the wire: gzipped when `gzip` (and then checked to be gzip). */
+  async scrapeBytes(gzip = false): Promise<Buffer> {
+    const { status, body, encoding } = await this.request('/metrics', gzip);
     if (status !== 200) throw new Error(`/metrics answered ${status}`);
+    if (gzip && encoding !== 'gzip') throw new Error(`/metrics answered a gzip request with content-encoding ${encoding ?? 'none'}`);
     return body;
   }
 
@@ -82,6 +100,7 @@ export class ServeProcess {
   }
 
   async stop(): Promise<void> {
+    ServeProcess.running.delete(this);
     this.agent.destroy();
     if (this.child.exitCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
@@ -93,26 +112,45 @@ export class ServeProcess {
 }
 
 export interface ScrapeFigures {
+  /** Scrapes made: `scrapes` asked, fewer when the time bound came first. */
   scrapes: number;
+  gzip: boolean;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
   series: number;
+  /** Body bytes on the wire (compressed when gzip), of the last scrape. */
   bytes: number;
 }
 
-/** `scrapes` scrapes one after another over one keep-alive connection, as Prometheus makes them. */
-export async function measureScrapes(serve: ServeProcess, scrapes: number): Promise<ScrapeFigures> {
-  const body = await serve.scrape();
+/**
+ * Up to `scrapes` scrapes one after another over one keep-alive connection, as Prometheus makes them,
+ * stopping early after `maxMs`; with `gzip`, each asks for gzip as Prometheus does.
+ */
+export async function measureScrapes(
+  serve: ServeProcess,
+  scrapes: number,
+  gzip = false,
+  maxMs = Number.POSITIVE_INFINITY,
+): Promise<ScrapeFigures> {
+  const body = await serve.scrapeBytes(gzip);
+  const plain = gzip ? gunzipSync(body).toString('utf8') : body.toString('utf8');
   const samples: number[] = [];
-  for (let scrape = 0; scrape < scrapes; scrape += 1) samples.push((await timed(() => serve.scrape())).ms);
+  const started = performance.now();
+  let last = body;
+  while (samples.length < scrapes && performance.now() - started < maxMs) {
+    const { ms, value } = await timed(() => serve.scrapeBytes(gzip));
+    samples.push(ms);
+    last = value;
+  }
   return {
-    scrapes,
+    scrapes: samples.length,
+    gzip,
     p50Ms: percentile(samples, 50),
     p99Ms: percentile(samples, 99),
     maxMs: percentile(samples, 100),
-    series: seriesLines(body).length,
-    bytes: Buffer.byteLength(body),
+    series: seriesLines(plain).length,
+    bytes: last.byteLength,
   };
 }
 

@@ -20,6 +20,19 @@ export interface BenchContainer {
 
 const SLEEP = ['sleep', '100000'];
 
+/** Told how many of how many are done. */
+export type Progress = (done: number, of: number) => void;
+
+/** A callback to call once per item done, which tells `progress` at each tenth of `total` (and at the end). */
+function tenths(total: number, progress: Progress): () => void {
+  let done = 0;
+  const step = Math.max(1, Math.ceil(total / 10));
+  return () => {
+    done += 1;
+    if (done % step === 0 || done === total) progress(done, total);
+  };
+}
+
 /** The labelled containers of one benchmark run, created through the Engine API. */
 export class Fleet {
   private readonly docker: Docker;
@@ -54,6 +67,8 @@ export class Fleet {
       Image: this.image,
       Cmd: SLEEP,
       User: kind === 'root' ? '' : '1000',
+      // No network: a Linux bridge holds at most 1 024 ports, and docker0 is shared with everything else.
+      HostConfig: { NetworkMode: 'none' },
       Labels: { [BENCH_LABEL]: this.runId, [`${BENCH_LABEL}.kind`]: kind },
     });
     await container.start();
@@ -64,42 +79,53 @@ export class Fleet {
     return { id: container.id, name, kind };
   }
 
-  /** Grows the fleet to `size` containers, the kinds in turn, a few at a time. */
-  async growTo(size: number, concurrency = 8): Promise<void> {
+  /**
+   * Grows the fleet to `size` containers, the kinds in turn, `concurrency` at a time through the Engine API
+   * (no CLI process per container), telling `progress` each tenth of the way.
+   */
+  async growTo(size: number, concurrency = 8, progress: Progress = () => undefined): Promise<void> {
     const limit = pLimit(concurrency);
     const wanted = Array.from(
       { length: Math.max(0, size - this.members.length) },
       (_, index) => KINDS[(this.members.length + index) % KINDS.length] ?? 'root',
     );
-    const started = await Promise.all(wanted.map((kind) => limit(() => this.start(kind))));
+    const report = tenths(wanted.length, progress);
+    const started = await Promise.all(wanted.map((kind) => limit(() => this.start(kind).finally(report))));
     this.members.push(...started);
   }
 
-  async remove(ids: readonly string[]): Promise<void> {
-    const limit = pLimit(8);
+  /** Force-removes `ids` (kill and remove in one call each), `concurrency` at a time; a container already gone is fine. */
+  async remove(ids: readonly string[], concurrency = 8, progress: Progress = () => undefined): Promise<void> {
+    const limit = pLimit(concurrency);
+    const report = tenths(ids.length, progress);
     await Promise.all(
       ids.map((id) =>
         limit(() =>
           this.docker
             .getContainer(id)
             .remove({ force: true })
-            .catch(() => undefined),
+            .catch(() => undefined)
+            .finally(report),
         ),
       ),
     );
   }
 
   /** Stops making containers, waits for those being made, and removes every one of this run. */
-  async close(): Promise<number> {
+  async close(concurrency = 8, progress: Progress = () => undefined): Promise<number> {
     this.closed = true;
     await Promise.allSettled([...this.starting]);
-    return this.removeAll();
+    return this.removeAll(concurrency, progress);
   }
 
   /** Removes every container labelled with this run's ID, whether or not this process still tracks it. */
-  async removeAll(): Promise<number> {
+  async removeAll(concurrency = 8, progress: Progress = () => undefined): Promise<number> {
     const labelled = await this.docker.listContainers({ all: true, filters: { label: [`${BENCH_LABEL}=${this.runId}`] } });
-    await this.remove(labelled.map(({ Id }) => Id));
+    await this.remove(
+      labelled.map(({ Id }) => Id),
+      concurrency,
+      progress,
+    );
     this.members.length = 0;
     return labelled.length;
   }

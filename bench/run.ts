@@ -2,12 +2,15 @@
  * `npm run bench`: docker-monitor against the baselines it replaces, in one run on the local engine.
  * Creates labelled busybox containers (root, non-root, non-root with a root process from `docker exec -u 0`),
  * measures policy evaluation, the root-process scan (cnitch's sequential `top`, bounded-concurrency `top`,
- * /proc), the exporter's `/metrics` latency, event-to-metric latency and memory, then removes its containers.
+ * /proc), and the exporter in each refresh mode (bench/scrape-modes.ts: `/metrics` latency plain and gzip,
+ * engine calls and dockerd CPU per scrape, event-to-metric latency, memory), then removes its containers.
  * First, on --startup-containers containers of their own: `check`'s start-up on Node.js 20, 22 and 24
  * (bench/startup.ts) and docker-bench-security's container-runtime section against `check` (bench/docker-bench.ts).
  * Last, the status pages' latency at --page-containers on a synthetic state (bench/status-page.ts).
  *
- *   npm run bench -- --sizes 50,200,500 --scrapes 1000 --starts 20 --runs 3 --startup-containers 60 --startup-runs 11
+ *   npm run bench -- --sizes 50,200,1000 --scrapes 1000 --scrape-mode-scrapes 200 --loop-seconds 60 --starts 20
+ *   npm run bench -- --count-scrapes 20 --idle-seconds 10 --cached-refresh 30s --baseline-cli /tmp/old/dist/cli.js
+ *   npm run bench -- --runs 3 --create-concurrency 8 --startup-containers 60 --startup-runs 11
  *   npm run bench -- --page-containers 1000 --page-requests 300
  *   npm run bench -- --only series        the series count per --metrics.results mode alone
  *   npm run bench -- --only startup       memory at start, check's start-up and docker-bench-security alone
@@ -20,12 +23,15 @@ import { parseArgs } from 'node:util';
 import { DockerEngine } from '../src/engine/docker-engine.js';
 import { DOCKER_HOST, ensureTestImage, requireEngine, TEST_IMAGE } from '../test/helpers/docker.js';
 import { measureEvaluation } from './evaluation.js';
-import { measureEventLatency, measureScrapes, ServeProcess } from './exporter.js';
-import { Fleet } from './fleet.js';
+import { DockerdCpu } from './dockerd-cpu.js';
+import { ServeProcess } from './exporter.js';
+import { Fleet, type Progress } from './fleet.js';
 import { measureProcessScan } from './process-scan.js';
 import { measureStartupStage, startupTables, type StartupFigures } from './startup.js';
-import { describeMachine, judgeTargets, sizeTable, targetTable, type ExporterFigures, type SizeFigures } from './report.js';
-import { timed } from './stats.js';
+import { describeMachine, judgeTargets, sizeTable, targetTable, type SizeFigures } from './report.js';
+import { growthTables, judgeScaleTargets, modeTable } from './scale-report.js';
+import { measureModes, modeSpecs, type ScrapeModeOptions } from './scrape-modes.js';
+import { round, timed } from './stats.js';
 import { measureStatusPage, statusPageTable } from './status-page.js';
 import { measureSeries, seriesTable, startCompliant, type MeasuredSeries } from './series.js';
 
@@ -40,8 +46,15 @@ const COMPLIANT_CONTAINERS = 10;
 
 const { values } = parseArgs({
   options: {
-    sizes: { type: 'string', default: '50,200' },
+    sizes: { type: 'string', default: '50,200,1000' },
     scrapes: { type: 'string', default: '1000' },
+    'scrape-mode-scrapes': { type: 'string', default: '200' },
+    'loop-seconds': { type: 'string', default: '60' },
+    'count-scrapes': { type: 'string', default: '20' },
+    'idle-seconds': { type: 'string', default: '10' },
+    'cached-refresh': { type: 'string', default: '30s' },
+    'baseline-cli': { type: 'string' },
+    'create-concurrency': { type: 'string', default: '8' },
     starts: { type: 'string', default: '20' },
     runs: { type: 'string', default: '3' },
     'startup-containers': { type: 'string', default: '60' },
@@ -66,6 +79,13 @@ const options = {
     .map((size) => positive('sizes', size.trim()))
     .sort((a, b) => a - b),
   scrapes: positive('scrapes', values.scrapes),
+  scrapeModeScrapes: positive('scrape-mode-scrapes', values['scrape-mode-scrapes']),
+  loopSeconds: positive('loop-seconds', values['loop-seconds']),
+  countScrapes: positive('count-scrapes', values['count-scrapes']),
+  idleSeconds: positive('idle-seconds', values['idle-seconds']),
+  cachedRefresh: values['cached-refresh'],
+  baselineCli: values['baseline-cli'],
+  createConcurrency: positive('create-concurrency', values['create-concurrency']),
   starts: positive('starts', values.starts),
   runs: positive('runs', values.runs),
   startupContainers: positive('startup-containers', values['startup-containers'], 0),
@@ -83,16 +103,26 @@ const runId = randomBytes(4).toString('hex');
 const fleet = new Fleet(DOCKER_HOST, TEST_IMAGE, runId);
 /** The start-up stage's containers: their own fleet, removed before the sizes' fleet grows. */
 const startupFleet = new Fleet(DOCKER_HOST, TEST_IMAGE, `${runId}-startup`);
-let serving: ServeProcess | undefined;
 let interrupted = false;
 let cleaning: Promise<void> | undefined;
+/** Wall seconds of the phases that depend on the fleet's size rather than on the measurements. */
+const phaseSeconds: Record<string, number> = {};
 
-/** Stops the exporter and removes this run's containers; every caller waits for the one clean-up. */
+const progress =
+  (what: string): Progress =>
+  (done, of) =>
+    log(`${what} ${done} of ${of}`);
+
+/** Stops every exporter and removes this run's containers; every caller waits for the one clean-up. */
 function cleanUp(): Promise<void> {
   cleaning ??= (async () => {
-    await serving?.stop();
-    const removed = (await startupFleet.close()) + (await fleet.close());
-    log(`removed ${removed} containers labelled docker-monitor.bench=${runId}`);
+    await Promise.all([...ServeProcess.running].map((serve) => serve.stop()));
+    const removal = await timed(
+      async () =>
+        (await startupFleet.close(options.createConcurrency)) + (await fleet.close(options.createConcurrency, progress('removed'))),
+    );
+    phaseSeconds['remove every container'] = round(removal.ms / 1000);
+    log(`removed ${removal.value} containers labelled docker-monitor.bench=${runId} in ${Math.round(removal.ms / 1000)} s`);
   })();
   return cleaning;
 }
@@ -113,23 +143,11 @@ function policies(notes: string[]): (string | undefined)[] {
   return [undefined];
 }
 
-async function measureExporter(configFile: string | undefined): Promise<ExporterFigures> {
-  serving = await ServeProcess.start(CLI, configFile);
-  try {
-    const scrape = await measureScrapes(serving, options.scrapes);
-    const events = await measureEventLatency(serving, fleet, options.starts);
-    const memory = await serving.memory();
-    return { policy: configFile ?? '<embedded default policy>', scrape, events, ...memory };
-  } finally {
-    await serving.stop();
-    serving = undefined;
-  }
-}
-
 const seriesBySize: MeasuredSeries[] = [];
 
-async function measureSize(size: number): Promise<SizeFigures | undefined> {
-  const grown = await timed(() => fleet.growTo(size));
+async function measureSize(size: number, dockerd: DockerdCpu): Promise<SizeFigures | undefined> {
+  const grown = await timed(() => fleet.growTo(size, options.createConcurrency, progress('started')));
+  phaseSeconds[`start containers up to ${size}`] = round(grown.ms / 1000);
   log(`${size} containers running (${Math.round(grown.ms / 1000)} s to start the new ones)`);
   if (existsSync(CIS_POLICY)) {
     if (seriesBySize.length === 0) await startCompliant(runId, COMPLIANT_CONTAINERS);
@@ -148,25 +166,38 @@ async function measureSize(size: number): Promise<SizeFigures | undefined> {
   const inspects = await Promise.all(fleet.members.map(({ id }) => engine.inspectContainer(id)));
   const processScan = await measureProcessScan(DOCKER_HOST, inspects, options.runs);
   log('measured the root-process scans');
-  const exporters = [];
-  for (const file of files) {
-    exporters.push(await measureExporter(file));
-    log(`measured the exporter with ${file ?? 'the default policy'}`);
-  }
-  return { containers: size, evaluations, processScan, exporters, notes };
+  const dockerdIdleRate = await dockerd.idleRate(options.idleSeconds);
+  log(`dockerd idle: ${round(dockerdIdleRate, 2)} ms of CPU per second over ${options.idleSeconds} s`);
+  const modeOptions: ScrapeModeOptions = { ...options, cachedScrapes: options.scrapes, root, engineHost: DOCKER_HOST };
+  const modes = await measureModes(
+    modeSpecs(CLI, options.cachedRefresh, options.baselineCli),
+    files,
+    fleet,
+    dockerd,
+    dockerdIdleRate,
+    modeOptions,
+    log,
+  );
+  return { containers: size, evaluations, processScan, modes, dockerdIdleRate, notes };
 }
 
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run bench" (it builds first)`);
   await requireEngine();
   await ensureTestImage();
+  if (options.baselineCli !== undefined && !existsSync(options.baselineCli))
+    throw new Error(`--baseline-cli: ${options.baselineCli} is missing`);
   const startedAt = new Date();
   const machine = await describeMachine();
+  const dockerd = await DockerdCpu.find(DOCKER_HOST);
   log(`run ${runId} on ${machine.cores} × ${machine.cpu}, Docker ${machine.docker}; sizes ${options.sizes.join(', ')}`);
   const sizes: SizeFigures[] = [];
   let startup: StartupFigures | undefined;
+  // A size that fails ends the run, but the sizes measured before it are still written and printed.
+  let failure: Error | undefined;
   try {
     if (values.only !== 'series' && options.startupContainers > 0) {
+      const started = performance.now();
       startup = await measureStartupStage({
         fleet: startupFleet,
         cli: CLI,
@@ -175,43 +206,63 @@ async function main(): Promise<void> {
         ...options,
         log,
       });
+      phaseSeconds['start-up and docker-bench-security'] = round((performance.now() - started) / 1000);
     }
     for (const size of values.only === 'startup' ? [] : options.sizes) {
-      const figures = await measureSize(size);
+      const started = performance.now();
+      const figures = await measureSize(size, dockerd);
+      phaseSeconds[`measure ${size} containers`] = round((performance.now() - started) / 1000);
       if (figures !== undefined) sizes.push(figures);
     }
+  } catch (error) {
+    if (interrupted) throw error;
+    failure = error instanceof Error ? error : new Error(String(error));
+    log('failed: writing the sizes measured so far, then the error');
   } finally {
     await cleanUp();
   }
   // `--only series` measures that table alone.
-  const statusPage = values.only === undefined ? await measureStatusPage(options.pageContainers, options.pageRequests) : undefined;
+  const statusPage =
+    values.only === undefined && failure === undefined ? await measureStatusPage(options.pageContainers, options.pageRequests) : undefined;
   if (statusPage !== undefined) log(`measured the status pages at ${options.pageContainers} containers (synthetic state)`);
   const atTarget = sizes.find((figures) => figures.containers === TARGET_SIZE);
   const targets = atTarget === undefined ? [] : judgeTargets(atTarget);
+  const scaleTargets = judgeScaleTargets(sizes);
+  const finishedAt = new Date();
   const results = {
     runId,
     startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    wallSeconds: round((finishedAt.getTime() - startedAt.getTime()) / 1000),
+    phaseSeconds,
     machine,
     options,
     sizes,
     startup,
     statusPage,
     targets,
+    scaleTargets,
     series: seriesBySize,
+    ...(failure === undefined ? {} : { failed: failure.message }),
   };
   const folder = join(root, 'bench/results');
   await mkdir(folder, { recursive: true });
   const json = `${JSON.stringify(results, null, 2)}\n`;
   await writeFile(join(folder, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`), json);
-  if (values.only === undefined) await writeFile(join(folder, 'latest.json'), json);
+  if (values.only === undefined && failure === undefined) await writeFile(join(folder, 'latest.json'), json);
   const machineLine = `Machine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Docker ${machine.docker}, Node ${machine.node}.`;
-  const tables = sizes.map(sizeTable);
+  const tables = sizes.flatMap((figures) => [sizeTable(figures), modeTable(figures.containers, figures.modes)]);
+  tables.push(...growthTables(sizes, seriesBySize));
   if (startup !== undefined) tables.push(...startupTables(startup));
   if (statusPage !== undefined) tables.push(statusPageTable(statusPage));
   if (targets.length > 0) tables.push(targetTable(targets));
+  if (scaleTargets.length > 0) tables.push(targetTable(scaleTargets, 'scale target'));
   if (seriesBySize.length > 0) tables.push(seriesTable(seriesBySize, SERIES_SIZES, 'examples/cis.ini'));
-  process.stdout.write(`${machineLine}\n\n${tables.join('\n\n')}\n`);
+  const wallLine = `Run ${runId}: ${Math.round(results.wallSeconds)} s in all (${Object.entries(phaseSeconds)
+    .map(([phase, seconds]) => `${phase}: ${Math.round(seconds)} s`)
+    .join(', ')}).`;
+  process.stdout.write(`${machineLine}\n${wallLine}\n\n${tables.join('\n\n')}\n`);
+  if (failure !== undefined) throw failure;
 }
 
 // Exits explicitly: the engine clients keep their keep-alive sockets to dockerd open.

@@ -72,6 +72,9 @@ export interface SeriesFigures {
   perCompliant: number | undefined;
   /** Samples per failing container, on average. */
   perFailing: number | undefined;
+  /** The body's bytes on the wire, plain and with `Accept-Encoding: gzip`. */
+  bytes: number;
+  gzipBytes: number;
 }
 
 /** Starts the exporter in each mode on the running fleet and counts what one scrape holds. */
@@ -80,7 +83,9 @@ export async function measureSeries(cli: string, configFile: string): Promise<Se
   for (const mode of RESULTS_MODES) {
     const serving = await ServeProcess.start(cli, configFile, ['--metrics.results', mode]);
     try {
-      const lines = seriesLines(await serving.scrape()).filter((line) => line.startsWith('docker_monitor_'));
+      const body = await serving.scrapeBytes();
+      const gzipBytes = (await serving.scrapeBytes(true)).byteLength;
+      const lines = seriesLines(body.toString('utf8')).filter((line) => line.startsWith('docker_monitor_'));
       const compliance = new Map<string, boolean>();
       for (const line of lines) {
         const match = /^docker_monitor_container_compliant\{container="([^"]+)"\} ([01])$/.exec(line);
@@ -103,6 +108,8 @@ export async function measureSeries(cli: string, configFile: string): Promise<Se
         fixed: lines.length - [...perContainer.values()].reduce((sum, count) => sum + count, 0),
         perCompliant: compliantCounts.length === 0 ? undefined : Math.max(...compliantCounts),
         perFailing: failingCounts.length === 0 ? undefined : failingCounts.reduce((sum, count) => sum + count, 0) / failingCounts.length,
+        bytes: body.byteLength,
+        gzipBytes,
       });
     } finally {
       await serving.stop();
@@ -131,6 +138,7 @@ export function seriesTable(measured: readonly MeasuredSeries[], projected: read
         String(figure.fixed),
         figure.perCompliant === undefined ? `— (none of ${figure.containers} compliant)` : String(figure.perCompliant),
         figure.perFailing === undefined ? '—' : String(Math.round(figure.perFailing * 10) / 10),
+        `${Math.round(figure.bytes / 1000)} kB / ${Math.round(figure.gzipBytes / 1000)} kB`,
       ]);
     }
   }
@@ -144,7 +152,7 @@ export function seriesTable(measured: readonly MeasuredSeries[], projected: read
         if (before === undefined) continue;
         const perContainer = (figure.series - before.series) / (figure.containers - before.containers);
         const series = Math.round(figure.series + perContainer * (size - figure.containers));
-        rows.push([`${size} (projected)`, `\`${figure.mode}\``, `≈ ${series}`, String(figure.fixed), '', '']);
+        rows.push([`${size} (projected)`, `\`${figure.mode}\``, `≈ ${series}`, String(figure.fixed), '', '', '']);
       }
     }
     notes.push(
@@ -155,8 +163,8 @@ export function seriesTable(measured: readonly MeasuredSeries[], projected: read
     "Every row is one real scrape of `docker-monitor serve -f examples/cis.ini --metrics.results MODE` over real containers: the benchmark's (root, non-root, non-root with a root exec; each fails some CIS checks) plus 10 that comply with examples/cis.ini, and whatever else runs on the engine.",
   );
   return [
-    `| containers, ${policy} | \`--metrics.results\` | \`docker_monitor_*\` series | without a container label | per compliant container | per failing container (mean) |`,
-    '|---|---|---|---|---|---|',
+    `| containers, ${policy} | \`--metrics.results\` | \`docker_monitor_*\` series | without a container label | per compliant container | per failing container (mean) | body, plain / gzip |`,
+    '|---|---|---|---|---|---|---|',
     ...rows.map((row) => `| ${row.join(' | ')} |`),
     ...notes.map((note) => `\n_${note}_`),
   ].join('\n');

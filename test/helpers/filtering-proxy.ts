@@ -3,8 +3,10 @@
  * only requests whose method and path match an allow list (an optional /v1.xx prefix allowed), and
  * answers every other one 403, recording both. Streams (the event stream) pass through as they come.
  */
+import { readFileSync } from 'node:fs';
 import { request, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { join } from 'node:path';
 
 export interface AllowedEndpoint {
   method: 'GET' | 'HEAD' | 'POST' | 'DELETE' | 'PUT';
@@ -15,6 +17,18 @@ export interface AllowedEndpoint {
 export interface SeenRequest {
   method: string;
   path: string;
+}
+
+/** The rows between `<!-- endpoints:NAME -->` and `<!-- /endpoints -->` in docs/engines.md under `root`. */
+export function documentedEndpoints(root: string, name: 'read' | 'enforce'): AllowedEndpoint[] {
+  const text = readFileSync(join(root, 'docs/engines.md'), 'utf8');
+  const start = text.indexOf(`<!-- endpoints:${name} -->`);
+  if (start < 0) throw new Error(`docs/engines.md has no ${name} endpoint table`);
+  const table = text.slice(start, text.indexOf('<!-- /endpoints -->', start));
+  return [...table.matchAll(/^\| `(GET|POST|DELETE|PUT|HEAD)` \| `([^`]+)` \|/gm)].map(([, method, path]) => ({
+    method: method as AllowedEndpoint['method'],
+    path: path!,
+  }));
 }
 
 function pattern(endpoint: AllowedEndpoint): RegExp {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { DockerEngine } from '../../src/engine/docker-engine.js';
 import { RUN_ID, TEST_IMAGE, TEST_LABEL, requireEngine } from '../helpers/docker.js';
 import { eventually, sampleValue, startExporter } from '../helpers/exporter.js';
-import { FilteringProxy, type AllowedEndpoint } from '../helpers/filtering-proxy.js';
+import { documentedEndpoints, FilteringProxy } from '../helpers/filtering-proxy.js';
 import { PrivateEngine } from '../helpers/private-engine.js';
 
 const run = promisify(execFile);
@@ -22,21 +22,9 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 const CLI = join(ROOT, 'dist/cli.js');
 const CIS = join(ROOT, 'examples/cis.ini');
 
-/** The rows between `<!-- endpoints:NAME -->` and `<!-- /endpoints -->` in docs/engines.md. */
-function documentedEndpoints(name: 'read' | 'enforce'): AllowedEndpoint[] {
-  const text = readFileSync(join(ROOT, 'docs/engines.md'), 'utf8');
-  const start = text.indexOf(`<!-- endpoints:${name} -->`);
-  assert.ok(start >= 0, `docs/engines.md has the ${name} endpoint table`);
-  const table = text.slice(start, text.indexOf('<!-- /endpoints -->', start));
-  return [...table.matchAll(/^\| `(GET|POST|DELETE|PUT|HEAD)` \| `([^`]+)` \|/gm)].map(([, method, path]) => ({
-    method: method as AllowedEndpoint['method'],
-    path: path!,
-  }));
-}
-
-const READ = documentedEndpoints('read');
+const READ = documentedEndpoints(ROOT, 'read');
 const LEAVES_ON_TERM = ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'];
-const ENFORCE = documentedEndpoints('enforce');
+const ENFORCE = documentedEndpoints(ROOT, 'enforce');
 const engine = new PrivateEngine('11proxy');
 let dir: string;
 let readOnly: FilteringProxy;
