@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from './errors.js';
 import type { EngineCache } from './engine/engine-cache.js';
 import type { ContainerInspect, ContainerProcess } from './engine/types.js';
-import { isFailure, runChain, runCheck, type MemoizedResult } from './policy/chain.js';
+import { isFailure, runChain, runCheck, type ChainOutcome, type MemoizedResult } from './policy/chain.js';
 import { ImageAllowList } from './policy/image-match.js';
 import type { ContainerSelector, SelectorTarget } from './policy/selector.js';
 import { WaiverSet } from './policy/waivers.js';
@@ -51,6 +51,15 @@ function healthCommand(inspect: ContainerInspect): string | undefined {
   return undefined;
 }
 
+/** A container's last chain and what it read: the inspect read, the host data's generation, its process list's key. */
+interface LastChain {
+  inspect: ContainerInspect;
+  generation: number;
+  /** '' when no check reads processes; undefined when they could not be read. */
+  processes: string | undefined;
+  outcome: ChainOutcome;
+}
+
 /** Runs the policy over containers: engine data in (through the cache), reports out. */
 export class Evaluator {
   private readonly allowList: ImageAllowList;
@@ -60,8 +69,13 @@ export class Evaluator {
   private readonly needsImageReferences: boolean;
   /** Each evaluated container's health check command, to tell its exec events from a person's. */
   private readonly healthCommands = new Map<string, string>();
-  /** Each container's last chain, reused check by check while the inputs stay the same. */
-  private readonly memos = new Map<string, ReadonlyMap<string, MemoizedResult>>();
+  /**
+   * Each container's last chain, with what it read: reused whole while none of that changed, else
+   * check by check (its memo) for the checks whose inputs stayed the same.
+   */
+  private readonly chains = new Map<string, LastChain>();
+  /** Whether some container check reads processes: only then does a process list change a chain. */
+  private readonly readsProcesses: boolean;
   /** A number per inspect object read from the engine: a new read is a new version. */
   private readonly inspectVersions = new WeakMap<ContainerInspect, number>();
   private inspectsSeen = 0;
@@ -81,6 +95,7 @@ export class Evaluator {
       this.waivers.needsImageReferences ||
       policy.exclude?.hasImageReferences === true ||
       policy.checks.some((check) => check.exclude?.hasImageReferences === true);
+    this.readsProcesses = policy.checks.some((check) => check.scope === 'container' && check.inputs.includes('processes'));
   }
 
   get checks(): readonly CheckInstance[] {
@@ -163,7 +178,7 @@ export class Evaluator {
   async evaluateContainer(id: string, fresh = true): Promise<ContainerReport | undefined> {
     const inspect = await this.cache.container(id, fresh);
     if (inspect === undefined) {
-      this.memos.delete(id);
+      this.chains.delete(id);
       return undefined;
     }
     const health = healthCommand(inspect);
@@ -172,19 +187,39 @@ export class Evaluator {
     const target = await this.selectorTarget(inspect);
     const alwaysAllowed = !this.allowList.empty && this.allowList.matches(target);
     const excludedAll = this.policy.exclude?.matches(target) === true;
-    const chain =
-      alwaysAllowed || excludedAll
-        ? { results: [], compliant: true, memo: new Map<string, MemoizedResult>() }
-        : await runChain(this.policy.checks, (signal, check) => this.view(inspect, signal, check), {
-            failFast: this.policy.failFast,
-            imageVerdicts: this.imageVerdicts,
-            imageId: inspect.Image,
-            excluded: (check) => check.exclude?.matches(target) === true,
-            waivable: (result) => this.waivers.covers(result.check, target),
-            previous: this.memos.get(inspect.Id),
-            inputsKey: (check) => this.inputsKey(check, inspect),
-          });
-    this.memos.set(inspect.Id, chain.memo);
+    const last = this.chains.get(inspect.Id);
+    const generation = this.cache.hostGeneration;
+    // The process list is compared only where it can decide (the rest unchanged), so a first read is the checks' own.
+    const candidate =
+      last !== undefined &&
+      last.inspect === inspect &&
+      last.generation === generation &&
+      !last.outcome.results.some((result) => result.result === 'error');
+    const read: Omit<LastChain, 'outcome'> = {
+      inspect,
+      generation,
+      processes: !this.readsProcesses ? '' : candidate ? await this.processesKey(inspect).catch(() => undefined) : undefined,
+    };
+    const unchanged = candidate && read.processes !== undefined && last.processes === read.processes;
+    let chain: ChainOutcome;
+    if (alwaysAllowed || excludedAll) chain = { results: [], compliant: true, memo: new Map<string, MemoizedResult>() };
+    else if (unchanged) chain = last.outcome;
+    else {
+      chain = await runChain(this.policy.checks, (signal, check) => this.view(inspect, signal, check), {
+        failFast: this.policy.failFast,
+        imageVerdicts: this.imageVerdicts,
+        imageId: inspect.Image,
+        excluded: (check) => check.exclude?.matches(target) === true,
+        waivable: (result) => this.waivers.covers(result.check, target),
+        previous: last?.outcome.memo,
+        inputsKey: (check) => this.inputsKey(check, inspect),
+      });
+    }
+    if (read.processes === undefined && this.readsProcesses) {
+      // Read by the chain's checks just now (cached): what they saw is what the next evaluation compares against.
+      read.processes = await this.processesKey(inspect).catch(() => undefined);
+    }
+    this.chains.set(inspect.Id, { ...read, outcome: chain });
     const results = this.waivers.apply(chain.results, target);
     const excluded = alwaysAllowed
       ? []
@@ -195,7 +230,7 @@ export class Evaluator {
     // 404): it is gone, not in error.
     if (results.some((result) => result.result === 'error') && !(await this.stillRunning(inspect.Id))) {
       this.cache.forgetContainer(inspect.Id);
-      this.memos.delete(inspect.Id);
+      this.chains.delete(inspect.Id);
       return undefined;
     }
     return {
@@ -307,7 +342,7 @@ export class Evaluator {
     const running = new Set(containerIds);
     this.cache.retain(running, imageIds, listed);
     for (const id of this.healthCommands.keys()) if (!running.has(id)) this.healthCommands.delete(id);
-    for (const id of this.memos.keys()) if (!running.has(id)) this.memos.delete(id);
+    for (const id of this.chains.keys()) if (!running.has(id)) this.chains.delete(id);
     for (const key of this.imageVerdicts.keys()) {
       if (!imageIds.has(key.slice(key.indexOf('\u0000') + 1))) this.imageVerdicts.delete(key);
     }

@@ -279,8 +279,10 @@ export class Monitor {
         if (previous !== undefined) containers.set(failed.id, previous);
       }
       // Containers touched by an event during this refresh keep what the event decided.
+      const superseded = new Set<string>();
       for (const [id, touchedAt] of this.touched) {
         if (touchedAt <= startSequence) continue;
+        superseded.add(id);
         const newer = this.current.containers.get(id);
         if (newer === undefined) containers.delete(id);
         else containers.set(id, newer);
@@ -304,7 +306,7 @@ export class Monitor {
       };
       this.countErrors([...evaluation.containers.flatMap((report) => report.results), ...evaluation.host.results]);
       // Only what the state adopted: a report an event has since superseded must not reach enforcement.
-      this.reports.push(evaluated.filter((report) => containers.get(report.id) === report));
+      this.reports.push(evaluated.filter((report) => !superseded.has(report.id)));
     } catch (error) {
       this.logFailure(error);
       this.resyncRequested = true;

@@ -142,9 +142,10 @@ export class EngineCache {
     this.inspections.delete(id);
   }
 
-  /** An image was tagged or untagged: its references are read again. */
+  /** An image was tagged or untagged: its references are read again, and results that read engine data computed again. */
   forgetImage(id: string): void {
     this.images.delete(id);
+    this.generation += 1;
   }
 
   /**
