@@ -187,10 +187,13 @@ export class Evaluator {
     const target = await this.selectorTarget(inspect);
     const alwaysAllowed = !this.allowList.empty && this.allowList.matches(target);
     const excludedAll = this.policy.exclude?.matches(target) === true;
+    // No check runs on it: its processes are not read either.
+    const skipped = alwaysAllowed || excludedAll;
     const last = this.chains.get(inspect.Id);
     const generation = this.cache.hostGeneration;
     // The process list is compared only where it can decide (the rest unchanged), so a first read is the checks' own.
     const candidate =
+      !skipped &&
       last !== undefined &&
       last.inspect === inspect &&
       last.generation === generation &&
@@ -202,7 +205,7 @@ export class Evaluator {
     };
     const unchanged = candidate && read.processes !== undefined && last.processes === read.processes;
     let chain: ChainOutcome;
-    if (alwaysAllowed || excludedAll) chain = { results: [], compliant: true, memo: new Map<string, MemoizedResult>() };
+    if (skipped) chain = { results: [], compliant: true, memo: new Map<string, MemoizedResult>() };
     else if (unchanged) chain = last.outcome;
     else {
       chain = await runChain(this.policy.checks, (signal, check) => this.view(inspect, signal, check), {
@@ -215,7 +218,7 @@ export class Evaluator {
         inputsKey: (check) => this.inputsKey(check, inspect),
       });
     }
-    if (read.processes === undefined && this.readsProcesses) {
+    if (read.processes === undefined && this.readsProcesses && !skipped) {
       // Read by the chain's checks just now (cached): what they saw is what the next evaluation compares against.
       read.processes = await this.processesKey(inspect).catch(() => undefined);
     }
