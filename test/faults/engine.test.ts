@@ -169,21 +169,22 @@ for (const { fault, name } of SERVED_STREAM_FAULTS) {
   });
 }
 
-test('serve in scrape mode, with the list cut off after its headers: /metrics answers with up 0, and again once the engine heals', async () => {
+test('serve in scrape mode, with the list and the ping cut off after their headers: /metrics answers with up 0, and again once the engine heals', async () => {
   fake.reset();
-  // Without an event stream every refresh is a resync, which lists the containers.
-  fake.set('events', 'cut-off');
   const served = await Served.start(['--docker.host', fake.host, '--docker.timeout', '1s']);
   try {
+    // A resync's first call is the list, a scan's only call the ping: both are cut off.
     fake.set('containers', 'cut-off');
+    fake.set('ping', 'cut-off');
     const broken = await served.get('/metrics');
     assert.equal(broken.status, 200);
     assert.equal(sample(broken.body, 'docker_monitor_up'), 0);
     fake.set('containers', 'normal');
+    fake.set('ping', 'normal');
     const healed = await served.get('/metrics');
     assert.equal(sample(healed.body, 'docker_monitor_up'), 1);
     record.add({
-      fault: 'engine: the container list cut off after its headers, in scrape mode',
+      fault: 'engine: the container list and the ping cut off after their headers, in scrape mode',
       outcome: '/metrics answers with docker_monitor_up 0; the next scrape after the engine heals has up 1',
       figures: `scrape took ${Math.round(broken.ms)} ms (docker.timeout 1 s)`,
     });
