@@ -4,6 +4,7 @@ import type { ServeFlags } from '../../src/config/flags.js';
 import { createExporter } from '../../src/exporter/exporter.js';
 import type { Monitor } from '../../src/monitor.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { scaled } from './time-scale.js';
 
 export interface TestExporter {
   runtime: Runtime;
@@ -51,10 +52,10 @@ export async function eventually<T>(
   timeoutMs = 15_000,
   what = 'condition',
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaled(timeoutMs);
   let value = await read();
   while (!predicate(value)) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${scaled(timeoutMs)} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
     value = await read();
   }

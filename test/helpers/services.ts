@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { scaled } from './time-scale.js';
 
 const LOOPBACK = '127.0.0.1';
 const KEPT_LINES = 40;
@@ -92,7 +93,7 @@ export async function waitFor<T>(
   probe: () => Promise<T | undefined>,
   options: { timeoutMs?: number; services?: readonly Service[] } = {},
 ): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  const deadline = Date.now() + scaled(options.timeoutMs ?? 60_000);
   let last: string;
   for (;;) {
     try {
