@@ -201,6 +201,8 @@ export class Evaluator {
     const health = healthCommand(inspect);
     if (health === undefined) this.healthCommands.delete(inspect.Id);
     else this.healthCommands.set(inspect.Id, health);
+    // Read before anything uses the image: data that changes meanwhile gives a different key next time, never a stale reuse.
+    const image = this.readsImage ? await this.imageKeyOf(inspect) : '';
     const target = await this.selectorTarget(inspect);
     const alwaysAllowed = !this.allowList.empty && this.allowList.matches(target);
     const excludedAll = this.policy.exclude?.matches(target) === true;
@@ -208,8 +210,6 @@ export class Evaluator {
     const skipped = alwaysAllowed || excludedAll;
     const last = this.chains.get(inspect.Id);
     const generation = this.cache.hostGeneration;
-    // Read before the chain: data that changes while it runs gives a different key next time, never a stale reuse.
-    const image = this.readsImage ? await this.imageKeyOf(inspect) : '';
     // The process list is compared only where it can decide (the rest unchanged), so a first read is the checks' own.
     const candidate =
       !skipped &&
