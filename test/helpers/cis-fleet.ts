@@ -5,7 +5,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MonitorState } from '../../src/monitor.js';
+import type { Monitor, MonitorState } from '../../src/monitor.js';
 import { runChain, runCheck } from '../../src/policy/chain.js';
 import type { CheckInstance, ContainerReport } from '../../src/policy/types.js';
 import { cisContainerView, cisHostView, policyChecks } from '../fixtures/cis/fixture-views.js';
@@ -52,4 +52,15 @@ export async function cisFleet(size: number): Promise<Fleet> {
     state: { containers, host: { results: host }, up: true, lastRefreshTimestamp: Date.now() / 1000, refreshDuration: 0.5 },
     checks,
   };
+}
+
+/** Stands in for the monitor of a fleet: the pages and `/metrics` only read its state. */
+export function fleetMonitor(state: MonitorState): Monitor {
+  return {
+    state,
+    refreshed: true,
+    notReadyReason: undefined,
+    errorCounts: new Map<string, number>(),
+    forScrape: async () => state,
+  } as unknown as Monitor;
 }

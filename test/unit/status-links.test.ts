@@ -7,6 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
+import { applyFlags } from '../../src/config/flags.js';
+import { DEFAULT_SETTINGS } from '../../src/config/settings.js';
+import { UsageError } from '../../src/errors.js';
 import { ALERTS_DOC_URL, grafanaUrl, runbookUrl } from '../../src/exporter/status-links.js';
 import { policyChecks } from '../fixtures/cis/fixture-views.js';
 
@@ -68,5 +71,17 @@ describe('Grafana links', () => {
     assert.ok(dashboard.templating.list.some((variable) => variable.name === 'container'));
     assert.equal(grafanaUrl('http://grafana:3000/', 'web 1'), `http://grafana:3000/d/${dashboard.uid}?var-container=web%201`);
     assert.equal(grafanaUrl(undefined, 'web'), undefined);
+  });
+
+  test('--web.grafana-url takes an http(s) URL; anything else is a usage error naming the flag', () => {
+    assert.equal(applyFlags(DEFAULT_SETTINGS, { 'web.grafanaUrl': 'https://grafana.example/' }).grafanaUrl, 'https://grafana.example/');
+    assert.equal(DEFAULT_SETTINGS.grafanaUrl, undefined);
+    for (const value of ['grafana:3000', 'ftp://grafana', '']) {
+      assert.throws(
+        () => applyFlags(DEFAULT_SETTINGS, { 'web.grafanaUrl': value }),
+        (error: unknown) => error instanceof UsageError && error.message === `--web.grafana-url: "${value}" is not an http:// or https:// URL`,
+        value,
+      );
+    }
   });
 });
