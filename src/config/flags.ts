@@ -39,7 +39,8 @@ export interface ServeFlags extends CommonFlags {
 /** An absolute http(s) URL, as the browser will follow it. */
 function parseHttpUrl(value: string): string {
   const url = URL.parse(value);
-  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new Error(`"${value}" is not an http:// or https:// URL`);
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw new Error(`"${value}" is not an http:// or https:// URL`);
   return value;
 }
 

@@ -67,9 +67,7 @@ export function overview(reports: readonly ContainerReport[], checks: ReadonlyMa
         b.waived - a.waived ||
         a.name.localeCompare(b.name),
     );
-  const cleanChecks = [...checks.values()]
-    .filter((check) => check.scope !== 'host' && !counts.has(check.name))
-    .map((check) => check.name);
+  const cleanChecks = [...checks.values()].filter((check) => check.scope !== 'host' && !counts.has(check.name)).map((check) => check.name);
   return {
     containers: reports.length,
     compliant,

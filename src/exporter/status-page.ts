@@ -14,6 +14,7 @@ import { isFailure } from '../policy/chain.js';
 import {
   NO_FILTER,
   ROW_VERDICTS,
+  filterQuery,
   SORT_ORDERS,
   statusRows,
   type RowVerdict,
@@ -49,7 +50,7 @@ header,main,footer{max-width:72rem;margin:0 auto;padding:.6rem 1rem}
 header{display:flex;flex-wrap:wrap;align-items:baseline;gap:.25rem 1.5rem}
 footer{color:var(--muted);font-size:.85rem}
 h1{font-size:1.4rem;margin:.25rem 0}h2{font-size:1.15rem;margin:1.25rem 0 .5rem}
-a{color:var(--link)}h3 a,.check{color:inherit}
+a{color:var(--link)}h3 a,.check{color:inherit}.finding .check{font-weight:700}
 .summary{display:flex;flex-wrap:wrap;gap:.25rem 1.5rem;margin:0;padding:0;list-style:none}
 .down{color:var(--fail);font-weight:600}
 .tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(9.5rem,1fr));gap:.5rem;list-style:none;margin:.25rem 0;padding:0}
@@ -160,13 +161,7 @@ function waiverLine(result: CheckResult): string {
   return html`<p class="waiver">Waived by <b>${waiver.name}</b>${waiver.expires === undefined ? '' : html` until ${waiver.expires}`}: ${waiver.reason}</p>`;
 }
 
-/** A query string for links between the page's views (relative to `/`). */
-function query(parameters: Readonly<Record<string, string | undefined>>): string {
-  const pairs = Object.entries(parameters).filter((pair): pair is [string, string] => pair[1] !== undefined);
-  return `?${pairs.map(([key, value]) => `${key}=${encodeURIComponent(value)}`).join('&')}`;
-}
-
-const failingWith = (check: string): string => query({ check, verdict: 'fail' });
+const failingWith = (check: string): string => filterQuery(NO_FILTER, { check, verdicts: new Set(['fail']) });
 
 function runbookLink(name: string, check: CheckInstance | undefined, result: CheckResult['result']): string {
   return html`<a class="runbook" href="${runbookUrl(name, check, result)}" title="${alertOf(name, check, result)} in docs/alerts.md">runbook</a>`;
@@ -187,7 +182,7 @@ function finding(result: CheckResult, check: CheckInstance | undefined, prefix: 
       : waiver === undefined
         ? 'waived'
         : `waived by ${waiver.name}${waiver.expires === undefined ? '' : ` until ${waiver.expires}`}: ${waiver.reason}`;
-  return html`<li class="finding ${result.result}" data-check="${result.check}"><span class="sev ${severity}">${severity}</span>!${result.result === 'fail' ? '' : html`<span class="verdict ${result.result}">${RESULT_LABELS[result.result]}</span>`}<a class="check" href="${prefix}${failingWith(result.check)}"><b>${result.check}</b></a><span class="reason" title="${reason}">${reason}</span></li>`;
+  return html`<li class="finding ${result.result}" data-check="${result.check}"><span class="sev ${severity}">${severity}</span>!${result.result === 'fail' ? '' : html`<span class="verdict ${result.result}">${RESULT_LABELS[result.result]}</span>`}<a class="check" href="${prefix}${failingWith(result.check)}">${result.check}</a><span class="reason">${reason}</span></li>`;
 }
 
 function containerLink(name: string, prefix: string): string {
@@ -211,7 +206,11 @@ function cachedRow(entry: StatusRow, context: PageContext, checks: ReadonlyMap<s
   return text;
 }
 
-function row({ report, verdict, findings, kept }: StatusRow, checks: ReadonlyMap<string, CheckInstance>, grafana: string | undefined): string {
+function row(
+  { report, verdict, findings, kept }: StatusRow,
+  checks: ReadonlyMap<string, CheckInstance>,
+  grafana: string | undefined,
+): string {
   const summary =
     verdict === 'allowed'
       ? 'The image is in [policy] always_allow: no check runs.'
@@ -278,7 +277,7 @@ function overviewSection(summary: Overview, hostFailing: number, hostTotal: numb
     html`<li class="${tone}"><a href="${href}"><b id="${id}">${value}</b><span>${label}</span></a></li>`;
   const chips = SEVERITIES.map((severity) => {
     const count = summary.failingBySeverity[severity];
-    return html`<a class="chip${count === 0 ? ' zero' : ''}" data-severity="${severity}" href="${query({ verdict: 'fail', severity })}"><b>${count}</b> <span class="sev ${severity}">${severity}</span></a>`;
+    return html`<a class="chip${count === 0 ? ' zero' : ''}" data-severity="${severity}" href="${filterQuery(NO_FILTER, { verdicts: new Set(['fail']), severity })}"><b>${count}</b> <span class="sev ${severity}">${severity}</span></a>`;
   });
   return html`<section id="overview" aria-label="Overview">
 <ul class="tiles">
@@ -304,7 +303,7 @@ function checksTable(summary: Overview): string {
 <thead><tr><th>Check</th><th>Severity</th><th class="num">Failing</th><th class="num wide">Waived</th><th class="wide">Runbook</th></tr></thead>
 <tbody>!${summary.failingChecks.map(({ name, check, failing, errors, waived }) => {
     const severity = check?.severity ?? 'medium';
-    return html`<tr data-check="${name}"><td><a class="check" href="${query({ check: name })}"><b>${name}</b></a> !${cisText(check)}</td><td><span class="sev ${severity}">${severity}</span></td><td class="num">!${failing === 0 ? '0' : html`<a href="${failingWith(name)}" title="the containers failing ${name}">${failing}</a>`}!${errors === 0 ? '' : html` <span class="note">(${errors} error${errors === 1 ? '' : 's'})</span>`}</td><td class="num wide">${waived}</td><td class="wide">!${runbookLink(name, check, errors === failing && failing > 0 ? 'error' : 'fail')}</td></tr>`;
+    return html`<tr data-check="${name}"><td><a class="check" href="${filterQuery(NO_FILTER, { check: name })}"><b>${name}</b></a> !${cisText(check)}</td><td><span class="sev ${severity}">${severity}</span></td><td class="num">!${failing === 0 ? '0' : html`<a href="${failingWith(name)}" title="the containers failing ${name}">${failing}</a>`}!${errors === 0 ? '' : html` <span class="note">(${errors} error${errors === 1 ? '' : 's'})</span>`}</td><td class="num wide">${waived}</td><td class="wide">!${runbookLink(name, check, errors === failing && failing > 0 ? 'error' : 'fail')}</td></tr>`;
   })}</tbody></table></div>
 !${clean}`;
 }
@@ -319,13 +318,17 @@ function hostSection(results: readonly CheckResult[], checks: ReadonlyMap<string
       ? ''
       : html`<details><summary>${plural(passing.length, 'host check')} not failing</summary><p class="note">!${passing.map((result) => html`${result.check} (${RESULT_LABELS[result.result]})`).join(', ')}</p></details>`;
   return html`<section id="host"><h2>Host checks: ${failing.length === 0 ? `all ${results.length} pass` : `${failing.length} of ${results.length} fail`}</h2>
-!${failing.length === 0 ? '' : html`<div class="scroll"><table class="results">
+!${
+    failing.length === 0
+      ? ''
+      : html`<div class="scroll"><table class="results">
 <thead><tr><th>Check</th><th>Severity</th><th>Reason</th><th>Fix</th></tr></thead>
 <tbody>!${failing.map((result) => {
-    const check = checks.get(result.check);
-    const severity = check?.severity ?? 'medium';
-    return html`<tr data-check="${result.check}"><td><b>${result.check}</b> !${result.result === 'error' ? html`<span class="verdict error">error</span>` : ''} !${cisText(check)}</td><td><span class="sev ${severity}">${severity}</span></td><td><span class="reason">${result.reason ?? ''}</span></td><td>${result.result === 'fail' ? (check?.remediation ?? '') : ''} !${runbookLink(result.check, check, result.result)}</td></tr>`;
-  })}</tbody></table></div>`}
+          const check = checks.get(result.check);
+          const severity = check?.severity ?? 'medium';
+          return html`<tr data-check="${result.check}"><td><b>${result.check}</b> !${result.result === 'error' ? html`<span class="verdict error">error</span>` : ''} !${cisText(check)}</td><td><span class="sev ${severity}">${severity}</span></td><td><span class="reason">${result.reason ?? ''}</span></td><td>${result.result === 'fail' ? (check?.remediation ?? '') : ''} !${runbookLink(result.check, check, result.result)}</td></tr>`;
+        })}</tbody></table></div>`
+  }
 !${folded}</section>`;
 }
 
@@ -337,7 +340,7 @@ function checkPanel(name: string, check: CheckInstance | undefined, counts: Over
 <h3>${name} <span class="sev ${severity}">${severity}</span> !${cisText(check)}</h3>
 <p class="note">${check?.description ?? ''}</p>
 !${check?.remediation === undefined ? '' : html`<p class="fix">Fix: ${check.remediation}</p>`}
-<p class="quick">Failing on <b>${count?.failing ?? 0}</b> of ${counts.containers} containers · !${runbookLink(name, check, 'fail')} · <a href="${failingWith(name)}">the failing ones</a> · <a href="${query({ check: name, verdict: 'pass' })}">the passing ones</a></p>
+<p class="quick">Failing on <b>${count?.failing ?? 0}</b> of ${counts.containers} containers · !${runbookLink(name, check, 'fail')} · <a href="${failingWith(name)}">the failing ones</a> · <a href="${filterQuery(NO_FILTER, { check: name, verdicts: new Set(['pass']) })}">the passing ones</a></p>
 </section>`;
 }
 
@@ -350,13 +353,19 @@ function containerCheckNames(checks: readonly CheckInstance[]): string[] {
  * The list: failing containers, each finding on one line; then those passing thanks to waivers and the
  * passing ones, folded (open when the query asked for them by verdict or by search).
  */
-function containerList(rows: readonly StatusRow[], context: PageContext, byName: ReadonlyMap<string, CheckInstance>, filter: StatusFilter): string {
+function containerList(
+  rows: readonly StatusRow[],
+  context: PageContext,
+  byName: ReadonlyMap<string, CheckInstance>,
+  filter: StatusFilter,
+): string {
   const narrowed = filter.severity !== undefined || filter.check !== undefined;
   const render = (entries: readonly StatusRow[]): string => entries.map((entry) => cachedRow(entry, context, byName, narrowed)).join('');
   const failing = rows.filter((entry) => entry.verdict === 'fail');
   const waived = rows.filter((entry) => entry.verdict === 'waived');
   const passing = rows.filter((entry) => entry.verdict === 'pass' || entry.verdict === 'allowed');
-  const opened = (verdict: RowVerdict): boolean => filter.search !== undefined || filter.label !== undefined || filter.verdicts?.has(verdict) === true;
+  const opened = (verdict: RowVerdict): boolean =>
+    filter.search !== undefined || filter.label !== undefined || filter.verdicts?.has(verdict) === true;
   const folded = (id: string, entries: readonly StatusRow[], label: string, open: boolean): string =>
     entries.length === 0
       ? ''
@@ -368,13 +377,23 @@ function containerList(rows: readonly StatusRow[], context: PageContext, byName:
 !${folded('passing-list', passing, `${plural(passing.length, 'passing container')}`, opened('pass') || opened('allowed'))}`;
 }
 
+/** The chain's checks by name, made once per chain, so that rows cached by it are found again. */
+const checksOfChain = new WeakMap<readonly CheckInstance[], ReadonlyMap<string, CheckInstance>>();
+
+function byNameOf(checks: readonly CheckInstance[]): ReadonlyMap<string, CheckInstance> {
+  let byName = checksOfChain.get(checks);
+  if (byName === undefined) checksOfChain.set(checks, (byName = checksByName(checks)));
+  return byName;
+}
+
 /** `/`: the overview, the failing host checks, then the containers (failing first, the rest folded). */
 export function renderStatusPage(context: PageContext, filter: StatusFilter = NO_FILTER, filterError?: string): string {
   const { state, checks, telemetryPath } = context;
-  const byName = checksByName(checks);
+  const byName = byNameOf(checks);
   const reports = [...state.containers.values()];
   const summary = overview(reports, byName);
   const rows = filterError === undefined ? statusRows(reports, byName, filter) : [];
+  const listed = filter.limit === undefined ? rows : rows.slice(0, filter.limit);
   const hostFailing = state.host.results.filter(isFailure).length;
   const body = html`<header>
 <h1>docker-monitor</h1>
@@ -390,7 +409,8 @@ export function renderStatusPage(context: PageContext, filter: StatusFilter = NO
 !${filterError === undefined ? '' : html`<p class="down" id="filter-error">${filterError}</p>`}
 !${filter.check === undefined ? '' : checkPanel(filter.check, byName.get(filter.check), summary)}
 <p class="note" id="shown">Showing ${rows.length} of ${reports.length} container${reports.length === 1 ? '' : 's'}.</p>
-!${containerList(rows, context, byName, filter)}
+!${containerList(listed, context, byName, filter)}
+!${listed.length === rows.length ? '' : html`<p class="note" id="more">Listed: the first ${listed.length}. Narrow the list with the search or the filters, or <a href="${filterQuery(filter, { limit: undefined })}">list all ${rows.length}</a>.</p>`}
 </section>
 </main>`;
   return layout(summary.failing > 0 ? `${summary.failing} failing · docker-monitor` : 'docker-monitor', body);

@@ -38,7 +38,10 @@ const DOCS_IMAGES = process.env['UPDATE_DOCS_SCREENSHOT'] === '1' ? join(ROOT, '
 /** The whole page, or its top `screens` viewport heights (a 1 000-container page is far taller than a picture can be). */
 async function screenshot(page: Page, name: string, options: { docs?: boolean; screens?: number } = {}): Promise<void> {
   const viewport = page.viewportSize();
-  const paths = [join(SCREENSHOTS, `${name}.png`), ...(options.docs === true && DOCS_IMAGES !== undefined ? [join(DOCS_IMAGES, `${name}.png`)] : [])];
+  const paths = [
+    join(SCREENSHOTS, `${name}.png`),
+    ...(options.docs === true && DOCS_IMAGES !== undefined ? [join(DOCS_IMAGES, `${name}.png`)] : []),
+  ];
   if (options.screens !== undefined && viewport !== null) {
     // A taller window, not a clip of a full-page capture: that would lay out and paint the whole page.
     await page.setViewportSize({ width: viewport.width, height: viewport.height * options.screens });
@@ -152,18 +155,27 @@ describe('the status page in Chromium, a small fleet on a private engine', () =>
     // The most severe first, then by failing containers, then by waived ones (legacy's waiver covers both root checks), then by name.
     assert.deepEqual(checks, ['RootProcessCheck', 'RunningAsRootCheck', 'HostNetworkCheck', 'MemoryLimitCheck']);
     assert.deepEqual(await listed(page), ['cache', 'proxy', 'legacy', 'api', 'worker']);
-    const tops = await Promise.all(['#overview', '#host', '#containers'].map(async (selector) => (await page.locator(selector).boundingBox())?.y ?? -1));
-    assert.deepEqual([...tops].sort((a, b) => a - b), tops, `overview, host checks, then containers: ${tops.join(', ')}`);
+    const tops = await Promise.all(
+      ['#overview', '#host', '#containers'].map(async (selector) => (await page.locator(selector).boundingBox())?.y ?? -1),
+    );
+    assert.deepEqual(
+      [...tops].sort((a, b) => a - b),
+      tops,
+      `overview, host checks, then containers: ${tops.join(', ')}`,
+    );
     assert.match(await page.locator('#host tr[data-check="LiveRestoreCheck"]').innerText(), /live restore is off/);
     const cache = page.locator('li.container[data-container="cache"]');
-    assert.deepEqual(await cache.locator('.finding b').allInnerTexts(), ['RunningAsRootCheck', 'RootProcessCheck']);
+    assert.deepEqual(await cache.locator('.finding .check').allInnerTexts(), ['RunningAsRootCheck', 'RootProcessCheck']);
     assert.equal(await cache.locator('.finding[data-check="RunningAsRootCheck"] .reason').innerText(), 'no user set: runs as root');
     const [check, reason] = await Promise.all(
       ['.check', '.reason'].map((part) => cache.locator(`.finding[data-check="RootProcessCheck"] ${part}`).boundingBox()),
     );
     assert.ok(check && reason && Math.abs(check.y - reason.y) < 10 && reason.height < 30, 'the check and its reason on one line');
     assert.equal(await page.locator('#containers').getByText('Fix:').count(), 0, 'no fix text in the list');
-    assert.equal(await cache.locator('a.grafana').getAttribute('href'), 'http://grafana.invalid:3000/d/docker-monitor-container?var-container=cache');
+    assert.equal(
+      await cache.locator('a.grafana').getAttribute('href'),
+      'http://grafana.invalid:3000/d/docker-monitor-container?var-container=cache',
+    );
     // Passing and waived containers are folded: in the page, not shown until opened.
     assert.equal(await page.locator('li.container[data-container="api"]').isVisible(), false);
     await page.locator('#passing-list summary').click();

@@ -25,11 +25,17 @@ export interface Fleet {
 export async function cisFleet(size: number): Promise<Fleet> {
   const checks = [...(await policyChecks(readFileSync(join(ROOT, 'examples/cis.ini'), 'utf8'), 'cis.ini')).values()];
   const containerChecks = checks.filter((check) => check.scope !== 'host');
-  const host = await Promise.all(checks.filter((check) => check.scope === 'host').map((check) => runCheck(check, () => cisHostView('main'))));
+  const host = await Promise.all(
+    checks.filter((check) => check.scope === 'host').map((check) => runCheck(check, () => cisHostView('main'))),
+  );
   const models: ContainerReport[] = [];
   for (const name of CASES) {
     const view = cisContainerView(name);
-    const { results } = await runChain(containerChecks, () => view, { failFast: false, imageVerdicts: new Map(), imageId: view.inspect.Image });
+    const { results } = await runChain(containerChecks, () => view, {
+      failFast: false,
+      imageVerdicts: new Map(),
+      imageId: view.inspect.Image,
+    });
     models.push({
       id: view.inspect.Id,
       name,

@@ -49,12 +49,17 @@ describe('runbook links', () => {
     assert.equal(runbookUrl('RootProcessCheck', checks.get('RootProcessCheck')), runbookOf('DockerMonitorRootProcess'));
     assert.equal(runbookUrl('MemoryLimitCheck', checks.get('MemoryLimitCheck')), runbookOf('DockerMonitorContainerNonCompliant'));
     assert.equal(runbookUrl('LiveRestoreCheck', checks.get('LiveRestoreCheck')), runbookOf('DockerMonitorHostCheckFailed'));
-    assert.equal(runbookUrl('PrivilegedContainerCheck', checks.get('PrivilegedContainerCheck'), 'error'), runbookOf('DockerMonitorCheckErrors'));
+    assert.equal(
+      runbookUrl('PrivilegedContainerCheck', checks.get('PrivilegedContainerCheck'), 'error'),
+      runbookOf('DockerMonitorCheckErrors'),
+    );
   });
 
   test('every runbook URL is a heading of docs/alerts.md', () => {
     const anchors = new Set(
-      [...readFileSync(join(ROOT, 'docs/alerts.md'), 'utf8').matchAll(/^## (\S+)$/gm)].map((match) => `${ALERTS_DOC_URL}#${(match[1] ?? '').toLowerCase()}`),
+      [...readFileSync(join(ROOT, 'docs/alerts.md'), 'utf8').matchAll(/^## (\S+)$/gm)].map(
+        (match) => `${ALERTS_DOC_URL}#${(match[1] ?? '').toLowerCase()}`,
+      ),
     );
     for (const [name, check] of checks) {
       for (const result of ['fail', 'error'] as const) assert.ok(anchors.has(runbookUrl(name, check, result)), `${name} ${result}`);
@@ -79,7 +84,8 @@ describe('Grafana links', () => {
     for (const value of ['grafana:3000', 'ftp://grafana', '']) {
       assert.throws(
         () => applyFlags(DEFAULT_SETTINGS, { 'web.grafanaUrl': value }),
-        (error: unknown) => error instanceof UsageError && error.message === `--web.grafana-url: "${value}" is not an http:// or https:// URL`,
+        (error: unknown) =>
+          error instanceof UsageError && error.message === `--web.grafana-url: "${value}" is not an http:// or https:// URL`,
         value,
       );
     }
