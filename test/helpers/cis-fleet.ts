@@ -6,9 +6,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Monitor, MonitorState } from '../../src/monitor.js';
-import { runChain, runCheck } from '../../src/policy/chain.js';
+import { runCheck } from '../../src/policy/chain.js';
 import type { CheckInstance, ContainerReport } from '../../src/policy/types.js';
-import { cisContainerView, cisHostView, policyChecks } from '../fixtures/cis/fixture-views.js';
+import { cisHostView, policyChecks } from '../fixtures/cis/fixture-views.js';
+import { capturedReport } from './check-run-fixture.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CASES = readdirSync(join(ROOT, 'test/fixtures/cis/containers'))
@@ -28,26 +29,7 @@ export async function cisFleet(size: number): Promise<Fleet> {
   const host = await Promise.all(
     checks.filter((check) => check.scope === 'host').map((check) => runCheck(check, () => cisHostView('main'))),
   );
-  const models: ContainerReport[] = [];
-  for (const name of CASES) {
-    const view = cisContainerView(name);
-    const { results } = await runChain(containerChecks, () => view, {
-      failFast: false,
-      imageVerdicts: new Map(),
-      imageId: view.inspect.Image,
-    });
-    models.push({
-      id: view.inspect.Id,
-      name,
-      image: view.inspect.Config?.Image ?? '',
-      imageId: view.inspect.Image,
-      compliant: !results.some((result) => result.result === 'fail' || result.result === 'error'),
-      alwaysAllowed: false,
-      results,
-      startedAt: view.inspect.State?.StartedAt ?? '',
-      labels: view.inspect.Config?.Labels ?? {},
-    });
-  }
+  const models = await Promise.all(CASES.map((name) => capturedReport(name, name, containerChecks)));
   const containers = new Map<string, ContainerReport>();
   for (let index = 0; index < size; index += 1) {
     const model = models[index % models.length] as ContainerReport;
