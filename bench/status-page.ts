@@ -31,7 +31,7 @@ export async function measureStatusPage(size: number, requests: number): Promise
   const app = await buildApp({ monitor, metrics, telemetryPath: '/metrics', checks, grafanaUrl: 'http://grafana:3000' });
   const paths = [
     { path: '/metrics', label: '`/metrics` (baseline)' },
-    { path: '/', label: 'status page `/`, overview and every container' },
+    { path: '/', label: 'status page `/`: overview, host checks, the first 50 containers' },
     { path: '/?verdict=fail&severity=high', label: 'status page `/?verdict=fail&severity=high`' },
     { path: '/?check=RunningAsRootCheck&verdict=fail', label: "a check's view `/?check=RunningAsRootCheck&verdict=fail`" },
     { path: '/?q=privileged&sort=name', label: 'a search `/?q=privileged&sort=name`' },
