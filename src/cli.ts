@@ -53,6 +53,10 @@ function addServeFlags(command: Command): Command {
     )
     .option('--web.telemetry-path <path>', 'path of the metrics endpoint (default: /metrics)')
     .option('--web.config.file <path>', 'TLS and basic auth, in the Prometheus exporter-toolkit web-config format')
+    .option(
+      '--web.grafana-url <url>',
+      'the status page links each container to its Grafana dashboard at this base (e.g. http://grafana:3000)',
+    )
     .option('--refresh <mode>', 'scrape (evaluate on each scrape) or a duration such as 30s (default: scrape)')
     .option('--check <duration>', "cnitch's name for --refresh <duration>")
     .option('--hostname <name>', "host name carried by StatsD tags and log lines (default: this machine's)")

@@ -26,6 +26,7 @@ export interface ServeFlags extends CommonFlags {
   'web.listenAddress'?: string[];
   'web.telemetryPath'?: string;
   'web.config.file'?: string;
+  'web.grafanaUrl'?: string;
   refresh?: string;
   check?: string;
   hostname?: string;
@@ -33,6 +34,14 @@ export interface ServeFlags extends CommonFlags {
   statsdPrefix?: string;
   'metrics.results'?: string;
   'metrics.containerLabels'?: string;
+}
+
+/** An absolute http(s) URL, as the browser will follow it. */
+function parseHttpUrl(value: string): string {
+  const url = URL.parse(value);
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw new Error(`"${value}" is not an http:// or https:// URL`);
+  return value;
 }
 
 function flagValue<T>(flag: string, value: string, parse: (value: string) => T): T {
@@ -78,6 +87,7 @@ export function applyFlags(settings: Settings, flags: ServeFlags): Settings {
     result.telemetryPath = flagValue('--web.telemetry-path', flags['web.telemetryPath'], checkTelemetryPath);
   }
   if (flags['web.config.file'] !== undefined) result.webConfigFile = flags['web.config.file'];
+  if (flags['web.grafanaUrl'] !== undefined) result.grafanaUrl = flagValue('--web.grafana-url', flags['web.grafanaUrl'], parseHttpUrl);
   if (flags.refresh !== undefined && flags.check !== undefined) {
     throw new UsageError('--refresh and --check mean the same thing: give one of them');
   }

@@ -20,6 +20,8 @@ export interface Settings {
   listenAddresses: ListenAddress[];
   telemetryPath: string;
   webConfigFile: string | undefined;
+  /** `--web.grafana-url`: base URL of the Grafana holding the container dashboard. */
+  grafanaUrl: string | undefined;
   refresh: RefreshMode;
   hostname: string | undefined;
   enforce: boolean;
@@ -51,6 +53,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   listenAddresses: [parseListenAddress(':10091')],
   telemetryPath: '/metrics',
   webConfigFile: undefined,
+  grafanaUrl: undefined,
   refresh: 'scrape',
   hostname: undefined,
   enforce: false,

@@ -35,6 +35,8 @@ export interface AppOptions {
   logger?: Logger | undefined;
   /** TLS and basic auth from --web.config.file. */
   security?: WebSecurity | undefined;
+  /** `--web.grafana-url`: the status pages link each container to its dashboard there. */
+  grafanaUrl?: string | undefined;
 }
 
 /**
@@ -89,6 +91,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     telemetryPath,
     ready: monitor.refreshed,
     now: Date.now(),
+    grafanaUrl: options.grafanaUrl,
   });
   const checkNames = options.checks.filter((check) => check.scope !== 'host').map((check) => check.name);
   /** Sends a page, gzipped when the browser accepts it: a thousand containers make ~1 MB of HTML, ~20 kB gzipped. */

@@ -46,6 +46,14 @@ export async function createExporter(runtime: Runtime): Promise<Exporter> {
     waivers: runtime.policy.waivers,
   });
   const createApp = (): Promise<FastifyInstance> =>
-    buildApp({ monitor, metrics, telemetryPath: settings.telemetryPath, checks: evaluator.checks, logger, security });
+    buildApp({
+      monitor,
+      metrics,
+      telemetryPath: settings.telemetryPath,
+      checks: evaluator.checks,
+      logger,
+      security,
+      grafanaUrl: settings.grafanaUrl,
+    });
   return { monitor, app: await createApp(), createApp, security };
 }

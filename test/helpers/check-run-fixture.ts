@@ -35,7 +35,8 @@ const THROWING: CheckInstance = {
   run: () => Promise.reject(new Error('cannot read properties of undefined (reading "Labels")')),
 };
 
-async function report(
+/** The report the chain makes of a captured container case (test/fixtures/cis/containers/), under a name of our choosing. */
+export async function capturedReport(
   fixture: string,
   name: string,
   checks: readonly CheckInstance[],
@@ -78,11 +79,11 @@ export async function fixtureCheckRun(): Promise<CheckRun> {
     loaded.filter((check) => check.scope === 'host').map((check) => runCheck(check, () => cisHostView('main'))),
   );
   const containers = [
-    await report('privileged', 'privileged', containerChecks),
-    await report('host-network', 'host-net', containerChecks),
-    await report('default', 'legacy', containerChecks, waive('RunningAsRootCheck', 'MemoryLimitCheck')),
-    await report('hardened', 'hardened', containerChecks),
-    await report('hardened', 'flaky', [...containerChecks, THROWING]),
+    await capturedReport('privileged', 'privileged', containerChecks),
+    await capturedReport('host-network', 'host-net', containerChecks),
+    await capturedReport('default', 'legacy', containerChecks, waive('RunningAsRootCheck', 'MemoryLimitCheck')),
+    await capturedReport('hardened', 'hardened', containerChecks),
+    await capturedReport('hardened', 'flaky', [...containerChecks, THROWING]),
   ];
   return { containers, failed: [], host: { results: host }, checks: [...loaded, THROWING] };
 }

@@ -58,7 +58,7 @@ describe('status pages on the real engine (--refresh 1h: state from the refresh 
   });
   after(() => exporter.close());
 
-  test('failing containers first, with their reasons and fixes; the passing one after', async () => {
+  test('failing containers first, one line per finding with its reason; the passing one folded after; the fix on the check view', async () => {
     const response = await exporter.app.inject({ url: '/' });
     assert.equal(response.statusCode, 200);
     assert.equal(response.headers['content-type'], 'text/html; charset=utf-8');
@@ -74,9 +74,13 @@ describe('status pages on the real engine (--refresh 1h: state from the refresh 
     const block = response.body.slice(response.body.indexOf(`data-container="${root.name}"`));
     assert.match(
       block,
-      /<b>RunningAsRootCheck<\/b><span class="sev high">high<\/span><\/div>\n<p class="reason">no user set: runs as root<\/p>\n<p class="fix">Fix: Run as an unprivileged user/,
+      /<li class="finding fail" data-check="RunningAsRootCheck"><span class="sev high">high<\/span><a class="check" href="\?check&#61;RunningAsRootCheck&#38;verdict&#61;fail">RunningAsRootCheck<\/a><span class="reason">no user set: runs as root<\/span><\/li>/,
     );
-    assert.match(block, /<b>RootProcessCheck<\/b>.*\n<p class="reason">1 process running as root: pid \d+ \(sleep 3600\)<\/p>/);
+    assert.match(block, />RootProcessCheck<\/a><span class="reason">1 process running as root: pid \d+ \(sleep 3600\)<\/span>/);
+    assert.match(response.body, /<details id="passing-list"><summary>1 passing container<\/summary>/);
+    assert.doesNotMatch(response.body, /Fix: Run as an unprivileged user/);
+    const view = await exporter.app.inject({ url: '/?check=RunningAsRootCheck&verdict=fail' });
+    assert.equal(view.body.split('Fix: Run as an unprivileged user').length - 1, 1);
   });
 
   test('gzipped when the browser accepts it, the same page inside', async () => {

@@ -10,6 +10,7 @@ import type { MonitorState } from '../../src/monitor.js';
 import { checksByName } from '../../src/policy/severity.js';
 import type { ContainerReport } from '../../src/policy/types.js';
 import { fixtureCheckRun } from '../helpers/check-run-fixture.js';
+import { ALERTS_DOC_URL } from '../../src/exporter/status-links.js';
 
 const run = await fixtureCheckRun();
 const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
@@ -58,31 +59,90 @@ describe('status page', () => {
     assert.match(page, /<title>3 failing · docker-monitor<\/title>/);
   });
 
-  test('each finding with its check, severity, CIS id, reason and remediation', () => {
+  test('the overview: containers, compliant share, failing by most severe finding, failing host checks', () => {
+    assert.match(page, /<b id="compliant">40 %<\/b><span>compliant \(2 of 5\)<\/span>/);
+    assert.match(page, /<b id="host-failing">1 of 2<\/b>/);
+    const chips = [...page.matchAll(/data-severity="([a-z]+)" href="\?verdict&#61;fail&#38;severity&#61;\1"><b>(\d+)<\/b>/g)];
+    // privileged: critical; host-net: high; flaky: its error counts at BrokenCheck's medium.
+    assert.deepEqual(
+      chips.map((match) => `${match[1]}:${match[2]}`),
+      ['critical:1', 'high:1', 'medium:1', 'low:0', 'info:0'],
+    );
+  });
+
+  test('the checks table: how many containers fail each, the most severe first, each a link to them and to its runbook', () => {
+    const rows = [
+      ...page.matchAll(
+        /<tr data-check="([^"]+)"><td><a class="check" href="\?check&#61;\1">.*?<td class="num">(.*?)<\/td><td class="num wide">(\d+)<\/td>/g,
+      ),
+    ];
+    assert.deepEqual(
+      rows.map((match) => `${match[1]}:${(match[2] ?? '').replace(/<[^>]+>/g, '')}:${match[3]}`),
+      [
+        'PrivilegedContainerCheck:1:0',
+        'RunningAsRootCheck:2:1',
+        'HostNetworkCheck:1:0',
+        'MemoryLimitCheck:2:1',
+        'BrokenCheck:1 (1 error):0',
+      ],
+    );
+    assert.ok(
+      page.includes('<a href="?check&#61;RunningAsRootCheck&#38;verdict&#61;fail" title="the containers failing RunningAsRootCheck">2</a>'),
+    );
+    assert.ok(page.includes(`href="${ALERTS_DOC_URL}#dockermonitorprivilegedcontainer"`));
+    assert.ok(page.includes(`href="${ALERTS_DOC_URL}#dockermonitorcheckerrors"`), 'a check that only errors links to the errors runbook');
+  });
+
+  test('each failing container on one line per check: severity, check, reason; no fix in the list', () => {
     assert.ok(
       page.includes(
-        '<div class="meta"><span class="verdict fail">fail</span><b>PrivilegedContainerCheck</b><span class="sev critical">critical</span><span class="cis">CIS 5.5</span></div>\n<p class="reason">runs privileged (--privileged)</p>\n<p class="fix">Fix: Remove --privileged; add only the capabilities or devices the application needs.</p>',
+        '<li class="finding fail" data-check="PrivilegedContainerCheck"><span class="sev critical">critical</span><a class="check" href="?check&#61;PrivilegedContainerCheck&#38;verdict&#61;fail">PrivilegedContainerCheck</a><span class="reason">runs privileged (--privileged)</span></li>',
       ),
     );
-    assert.ok(page.includes('<span class="verdict error">error</span><b>BrokenCheck</b>'));
+    assert.ok(
+      page.includes(
+        '<span class="verdict error">error</span><a class="check" href="?check&#61;BrokenCheck&#38;verdict&#61;fail">BrokenCheck</a>',
+      ),
+    );
+    assert.doesNotMatch(page.slice(page.indexOf('<section id="containers">')), /Fix:/);
     assert.ok(page.includes('<p class="note">4 checks pass.</p>'));
+  });
+
+  test('passing and waived containers fold under a count; failing ones do not', () => {
+    assert.match(page, /<ul class="containers" id="failing-list"><li class="container fail" data-container="privileged"/);
+    assert.match(
+      page,
+      /<details id="waived-list"><summary>1 container passing thanks to waivers<\/summary><ul class="containers"><li class="container waived" data-container="legacy"/,
+    );
+    assert.match(
+      page,
+      /<details id="passing-list"><summary>1 passing container<\/summary><ul class="containers"><li class="container pass" data-container="hardened"/,
+    );
+    assert.match(
+      renderStatusPage(context(), filter({ verdict: 'pass' })),
+      /<details id="passing-list" open>/,
+      'open when asked for by verdict',
+    );
   });
 
   test('waived results show the waiver name, reason and expiry', () => {
     assert.ok(
       page.includes(
-        '<p class="waiver">Waived by <b>legacy-root</b> until 2030-01-01: the vendor image runs as root until its 3.0 release</p>',
+        '<span class="reason">waived by legacy-root until 2030-01-01: the vendor image runs as root until its 3.0 release</span>',
       ),
     );
   });
 
-  test('engine reachability and the age of the last refresh; host checks with their fix', () => {
+  test('engine reachability and the age of the last refresh; failing host checks, with their fix, above the containers', () => {
     assert.ok(page.includes('<span id="engine">reachable</span>'));
     assert.ok(page.includes('<time datetime="2026-11-27T11:58:25.000Z">95 s ago</time>'));
-    assert.match(
-      page,
-      /<tr data-check="LiveRestoreCheck"><td><b>LiveRestoreCheck<\/b> <span class="cis">CIS 2\.15<\/span><\/td><td><span class="verdict fail">fail<\/span><\/td><td>low<\/td><td>live restore is off<\/td><td>Set &#34;live-restore&#34;: true in daemon.json.<\/td><\/tr>/,
+    assert.ok(
+      page.includes(
+        `<tr data-check="LiveRestoreCheck"><td><b>LiveRestoreCheck</b>  <span class="cis">CIS 2.15</span></td><td><span class="sev low">low</span></td><td><span class="reason">live restore is off</span></td><td>Set &#34;live-restore&#34;: true in daemon.json. <a class="runbook" href="${ALERTS_DOC_URL}#dockermonitorhostcheckfailed"`,
+      ),
     );
+    assert.ok(page.includes('<details><summary>1 host check not failing</summary><p class="note">SwarmModeCheck (pass)</p></details>'));
+    assert.ok(page.indexOf('<section id="host">') < page.indexOf('<section id="containers">'));
     const down = renderStatusPage(context(run.containers, { up: false, lastRefreshTimestamp: NOW / 1000 - 7_300 }));
     assert.ok(down.includes('<span id="engine" class="down">unreachable: showing the last-known verdicts</span>'));
     assert.ok(down.includes('>2 h ago</time>'));
@@ -91,6 +151,28 @@ describe('status page', () => {
         '<span id="engine">first refresh in progress</span>',
       ),
     );
+  });
+
+  test("a check's view shows its fix once, above the containers failing it", () => {
+    const view = renderStatusPage(context(), filter({ check: 'RunningAsRootCheck', verdict: 'fail' }));
+    assert.deepEqual(listed(view), ['host-net', 'privileged'], 'both fail it at high: by name');
+    assert.equal(view.split('Fix: Run as an unprivileged user').length - 1, 1);
+    assert.match(
+      view,
+      /<section class="panel" id="check-view" data-check="RunningAsRootCheck">[\s\S]*Failing on <b>2<\/b> of 5 containers/,
+    );
+  });
+
+  test('with --web.grafana-url each container links to its dashboard', () => {
+    assert.doesNotMatch(page, /class="grafana"/);
+    const linked = renderStatusPage({ ...context(), grafanaUrl: 'https://grafana.example/' });
+    assert.ok(
+      linked.includes(
+        '<a class="grafana" href="https://grafana.example/d/docker-monitor-container?var-container&#61;host-net">Grafana</a>',
+      ),
+    );
+    const container = renderContainerPage({ ...context(), grafanaUrl: 'https://grafana.example' }, run.containers[1] as ContainerReport);
+    assert.ok(container.includes('href="https://grafana.example/d/docker-monitor-container?var-container&#61;host-net"'));
   });
 });
 
@@ -112,6 +194,50 @@ describe('filters', () => {
       rows[0]?.findings.map((result) => result.check),
       ['PrivilegedContainerCheck'],
     );
+  });
+
+  test('q finds text in the name, the image or a key=value label, in any case; label keeps those with that label', () => {
+    assert.deepEqual(shown({ q: 'HOST' }), ['host-net']);
+    assert.deepEqual(shown({ q: 'busybox' }).length, 5, 'every captured container runs the test image');
+    assert.deepEqual(shown({ q: 'nothing-like-this' }), []);
+    const labelled = run.containers.map((report) =>
+      report.name === 'legacy' ? { ...report, labels: { ...report.labels, 'com.example.team': 'payments,eu' } } : report,
+    );
+    const rows = (query: Record<string, string>): string[] =>
+      statusRows(labelled, checksByName(run.checks), filter(query)).map((row) => row.report.name);
+    assert.deepEqual(rows({ q: 'team=pay' }), ['legacy']);
+    assert.deepEqual(rows({ label: 'com.example.team' }), ['legacy']);
+    assert.deepEqual(rows({ label: 'com.example.team=payments,eu' }), ['legacy'], 'a comma is part of the value');
+    assert.deepEqual(rows({ label: 'com.example.team=payments' }), []);
+  });
+
+  test('limit: the first 50 containers by default, a number, or all; the page links to the rest', () => {
+    const many = Array.from({ length: 120 }, (_, index) => ({
+      ...(run.containers[0] as ContainerReport),
+      id: String(index),
+      name: `web-${index}`,
+    }));
+    const first = renderStatusPage(context(many), filter({ q: 'WEB' }));
+    assert.equal(listed(first).length, 50);
+    assert.ok(first.includes('Showing 120 of 120 containers.'));
+    assert.ok(
+      first.includes(
+        'Listed: the first 50. Narrow the list with the search or the filters, or <a href="?q&#61;web&#38;limit&#61;all">list all 120</a>.',
+      ),
+    );
+    assert.equal(listed(renderStatusPage(context(many), filter({ limit: 'all' }))).length, 120);
+    assert.equal(listed(renderStatusPage(context(many), filter({ limit: '7' }))).length, 7);
+    assert.deepEqual(parseStatusFilter({ limit: '0' }, checkNames), {
+      error: 'limit: "0" is not a number of containers (1 or more) or all',
+    });
+  });
+
+  test('sort: worst first by default, or by name, image, or the most failing checks', () => {
+    assert.deepEqual(shown({ sort: 'name' }), ['flaky', 'hardened', 'host-net', 'legacy', 'privileged']);
+    assert.deepEqual(shown({ sort: 'findings' }), ['privileged', 'host-net', 'flaky', 'hardened', 'legacy']);
+    assert.deepEqual(parseStatusFilter({ sort: 'age' }, checkNames), {
+      error: 'sort: "age" is not one of severity, name, image, findings',
+    });
   });
 
   test('the form shows the filter in force, and the page says how many it shows', () => {
@@ -201,7 +327,7 @@ describe('user-controlled values are escaped', () => {
     }
     assert.ok(
       pages[0]?.includes(
-        '<p class="reason">1 process running as root: pid 9 (sh -c &#60;/p&#62;&#60;script&#62;alert(document.cookie)&#60;/script&#62;)</p>',
+        '>1 process running as root: pid 9 (sh -c &#60;/p&#62;&#60;script&#62;alert(document.cookie)&#60;/script&#62;)</span>',
       ),
     );
     assert.ok(pages[1]?.includes('<li><code>9: sh -c &#60;/code&#62;&#60;script&#62;alert(&#39;cmd&#39;)&#60;/script&#62;</code></li>'));
