@@ -65,6 +65,7 @@ test('the tarball holds the built code, the dashboards, alerts and examples, and
     './dist/index.js',
     './dist/index.d.ts',
     './package.json',
+    './LICENSE',
     './alerts/docker-monitor.rules.yml',
     './examples/default.ini',
   ]) {
