@@ -1,5 +1,5 @@
 # docker-monitor exporter image (Node.js 24, Debian bookworm, runs as the unprivileged user `node`).
-#   docker build -t docker-monitor --build-arg REVISION=$(git rev-parse --short HEAD) .
+#   docker build -t docker-monitor --build-arg REVISION=$(git rev-parse HEAD) .
 #   docker run -d --name docker-monitor --init --restart unless-stopped \
 #     --read-only --cap-drop ALL --security-opt no-new-privileges \
 #     -p 127.0.0.1:10091:10091 \
@@ -15,8 +15,11 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
-RUN npm run build
+# The build stage has no .git: the revision comes from the build argument (scripts/build-info.mjs).
+ARG REVISION=unknown
+RUN DOCKER_MONITOR_REVISION=${REVISION} npm run build
 
 # The runtime's packages, installed afresh: `npm prune` would leave dev-only optional packages behind
 # (esbuild's binary). No install scripts: the only native add-on (ssh2's cpu-features) is optional.
@@ -26,9 +29,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
 
 FROM ${NODE_IMAGE}
-ARG REVISION=unknown
-ENV NODE_ENV=production \
-    DOCKER_MONITOR_REVISION=${REVISION}
+ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json ./
 COPY --from=runtime-packages /app/node_modules ./node_modules

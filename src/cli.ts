@@ -7,7 +7,7 @@ import type { ServeFlags } from './config/flags.js';
 import { UserError, errorMessage } from './errors.js';
 import { exitProcess } from './policy/check-loader.js';
 import { FAIL_ON_SEVERITIES, type FailOn } from './report/fail-on.js';
-import { VERSION } from './version.js';
+import { versionText } from './version.js';
 
 // Each command loads what it runs when it runs: `check` never loads the HTTP server, `--version` and
 // `healthcheck` never load the engine client (see docs/performance.md, "Start-up").
@@ -79,7 +79,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
   const program = new Command('docker-monitor')
     .description('Prometheus exporter that holds every running Docker container to a policy')
-    .version(VERSION, '--version', 'print the version')
+    .version(versionText(), '--version', 'print the version, git revision and branch, build date and Node.js version')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`docker-monitor: ${text.replace(/^error: /, '')}`) });
 

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { Monitor } from '../monitor.js';
 import type { CheckInstance } from '../policy/types.js';
 import type { Exposition } from './metrics.js';
+import { wantsGzip, wantsOpenMetrics } from './negotiation.js';
 import { parseStatusFilter } from './status-filter.js';
 import { STATUS_PAGE_CSP, findContainer, renderContainerPage, renderNotFound, renderStatusPage, type PageContext } from './status-page.js';
 import type { WebSecurity } from './web-security.js';
@@ -77,8 +78,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get(telemetryPath, async (request, reply) => {
     await monitor.forScrape(scrapeBudgetMs(request.headers['x-prometheus-scrape-timeout-seconds']));
     const { contentType, encoding, chunks } = await metrics.render({
-      openMetrics: /application\/openmetrics-text/.test(request.headers.accept ?? ''),
-      gzip: /\bgzip\b/.test(request.headers['accept-encoding'] ?? ''),
+      openMetrics: wantsOpenMetrics(request.headers),
+      gzip: wantsGzip(request.headers),
     });
     if (encoding !== undefined) void reply.header('content-encoding', encoding);
     return reply.header('vary', 'Accept, Accept-Encoding').type(contentType).send(Readable.from(chunks));
@@ -102,7 +103,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       .header('cache-control', 'no-store')
       .header('vary', 'Accept-Encoding')
       .type('text/html; charset=utf-8');
-    if (!/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.send(body);
+    if (!wantsGzip(request.headers)) return reply.send(body);
     return reply.header('content-encoding', 'gzip').send(await gzipPage(body, { level: constants.Z_BEST_SPEED }));
   };
 

@@ -25,11 +25,24 @@ const SECURITY_SEVERITY: Readonly<Record<Severity, string>> = {
   info: '0.0',
 };
 
+/**
+ * A rule's `name`: the check's name in words (`running-as-root-check`). SARIF wants it to differ from
+ * the `id` (the check's name as the policy spells it, which fingerprints and waivers use).
+ */
+export function ruleName(checkName: string): string | undefined {
+  const words = checkName
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase();
+  return words === checkName ? undefined : words;
+}
+
 function rule(check: CheckInstance): ReportingDescriptor {
   const description = check.description === '' ? check.name : check.description;
+  const name = ruleName(check.name);
   return {
     id: check.name,
-    name: check.name,
+    ...(name === undefined ? {} : { name }),
     shortDescription: { text: description },
     ...(check.remediation === undefined ? {} : { help: { text: check.remediation } }),
     defaultConfiguration: { level: LEVELS[check.severity] },
@@ -54,10 +67,15 @@ export function imageUri(image: string): string {
   return /^[A-Za-z][A-Za-z0-9+.-]*:/.test(image) || !firstSegment.includes(':') ? image : image.replaceAll(':', '%3A');
 }
 
-/** A running container is no file: its image is the artifact, the container the logical location. */
+/**
+ * A running container is no file: its image is the artifact, the container the logical location. The
+ * finding is about the image as a whole, so its region is the whole (one-line) reference.
+ */
 function containerLocation(report: Pick<ContainerReport, 'name' | 'image'>): Location {
   return {
-    ...(report.image === '' ? {} : { physicalLocation: { artifactLocation: { uri: imageUri(report.image) } } }),
+    ...(report.image === ''
+      ? {}
+      : { physicalLocation: { artifactLocation: { uri: imageUri(report.image) }, region: { startLine: 1, endLine: 1 } } }),
     logicalLocations: [{ name: report.name, fullyQualifiedName: `containers/${report.name}`, kind: 'container' }],
   };
 }

@@ -71,6 +71,8 @@ test('the stand-in base image is made once and reused while its recipe is unchan
 
 test('the image: Node.js 24, no build tools or test packages, runs as node', async (t) => {
   assert.match(await docker(['run', '--rm', '--entrypoint', 'node', image, '--version']), /^v24\./);
+  // The build stage has no .git: --build-arg REVISION (here "test") is the revision.
+  assert.match(await docker(['run', '--rm', image, '--version']), /^docker-monitor, version \S+ \(branch: unknown, revision: test\)\n/);
   const config = JSON.parse(await docker(['image', 'inspect', '--format', '{{json .Config}}', image])) as {
     User: string;
     Healthcheck: { Test: string[] };

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureTestImage, removeTestContainers, requireEngine, startContainer } from '../helpers/docker.js';
-import { runToEnd, startServe } from '../helpers/cli.js';
+import { parseVersion, runToEnd, startServe } from '../helpers/cli.js';
 import { REPOSITORY_ROOT } from '../helpers/exporter-image.js';
 import { sampleValue } from '../helpers/exporter.js';
 import { nodeBinary, type NodeMajor } from '../helpers/node-image.js';
@@ -65,6 +65,7 @@ test('the tarball holds the built code, the dashboards, alerts and examples, and
     './dist/index.js',
     './dist/index.d.ts',
     './package.json',
+    './LICENSE',
     './alerts/docker-monitor.rules.yml',
     './examples/default.ini',
   ]) {
@@ -75,7 +76,11 @@ test('the tarball holds the built code, the dashboards, alerts and examples, and
     [],
   );
   assert.ok(files.some((file) => file.startsWith('./grafana/')));
-  assert.match(await ok(bin, ['--version']), /^\d+\.\d+\.\d+/);
+  // prepack's build read the clone's git: --version names the commit the tarball was packed from.
+  const printed = parseVersion(await ok(bin, ['--version']));
+  assert.equal(printed.revision, (await ok('git', ['rev-parse', 'HEAD'], { cwd: join(work, 'clone') })).trim());
+  assert.notEqual(printed.branch, 'unknown');
+  assert.equal(printed.nodejs, process.version);
 });
 
 for (const major of [20, 22, 24] as const) {
@@ -125,6 +130,7 @@ for (const major of [20, 24] as const) {
     assert.deepEqual(addresses, [`127.0.0.1:${port}`]);
     const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((response) => response.text());
     assert.equal(sampleValue(metrics, 'docker_monitor_up'), 1, metrics);
-    assert.match(metrics, new RegExp(`docker_monitor_build_info\\{version="[^"]+",revision="[^"]+",nodejs_version="v${major}\\.`));
+    const { revision } = parseVersion(await ok(bin, ['--version'], { env }));
+    assert.match(metrics, new RegExp(`docker_monitor_build_info\\{version="[^"]+",revision="${revision}",nodejs_version="v${major}\\.`));
   });
 }

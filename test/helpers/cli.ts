@@ -1,4 +1,5 @@
 /** The built command line, run as a user runs it: to completion, or as a serving child process. */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { Service, waitFor } from './services.js';
 
@@ -47,4 +48,15 @@ export async function startServe(
     { timeoutMs: 20_000, services: [service] },
   );
   return { service, addresses };
+}
+
+/** The fields of `--version`'s output, or a failed assertion naming the output. */
+export function parseVersion(text: string): { version: string; branch: string; revision: string; buildDate: string; nodejs: string } {
+  const match =
+    /^docker-monitor, version (\S+) \(branch: (\S+), revision: (\S+)\)\n {2}build date: +(\S+)\n {2}nodejs version: +(\S+)\n {2}platform: +\S+\/\S+\n$/.exec(
+      text,
+    );
+  assert.ok(match, `--version printed:\n${text}`);
+  const [, version = '', branch = '', revision = '', buildDate = '', nodejs = ''] = match;
+  return { version, branch, revision, buildDate, nodejs };
 }

@@ -361,7 +361,7 @@ describe('docker-monitor check: bad input and an unreachable engine', () => {
   test('--help and --version', async () => {
     const version = await cli(['--version']);
     assert.equal(version.code, 0);
-    assert.equal(version.stdout.trim(), VERSION);
+    assert.match(version.stdout, new RegExp(`^docker-monitor, version ${VERSION} \\(branch: `));
     const help = await cli(['--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: docker-monitor /);

@@ -14,6 +14,7 @@ import type { Log } from 'sarif';
 import { requireEngine } from '../helpers/docker.js';
 import { assertValidCheckJson, assertValidSarif, parseJunit } from '../helpers/output-schemas.js';
 import { PrivateEngine } from '../helpers/private-engine.js';
+import { multitoolProblems } from '../helpers/sarif-multitool.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CLI = join(ROOT, 'dist/cli.js');
@@ -161,6 +162,17 @@ describe('check --format on the same containers', () => {
     const rule = log.runs[0]?.tool.driver.rules?.find((candidate) => candidate.id === 'DockerSocketMountCheck');
     assert.equal(rule?.properties?.['cisId'], '5.32');
     assert.match(rule?.help?.text ?? '', /^Do not mount \/var\/run\/docker\.sock/);
+  });
+
+  test("sarif: Microsoft's SARIF Multitool finds no error and no warning, with this policy and with examples/cis.ini", async () => {
+    for (const policy of [policyPath, join(ROOT, 'examples/cis.ini')]) {
+      const run = await cli(['--format', 'sarif', '-f', policy]);
+      assert.equal(run.code, 1, run.stderr);
+      const log = JSON.parse(run.stdout) as Log;
+      const containers = new Set(log.runs[0]?.results?.map((result) => result.locations?.[0]?.logicalLocations?.[0]?.name));
+      assert.ok(containers.size >= 4, `${policy}: results for ${[...containers].join(', ')}`);
+      assert.deepEqual(await multitoolProblems(log), [], `${policy}: sarif-multitool validate`);
+    }
   });
 
   test('junit: a test case per container and check, failures with the reason', async () => {

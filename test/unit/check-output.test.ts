@@ -165,6 +165,8 @@ describe('check --format sarif', () => {
       ],
     );
     const privileged = rules[1];
+    assert.equal(privileged?.id, 'PrivilegedContainerCheck');
+    assert.equal(privileged?.name, 'privileged-container-check', 'a readable name that differs from the id (SARIF1001)');
     assert.deepEqual(privileged?.shortDescription, { text: 'the container is not privileged' });
     assert.deepEqual(privileged?.defaultConfiguration, { level: 'error' });
     assert.deepEqual(privileged?.help, { text: 'Remove --privileged; add only the capabilities or devices the application needs.' });
