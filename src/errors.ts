@@ -22,6 +22,12 @@ export class ConfigError extends UserError {
   }
 }
 
+/** A setting and where it came from (a flag, a variable or a file and key), for one-line error messages. */
+export interface Sourced<T = string> {
+  value: T;
+  source: string;
+}
+
 export interface ConfigLocation {
   file: string;
   line?: number | undefined;

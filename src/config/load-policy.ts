@@ -1,6 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import type { Sourced } from '../engine/engine-address.js';
-import { ConfigError, errorMessage, formatLocation } from '../errors.js';
+import { ConfigError, errorMessage, formatLocation, type Sourced } from '../errors.js';
 import { BUILT_IN_PREFIX, instantiateCheck, resolveCheckClass } from '../policy/check-loader.js';
 import { loadWorkerCheck } from '../user-checks/worker-check.js';
 import type { CheckClass } from '../policy/policy-check.js';

@@ -1,4 +1,4 @@
-import type { Sourced } from '../engine/engine-address.js';
+import type { Sourced } from '../errors.js';
 import type { OptionSpec } from '../policy/types.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import { selectorKeys } from '../policy/selector-keys.js';

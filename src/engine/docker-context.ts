@@ -5,8 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError, errorMessage } from '../errors.js';
-import type { Sourced } from './engine-address.js';
+import { UsageError, errorMessage, type Sourced } from '../errors.js';
 import { requireTlsFiles, type TlsFiles } from './tls-files.js';
 
 export interface ContextEndpoint {

@@ -10,18 +10,12 @@ import { Agent as HttpsAgent } from 'node:https';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type Modem from 'docker-modem';
-import { UsageError } from '../errors.js';
+import { UsageError, type Sourced } from '../errors.js';
 import { readContext, type ContextEndpoint } from './docker-context.js';
 import { knownHostsVerifier } from './known-hosts.js';
 import { requireTlsFiles, type TlsFiles } from './tls-files.js';
 
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
-
-/** A setting and where it came from (a flag, a variable or a file and key), for one-line error messages. */
-export interface Sourced<T = string> {
-  value: T;
-  source: string;
-}
 
 /** What the user chose; every part optional. */
 export interface EngineSelection {

@@ -114,14 +114,15 @@ export function junitXml(run: CheckRun, now = new Date()): string {
   const timestamp = now.toISOString().replace(/\.\d{3}Z$/, '');
   const checks = checksByName(run.checks);
   const containerChecks = [...checks.values()].filter((check) => check.scope !== 'host');
-  const suites = run.containers.map((report) =>
-    suite(`containers/${report.name}`, containerCases(report, containerChecks, checks), timestamp, {
+  const suites = run.containers.map((report) => {
+    const roots = rootProcessesOf(report);
+    return suite(`containers/${report.name}`, containerCases(report, containerChecks, checks), timestamp, {
       id: report.id,
       image: report.image,
       imageId: report.imageId,
-      ...(rootProcessesOf(report) === undefined ? {} : { rootProcesses: String(rootProcessesOf(report)?.length) }),
-    }),
-  );
+      ...(roots === undefined ? {} : { rootProcesses: String(roots.length) }),
+    });
+  });
   for (const { name, error } of run.failed) {
     suites.push(
       suite(

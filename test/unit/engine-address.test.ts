@@ -16,7 +16,6 @@ import { knownHostKeys } from '../../src/engine/known-hosts.js';
 import { makeCertificates } from '../helpers/certificates.js';
 
 const run = promisify(execFile);
-const ROOT = new URL('../..', import.meta.url).pathname;
 let home: string;
 let certs: string;
 let hostKeyBlob: Buffer;
@@ -283,25 +282,5 @@ describe('docker contexts', () => {
       usageError({ host: flag('unix:///a.sock'), context: { value: 'over-ssh', source: '--docker.context' } }),
       '--docker.host and --docker.context both name an engine: give one of them',
     );
-  });
-
-  test('the CLI prints one line and exits 2', async () => {
-    for (const [args, extra, expected] of [
-      [['check', '--docker.host', 'npipe:////./pipe/docker_engine'], {}, /^docker-monitor: --docker\.host: "npipe:/],
-      [['check', '--docker.context', 'nowhere'], {}, /^docker-monitor: --docker\.context: there is no docker context "nowhere"/],
-      [
-        ['check'],
-        { DOCKER_HOST: 'tcp://127.0.0.1:1', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nonexistent' },
-        /^docker-monitor: DOCKER_CERT_PATH: TLS is on but/,
-      ],
-    ] as const) {
-      const outcome = await run(process.execPath, [join(ROOT, 'dist/cli.js'), ...args], { env: env(extra) }).then(
-        () => ({ code: 0, stderr: '' }),
-        (error: { code: number; stderr: string }) => error,
-      );
-      assert.equal(outcome.code, 2, `${args.join(' ')}: ${outcome.stderr}`);
-      assert.match(outcome.stderr, expected);
-      assert.equal(outcome.stderr.trim().split('\n').length, 1, outcome.stderr);
-    }
   });
 });

@@ -55,6 +55,15 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+/**
+ * The examples name log files in /tmp, which loading a policy creates (it checks they can be appended
+ * to): each is moved into this test's own folder, so the test leaves nothing behind and another user's
+ * run is not refused by a file this one made.
+ */
+function ownLogFiles(text: string): string {
+  return text.replaceAll('log_file = /tmp/', `log_file = ${dir}/`);
+}
+
 /** Writes a policy file and loads it; resolves to the error it threw, if any. */
 async function loadText(text: string, name = 'policy.ini') {
   const path = join(dir, name);
@@ -78,7 +87,7 @@ async function loadError(text: string, name = 'policy.ini'): Promise<{ path: str
 
 describe('the CFPB README examples', () => {
   test('the Configuration example fails only on its PrismaScanCheck section, whose keys are empty', async () => {
-    const { path, error } = await loadError(CFPB_EXAMPLE);
+    const { path, error } = await loadError(ownLogFiles(CFPB_EXAMPLE));
     // Until PrismaScanCheck exists this is "unknown built-in check"; once it does, its own validation of
     // the empty twistcli_path/token/url. Either way the error is about that section and says so.
     assert.equal(error.location.section, 'docker_monitor.checks.PrismaScanCheck');
@@ -90,7 +99,7 @@ describe('the CFPB README examples', () => {
 
   test('without its Prisma section it loads: the duplicate section warns with its line and runs once, allow_root = off is off', async () => {
     const text = CFPB_EXAMPLE.slice(0, CFPB_EXAMPLE.indexOf('[docker_monitor.checks.PrismaScanCheck]'));
-    const { path, policy } = await loadText(text);
+    const { path, policy } = await loadText(ownLogFiles(text));
     assert.deepEqual(policy.warnings, [
       `${path}:12: section [docker_monitor.checks.RunningAsRootCheck] is written again (first at line 9); its keys are merged and it runs once`,
     ]);
@@ -99,27 +108,28 @@ describe('the CFPB README examples', () => {
       ['ActiveBuildCheck', 'RunningAsRootCheck'],
     );
     assert.deepEqual(policy.settings.alwaysAllow, []);
-    assert.equal(policy.settings.logFile, '/tmp/docker_monitor.log');
+    assert.equal(policy.settings.logFile, join(dir, 'docker_monitor.log'));
     const runningAsRoot = policy.checks[1];
     assert.deepEqual(await runningAsRoot?.run(fixtureView('user-unset')), { result: 'fail', reason: 'no user set: runs as root' });
     assert.deepEqual(await runningAsRoot?.run(fixtureView('user-1000')), { result: 'pass' });
   });
 
   test('the per-section examples load: empty always_allow and level mean the defaults', async () => {
-    const { policy } = await loadText(CFPB_SECTION_EXAMPLES);
+    const { policy } = await loadText(ownLogFiles(CFPB_SECTION_EXAMPLES));
     assert.deepEqual(policy.warnings, []);
     assert.deepEqual(
       policy.checks.map((check) => check.name),
       ['RunningAsRootCheck', 'ActiveBuildCheck'],
     );
     assert.equal(policy.settings.logLevel, 'info');
-    assert.equal(policy.settings.logFile, '/tmp/docker_monitor.log');
+    assert.equal(policy.settings.logFile, join(dir, 'docker_monitor.log'));
   });
 });
 
 describe('settings sections', () => {
   test('[policy], [logging], [exporter], [docker], [statsd] over the defaults', async () => {
-    const { path, policy } = await loadText(`[policy]
+    const { path, policy } = await loadText(
+      ownLogFiles(`[policy]
 always_allow = sha256:${'a'.repeat(64)}, nginx:1.27
 action = stop
 fail_fast = on
@@ -141,13 +151,14 @@ process_cache_ttl = 1m
 [statsd]
 server = 127.0.0.1:8125
 prefix = cnitch
-`);
+`),
+    );
     assert.deepEqual(policy.settings, {
       ...DEFAULT_SETTINGS,
       alwaysAllow: [`sha256:${'a'.repeat(64)}`, 'nginx:1.27'],
       action: 'stop',
       failFast: true,
-      logFile: '/tmp/x.log',
+      logFile: join(dir, 'x.log'),
       logLevel: 'warn',
       logFormat: 'json',
       listenAddresses: [{ text: '127.0.0.1:9999', host: '127.0.0.1', port: 9999 }],
