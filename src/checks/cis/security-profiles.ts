@@ -23,9 +23,11 @@ async function moduleNotInUse(
 }
 
 /**
- * CIS 5.2, as its audit reads `AppArmorProfile`: empty or `unconfined` fails. An explicit `unconfined`
- * fails on every host. An empty profile on an engine that does not report AppArmor in `/info` is the
- * recommendation's "if applicable": it passes as not applicable, unless `require_apparmor` is on.
+ * CIS 5.2, as its audit reads `AppArmorProfile`: empty or `unconfined` fails. An explicit
+ * `--security-opt apparmor=unconfined` fails on every host: where the engine has no AppArmor it leaves
+ * `AppArmorProfile` empty and only `SecurityOpt` shows the request. An empty profile without that, on an
+ * engine that does not report AppArmor in `/info`, is the recommendation's "if applicable": it passes
+ * as not applicable, unless `require_apparmor` is on.
  */
 export class AppArmorProfileCheck extends PolicyCheck {
   static override inputs = ['inspect', 'engine'] as const;
@@ -39,6 +41,8 @@ export class AppArmorProfileCheck extends PolicyCheck {
   async check(container: ContainerView): Promise<CheckReturn> {
     const profile = container.inspect.AppArmorProfile ?? '';
     if (profile === 'unconfined') return this.fail('AppArmor profile "unconfined"');
+    const requested = securityOptions(container.inspect).some(({ key, value }) => key === 'apparmor' && value === 'unconfined');
+    if (requested) return this.fail('started with apparmor=unconfined');
     if (profile !== '') return this.PASS;
     const notInUse = await moduleNotInUse(container, 'apparmor', 'AppArmor', this.config['require_apparmor'] === true);
     return notInUse ?? this.fail('no AppArmor profile');
