@@ -127,7 +127,11 @@ describe('what Podman records on every container is its default, not an override
   });
 
   test('UlimitOverrideCheck (5.19): rootless Podman (its own limits recorded) without --ulimit passes, --ulimit core=0 fails', async () => {
-    assert.equal((await rootlessView('root').engineInfo()).SecurityOptions?.includes('name=rootless'), false, 'Podman 4.3 does not say it there');
+    assert.equal(
+      (await rootlessView('root').engineInfo()).SecurityOptions?.includes('name=rootless'),
+      false,
+      'Podman 4.3 does not say it there',
+    );
     assert.deepEqual(await runCheck('UlimitOverrideCheck', rootlessView('root')), { result: 'pass' });
     assert.deepEqual(await runCheck('UlimitOverrideCheck', rootlessView('ulimit')), {
       result: 'fail',
@@ -144,7 +148,10 @@ describe('what Podman records on every container is its default, not an override
   test('the same NOFILE entry on Docker is an override', async () => {
     const { inspect, image, history, top, execs } = container('root');
     const docker = capturedView({ inspect, image, history, top, execs, info: engineFixture('main').info, networks: engine.networks });
-    assert.equal((await runCheck('UlimitOverrideCheck', docker)).reason, 'overrides RLIMIT_NOFILE=1048576:1048576, RLIMIT_NPROC=32768:32768');
+    assert.equal(
+      (await runCheck('UlimitOverrideCheck', docker)).reason,
+      'overrides RLIMIT_NOFILE=1048576:1048576, RLIMIT_NPROC=32768:32768',
+    );
   });
 
   test("ContainerHealthcheckCheck (5.27): Podman's empty State.Health on a container without a healthcheck is no healthcheck", async () => {

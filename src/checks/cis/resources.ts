@@ -90,7 +90,10 @@ export class ReadonlyRootfsCheck extends PolicyCheck {
 
 /** `RLIMIT_NOFILE` (Podman's form) and `nofile` (Docker's, and `--ulimit`'s) → `nofile`. */
 function ulimitName(name: string): string {
-  return name.trim().toLowerCase().replace(/^rlimit_/, '');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/^rlimit_/, '');
 }
 
 /**
