@@ -33,7 +33,7 @@ import {
   UlimitOverrideCheck,
 } from './resources.js';
 import { ContainerHealthcheckCheck, DefaultBridgeCheck, HealthStatusCheck, RestartPolicyCheck, SshdCheck } from './runtime-behaviour.js';
-import { AppArmorProfileCheck, NoNewPrivilegesCheck, SeccompUnconfinedCheck, SelinuxOptionsCheck } from './security-profiles.js';
+import { AppArmorProfileCheck, NoNewPrivilegesCheck, SeccompUnconfinedCheck, SelinuxOptionsCheck } from './security-profile-checks.js';
 
 export const CIS_IMAGE_CHECKS = [ImageHealthcheckCheck, UpdateAloneCheck, AddInsteadOfCopyCheck, ImageSecretEnvCheck] as const;
 

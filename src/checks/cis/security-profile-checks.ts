@@ -1,6 +1,6 @@
 import { PolicyCheck } from '../../policy/policy-check.js';
 import type { CheckOutcome, CheckReturn, ContainerView, OptionSpec } from '../../policy/types.js';
-import { engineSecurityFeatures, securityOptions } from './security-options.js';
+import { engineSecurityFeatures, securityOptions } from './security-option-parsers.js';
 
 /** The option that judges containers although the engine does not report the security module. */
 function requireOption(module: string): OptionSpec {
