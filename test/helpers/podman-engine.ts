@@ -19,6 +19,10 @@ export const PODMAN_RUN_ARGS = {
   ],
   privileged: ['--privileged'],
   userns: ['--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536'],
+  /** A limit Podman does not record by itself: an override CIS 5.19 counts. */
+  ulimit: ['--ulimit', 'core=0:0'],
+  /** An override of a limit Podman records on every container anyway (RLIMIT_NOFILE). */
+  'ulimit-nofile': ['--ulimit', 'nofile=1024:2048'],
 } as const satisfies Record<string, readonly string[]>;
 
 /**

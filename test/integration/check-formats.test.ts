@@ -192,7 +192,7 @@ describe('check --format on the same containers', () => {
       critical?.cases.map((entry) => entry.name),
       ['DockerSocketMountCheck', 'HostNetworkCheck', 'MemoryLimitCheck', 'CpuSharesCheck'],
     );
-    assert.equal(critical?.cases[0]?.failure?.message, `engine socket reachable through ${join(dir, 'not-a-socket')}:/var/run/docker.sock`);
+    assert.equal(critical?.cases[0]?.failure?.message, `docker.sock mounted: ${join(dir, 'not-a-socket')}:/var/run/docker.sock`);
     assert.equal(critical?.cases[0]?.failure?.type, 'critical');
   });
 
@@ -227,7 +227,7 @@ describe('check --format on the same containers', () => {
     );
     assert.ok(
       run.stdout.includes(
-        `  ${names['low']}: CpuSharesCheck FAIL: no CPU shares or limit (--cpu-shares, --cpus)\n    fix: Set --cpu-shares or --cpus for the container.\n`,
+        `  ${names['low']}: CpuSharesCheck FAIL: no CPU shares (--cpu-shares)\n    fix: Set --cpu-shares to a value other than 1024 (the default weight) for the container.\n`,
       ),
       run.stdout,
     );

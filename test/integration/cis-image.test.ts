@@ -1,5 +1,5 @@
 /**
- * CIS image checks (section 4, and 5.28) on images built FROM the test image with the classic builder:
+ * CIS image checks (section 4) and the LatestTagCheck house rule on images built FROM the test image with the classic builder:
  * one that passes every check, one that fails every check (with the traps: USER 0:0, ADD beside
  * ENV ADDRESS=…, `apt-get update` alone beside `apt-get update && apt-get install`), and an untagged
  * one with HEALTHCHECK NONE.

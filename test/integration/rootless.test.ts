@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
@@ -20,6 +22,7 @@ const USER = { name: 'dm11rootless', uid: 21111, subordinateStart: 3_110_000 };
 const podman = new PodmanEngine('11rootless', USER);
 const rootName = `rootless-root-${RUN_ID}`;
 const userName = `rootless-user-${RUN_ID}`;
+const ulimitName = `rootless-ulimit-${RUN_ID}`;
 
 interface Verdicts {
   containers: { name: string; results: { check: string; result: string; reason: string | null }[] }[];
@@ -80,6 +83,7 @@ describe('rootless Podman', () => {
     await podman.importTestImage();
     await podman.run(rootName, []);
     await podman.run(userName, ['--user', '1000']);
+    await podman.run(ulimitName, ['--ulimit', 'core=0:0']);
   });
 
   after(async () => {
@@ -101,6 +105,39 @@ describe('rootless Podman', () => {
 
   test('serve: docker_monitor_root_processes 0 and docker_monitor_container_root_processes 1 for the root container', async () => {
     assert.deepEqual(await rootSeries(podman.host), { [rootName]: [0, 1], [userName]: [0, 0] });
+  });
+
+  test('UlimitOverrideCheck (5.19): the limits rootless Podman records itself are defaults; --ulimit core=0 is an override', async () => {
+    const recorded = JSON.parse(await podman.podman(['inspect', '--format', '{{json .HostConfig.Ulimits}}', rootName])) as {
+      Name: string;
+    }[];
+    assert.deepEqual(recorded.map(({ Name }) => Name).sort(), ['RLIMIT_NOFILE', 'RLIMIT_NPROC'], 'recorded without --ulimit');
+    const folder = await mkdtemp(join(tmpdir(), 'dm-rootless-ulimit-'));
+    try {
+      const policy = join(folder, 'ulimits.ini');
+      await writeFile(policy, '[docker_monitor.checks.UlimitOverrideCheck]\n');
+      const outcome = await run(process.execPath, [
+        join(ROOT, 'dist/cli.js'),
+        'check',
+        '-f',
+        policy,
+        '--format',
+        'json',
+        '--docker.host',
+        podman.host,
+      ]).then(
+        () => assert.fail('exit 0, yet the --ulimit container overrides a limit'),
+        (error: { code: number; stdout: string; stderr: string }) => error,
+      );
+      assert.equal(outcome.code, 1, outcome.stderr);
+      const verdicts = JSON.parse(outcome.stdout) as Verdicts;
+      const verdict = (name: string) => verdicts.containers.find((container) => container.name === name)?.results[0];
+      assert.deepEqual(verdict(rootName), { check: 'UlimitOverrideCheck', result: 'pass', reason: null });
+      assert.deepEqual(verdict(userName), { check: 'UlimitOverrideCheck', result: 'pass', reason: null });
+      assert.deepEqual(verdict(ulimitName), { check: 'UlimitOverrideCheck', result: 'fail', reason: 'overrides RLIMIT_CORE=0:0' });
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });
 

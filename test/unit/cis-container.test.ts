@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CONTAINER_CASES, STRICT_POLICY } from '../fixtures/cis/cases.js';
-import { cisContainerView, containerFixture, policyChecks, runCheck } from '../fixtures/cis/fixture-views.js';
+import { cisContainerView, containerFixture, engineFixture, policyChecks, runCheck } from '../fixtures/cis/fixture-views.js';
 import { BUILT_IN_CHECKS } from '../../src/checks/index.js';
 import { parsePolicy } from '../../src/config/load-policy.js';
 import { ConfigError } from '../../src/errors.js';
@@ -64,7 +64,16 @@ describe('traps', () => {
 
   test('a read-only docker.sock mount still fails (a socket connects on a read-only mount)', async () => {
     const outcome = await runCheck('DockerSocketMountCheck', cisContainerView('docker-sock-ro'));
-    assert.equal(outcome.reason, 'engine socket reachable through /var/run/docker.sock:/var/run/docker.sock');
+    assert.equal(outcome.reason, 'docker.sock mounted: /var/run/docker.sock:/var/run/docker.sock');
+  });
+
+  test('5.32 greps for docker.sock: /var/run mounted passes it; the house rule EngineSocketMountCheck names the directory', async () => {
+    assert.equal((await runCheck('DockerSocketMountCheck', cisContainerView('var-run-ro'))).result, 'pass');
+    assert.equal(
+      (await runCheck('EngineSocketMountCheck', cisContainerView('var-run-ro'))).reason,
+      'engine socket reachable through /var/run:/host-run',
+    );
+    assert.equal(BUILT_IN_CHECKS['EngineSocketMountCheck']?.cisId, undefined);
   });
 
   test('port 1024 is not privileged; 1023 is', async () => {
@@ -110,8 +119,26 @@ describe('traps', () => {
     });
   });
 
+  test('an explicitly unconfined container fails 5.2 on a host without AppArmor too, whatever require_apparmor says', async () => {
+    assert.deepEqual(engineFixture('main').info.SecurityOptions?.includes('name=apparmor'), false);
+    // Without AppArmor the engine leaves the profile empty; only SecurityOpt shows the request.
+    assert.equal(containerFixture('apparmor-unconfined').inspect.AppArmorProfile, '');
+    for (const options of ['', 'require_apparmor = off', 'require_apparmor = on']) {
+      assert.deepEqual(await runCheck('AppArmorProfileCheck', cisContainerView('apparmor-unconfined'), options), {
+        result: 'fail',
+        reason: 'started with apparmor=unconfined',
+      });
+    }
+  });
+
   test('an exec session with -u 0 is root, named with its command', async () => {
     assert.match((await runCheck('RootExecCheck', cisContainerView('exec-root'))).reason ?? '', /^root exec [0-9a-f]{12} \(sleep 3600\)$/);
+  });
+
+  test('an exec session without --user in a root container is not 5.24 (its audit looks for --user root)', async () => {
+    const [session] = containerFixture('exec-inherited-root').execs;
+    assert.equal(session?.ProcessConfig?.user ?? '', '');
+    assert.equal((await runCheck('RootExecCheck', cisContainerView('exec-inherited-root'))).result, 'pass');
   });
 
   test('a running healthcheck probe in a root container is not a root exec session', async () => {
@@ -124,10 +151,23 @@ describe('traps', () => {
     assert.equal((await runCheck('PrivilegedExecCheck', view)).result, 'pass');
   });
 
-  test('capabilities written in any case, with or without CAP_, and privileged means all of them', async () => {
+  test('capabilities written in any case, with or without CAP_; a privileged container is 5.5, not 5.4, 5.18 or 5.22', async () => {
     assert.equal((await runCheck('AddedCapabilitiesCheck', cisContainerView('cap-add-sys-ptrace'))).reason, 'adds SYS_PTRACE');
     assert.equal((await runCheck('AddedCapabilitiesCheck', cisContainerView('cap-add-all'))).reason, 'adds ALL');
-    assert.equal((await runCheck('AddedCapabilitiesCheck', cisContainerView('privileged'))).reason, 'privileged: holds every capability');
+    for (const check of ['AddedCapabilitiesCheck', 'HostDevicesCheck', 'SeccompUnconfinedCheck']) {
+      assert.equal((await runCheck(check, cisContainerView('privileged'))).result, 'pass', check);
+    }
+    assert.equal((await runCheck('PrivilegedContainerCheck', cisContainerView('privileged'))).result, 'fail');
+  });
+
+  test('5.12 reads CpuShares: unset (0) and the default weight 1024 both fail, as the audit says', async () => {
+    assert.equal(containerFixture('cpu-shares-1024').inspect.HostConfig?.CpuShares, 1024);
+    assert.equal((await runCheck('CpuSharesCheck', cisContainerView('cpu-shares-1024'))).reason, 'CPU shares at the default weight 1024');
+    assert.equal((await runCheck('CpuSharesCheck', cisContainerView('default'))).reason, 'no CPU shares (--cpu-shares)');
+    assert.ok((containerFixture('cpus').inspect.HostConfig?.NanoCpus ?? 0) > 0);
+    assert.equal((await runCheck('CpuSharesCheck', cisContainerView('cpus'))).result, 'fail');
+    assert.equal((await runCheck('CpuLimitCheck', cisContainerView('cpus'))).result, 'pass');
+    assert.equal(BUILT_IN_CHECKS['CpuLimitCheck']?.cisId, undefined);
   });
 
   test('on-failure without a count restarts forever', async () => {
@@ -200,11 +240,19 @@ describe('options', () => {
     );
   });
 
-  test('HealthStatusCheck: examples/cis.ini fails a container without a healthcheck (CIS 5.27); require_healthcheck = off relaxes it to "not unhealthy"', async () => {
-    assert.deepEqual(await cis.get('HealthStatusCheck')?.run(cisContainerView('default')), { result: 'fail', reason: 'no healthcheck' });
-    assert.equal((await runCheck('HealthStatusCheck', cisContainerView('default'), 'require_healthcheck = off')).result, 'pass');
-    assert.equal((await runCheck('HealthStatusCheck', cisContainerView('unhealthy'), 'require_healthcheck = off')).result, 'fail');
-    assert.equal((await runCheck('HealthStatusCheck', cisContainerView('hardened'))).result, 'pass');
+  test('5.27 (ContainerHealthcheckCheck) asks only that health is checked; the house rule HealthStatusCheck fails unhealthy', async () => {
+    assert.deepEqual(await cis.get('ContainerHealthcheckCheck')?.run(cisContainerView('default')), {
+      result: 'fail',
+      reason: 'no healthcheck',
+    });
+    assert.equal((await runCheck('ContainerHealthcheckCheck', cisContainerView('unhealthy'))).result, 'pass');
+    assert.equal(
+      (await runCheck('HealthStatusCheck', cisContainerView('unhealthy'))).reason,
+      `unhealthy (${containerFixture('unhealthy').inspect.State?.Health?.FailingStreak ?? 0} failed probes in a row)`,
+    );
+    assert.equal((await runCheck('HealthStatusCheck', cisContainerView('default'))).result, 'pass');
+    assert.equal(BUILT_IN_CHECKS['HealthStatusCheck']?.cisId, undefined);
+    assert.equal(BUILT_IN_CHECKS['ContainerHealthcheckCheck']?.cisId, '5.27');
   });
 
   test('ContainerUserCheck (CIS 4.1) reads the container: --user 1000 on an image without USER passes; ImageUserCheck, not CIS, fails it', async () => {
@@ -232,7 +280,7 @@ describe('options', () => {
       containerFixture('etc-ro-beside-rw').inspect.Mounts?.find((mount) => mount.Destination === '/data')?.Source ??
       assert.fail('no /data mount');
     const outcome = await runCheck(
-      'DockerSocketMountCheck',
+      'EngineSocketMountCheck',
       cisContainerView('etc-ro-beside-rw'),
       `socket_paths = ${data}/engine/docker-api.sock`,
     );

@@ -90,12 +90,12 @@ describe('ImageUserCheck (4.1) and ImageHealthcheckCheck (4.6)', () => {
     assert.equal((await runCheck('ImageUserCheck', cisContainerView('image-good'))).result, 'pass');
   });
 
-  test('HEALTHCHECK NONE is no healthcheck', async () => {
+  test("HEALTHCHECK NONE is set, as 4.6's audit reads Config.Healthcheck; its container reports no health and fails 5.27", async () => {
     assert.deepEqual(containerFixture('image-untagged').image.Config?.Healthcheck?.Test, ['NONE']);
-    assert.equal(
-      (await runCheck('ImageHealthcheckCheck', cisContainerView('image-untagged'))).reason,
-      'the image turns the healthcheck off (HEALTHCHECK NONE)',
-    );
+    assert.equal((await runCheck('ImageHealthcheckCheck', cisContainerView('image-untagged'))).result, 'pass');
+    assert.equal(containerFixture('image-untagged').inspect.State?.Health, undefined);
+    assert.equal((await runCheck('ContainerHealthcheckCheck', cisContainerView('image-untagged'))).reason, 'no healthcheck');
+    assert.equal((await runCheck('ImageHealthcheckCheck', cisContainerView('default'))).reason, 'the image has no HEALTHCHECK');
   });
 });
 
@@ -123,7 +123,7 @@ describe('ImageSecretEnvCheck (4.10)', () => {
   });
 });
 
-describe('LatestTagCheck (5.28)', () => {
+describe('LatestTagCheck (house rule, no CIS id)', () => {
   test('a version tag passes; latest only and untagged fail', async () => {
     assert.equal((await runCheck('LatestTagCheck', cisContainerView('image-good'))).result, 'pass');
     assert.match(

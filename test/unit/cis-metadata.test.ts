@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { BUILT_IN_CHECKS } from '../../src/checks/index.js';
-import { CIS_CHECKS, CIS_HOST_CHECKS, CIS_IMAGE_CHECKS } from '../../src/checks/cis/index.js';
+import { CIS_CHECKS, CIS_CONTAINER_CHECKS, CIS_HOST_CHECKS, CIS_HOUSE_RULES, CIS_IMAGE_CHECKS } from '../../src/checks/cis/index.js';
 import { LatestTagCheck } from '../../src/checks/cis/image-checks.js';
 import { HostPolicyCheck } from '../../src/policy/policy-check.js';
 import { SEVERITIES } from '../../src/policy/types.js';
@@ -19,8 +19,11 @@ const CANNOT_SHOW: Readonly<Record<string, 'pass' | 'fail'>> = {
   DefaultBridgeIccCheck: 'pass', // icc=false needs iptables, off limits to private engines here
 };
 
+/** The checks that carry a CIS id: each decides as that id's audit does. */
+const CIS_ID_CHECKS = [...CIS_IMAGE_CHECKS, ...CIS_CONTAINER_CHECKS, ...CIS_HOST_CHECKS];
+
 describe('CIS check metadata', () => {
-  for (const checkClass of CIS_CHECKS) {
+  for (const checkClass of CIS_ID_CHECKS) {
     test(`${checkClass.name} has a v1.6.0 id, a description and a severity, and is registered`, () => {
       assert.match(checkClass.cisId ?? '', /^[245]\.\d+$/);
       assert.ok((checkClass.description ?? '').length > 10);
@@ -30,8 +33,19 @@ describe('CIS check metadata', () => {
   }
 
   test('CIS ids are unique', () => {
-    const ids = CIS_CHECKS.map((checkClass) => checkClass.cisId);
+    const ids = CIS_ID_CHECKS.map((checkClass) => checkClass.cisId);
     assert.equal(new Set(ids).size, ids.length);
+  });
+
+  test('house rules carry no CIS id, and docs/cis-checks.md lists each beside the CIS rule it differs from', () => {
+    const docs = readFileSync(join(import.meta.dirname, '../../docs/cis-checks.md'), 'utf8');
+    const houseRules = docs.slice(docs.indexOf('## House rules'));
+    for (const checkClass of CIS_HOUSE_RULES) {
+      assert.equal(checkClass.cisId, undefined, checkClass.name);
+      assert.ok(SEVERITIES.includes(checkClass.severity ?? 'medium'));
+      assert.equal(BUILT_IN_CHECKS[checkClass.name], checkClass);
+      assert.match(houseRules, new RegExp(`\\| ${checkClass.name} \\| \\d\\.\\d+ `), checkClass.name);
+    }
   });
 
   test('privileged containers and docker.sock mounts are critical', () => {

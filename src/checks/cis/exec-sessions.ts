@@ -55,20 +55,23 @@ export class PrivilegedExecCheck extends PolicyCheck {
 }
 
 /**
- * CIS 5.24: no exec session runs as root, whether asked for (`--user root`, `-u 0:0`) or inherited
- * from a container configured to run as root.
+ * CIS 5.24, as its audit reads exec records: no exec session was started with `--user root` (or `-u 0`,
+ * `0:0`). A session without `--user` in a container configured as root also runs as root, but the audit
+ * does not count it; ContainerUserCheck (4.1) and RootProcessCheck judge that container.
  */
 export class RootExecCheck extends PolicyCheck {
   static override inputs = ['inspect', 'exec'] as const;
-  static override description = 'no exec session runs as root';
+  static override description = 'no exec session was started with --user root';
   static override remediation = 'Run docker exec with --user set to a non-root user.';
   static override options = {};
   static override severity = 'medium' as const;
   static override cisId = '5.24';
 
   async check(container: ContainerView): Promise<CheckReturn> {
-    const configured = container.inspect.Config?.User ?? '';
-    const root = (await execSessions(container)).filter((session) => isRootUser(session.ProcessConfig?.user || configured));
+    const root = (await execSessions(container)).filter((session) => {
+      const user = session.ProcessConfig?.user ?? '';
+      return user !== '' && isRootUser(user);
+    });
     if (root.length === 0) return this.PASS;
     return this.fail(`root ${root.map(describeExec).join(', ')}`);
   }

@@ -1,7 +1,7 @@
 import { HostPolicyCheck } from '../../policy/policy-check.js';
 import type { CheckReturn, HostView } from '../../policy/types.js';
 import { isPodman, podmanComponent } from '../../engine/engine-kind.js';
-import { engineSecurityFeatures } from './security-options.js';
+import { engineSecurityFeatures } from './security-option-parsers.js';
 
 /** The registries every engine trusts without TLS by default: not a finding (docker-bench #529). */
 const BUILT_IN_INSECURE = new Set(['127.0.0.0/8', '::1/128']);

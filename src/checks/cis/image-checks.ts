@@ -27,7 +27,10 @@ export class ImageUserCheck extends ImagePolicyCheck {
   }
 }
 
-/** CIS 4.6: the image has a HEALTHCHECK (`HEALTHCHECK NONE` turns it off and fails; docker-bench passes it). */
+/**
+ * CIS 4.6, as its audit reads the image's `Config.Healthcheck`: it is set. `HEALTHCHECK NONE` is set too
+ * and passes, as in the audit; its containers report no health and fail ContainerHealthcheckCheck (5.27).
+ */
 export class ImageHealthcheckCheck extends ImagePolicyCheck {
   static override description = 'the image defines a HEALTHCHECK';
   static override remediation = 'Add a HEALTHCHECK instruction to the Dockerfile.';
@@ -36,8 +39,7 @@ export class ImageHealthcheckCheck extends ImagePolicyCheck {
 
   async check(container: ContainerView): Promise<CheckReturn> {
     const test = (await container.image()).Config?.Healthcheck?.Test ?? [];
-    if (test.length === 0) return this.fail('the image has no HEALTHCHECK');
-    return test[0] === 'NONE' ? this.fail('the image turns the healthcheck off (HEALTHCHECK NONE)') : this.PASS;
+    return test.length === 0 ? this.fail('the image has no HEALTHCHECK') : this.PASS;
   }
 }
 
@@ -189,14 +191,14 @@ export class ImageSecretEnvCheck extends ImagePolicyCheck {
 }
 
 /**
- * CIS 5.28 (as dockle's DKL-DI-0006): the image carries a version tag. Untagged images and images
- * tagged only `latest` fail; a `latest` tag beside a version tag passes.
+ * House rule (dockle's DKL-DI-0006, no CIS id): the image carries a version tag. Untagged images and
+ * images tagged only `latest` fail; a `latest` tag beside a version tag passes. Not CIS 5.28, whose
+ * audit compares the image with the newest version in its registry, which the Engine API cannot see.
  */
 export class LatestTagCheck extends ImagePolicyCheck {
   static override description = 'the image has a version tag (not only latest, not untagged)';
   static override remediation = 'Run the image by a version tag or digest, not latest or an untagged ID.';
   static override severity = 'low' as const;
-  static override cisId = '5.28';
 
   async check(container: ContainerView): Promise<CheckReturn> {
     const tags = ((await container.image()).RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');

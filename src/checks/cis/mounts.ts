@@ -1,4 +1,3 @@
-import { posix } from 'node:path';
 import type { MountPoint } from '../../engine/types.js';
 import { PolicyCheck } from '../../policy/policy-check.js';
 import type { CheckReturn, ContainerView } from '../../policy/types.js';
@@ -60,15 +59,38 @@ export class MountPropagationCheck extends PolicyCheck {
 }
 
 /**
- * CIS 5.32: the engine's socket is not reachable from the container. Read-only does not help (a
- * socket on a read-only mount still connects), so every mount counts: a `docker.sock` by name wherever
- * it is, a configured socket path, or a directory holding one (`/var/run`, `/run`, `/`).
+ * CIS 5.32, as its audit greps the container's `Mounts` for `docker.sock`: a mount whose source or
+ * destination names it fails, read-only or not (a socket on a read-only mount still connects). Other
+ * ways to reach the engine (a mounted `/var/run`, containerd's socket) are EngineSocketMountCheck's.
  */
 export class DockerSocketMountCheck extends PolicyCheck {
   static override inputs = ['inspect'] as const;
   static override description = 'the Docker socket is not mounted into the container';
   static override remediation =
     'Do not mount /var/run/docker.sock into the container; use a restricted API proxy if it must talk to the engine.';
+  static override options = {};
+  static override severity = 'critical' as const;
+  static override cisId = '5.32';
+
+  check({ inspect }: ContainerView): CheckReturn {
+    const exposing = (inspect.Mounts ?? []).filter((mount) =>
+      [mount.Source ?? '', mount.Destination ?? ''].some((path) => path.includes('docker.sock')),
+    );
+    if (exposing.length === 0) return this.PASS;
+    return this.fail(`docker.sock mounted: ${exposing.map(describeMount).join(', ')}`);
+  }
+}
+
+/**
+ * House rule beside CIS 5.32 (no CIS id): no engine socket is reachable through a bind mount, whatever
+ * it is called: a configured socket path, or a directory holding one (`/var/run`, `/run`, `/`), which
+ * the 5.32 audit's `docker.sock` grep misses.
+ */
+export class EngineSocketMountCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
+  static override description = 'no engine socket is reachable through a bind mount (the socket or a directory above it)';
+  static override remediation =
+    'Do not bind-mount engine sockets or the directories holding them (/var/run, /run); use a restricted API proxy.';
   static override options = {
     socket_paths: {
       type: 'list' as const,
@@ -77,14 +99,12 @@ export class DockerSocketMountCheck extends PolicyCheck {
     },
   };
   static override severity = 'critical' as const;
-  static override cisId = '5.32';
 
   check({ inspect }: ContainerView): CheckReturn {
     const sockets = this.config['socket_paths'] as string[];
     const exposing = (inspect.Mounts ?? []).filter((mount) => {
       const source = mount.Source ?? '';
-      const byName = [source, mount.Destination ?? ''].some((path) => posix.basename(path) === 'docker.sock');
-      return byName || (source !== '' && mount.Type === 'bind' && sockets.some((socket) => isWithin(socket, source)));
+      return source !== '' && mount.Type === 'bind' && sockets.some((socket) => isWithin(socket, source));
     });
     if (exposing.length === 0) return this.PASS;
     return this.fail(`engine socket reachable through ${exposing.map(describeMount).join(', ')}`);

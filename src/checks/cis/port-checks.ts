@@ -1,6 +1,6 @@
 import { PolicyCheck } from '../../policy/policy-check.js';
 import type { CheckReturn, ContainerView } from '../../policy/types.js';
-import { formatBinding, portMatcher, publishedPorts, splitContainerPort } from './ports.js';
+import { formatBinding, portMatcher, publishedPorts, splitContainerPort } from './published-ports.js';
 
 /** Addresses that listen on every interface: IPv4, IPv6, and the empty address older engines report. */
 const WILDCARDS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '']);

@@ -38,7 +38,10 @@ export class PrivilegedContainerCheck extends PolicyCheck {
   }
 }
 
-/** CIS 5.4: no capability added beyond Docker's default set (a privileged container has them all). */
+/**
+ * CIS 5.4, as its audit reads `CapAdd`: nothing beyond Docker's default set. A privileged container
+ * holds every capability without `CapAdd`; the audit does not read `Privileged` (5.5 fails it).
+ */
 export class AddedCapabilitiesCheck extends PolicyCheck {
   static override inputs = ['inspect'] as const;
   static override description = "no capabilities added beyond Docker's defaults";
@@ -56,9 +59,6 @@ export class AddedCapabilitiesCheck extends PolicyCheck {
   private readonly allowed = new Set((this.config['allowed_capabilities'] as string[]).map(capabilityName));
 
   check({ inspect }: ContainerView): CheckReturn {
-    if (inspect.HostConfig?.Privileged === true && !this.allowed.has('ALL')) {
-      return this.fail('privileged: holds every capability');
-    }
     const added = (inspect.HostConfig?.CapAdd ?? [])
       .map(capabilityName)
       .filter((name) => !DEFAULT_CAPABILITIES.has(name) && !this.allowed.has(name));
@@ -67,11 +67,14 @@ export class AddedCapabilitiesCheck extends PolicyCheck {
   }
 }
 
-/** CIS 5.18: no host device passed in (`--device`); a privileged container sees them all. */
+/**
+ * CIS 5.18, as its audit reads `HostConfig.Devices`: no host device passed in (`--device`). A privileged
+ * container sees every device without `Devices`; the audit does not read `Privileged` (5.5 fails it).
+ */
 export class HostDevicesCheck extends PolicyCheck {
   static override inputs = ['inspect'] as const;
   static override description = 'no host devices are exposed to the container';
-  static override remediation = 'Remove --device (and --privileged), or list the devices the application needs in allowed_devices.';
+  static override remediation = 'Remove --device, or list the devices the application needs in allowed_devices.';
   static override options = {
     allowed_devices: {
       type: 'list' as const,
@@ -83,7 +86,6 @@ export class HostDevicesCheck extends PolicyCheck {
   static override cisId = '5.18';
 
   check({ inspect }: ContainerView): CheckReturn {
-    if (inspect.HostConfig?.Privileged === true) return this.fail('privileged: every host device is available');
     const allowed = this.config['allowed_devices'] as string[];
     const devices = (inspect.HostConfig?.Devices ?? []).map((device) => device.PathOnHost ?? '').filter((path) => !allowed.includes(path));
     if (devices.length === 0) return this.PASS;

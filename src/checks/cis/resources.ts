@@ -1,4 +1,5 @@
 import { PolicyCheck } from '../../policy/policy-check.js';
+import type { EngineInfo } from '../../engine/types.js';
 import type { CheckReturn, ContainerView } from '../../policy/types.js';
 
 /** CIS 5.11: the container has a memory limit (`--memory`). */
@@ -15,22 +16,46 @@ export class MemoryLimitCheck extends PolicyCheck {
   }
 }
 
+/** `--cpu-shares` as the 5.12 audit reads it: 0 (unset) and 1024 (the default weight) mean no shares are set. */
+function cpuSharesSet(shares: number | undefined): boolean {
+  return shares !== undefined && shares !== 0 && shares !== 1024;
+}
+
 /**
- * CIS 5.12: CPU use is bounded relative to other containers: `--cpu-shares`, `--cpus`, or a CFS quota
- * (`--cpu-quota`, which docker-bench does not recognise although `--cpus` is the same mechanism).
+ * CIS 5.12, as its audit reads `HostConfig.CpuShares`: 0 or 1024 means CPU shares are not set. `--cpus`
+ * and `--cpu-quota` cap CPU time but set no relative priority, so they do not count here; CpuLimitCheck
+ * (a house rule) accepts them.
  */
 export class CpuSharesCheck extends PolicyCheck {
   static override inputs = ['inspect'] as const;
-  static override description = 'CPU priority or quota is set';
-  static override remediation = 'Set --cpu-shares or --cpus for the container.';
+  static override description = 'CPU shares (relative priority) are set';
+  static override remediation = 'Set --cpu-shares to a value other than 1024 (the default weight) for the container.';
   static override options = {};
   static override severity = 'low' as const;
   static override cisId = '5.12';
 
   check({ inspect }: ContainerView): CheckReturn {
+    const shares = inspect.HostConfig?.CpuShares ?? 0;
+    if (cpuSharesSet(shares)) return this.PASS;
+    return this.fail(shares === 0 ? 'no CPU shares (--cpu-shares)' : 'CPU shares at the default weight 1024');
+  }
+}
+
+/**
+ * House rule beside CIS 5.12 (no CIS id): the container's CPU use is bounded in any way, by shares
+ * (other than 1024), `--cpus` or a CFS quota. Accepts what 5.12's audit does not: a hard CPU cap.
+ */
+export class CpuLimitCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
+  static override description = 'CPU use is bounded (--cpu-shares, --cpus or --cpu-quota)';
+  static override remediation = 'Set --cpus (or --cpu-quota, or --cpu-shares other than 1024) for the container.';
+  static override options = {};
+  static override severity = 'low' as const;
+
+  check({ inspect }: ContainerView): CheckReturn {
     const host = inspect.HostConfig ?? {};
-    const set = (host.CpuShares ?? 0) > 0 || (host.NanoCpus ?? 0) > 0 || (host.CpuQuota ?? 0) > 0;
-    return set ? this.PASS : this.fail('no CPU shares or limit (--cpu-shares, --cpus)');
+    const bounded = cpuSharesSet(host.CpuShares) || (host.NanoCpus ?? 0) > 0 || (host.CpuQuota ?? 0) > 0;
+    return bounded ? this.PASS : this.fail('no CPU shares or limit (--cpu-shares, --cpus, --cpu-quota)');
   }
 }
 
@@ -63,13 +88,33 @@ export class ReadonlyRootfsCheck extends PolicyCheck {
   }
 }
 
+/** `RLIMIT_NOFILE` (Podman's form) and `nofile` (Docker's, and `--ulimit`'s) → `nofile`. */
+function ulimitName(name: string): string {
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/^rlimit_/, '');
+}
+
 /**
- * CIS 5.19: the daemon's default ulimits are overridden only where needed. Each override is an
- * exception to review, so an override not listed in `allowed_ulimits` fails. (docker-bench reports
- * the opposite: every container without an override.)
+ * The limits Podman writes into every container's `HostConfig.Ulimits`, `--ulimit` or not: RLIMIT_NOFILE
+ * and RLIMIT_NPROC at its defaults (1048576 rootful, the service's own limits rootless). The compat API
+ * records an override of these two the same way, so on Podman they are judged as defaults.
+ */
+const PODMAN_RECORDED_LIMITS: ReadonlySet<string> = new Set(['nofile', 'nproc']);
+
+/** Podman's Docker-compatible `/info` names the Buildah it builds with; dockerd's has no such field. */
+function isPodmanInfo(info: EngineInfo): boolean {
+  return typeof (info as { BuildahVersion?: unknown }).BuildahVersion === 'string';
+}
+
+/**
+ * CIS 5.19, as its audit reads `HostConfig.Ulimits`: empty unless an override is needed, so an override
+ * not listed in `allowed_ulimits` fails. (docker-bench reports the opposite: every container without
+ * one.) On Podman, the NOFILE and NPROC entries Podman records on every container are its defaults.
  */
 export class UlimitOverrideCheck extends PolicyCheck {
-  static override inputs = ['inspect'] as const;
+  static override inputs = ['inspect', 'engine'] as const;
   static override description = 'default ulimits are not overridden, except where allowed';
   static override remediation = 'Remove the --ulimit flags, or list the needed ones in allowed_ulimits.';
   static override options = {
@@ -82,9 +127,16 @@ export class UlimitOverrideCheck extends PolicyCheck {
   static override severity = 'low' as const;
   static override cisId = '5.19';
 
-  check({ inspect }: ContainerView): CheckReturn {
-    const allowed = this.config['allowed_ulimits'] as string[];
-    const overrides = (inspect.HostConfig?.Ulimits ?? []).filter((ulimit) => !allowed.includes(ulimit.Name ?? ''));
+  private readonly allowed = new Set((this.config['allowed_ulimits'] as string[]).map(ulimitName));
+
+  async check(container: ContainerView): Promise<CheckReturn> {
+    const ulimits = container.inspect.HostConfig?.Ulimits ?? [];
+    if (ulimits.length === 0) return this.PASS;
+    const podman = isPodmanInfo(await container.engineInfo());
+    const overrides = ulimits.filter(({ Name: name = '' }) => {
+      const key = ulimitName(name);
+      return !this.allowed.has(key) && !(podman && PODMAN_RECORDED_LIMITS.has(key));
+    });
     if (overrides.length === 0) return this.PASS;
     return this.fail(
       `overrides ${overrides.map((ulimit) => `${ulimit.Name ?? '?'}=${ulimit.Soft ?? '?'}:${ulimit.Hard ?? '?'}`).join(', ')}`,

@@ -36,31 +36,40 @@ export class RestartPolicyCheck extends PolicyCheck {
 }
 
 /**
- * CIS 5.27: the container's health is checked and it is not unhealthy. An `unhealthy` status always
- * fails (docker-bench passes it); a container without a healthcheck fails only with
- * `require_healthcheck` (the image-side HEALTHCHECK is ImageHealthcheckCheck, CIS 4.6).
+ * CIS 5.27, as its audit reads `State.Health`: the container's health is checked and reported. A
+ * container without a healthcheck (or with `--no-healthcheck`, or `HEALTHCHECK NONE`) fails; an
+ * `unhealthy` one passes (HealthStatusCheck judges that). Podman reports a `State.Health` with an empty
+ * status on every container: no status is no healthcheck.
+ */
+export class ContainerHealthcheckCheck extends PolicyCheck {
+  static override inputs = ['inspect'] as const;
+  static override description = "the container's health is checked at runtime (a healthcheck reports a status)";
+  static override remediation = 'Give the image a HEALTHCHECK, or start the container with --health-cmd.';
+  static override options = {};
+  static override severity = 'low' as const;
+  static override cisId = '5.27';
+
+  check({ inspect }: ContainerView): CheckReturn {
+    const status = inspect.State?.Health?.Status ?? '';
+    return status === '' ? this.fail('no healthcheck') : this.PASS;
+  }
+}
+
+/**
+ * House rule beside CIS 5.27 (no CIS id): the container is not `unhealthy`. 5.27 asks only that health
+ * is checked; a container whose own healthcheck fails needs someone too. No healthcheck passes here.
  */
 export class HealthStatusCheck extends PolicyCheck {
   static override inputs = ['inspect'] as const;
   static override description = 'the container is not unhealthy';
   static override remediation =
     "Look at the health check's output (docker inspect --format '{{json .State.Health}}') and fix or restart the service.";
-  static override options = {
-    require_healthcheck: {
-      type: 'boolean' as const,
-      default: false,
-      description: 'also fail containers that have no healthcheck',
-    },
-  };
+  static override options = {};
   static override severity = 'medium' as const;
-  static override cisId = '5.27';
 
   check({ inspect }: ContainerView): CheckReturn {
     const health = inspect.State?.Health;
-    if (health?.Status === undefined) {
-      return this.config['require_healthcheck'] === true ? this.fail('no healthcheck') : this.PASS;
-    }
-    if (health.Status === 'unhealthy') return this.fail(`unhealthy (${health.FailingStreak ?? 0} failed probes in a row)`);
+    if (health?.Status === 'unhealthy') return this.fail(`unhealthy (${health.FailingStreak ?? 0} failed probes in a row)`);
     return this.PASS;
   }
 }

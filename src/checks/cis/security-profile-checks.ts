@@ -1,6 +1,6 @@
 import { PolicyCheck } from '../../policy/policy-check.js';
 import type { CheckOutcome, CheckReturn, ContainerView, OptionSpec } from '../../policy/types.js';
-import { engineSecurityFeatures, securityOptions } from './security-options.js';
+import { engineSecurityFeatures, securityOptions } from './security-option-parsers.js';
 
 /** The option that judges containers although the engine does not report the security module. */
 function requireOption(module: string): OptionSpec {
@@ -23,8 +23,11 @@ async function moduleNotInUse(
 }
 
 /**
- * CIS 5.2: the container runs under an AppArmor profile. Judged only where the engine reports AppArmor
- * in `/info` (docker-bench fails every container on hosts without it); `require_apparmor` judges anyway.
+ * CIS 5.2, as its audit reads `AppArmorProfile`: empty or `unconfined` fails. An explicit
+ * `--security-opt apparmor=unconfined` fails on every host: where the engine has no AppArmor it leaves
+ * `AppArmorProfile` empty and only `SecurityOpt` shows the request. An empty profile without that, on an
+ * engine that does not report AppArmor in `/info`, is the recommendation's "if applicable": it passes
+ * as not applicable, unless `require_apparmor` is on.
  */
 export class AppArmorProfileCheck extends PolicyCheck {
   static override inputs = ['inspect', 'engine'] as const;
@@ -36,18 +39,20 @@ export class AppArmorProfileCheck extends PolicyCheck {
   static override cisId = '5.2';
 
   async check(container: ContainerView): Promise<CheckReturn> {
-    const notInUse = await moduleNotInUse(container, 'apparmor', 'AppArmor', this.config['require_apparmor'] === true);
-    if (notInUse !== undefined) return notInUse;
     const profile = container.inspect.AppArmorProfile ?? '';
-    if (profile === '' || profile === 'unconfined')
-      return this.fail(profile === '' ? 'no AppArmor profile' : 'AppArmor profile "unconfined"');
-    return this.PASS;
+    if (profile === 'unconfined') return this.fail('AppArmor profile "unconfined"');
+    const requested = securityOptions(container.inspect).some(({ key, value }) => key === 'apparmor' && value === 'unconfined');
+    if (requested) return this.fail('started with apparmor=unconfined');
+    if (profile !== '') return this.PASS;
+    const notInUse = await moduleNotInUse(container, 'apparmor', 'AppArmor', this.config['require_apparmor'] === true);
+    return notInUse ?? this.fail('no AppArmor profile');
   }
 }
 
 /**
  * CIS 5.3: SELinux label options are set. Judged only where the engine reports SELinux in `/info`
  * (`require_selinux` judges anyway); only a `label=` option counts, and `label=disable` fails.
+ * `Privileged` is not read (the audit reads `SecurityOpt` only; PrivilegedContainerCheck, 5.5, fails it).
  */
 export class SelinuxOptionsCheck extends PolicyCheck {
   static override inputs = ['inspect', 'engine'] as const;
@@ -62,12 +67,14 @@ export class SelinuxOptionsCheck extends PolicyCheck {
     if (notInUse !== undefined) return notInUse;
     const labels = securityOptions(container.inspect).filter(({ key }) => key === 'label');
     if (labels.some(({ value }) => value === 'disable')) return this.fail('SELinux labelling disabled (label=disable)');
-    if (container.inspect.HostConfig?.Privileged === true) return this.fail('privileged: SELinux labelling is off');
     return labels.length > 0 ? this.PASS : this.fail('no SELinux label options (--security-opt label=…)');
   }
 }
 
-/** CIS 5.22: the default seccomp profile is not turned off (privileged containers run without one). */
+/**
+ * CIS 5.22, as its audit reads `SecurityOpt`: no `seccomp=unconfined`. A privileged container also runs
+ * without seccomp, but the audit does not read `Privileged`: PrivilegedContainerCheck (5.5) fails it.
+ */
 export class SeccompUnconfinedCheck extends PolicyCheck {
   static override inputs = ['inspect'] as const;
   static override description = 'seccomp is not disabled';
@@ -77,7 +84,6 @@ export class SeccompUnconfinedCheck extends PolicyCheck {
   static override cisId = '5.22';
 
   check({ inspect }: ContainerView): CheckReturn {
-    if (inspect.HostConfig?.Privileged === true) return this.fail('privileged: runs without seccomp');
     const unconfined = securityOptions(inspect).some(({ key, value }) => key === 'seccomp' && value === 'unconfined');
     return unconfined ? this.fail('seccomp=unconfined') : this.PASS;
   }
