@@ -11,6 +11,7 @@ export const ALERTS_DOC_URL = 'https://github.com/docker-monitor/docker-monitor/
 const ALERT_OF_CHECK: Readonly<Record<string, string>> = {
   PrivilegedContainerCheck: 'DockerMonitorPrivilegedContainer',
   DockerSocketMountCheck: 'DockerMonitorDockerSocketMounted',
+  EngineSocketMountCheck: 'DockerMonitorDockerSocketMounted',
   RootProcessCheck: 'DockerMonitorRootProcess',
 };
 

@@ -32,14 +32,17 @@ function runbookOf(alert: string): string {
 
 describe('runbook links', () => {
   test("a check with an alert of its own links to that alert's runbook_url", () => {
-    const ownAlerts = rules.filter((rule) => /check="[A-Za-z]+"/.test(rule.expr ?? ''));
+    // The checks an alert names in its expression: `check="X"` or `check=~"X|Y"`.
+    const checksOf = (rule: Rule): string[] => /check=~?"([A-Za-z|]+)"/.exec(rule.expr ?? '')?.[1]?.split('|') ?? [];
+    const ownAlerts = rules.filter((rule) => checksOf(rule).length > 0);
     assert.deepEqual(
       ownAlerts.map((rule) => rule.alert),
       ['DockerMonitorPrivilegedContainer', 'DockerMonitorDockerSocketMounted'],
     );
     for (const rule of ownAlerts) {
-      const name = /check="([A-Za-z]+)"/.exec(rule.expr ?? '')?.[1] ?? '';
-      assert.equal(runbookUrl(name, checks.get(name)), rule.annotations?.runbook_url, `${name}: ${rule.alert}`);
+      for (const name of checksOf(rule)) {
+        assert.equal(runbookUrl(name, checks.get(name)), rule.annotations?.runbook_url, `${name}: ${rule.alert}`);
+      }
     }
   });
 
