@@ -1,4 +1,4 @@
-import type { EngineVersion } from './types.js';
+import type { EngineInfo, EngineVersion } from './types.js';
 
 type Component = NonNullable<EngineVersion['Components']>[number];
 
@@ -9,4 +9,12 @@ export function podmanComponent(version: EngineVersion): Component | undefined {
 
 export function isPodman(version: EngineVersion): boolean {
   return podmanComponent(version) !== undefined;
+}
+
+/**
+ * The same from `/info`, for checks that read only the engine's info: Podman's Docker-compatible `/info`
+ * names the Buildah it builds with; dockerd's has no such field.
+ */
+export function isPodmanInfo(info: EngineInfo): boolean {
+  return typeof (info as { BuildahVersion?: unknown }).BuildahVersion === 'string';
 }

@@ -1,5 +1,5 @@
 import { PolicyCheck } from '../../policy/policy-check.js';
-import type { EngineInfo } from '../../engine/types.js';
+import { isPodmanInfo } from '../../engine/engine-kind.js';
 import type { CheckReturn, ContainerView } from '../../policy/types.js';
 
 /** CIS 5.11: the container has a memory limit (`--memory`). */
@@ -102,11 +102,6 @@ function ulimitName(name: string): string {
  * records an override of these two the same way, so on Podman they are judged as defaults.
  */
 const PODMAN_RECORDED_LIMITS: ReadonlySet<string> = new Set(['nofile', 'nproc']);
-
-/** Podman's Docker-compatible `/info` names the Buildah it builds with; dockerd's has no such field. */
-function isPodmanInfo(info: EngineInfo): boolean {
-  return typeof (info as { BuildahVersion?: unknown }).BuildahVersion === 'string';
-}
 
 /**
  * CIS 5.19, as its audit reads `HostConfig.Ulimits`: empty unless an override is needed, so an override
