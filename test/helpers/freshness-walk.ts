@@ -57,14 +57,15 @@ export class Random {
   }
 }
 
-/** The walk's seed (DIFF_SEED or a random one) and step count (DIFF_STEPS or `defaultSteps`). */
-export function walkSettings(defaultSteps: number): { seed: number; steps: number } {
+/** The walk's seed (DIFF_SEED or a random one) and step count (`stepsVariable`, DIFF_STEPS by default, or `defaultSteps`). */
+export function walkSettings(defaultSteps: number, stepsVariable = 'DIFF_STEPS'): { seed: number; steps: number } {
   const seedText = process.env['DIFF_SEED'];
   const seed = seedText === undefined || seedText === '' ? Math.floor(Math.random() * 2 ** 31) : Number(seedText);
-  const steps = Number(process.env['DIFF_STEPS'] ?? defaultSteps);
+  const stepsText = process.env[stepsVariable];
+  const steps = stepsText === undefined || stepsText === '' ? defaultSteps : Number(stepsText);
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`DIFF_SEED must be a non-negative integer, not ${JSON.stringify(seedText)}`);
   if (!Number.isInteger(steps) || steps < 1)
-    throw new Error(`DIFF_STEPS must be a positive integer, not ${JSON.stringify(process.env['DIFF_STEPS'])}`);
+    throw new Error(`${stepsVariable} must be a positive integer, not ${JSON.stringify(stepsText)}`);
   return { seed, steps };
 }
 
@@ -278,6 +279,7 @@ export interface WalkEngine {
   /** A network the test made, for connect and disconnect. */
   readonly network?: string;
   readonly healthchecks: boolean;
+  /** `update` options the walk picks from; none where the engine announces no update event. */
   readonly updatable: readonly (readonly string[])[];
   readonly restartPolicies: boolean;
   /** Flips a host setting a cis.ini host check reads and makes the daemon reload it; returns what changed. */
@@ -342,6 +344,7 @@ export class Walk {
 
   private get kinds(): Kind[] {
     return (Object.keys(KINDS) as Kind[]).filter((kind) => {
+      if (kind === 'update') return this.engine.updatable.length > 0;
       if (kind === 'network') return this.engine.network !== undefined;
       if (kind === 'reload') return this.engine.reload !== undefined;
       if (kind === 'restart') return this.engine.restart !== undefined;
