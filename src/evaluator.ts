@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from './errors.js';
 import type { EngineCache } from './engine/engine-cache.js';
-import type { ContainerInspect, ContainerProcess } from './engine/types.js';
-import { isFailure, runChain, runCheck, type ChainOutcome, type MemoizedResult } from './policy/chain.js';
+import type { ContainerInspect, ContainerProcess, ImageInspect } from './engine/types.js';
+import { isFailure, runChain, runCheck, type ChainOutcome, type ImageVerdict, type MemoizedResult } from './policy/chain.js';
 import { ImageAllowList } from './policy/image-match.js';
 import type { ContainerSelector, SelectorTarget } from './policy/selector.js';
 import { WaiverSet } from './policy/waivers.js';
-import type { CheckInput, CheckInstance, CheckResult, ContainerReport, ContainerView, HostReport, HostView } from './policy/types.js';
+import type { CheckInput, CheckInstance, ContainerReport, ContainerView, HostReport, HostView } from './policy/types.js';
 import { containerName } from './engine/container-name.js';
 
 export interface EvaluatorPolicy {
@@ -51,9 +51,17 @@ function healthCommand(inspect: ContainerInspect): string | undefined {
   return undefined;
 }
 
-/** A container's last chain and what it read: the inspect read, the host data's generation, its process list's key. */
+/** An image's data as a key: its ID, references and digests (a tag or untag changes them, not the ID). */
+function imageKey(image: ImageInspect): string {
+  const sorted = (list: readonly string[] | null | undefined): string => [...(list ?? [])].sort().join(',');
+  return `${image.Id}\u0001${sorted(image.RepoTags)}\u0001${sorted(image.RepoDigests)}`;
+}
+
+/** A container's last chain and what it read: the inspect read, its image's data, the host data's generation, its process list's key. */
 interface LastChain {
   inspect: ContainerInspect;
+  /** '' when nothing reads the image; undefined when it could not be read. */
+  image: string | undefined;
   generation: number;
   /** '' when no check reads processes; undefined when they could not be read. */
   processes: string | undefined;
@@ -63,7 +71,7 @@ interface LastChain {
 /** Runs the policy over containers: engine data in (through the cache), reports out. */
 export class Evaluator {
   private readonly allowList: ImageAllowList;
-  private readonly imageVerdicts = new Map<string, Promise<CheckResult>>();
+  private readonly imageVerdicts = new Map<string, ImageVerdict>();
   readonly waivers: WaiverSet;
   /** Whether some selector needs the image's tags and digests, not only `Config.Image` and the ID. */
   private readonly needsImageReferences: boolean;
@@ -76,6 +84,8 @@ export class Evaluator {
   private readonly chains = new Map<string, LastChain>();
   /** Whether some container check reads processes: only then does a process list change a chain. */
   private readonly readsProcesses: boolean;
+  /** Whether some container or image check, or a selector, reads the image: only then does its data change a chain. */
+  private readonly readsImage: boolean;
   /** A number per inspect object read from the engine: a new read is a new version. */
   private readonly inspectVersions = new WeakMap<ContainerInspect, number>();
   private inspectsSeen = 0;
@@ -96,6 +106,7 @@ export class Evaluator {
       policy.exclude?.hasImageReferences === true ||
       policy.checks.some((check) => check.exclude?.hasImageReferences === true);
     this.readsProcesses = policy.checks.some((check) => check.scope === 'container' && check.inputs.includes('processes'));
+    this.readsImage = this.needsImageReferences || policy.checks.some((check) => check.scope !== 'host' && check.inputs.includes('image'));
   }
 
   get checks(): readonly CheckInstance[] {
@@ -138,13 +149,14 @@ export class Evaluator {
 
   /**
    * The state of a check's inputs: the inspect read (a new one after every event and resync; exec
-   * sessions come and go with it), the image ID, the process list, and the host's data generation.
+   * sessions come and go with it), the image's data, the process list, and the host's data generation
+   * (which changes whenever that data is read again). Throws when an input cannot be read.
    */
   private async inputsKey(check: CheckInstance, inspect: ContainerInspect): Promise<string> {
     const parts: string[] = [];
     for (const input of check.inputs) {
       if (input === 'inspect' || input === 'exec') parts.push(`i${this.inspectVersion(inspect)}`);
-      else if (input === 'image') parts.push(inspect.Image);
+      else if (input === 'image') parts.push(imageKey(await this.cache.image(inspect.Image)));
       else if (input === 'engine') parts.push(`e${this.cache.hostGeneration}`);
       else parts.push(await this.processesKey(inspect));
     }
@@ -159,6 +171,11 @@ export class Evaluator {
       this.processKeys.set(processes, key);
     }
     return key;
+  }
+
+  /** The key of a container's image data; undefined when the image cannot be read. */
+  private async imageKeyOf(inspect: ContainerInspect): Promise<string | undefined> {
+    return this.cache.image(inspect.Image).then(imageKey, () => undefined);
   }
 
   /** What allow lists, exclusions and waivers match against; image tags are read only when one of them needs them. */
@@ -184,6 +201,8 @@ export class Evaluator {
     const health = healthCommand(inspect);
     if (health === undefined) this.healthCommands.delete(inspect.Id);
     else this.healthCommands.set(inspect.Id, health);
+    // Read before anything uses the image: data that changes meanwhile gives a different key next time, never a stale reuse.
+    const image = this.readsImage ? await this.imageKeyOf(inspect) : '';
     const target = await this.selectorTarget(inspect);
     const alwaysAllowed = !this.allowList.empty && this.allowList.matches(target);
     const excludedAll = this.policy.exclude?.matches(target) === true;
@@ -196,10 +215,13 @@ export class Evaluator {
       !skipped &&
       last !== undefined &&
       last.inspect === inspect &&
+      image !== undefined &&
+      last.image === image &&
       last.generation === generation &&
       !last.outcome.results.some((result) => result.result === 'error');
     const read: Omit<LastChain, 'outcome'> = {
       inspect,
+      image,
       generation,
       processes: !this.readsProcesses ? '' : candidate ? await this.processesKey(inspect).catch(() => undefined) : undefined,
     };
@@ -212,6 +234,7 @@ export class Evaluator {
         failFast: this.policy.failFast,
         imageVerdicts: this.imageVerdicts,
         imageId: inspect.Image,
+        imageKey: image,
         excluded: (check) => check.exclude?.matches(target) === true,
         waivable: (result) => this.waivers.covers(result.check, target),
         previous: last?.outcome.memo,

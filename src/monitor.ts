@@ -65,6 +65,8 @@ const EXEC_SETTLE_MS = 500;
 const REMOVE_ON = new Set(['die', 'destroy', 'stop']);
 /** Network actions that change `/networks`; `connect` and `disconnect` also change a container's inspect data. */
 const NETWORK_CHANGES = new Set(['create', 'destroy', 'remove', 'connect', 'disconnect', 'update']);
+/** Network actions about one container: that container is evaluated again, which is all they can change. */
+const NETWORK_MEMBERSHIP = new Set(['connect', 'disconnect']);
 /** Image actions that change an image's references (tags and digests), which selectors match. */
 const IMAGE_REFERENCE_CHANGES = new Set(['tag', 'untag', 'delete']);
 const BACKOFF_MIN_MS = 250;
@@ -241,7 +243,7 @@ export class Monitor {
   /** The next refresh is a resync; one is started once the refresh in flight, if any, has finished. */
   private requestResync(): void {
     this.resyncRequested = true;
-    void (this.inFlight ?? Promise.resolve()).then(() => this.refresh());
+    void this.refreshAfterCurrent();
   }
 
   private runRefresh(): Promise<void> {
@@ -354,15 +356,26 @@ export class Monitor {
 
   /**
    * Network, daemon and image events change what the cache holds: the host's data, a container's
-   * networks, an image's references. A container attached or detached is evaluated again.
+   * networks, an image's references. A container attached or detached is evaluated again. In interval
+   * mode, a change to the host's data or an image's is evaluated at once, as container events are,
+   * not at the next interval; in scrape mode the next scrape evaluates it.
    */
   private async handleEngineEvent(event: EngineEvent): Promise<void> {
     const { cache } = this.options;
-    if (event.Type === 'daemon') cache.hostChanged();
-    if (event.Type === 'image' && IMAGE_REFERENCE_CHANGES.has(event.Action)) cache.forgetImage(event.id);
-    if (event.Type !== 'network' || !NETWORK_CHANGES.has(event.Action)) return;
-    cache.hostChanged();
-    if (event.container !== undefined) await this.handleEvent({ Type: 'container', Action: 'update', id: event.container });
+    const network = event.Type === 'network' && NETWORK_CHANGES.has(event.Action);
+    const image = event.Type === 'image' && IMAGE_REFERENCE_CHANGES.has(event.Action);
+    if (event.Type === 'daemon' || network) cache.hostChanged();
+    if (image) cache.forgetImage(event.id);
+    if (network && NETWORK_MEMBERSHIP.has(event.Action)) {
+      if (event.container !== undefined) await this.handleEvent({ Type: 'container', Action: 'update', id: event.container });
+    } else if ((event.Type === 'daemon' || network || image) && this.options.refresh !== 'scrape') {
+      void this.refreshAfterCurrent();
+    }
+  }
+
+  /** A refresh that starts after the one in flight (which may have read the data before it changed). */
+  private refreshAfterCurrent(): Promise<void> {
+    return (this.inFlight ?? Promise.resolve()).then(() => this.refresh());
   }
 
   /** Applies one engine event: evaluate the container at once, or drop its series at once. */

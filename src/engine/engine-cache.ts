@@ -32,8 +32,8 @@ function isNotFound(error: unknown): boolean {
  * The engine's data, cached so that refreshes and scrapes stay cheap:
  * - the inspect data of every running container, read at a resync and again after each event for
  *   that container, so a scan between them needs no engine call;
- * - image data per image ID (an ID's content never changes; entries go when no container uses the
- *   image, or when the image is tagged or untagged);
+ * - image data per image ID, until the image is tagged, untagged or deleted (its references change
+ *   while its ID stays), the next resync, or no container uses it;
  * - process lists per container, for `processTtlMs` or until the next scan;
  * - the host's `/info`, `/version` and `/networks`, until a resync or an event that changes them.
  */
@@ -55,10 +55,13 @@ export class EngineCache {
     this.processLists = new TtlCache(processTtlMs, MAX_CACHED);
   }
 
-  /** Starts a resync: the host's data is read again, and so is every container's inspect data. */
+  /** Starts a resync: the host's data is read again, and so is every container's inspect data and every image's. */
   beginResync(): void {
     this.resyncs += 1;
     this.hostChanged();
+    // An image's references change with no change to its ID; an event missed while the stream was down is caught here.
+    this.images.retain(new Set());
+    this.histories.retain(new Set());
   }
 
   /** Starts a scan: every container's processes are read again (one /proc pass, or `top` each). */
@@ -142,10 +145,18 @@ export class EngineCache {
     this.inspections.delete(id);
   }
 
-  /** An image was tagged or untagged: its references are read again, and results that read engine data computed again. */
+  /**
+   * An image was tagged, untagged or deleted: its data (references, digests) is read again. An event that
+   * names no image cached here (an engine that names it otherwise) drops every image, so none stays stale.
+   */
   forgetImage(id: string): void {
-    this.images.delete(id);
-    this.generation += 1;
+    const bare = id.replace(/^sha256:/, '');
+    const cached = this.images.keys();
+    const named = bare === '' ? [] : cached.filter((imageId) => imageId.replace(/^sha256:/, '').startsWith(bare));
+    const forget = new Set(named.length > 0 ? named : cached);
+    const keep = new Set(cached.filter((imageId) => !forget.has(imageId)));
+    this.images.retain(keep);
+    this.histories.retain(keep);
   }
 
   /**

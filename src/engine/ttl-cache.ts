@@ -34,6 +34,11 @@ export class TtlCache<K, V> {
     for (const key of this.entries.keys()) if (!keep.has(key)) this.entries.delete(key);
   }
 
+  /** The keys held now, expired or not. */
+  keys(): K[] {
+    return [...this.entries.keys()];
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -48,9 +48,14 @@ export interface MemoizedResult {
 
 export interface ChainOptions {
   failFast: boolean;
-  /** Verdicts of image-scoped checks, by `section \0 imageId`, reused across containers and refreshes. */
-  imageVerdicts: Map<string, Promise<CheckResult>>;
+  /**
+   * Verdicts of image-scoped checks by `section \0 imageId`, each with the image data it was computed
+   * from: reused across containers and refreshes while that data is the same.
+   */
+  imageVerdicts: Map<string, ImageVerdict>;
   imageId: string;
+  /** The image's data as a key (its ID, references and digests); undefined when it could not be read: the checks run, nothing is kept. */
+  imageKey?: string | undefined;
   /** Checks excluded for this container: not run, no result. */
   excluded?: (check: CheckInstance) => boolean;
   /** FAILs a waiver covers: `fail_fast` does not stop at them, so the FAILs after them are still found. */
@@ -59,6 +64,12 @@ export interface ChainOptions {
   previous?: ReadonlyMap<string, MemoizedResult> | undefined;
   /** The state of a check's inputs now, as a key that differs whenever one of them has changed; throws when unreadable. */
   inputsKey?: ((check: CheckInstance) => Promise<string>) | undefined;
+}
+
+/** An image-scoped check's verdict (in flight or settled) and the image data it is for. */
+export interface ImageVerdict {
+  imageKey: string;
+  verdict: Promise<CheckResult>;
 }
 
 export interface ChainOutcome {
@@ -77,18 +88,40 @@ async function containerResult(
 ): Promise<CheckResult> {
   const keyOf = async (): Promise<string | undefined> => options.inputsKey?.(check).catch(() => undefined);
   const previous = options.previous?.get(check.section);
-  if (previous !== undefined) {
-    const inputsKey = await keyOf();
-    if (inputsKey === previous.inputsKey) {
-      memo.set(check.section, previous);
-      return previous.result;
-    }
+  // Taken before and after the run: a result is kept only when its inputs did not change while it ran
+  // (an event may drop cached data mid-run), so a kept result is always the one its key stands for.
+  const before = await keyOf();
+  if (previous !== undefined && before === previous.inputsKey) {
+    memo.set(check.section, previous);
+    return previous.result;
   }
   const result = await runCheck(check, viewFor);
-  // Taken after the run, from what the run read (the evaluation's caches): unreadable inputs keep nothing.
-  const inputsKey = result.result === 'error' ? undefined : await keyOf();
-  if (inputsKey !== undefined) memo.set(check.section, { inputsKey, result });
+  if (before === undefined || result.result === 'error') return result;
+  if ((await keyOf()) === before) memo.set(check.section, { inputsKey: before, result });
   return result;
+}
+
+/**
+ * An image-scoped check's result: shared by the containers of one image while the image's data (ID,
+ * references, digests) is the one it was computed from; a tag or untag makes it run again.
+ */
+function imageResult(
+  check: CheckInstance,
+  viewFor: (signal: AbortSignal, check: CheckInstance) => ContainerView,
+  options: ChainOptions,
+): Promise<CheckResult> {
+  const { imageKey, imageVerdicts } = options;
+  if (imageKey === undefined) return runCheck(check, viewFor);
+  const key = `${check.section}\u0000${options.imageId}`;
+  const kept = imageVerdicts.get(key);
+  if (kept?.imageKey === imageKey) return kept.verdict;
+  // Kept while it runs, so containers of one image evaluated together share one run; an error is not kept.
+  const entry: ImageVerdict = { imageKey, verdict: runCheck(check, viewFor) };
+  imageVerdicts.set(key, entry);
+  void entry.verdict.then((settled) => {
+    if (settled.result === 'error' && imageVerdicts.get(key) === entry) imageVerdicts.delete(key);
+  });
+  return entry.verdict;
 }
 
 export function isFailure(result: CheckResult): boolean {
@@ -111,17 +144,7 @@ export async function runChain(
     if (check.scope === 'host' || options.excluded?.(check) === true) continue;
     let result: CheckResult;
     if (check.scope === 'image') {
-      const key = `${check.section}\u0000${options.imageId}`;
-      let verdict = options.imageVerdicts.get(key);
-      if (verdict === undefined) {
-        // Kept while it runs, so containers of one image evaluated together share one run; an error is not kept.
-        verdict = runCheck(check, viewFor);
-        options.imageVerdicts.set(key, verdict);
-        void verdict.then((settled) => {
-          if (settled.result === 'error' && options.imageVerdicts.get(key) === verdict) options.imageVerdicts.delete(key);
-        });
-      }
-      result = await verdict;
+      result = await imageResult(check, viewFor, options);
     } else {
       result = await containerResult(check, viewFor, options, memo);
     }

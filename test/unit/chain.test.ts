@@ -8,8 +8,8 @@ import { BUILT_IN_CHECKS } from '../../src/checks/index.js';
 import { parsePolicy } from '../../src/config/load-policy.js';
 import { parseIni } from '../../src/ini/ini-file.js';
 import { instantiateCheck, loadUserCheck } from '../../src/policy/check-loader.js';
-import { runChain, runCheck } from '../../src/policy/chain.js';
-import type { CheckInstance, CheckResult, ContainerView } from '../../src/policy/types.js';
+import { runChain, runCheck, type ImageVerdict } from '../../src/policy/chain.js';
+import type { CheckInstance, ContainerView } from '../../src/policy/types.js';
 import { ScanPool } from '../../src/scanners/scan-pool.js';
 import { fixtureView } from '../helpers/fixture-view.js';
 
@@ -67,8 +67,14 @@ async function checks(text: string): Promise<CheckInstance[]> {
   return created;
 }
 
-function chain(list: CheckInstance[], view: ContainerView, failFast = false, imageVerdicts = new Map<string, Promise<CheckResult>>()) {
-  return runChain(list, (signal) => ({ ...view, signal }), { failFast, imageVerdicts, imageId: view.inspect.Image });
+function chain(
+  list: CheckInstance[],
+  view: ContainerView,
+  failFast = false,
+  imageVerdicts = new Map<string, ImageVerdict>(),
+  imageKey = 'image data',
+) {
+  return runChain(list, (signal) => ({ ...view, signal }), { failFast, imageVerdicts, imageId: view.inspect.Image, imageKey });
 }
 
 const view = fixtureView('user-1000');
@@ -162,7 +168,7 @@ describe('runChain', () => {
 
   test('image-scoped verdicts are computed once per image ID and reused; errors are not cached', async () => {
     const list = await checks('[recording.PerImage]\nverdict = fail\n[recording.ImageThrower]\n[recording.A]\n');
-    const imageVerdicts = new Map<string, Promise<CheckResult>>();
+    const imageVerdicts = new Map<string, ImageVerdict>();
     const other = fixtureView('user-app-app');
     assert.equal(other.inspect.Image, view.inspect.Image, 'both fixtures run the test image');
     const first = await chain(list, view, false, imageVerdicts);
@@ -176,6 +182,24 @@ describe('runChain', () => {
       `A:${other.name}`,
     ]);
     assert.deepEqual([...imageVerdicts.keys()], [`recording.PerImage\u0000${view.inspect.Image}`]);
+  });
+
+  test('an image-scoped verdict runs again when the image data changes under the same ID (a tag or untag), and is not kept when it is unreadable', async () => {
+    const list = await checks('[recording.PerImage]\nverdict = fail\n');
+    const imageVerdicts = new Map<string, ImageVerdict>();
+    await chain(list, view, false, imageVerdicts, 'app:1.4,app:latest');
+    await chain(list, view, false, imageVerdicts, 'app:1.4,app:latest');
+    assert.equal(calls.length, 1, 'the same image data reuses the verdict');
+    await chain(list, view, false, imageVerdicts, 'app:latest');
+    assert.equal(calls.length, 2, 'the untag made it run again');
+    await runChain(list, (signal) => ({ ...view, signal }), {
+      failFast: false,
+      imageVerdicts,
+      imageId: view.inspect.Image,
+      imageKey: undefined,
+    });
+    await chain(list, view, false, imageVerdicts, 'app:latest');
+    assert.equal(calls.length, 3, 'an unreadable image runs the check and keeps nothing over the last kept verdict');
   });
 
   test("host-scoped checks are not part of a container's chain", async () => {

@@ -278,6 +278,8 @@ describe('Evaluator: image-scoped verdicts', () => {
     const { check, runs } = counted(imageUser ?? assert.fail());
     const evaluator = evaluatorOver(engine, { checks: [check] });
     const otherImage = CAPTURED.list.find((entry) => entry.id === engine.id('other'))?.imageId ?? '';
+    // The image is read twice: for the key its verdict is kept under, then by the check itself.
+    engine.failNext('image', engineError(CAPTURED.errors.unreachable), otherImage);
     engine.failNext('image', engineError(CAPTURED.errors.unreachable), otherImage);
     const first = await evaluator.evaluateContainer(engine.id('other'));
     assert.equal(first?.results[0]?.result, 'error');

@@ -33,11 +33,17 @@ interface Rig {
 /** A Monitor over a fresh fake engine (every captured container running), with the default policy. */
 async function rig(
   t: TestContext,
-  options: { refresh?: 'scrape' | number; listeners?: ReportListener[]; resyncIntervalMs?: number } = {},
+  options: {
+    refresh?: 'scrape' | number;
+    listeners?: ReportListener[];
+    resyncIntervalMs?: number;
+    policy?: string;
+    engine?: FakeEngine;
+  } = {},
 ): Promise<Rig> {
-  const engine = new FakeEngine();
+  const engine = options.engine ?? new FakeEngine();
   const cache = new EngineCache(engine, new TopProcessSource(engine), 10_000);
-  const { checks } = await parsePolicy(DEFAULT_POLICY_INI, DEFAULT_POLICY_NAME, BUILT_IN_CHECKS);
+  const { checks } = await parsePolicy(options.policy ?? DEFAULT_POLICY_INI, DEFAULT_POLICY_NAME, BUILT_IN_CHECKS);
   const evaluator = new Evaluator(cache, { checks, alwaysAllow: [], failFast: false });
   const { logger, records } = captureLogger();
   const counters = createEventCounters();
@@ -178,10 +184,13 @@ describe('Monitor: refresh', () => {
     const errors = async (): Promise<Record<string, number>> =>
       Object.fromEntries((await counters.checkErrors.get()).values.map(({ labels, value }) => [String(labels.check), value]));
     assert.deepEqual(await errors(), { ActiveBuildCheck: 0, RunningAsRootCheck: 0, RootProcessCheck: 0 });
+    // The processes are read for the key a result is kept under, then by the check: both reads fail.
+    engine.failNext('top', engineError(CAPTURED.errors.unreachable), engine.id('app'));
     engine.failNext('top', engineError(CAPTURED.errors.unreachable), engine.id('app'));
     await monitor.refresh();
     assert.deepEqual(verdict(monitor.state, engine, 'app'), { compliant: false, failed: ['RootProcessCheck'] });
     assert.deepEqual(await errors(), { ActiveBuildCheck: 0, RunningAsRootCheck: 0, RootProcessCheck: 1 });
+    engine.failNext('top', engineError(CAPTURED.errors.unreachable), engine.id('app'));
     engine.failNext('top', engineError(CAPTURED.errors.unreachable), engine.id('app'));
     await monitor.handleEvent(engine.event('app', 'kill'));
     await monitor.refresh();
@@ -575,6 +584,80 @@ describe('Monitor: a refresh reads again only what may have changed', () => {
     t.mock.timers.tick(60_000);
     const resync = await callsOf(engine, () => monitor.forScrape());
     assert.deepEqual([resync['containers'], resync['inspect']], [1, CAPTURED.list.length - 1]);
+    await monitor.close();
+  });
+});
+
+describe('Monitor: a reused result is the one a fresh evaluation gives', () => {
+  const LATEST_TAG_POLICY =
+    '[docker_monitor.checks.LatestTagCheck]\n[docker_monitor.checks.ContainerUserCheck]\n[docker_monitor.checks.LiveRestoreCheck]\n';
+
+  /** A fake engine over a copy of the captured data, whose images' references a test can change as `docker tag`/`rmi` do. */
+  function retaggable(): { engine: FakeEngine; imageId: string; retag: (tags: string[]) => void } {
+    const captured = structuredClone(CAPTURED);
+    const engine = new FakeEngine(captured);
+    const imageId = captured.list.find((entry) => entry.id === engine.id('app'))?.imageId ?? assert.fail('app has an image');
+    const retag = (tags: string[]): void => {
+      const image = captured.images[imageId] ?? assert.fail('the image was captured');
+      // A new object, as a new answer from the engine would be: the ID stays, the references change.
+      image.inspect = { ...image.inspect, RepoTags: tags };
+    };
+    retag(['app:1.4', 'app:latest']);
+    return { engine, imageId, retag };
+  }
+
+  function latestTag(state: MonitorState, engine: FakeEngine): string | undefined {
+    return state.containers.get(engine.id('app'))?.results.find((result) => result.check === 'LatestTagCheck')?.result;
+  }
+
+  test('untagging the last version tag (same image ID) fails LatestTagCheck in the next scrape; a change with no event at the next resync', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] });
+    const { engine, imageId, retag } = retaggable();
+    const { monitor } = await rig(t, { policy: LATEST_TAG_POLICY, engine, resyncIntervalMs: 60_000 });
+    monitor.start();
+    await flush();
+    assert.equal(latestTag(await monitor.forScrape(), engine), 'pass', 'app:1.4 beside app:latest');
+    retag(['app:latest']);
+    await monitor.handleEvent({ Type: 'image', Action: 'untag', id: imageId });
+    assert.equal(latestTag(await monitor.forScrape(), engine), 'fail', 'the untag event: the image is read again and the check runs again');
+    retag(['app:1.5', 'app:latest']);
+    assert.equal(latestTag(await monitor.forScrape(), engine), 'fail', 'no event: not seen before the resync');
+    t.mock.timers.tick(60_000);
+    assert.equal(latestTag(await monitor.forScrape(), engine), 'pass', 'the resync reads every image again');
+    await monitor.close();
+  });
+
+  test('an image event that names the image otherwise than the cache (no sha256: prefix, or a reference) still drops it', async (t) => {
+    const { engine, imageId, retag } = retaggable();
+    const { monitor } = await rig(t, { policy: LATEST_TAG_POLICY, engine });
+    monitor.start();
+    await flush();
+    assert.equal(latestTag(await monitor.forScrape(), engine), 'pass');
+    retag(['app:latest']);
+    await monitor.handleEvent({ Type: 'image', Action: 'untag', id: imageId.replace(/^sha256:/, '') });
+    assert.equal(latestTag(await monitor.forScrape(), engine), 'fail');
+    retag(['app:1.4', 'app:latest']);
+    await monitor.handleEvent({ Type: 'image', Action: 'tag', id: 'app:1.4' });
+    assert.equal(latestTag(await monitor.forScrape(), engine), 'pass');
+    await monitor.close();
+  });
+
+  test('with a refresh interval, image and daemon events are evaluated at once, not at the next interval', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] });
+    const { engine, imageId, retag } = retaggable();
+    const { monitor } = await rig(t, { policy: LATEST_TAG_POLICY, engine, refresh: 30_000 });
+    monitor.start();
+    await flush();
+    await flush();
+    assert.equal(latestTag(monitor.state, engine), 'pass');
+    retag(['app:latest']);
+    await monitor.handleEvent({ Type: 'image', Action: 'untag', id: imageId });
+    for (let turn = 0; turn < 5; turn += 1) await flush();
+    assert.equal(latestTag(monitor.state, engine), 'fail', 'served without waiting for the 30 s interval');
+    const infoReads = engine.count('info');
+    await monitor.handleEvent({ Type: 'daemon', Action: 'reload', id: 'daemon' });
+    for (let turn = 0; turn < 5; turn += 1) await flush();
+    assert.equal(engine.count('info'), infoReads + 1, "the daemon's reload: /info read again at once for the host checks");
     await monitor.close();
   });
 });
