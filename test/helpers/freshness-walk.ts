@@ -473,23 +473,18 @@ export class Walk {
     return { args, flip, noNewPrivileges };
   }
 
+  /** `run -d` of `image` with the walk's name and label, the engine's defaults and `args`. */
+  private runCommand(name: string, args: readonly string[], image: string, command: readonly string[]): string[] {
+    const labelled = ['--name', name, '--label', `${TEST_LABEL}=${RUN_ID}`];
+    return ['run', '-d', ...labelled, ...this.engine.runDefaults, ...args, image, ...command];
+  }
+
   private async run(image?: string): Promise<Done> {
     const { args, flip } = this.runOptions();
     const chosen = image ?? (await this.someImage());
     const name = this.name();
     const command = flip ? [] : ['sleep', '3600'];
-    const full = [
-      'run',
-      '-d',
-      '--name',
-      name,
-      '--label',
-      `${TEST_LABEL}=${RUN_ID}`,
-      ...this.engine.runDefaults,
-      ...args,
-      chosen,
-      ...command,
-    ];
+    const full = this.runCommand(name, args, chosen, command);
     const outcome = await this.attempt(full);
     return { description: `${this.engine.name} ${full.join(' ')}${outcome}`, change: 'event' };
   }
@@ -663,21 +658,8 @@ export class Walk {
     const names = Array.from({ length: 50 }, () => this.name('dmb'));
     const image = await this.someImage();
     const start = async (name: string, index: number): Promise<void> => {
-      await this.engine.cli([
-        'run',
-        '-d',
-        '--name',
-        name,
-        '--label',
-        `${TEST_LABEL}=${RUN_ID}`,
-        '--label',
-        `${FLIP_LABEL}=0`,
-        ...this.engine.runDefaults,
-        ...(index % 2 === 0 ? ['--user', '1000'] : []),
-        image,
-        'sleep',
-        '3600',
-      ]);
+      const user = index % 2 === 0 ? ['--user', '1000'] : [];
+      await this.engine.cli(this.runCommand(name, ['--label', `${FLIP_LABEL}=0`, ...user], image, ['sleep', '3600']));
     };
     for (let index = 0; index < names.length; index += 10) await Promise.all(names.slice(index, index + 10).map(start));
     await this.settle({ description: `${this.engine.name} run 50 containers of ${image} (10 at a time)`, change: 'event' });
