@@ -135,8 +135,11 @@ export class DockerEngine implements Engine {
   }
 
   async listContainers(): Promise<ContainerSummary[]> {
-    const list = await this.request<RawContainerSummary[]>('containers', 'GET', '/containers/json');
-    if (!Array.isArray(list)) throw new Error('engine answered containers with something other than a list');
+    // Paused containers are running ones: dockerd lists them (and restarting ones) unasked, Podman only
+    // when asked by status, and Podman refuses the status `restarting`: the union of the two lists.
+    const [listed, paused] = await Promise.all([this.containerList({}), this.containerList({ filters: { status: ['paused'] } })]);
+    const ids = new Set(listed.map((entry) => entry.Id));
+    const list = [...listed, ...paused.filter((entry) => !ids.has(entry.Id))];
     if (list.length > MAX_LISTED_CONTAINERS) {
       throw new Error(`engine listed ${list.length} running containers, more than the ${MAX_LISTED_CONTAINERS} docker-monitor evaluates`);
     }
@@ -148,6 +151,12 @@ export class DockerEngine implements Engine {
       labels: entry.Labels,
       state: entry.State,
     }));
+  }
+
+  private async containerList(query: Query): Promise<RawContainerSummary[]> {
+    const list = await this.request<RawContainerSummary[]>('containers', 'GET', '/containers/json', query);
+    if (!Array.isArray(list)) throw new Error('engine answered containers with something other than a list');
+    return list;
   }
 
   inspectContainer(id: string): Promise<ContainerInspect> {
@@ -261,13 +270,23 @@ function toEvent(line: string): EngineEvent {
   if (typeof raw !== 'object' || raw === null) throw new Error('engine sent an event that is not an object');
   return {
     Type: typeof raw.Type === 'string' ? raw.Type : 'container',
-    Action: typeof raw.Action === 'string' ? raw.Action : typeof raw.status === 'string' ? raw.status : '',
+    Action: dockerAction(typeof raw.Action === 'string' ? raw.Action : typeof raw.status === 'string' ? raw.status : ''),
     id: typeof raw.Actor?.ID === 'string' ? raw.Actor.ID : typeof raw.id === 'string' ? raw.id : '',
     name: typeof raw.Actor?.Attributes?.['name'] === 'string' ? raw.Actor.Attributes['name'] : undefined,
     time: typeof raw.time === 'number' ? raw.time : undefined,
     execId: typeof raw.Actor?.Attributes?.['execID'] === 'string' ? raw.Actor.Attributes['execID'] : undefined,
     container: typeof raw.Actor?.Attributes?.['container'] === 'string' ? raw.Actor.Attributes['container'] : undefined,
   };
+}
+
+/**
+ * Podman's Docker-compatible events name an exec session's start `exec` and its end `exec_died`, where
+ * dockerd says `exec_start: <command>` and `exec_die`: one vocabulary for what follows.
+ */
+const PODMAN_ACTIONS: Readonly<Record<string, string>> = { exec: 'exec_start', exec_died: 'exec_die' };
+
+function dockerAction(action: string): string {
+  return PODMAN_ACTIONS[action] ?? action;
 }
 
 /** Runs `work` with a signal that aborts after `timeoutMs`; rejects then, whether or not `work` settles. */

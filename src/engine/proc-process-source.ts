@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerInspect, ContainerProcess } from './types.js';
 import type { ProcessSource } from './process-source.js';
 import { containerName } from './container-name.js';
@@ -119,6 +119,26 @@ function readProcess(procRoot: string, pid: number): ContainerProcess | undefine
   };
 }
 
+/**
+ * runc enters a container for every exec (health checks included) as `runc init`, which runs as root
+ * inside the container's cgroup and PID namespace for some milliseconds before it takes the session's
+ * user and executes its command. Such a process is read again until it has become that command, so a
+ * health check of a non-root container is not a root process now and then; one still `runc init` after
+ * this long is reported as it is (a stuck runtime, or a process that only calls itself so).
+ */
+const RUNTIME_INIT_SETTLE_MS = 250;
+const RUNTIME_INIT_POLL_MS = 5;
+
+async function settledProcess(procRoot: string, pid: number): Promise<ContainerProcess | undefined> {
+  let process = readProcess(procRoot, pid);
+  const deadline = performance.now() + RUNTIME_INIT_SETTLE_MS;
+  while (process?.command === 'runc init' && performance.now() < deadline) {
+    await sleep(RUNTIME_INIT_POLL_MS);
+    process = readProcess(procRoot, pid);
+  }
+  return process;
+}
+
 /** Host PIDs by container ID, from one pass over every `/proc/<pid>/cgroup`. */
 export type ContainerPidIndex = ReadonlyMap<string, readonly number[]>;
 
@@ -209,7 +229,8 @@ export class ProcProcessSource implements ProcessSource {
       }
       pids = pidsInNamespace(this.procRoot, namespace);
     }
-    return pids.map((pid) => readProcess(this.procRoot, pid)).filter((process): process is ContainerProcess => process !== undefined);
+    const processes = await Promise.all(pids.map((pid) => settledProcess(this.procRoot, pid)));
+    return processes.filter((process): process is ContainerProcess => process !== undefined);
   }
 
   /**

@@ -454,9 +454,9 @@ export class Walk {
     if (random.chance(0.3)) args.push('--pids-limit', random.pick(['50', '100']));
     if (this.engine.restartPolicies && random.chance(0.4))
       args.push('--restart', random.pick(['no', 'always', 'on-failure:3', 'unless-stopped']));
-    // Every probe is an exec, whose `runc init` runs as host root for a moment: only on a container that
-    // runs as root anyway, where that moment changes no verdict (elsewhere it is noise, not staleness).
-    if (this.engine.healthchecks && user === '0' && random.chance(0.6)) {
+    // Every probe is an exec, whose `runc init` is root for a moment: the process source judges it as
+    // what it becomes, so a probe in a non-root container must not make it a root process.
+    if (this.engine.healthchecks && random.chance(0.6)) {
       args.push('--health-cmd', random.pick(['true', 'false']), '--health-interval', '3s', '--health-retries', '1');
     }
     const address = this.engine.bridgeAddress;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
@@ -49,6 +49,25 @@ describe('ProcProcessSource on a proc root built from captured files', () => {
       { pid: 140, uid: 0, user: '0', command: 'sleep 1000' },
     ]);
     assert.deepEqual(await source.processes(inspect(rootId, 200)), [{ pid: 200, uid: 0, user: '0', command: 'sleep 3600' }]);
+  });
+
+  test("runc's `runc init` (root for a moment on every exec) is judged as what it becomes; one that stays `runc init` is reported", async () => {
+    addProcess(100, 'user-container');
+    // A health check's exec in a non-root container: runc init as root, then the session's user and command.
+    addProcess(140, 'exec-root-in-user-container');
+    writeFileSync(join(procRoot, '140/cmdline'), 'runc\0init\0');
+    const becomes = setTimeout(() => {
+      cpSync(join(fixtures, 'user-container/status'), join(procRoot, '140/status'));
+      cpSync(join(fixtures, 'user-container/cmdline'), join(procRoot, '140/cmdline'));
+    }, 30);
+    const source = new ProcProcessSource({ procRoot });
+    const settled = await source.processes(inspect(userId, 100));
+    clearTimeout(becomes);
+    assert.deepEqual(settled[1], { pid: 140, uid: 1000, user: '1000', command: 'sleep 3600' });
+    writeFileSync(join(procRoot, '140/cmdline'), 'runc\0init\0');
+    cpSync(join(fixtures, 'exec-root-in-user-container/status'), join(procRoot, '140/status'));
+    source.forget();
+    assert.deepEqual((await source.processes(inspect(userId, 100)))[1], { pid: 140, uid: 0, user: '0', command: 'runc init' });
   });
 
   test('one scan serves every container for the TTL; new processes of a known container wait for it', async () => {
