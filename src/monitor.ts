@@ -365,7 +365,7 @@ export class Monitor {
     const network = event.Type === 'network' && NETWORK_CHANGES.has(event.Action);
     const image = event.Type === 'image' && IMAGE_REFERENCE_CHANGES.has(event.Action);
     if (event.Type === 'daemon' || network) cache.hostChanged();
-    if (image) cache.forgetImage(event.id);
+    if (image) cache.forgetImage(event.id, event.name);
     if (network && NETWORK_MEMBERSHIP.has(event.Action)) {
       if (event.container !== undefined) await this.handleEvent({ Type: 'container', Action: 'update', id: event.container });
     } else if ((event.Type === 'daemon' || network || image) && this.options.refresh !== 'scrape') {

@@ -39,6 +39,8 @@ function isNotFound(error: unknown): boolean {
  */
 export class EngineCache {
   private readonly images = new TtlCache<string, ImageInspect>(FOREVER, MAX_CACHED);
+  /** The references (tags, digests) of each image read, to find the image a moved tag left. */
+  private readonly references = new Map<string, ReadonlySet<string>>();
   private readonly histories = new TtlCache<string, ImageHistoryEntry[]>(FOREVER, MAX_CACHED);
   private readonly processLists: TtlCache<string, ContainerProcess[]>;
   /** Running containers' inspect data, with the resync during which each was read. */
@@ -60,8 +62,7 @@ export class EngineCache {
     this.resyncs += 1;
     this.hostChanged();
     // An image's references change with no change to its ID; an event missed while the stream was down is caught here.
-    this.images.retain(new Set());
-    this.histories.retain(new Set());
+    this.retainImages(new Set());
   }
 
   /** Starts a scan: every container's processes are read again (one /proc pass, or `top` each). */
@@ -110,7 +111,11 @@ export class EngineCache {
   }
 
   image(imageId: string): Promise<ImageInspect> {
-    return this.images.get(imageId, () => this.engine.inspectImage(imageId));
+    return this.images.get(imageId, async () => {
+      const image = await this.engine.inspectImage(imageId);
+      this.references.set(imageId, new Set([...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])]));
+      return image;
+    });
   }
 
   imageHistory(imageId: string): Promise<ImageHistoryEntry[]> {
@@ -146,17 +151,29 @@ export class EngineCache {
   }
 
   /**
-   * An image was tagged, untagged or deleted: its data (references, digests) is read again. An event that
-   * names no image cached here (an engine that names it otherwise) drops every image, so none stays stale.
+   * An image was tagged, untagged or deleted: its data (references, digests) is read again, and so is
+   * that of any image that held the reference named (`docker tag B app:1` moves `app:1` from image A,
+   * and the engine announces it for B alone). An event that names no image cached here (an engine that
+   * names it otherwise) drops every image, so none stays stale.
    */
-  forgetImage(id: string): void {
+  forgetImage(id: string, reference?: string): void {
     const bare = id.replace(/^sha256:/, '');
     const cached = this.images.keys();
-    const named = bare === '' ? [] : cached.filter((imageId) => imageId.replace(/^sha256:/, '').startsWith(bare));
+    const named = cached.filter(
+      (imageId) =>
+        (bare !== '' && imageId.replace(/^sha256:/, '').startsWith(bare)) ||
+        (reference !== undefined && this.references.get(imageId)?.has(reference) === true),
+    );
     const forget = new Set(named.length > 0 ? named : cached);
     const keep = new Set(cached.filter((imageId) => !forget.has(imageId)));
+    this.retainImages(keep);
+  }
+
+  /** Keeps the data of these images only. */
+  private retainImages(keep: ReadonlySet<string>): void {
     this.images.retain(keep);
     this.histories.retain(keep);
+    for (const imageId of this.references.keys()) if (!keep.has(imageId)) this.references.delete(imageId);
   }
 
   /**
@@ -165,8 +182,7 @@ export class EngineCache {
    */
   retain(containerIds: ReadonlySet<string>, imageIds: ReadonlySet<string>, listed: boolean): void {
     this.processLists.retain(containerIds);
-    this.images.retain(imageIds);
-    this.histories.retain(imageIds);
+    this.retainImages(imageIds);
     if (!listed) return;
     for (const [id, { resync }] of this.inspections) {
       if (!containerIds.has(id) && resync < this.resyncs) this.inspections.delete(id);

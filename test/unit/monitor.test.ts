@@ -606,6 +606,23 @@ describe('Monitor: a reused result is the one a fresh evaluation gives', () => {
     return { engine, imageId, retag };
   }
 
+  test('a tag moved to another image (`docker tag B web:0.9`, announced for B alone) is read again for the image that lost it', async (t) => {
+    const { engine, retag } = retaggable();
+    const captured = engine.captured;
+    const otherImage = captured.list.find((entry) => entry.id === engine.id('other'))?.imageId ?? assert.fail('other has an image');
+    const image = captured.images[otherImage] ?? assert.fail('the image was captured');
+    retag(['web:0.9']);
+    const { monitor } = await rig(t, { policy: LATEST_TAG_POLICY, engine });
+    monitor.start();
+    await flush();
+    assert.equal(latestTag(await monitor.forScrape(), engine), 'pass');
+    retag([]);
+    image.inspect = { ...image.inspect, RepoTags: [...(image.inspect.RepoTags ?? []), 'web:0.9'] };
+    await monitor.handleEvent({ Type: 'image', Action: 'tag', id: otherImage, name: 'web:0.9' });
+    assert.equal(latestTag(await monitor.forScrape(), engine), 'fail', "app's image lost its only tag");
+    await monitor.close();
+  });
+
   function latestTag(state: MonitorState, engine: FakeEngine): string | undefined {
     return state.containers.get(engine.id('app'))?.results.find((result) => result.check === 'LatestTagCheck')?.result;
   }
