@@ -201,7 +201,9 @@ export function loadCompose(files: readonly string[], options: ComposeOptions = 
     const own = service.config['profiles'];
     return !Array.isArray(own) || own.length === 0 || own.some((name) => profiles.has(String(name)) || name === '*');
   });
-  const name = normalizeProjectName(env['COMPOSE_PROJECT_NAME'] ?? topName ?? basename(directory));
+  // An empty COMPOSE_PROJECT_NAME counts as unset, as in Compose.
+  const fromEnv = env['COMPOSE_PROJECT_NAME'] === '' ? undefined : env['COMPOSE_PROJECT_NAME'];
+  const name = normalizeProjectName(fromEnv ?? topName ?? basename(directory));
   return {
     name,
     directory,
