@@ -69,7 +69,7 @@ function addServeFlags(command: Command): Command {
 function addCheckFlags(command: Command): Command {
   return command
     .option('-f, --config-file <path>', 'INI policy file (default: the embedded default policy)')
-    .option('--log.level <level>', 'debug, info, warn or error (default: warn: only warnings and errors)')
+    .option('--log.level <level>', 'debug, info, warn or error (default: info)')
     .option(
       '-v, --verbose',
       'one level more verbose each time; once brings back the per-container lines',
@@ -158,11 +158,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         import('./commands/check-targets.js'),
       ]);
       const verbose = (flags.verbose ?? 0) > 0;
-      // Quiet by default: the report is the output; -v brings back the per-container log lines.
-      const runtime = await createRuntime(
-        { ...flags, ...(flags['log.level'] === undefined && !verbose ? { 'log.level': 'warn' } : {}) },
-        { textLog: verbose, warnWithoutEnforce: verbose },
-      );
+      // Quiet by default: the report is the output; -v brings back the per-container log lines (and warnings of what --enforce would do).
+      const runtime = await createRuntime(flags, { textLog: verbose, warnWithoutEnforce: verbose });
       let selector;
       try {
         selector = targetSelector(flags.container ?? [], flags.label ?? []);

@@ -56,7 +56,7 @@ async function staticEvaluation(runtime: Runtime, targets: CheckTargets): Promis
   } catch (error) {
     reachable = false;
     if (targets.images.length > 0) throw new EngineUnreachableError(engine.address, errorMessage(error));
-    logger.info({ engine: engine.address, err: errorMessage(error) }, 'no engine reached: values only images hold are unknown');
+    logger.debug({ engine: engine.address, err: errorMessage(error) }, 'no engine reached: values only images hold are unknown');
   }
   const engineCache = reachable ? cache : undefined;
   const composeOptions = { envFile: targets.envFile, profiles: targets.profiles };

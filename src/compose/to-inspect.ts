@@ -55,17 +55,28 @@ function restartPolicy(config: Mapping, orchestrator: Orchestrator): NonNullable
 }
 
 /** `[ip:][host:]container[/proto]` or the long syntax → the engine's bindings, keyed `80/tcp`. */
-function ports(config: Mapping): Record<string, PortBinding[] | null> {
+function ports(config: Mapping, orchestrator: Orchestrator): Record<string, PortBinding[] | null> {
   const out: Record<string, PortBinding[] | null> = {};
-  const bind = (container: string, protocol: string, hostIp: string, hostPort: string): void => {
+  const bind = (container: string, protocol: string, hostIp: string, hostPort: string, mode = 'ingress'): void => {
     const key = `${container}/${protocol}`;
+    // Swarm's routing mesh publishes ingress ports outside the container: it has no host binding.
+    if (orchestrator === 'swarm' && mode !== 'host') {
+      out[key] ??= null;
+      return;
+    }
     // With no address, the engine binds every IPv4 and every IPv6 address.
     const addresses = hostIp === '' ? ['0.0.0.0', '::'] : [hostIp.replace(/^\[|\]$/g, '')];
     out[key] = [...(out[key] ?? []), ...addresses.map((address) => ({ HostIp: address, HostPort: hostPort }))];
   };
   for (const entry of Array.isArray(config['ports']) ? config['ports'] : []) {
     if (isMapping(entry)) {
-      bind(String(entry['target']), text(entry['protocol']) ?? 'tcp', text(entry['host_ip']) ?? '', text(entry['published']) ?? '');
+      bind(
+        String(entry['target']),
+        text(entry['protocol']) ?? 'tcp',
+        text(entry['host_ip']) ?? '',
+        text(entry['published']) ?? '',
+        text(entry['mode']) ?? 'ingress',
+      );
       continue;
     }
     const [spec = '', protocol = 'tcp'] = String(entry).split('/');
@@ -242,6 +253,31 @@ function unknownFromImage(target: object, field: string, image: string, what: st
   });
 }
 
+/**
+ * Keys `docker stack deploy` does not carry into a service (its reference: "not supported for docker
+ * stack deploy"), and resources it takes only from `deploy.resources`: a Swarm task's container has none of them.
+ */
+const IGNORED_BY_SWARM = [
+  'privileged',
+  'devices',
+  'network_mode',
+  'restart',
+  'security_opt',
+  'userns_mode',
+  'cgroup_parent',
+  'container_name',
+  'pid',
+  'ipc',
+  'uts',
+  'mem_limit',
+  'cpus',
+  'cpu_shares',
+  'cpu_quota',
+  'pids_limit',
+  'links',
+  'external_links',
+];
+
 export interface EngineFacts {
   /** Whether the engine runs containers under AppArmor (from `/info`); undefined without an engine. */
   appArmor: boolean | undefined;
@@ -254,9 +290,13 @@ export function toContainer(
   engine: EngineFacts,
   orchestrator: Orchestrator = 'compose',
 ): SyntheticContainer {
-  const config = service.config;
+  const config =
+    orchestrator === 'swarm'
+      ? Object.fromEntries(Object.entries(service.config).filter(([key]) => !IGNORED_BY_SWARM.includes(key)))
+      : service.config;
   const reference = text(config['image']) ?? `${project.name}-${service.name}`;
-  const name = composeContainerName(project, service);
+  // A task's container is `<stack>_<service>.<slot>.<task ID>`; the task ID is known only once it runs.
+  const name = orchestrator === 'swarm' ? `${project.name}_${service.name}.1` : composeContainerName(project, service);
   const deploy = isMapping(config['deploy']) ? config['deploy'] : {};
   const limits = isMapping(deploy['resources']) && isMapping(deploy['resources']['limits']) ? deploy['resources']['limits'] : {};
   const securityOpt = (Array.isArray(config['security_opt']) ? config['security_opt'] : []).map(String);
@@ -342,7 +382,7 @@ export function toContainer(
       Config: containerConfig,
       Mounts: mounts(project, config),
       NetworkSettings: {
-        Ports: network.mode === 'host' ? {} : ports(config),
+        Ports: network.mode === 'host' ? {} : ports(config, orchestrator),
         Networks: Object.fromEntries(network.attached.map((attached) => [attached, {}])),
       },
     },

@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CLI, runToEnd } from '../helpers/cli.js';
+import { byService, parityDifferences, type JsonReport } from '../helpers/parity.js';
 import { RUN_ID, TEST_IMAGE } from '../helpers/docker.js';
 import { CisEngine } from '../fixtures/cis/private-engine.js';
 import { scaled } from '../helpers/time-scale.js';
@@ -22,44 +23,12 @@ const CIS = fileURLToPath(new URL('../../examples/cis.ini', import.meta.url));
 const NOT_FAILABLE = new Set(['ActiveBuildCheck', 'AppArmorProfileCheck', 'SelinuxOptionsCheck', 'PublishAllPortsCheck', 'HostUtsCheck']);
 const FILES = ['-f', `${DIR}compose.yaml`, '-f', `${DIR}override.yaml`];
 
-interface JsonReport {
-  containers: { name: string; results: { check: string; result: string; reason: string | null }[] }[];
-}
-
 // Its runc wrapper lets privileged containers start on this machine (see test/fixtures/cis/private-engine.ts).
 const engine = new CisEngine('parity', { flags: [] });
 const project = `dmparity${RUN_ID}`;
 let work = '';
 let shared = '';
 let env: NodeJS.ProcessEnv = {};
-
-/** Each service's results by check, from a `check --format json` report; `nameOf` finds the service in the container name. */
-function byService(report: JsonReport, nameOf: (container: string) => string | undefined): Map<string, Map<string, string>> {
-  const out = new Map<string, Map<string, string>>();
-  for (const container of report.containers) {
-    const service = nameOf(container.name);
-    if (service !== undefined) out.set(service, new Map(container.results.map((result) => [result.check, result.result])));
-  }
-  return out;
-}
-
-/** Every difference between the verdicts before and after, for the checks decidable before (not `not_applicable`). */
-export function parityDifferences(before: Map<string, Map<string, string>>, running: Map<string, Map<string, string>>): string[] {
-  const differences: string[] = [];
-  for (const [service, results] of before) {
-    const actual = running.get(service);
-    if (actual === undefined) {
-      differences.push(`${service}: no running container`);
-      continue;
-    }
-    for (const [check, verdict] of results) {
-      if (verdict === 'not_applicable') continue;
-      const atRunTime = actual.get(check) ?? '(absent)';
-      if (atRunTime !== verdict) differences.push(`${service}: ${check} is ${verdict} before it runs, ${atRunTime} running`);
-    }
-  }
-  return differences;
-}
 
 before(async () => {
   await engine.start();
