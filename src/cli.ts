@@ -12,11 +12,12 @@ import { VERSION } from './version.js';
 // Each command loads what it runs when it runs: `check` never loads the HTTP server, `--version` and
 // `healthcheck` never load the engine client (see docs/performance.md, "Start-up").
 
-function addCommonFlags(command: Command): Command {
+/** The flags both commands share: the policy file, logging, and how the engine is reached. */
+function addPolicyAndEngineFlags(command: Command, verboseHelp: string): Command {
   return command
     .option('-f, --config-file <path>', 'INI policy file (default: the embedded default policy)')
     .option('--log.level <level>', 'debug, info, warn or error (default: info)')
-    .option('-v, --verbose', 'one level more verbose than --log.level, each time given', (_: string, count: number) => count + 1, 0)
+    .option('-v, --verbose', verboseHelp, (_: string, count: number) => count + 1, 0)
     .option('--log.format <format>', 'text (for people) or json (one object per line) (default: text)')
     .option(
       '--docker.host <url>',
@@ -30,7 +31,11 @@ function addCommonFlags(command: Command): Command {
     .option('--no-docker.tls-verify', 'plain TCP even when $DOCKER_TLS_VERIFY is set')
     .option('--docker.cert-path <dir>', 'folder with ca.pem, cert.pem and key.pem (default: $DOCKER_CERT_PATH, else ~/.docker)')
     .option('--docker.concurrency <n>', 'most engine calls in flight at once (default: 8)')
-    .option('--docker.timeout <duration>', 'how long one engine call may take (default: 10s)')
+    .option('--docker.timeout <duration>', 'how long one engine call may take (default: 10s)');
+}
+
+function addCommonFlags(command: Command): Command {
+  return addPolicyAndEngineFlags(command, 'one level more verbose than --log.level, each time given')
     .option(
       '--docker.resync-interval <duration>',
       'how often every container is listed and inspected again; events keep them current in between (default: 5m)',
@@ -67,29 +72,7 @@ function addServeFlags(command: Command): Command {
 
 /** `check`'s flags: only what means something for one evaluation (no listener, refresh or resync settings). */
 function addCheckFlags(command: Command): Command {
-  return command
-    .option('-f, --config-file <path>', 'INI policy file (default: the embedded default policy)')
-    .option('--log.level <level>', 'debug, info, warn or error (default: info)')
-    .option(
-      '-v, --verbose',
-      'one level more verbose each time; once brings back the per-container lines',
-      (_: string, count: number) => count + 1,
-      0,
-    )
-    .option('--log.format <format>', 'text (for people) or json (one object per line) (default: text)')
-    .option(
-      '--docker.host <url>',
-      'engine address: unix:///path, tcp://host:port, ssh://user@host[:port] (default: $DOCKER_HOST, else the current docker context, else unix:///var/run/docker.sock)',
-    )
-    .option(
-      '--docker.context <name>',
-      "use a context from the docker CLI's context store (default: $DOCKER_CONTEXT, else the store's current context)",
-    )
-    .option('--docker.tls-verify', 'TLS with certificate verification for tcp:// (default: on when $DOCKER_TLS_VERIFY is not empty)')
-    .option('--no-docker.tls-verify', 'plain TCP even when $DOCKER_TLS_VERIFY is set')
-    .option('--docker.cert-path <dir>', 'folder with ca.pem, cert.pem and key.pem (default: $DOCKER_CERT_PATH, else ~/.docker)')
-    .option('--docker.concurrency <n>', 'most engine calls in flight at once (default: 8)')
-    .option('--docker.timeout <duration>', 'how long one engine call may take (default: 10s)')
+  return addPolicyAndEngineFlags(command, 'one level more verbose each time; once brings back the per-container lines')
     .option('--enforce', 'apply [policy] action to failing running containers')
     .option('--no-enforce', 'only report failing containers (default)')
     .addOption(
@@ -159,7 +142,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       ]);
       const verbose = (flags.verbose ?? 0) > 0;
       // Quiet by default: the report is the output; -v brings back the per-container log lines (and warnings of what --enforce would do).
-      const runtime = await createRuntime(flags, { textLog: verbose, warnWithoutEnforce: verbose });
+      const runtime = await createRuntime(flags, { textLog: verbose, warnWithoutEnforce: verbose, quiet: true });
       let selector;
       try {
         selector = targetSelector(flags.container ?? [], flags.label ?? []);

@@ -35,10 +35,13 @@ export interface Runtime {
 /** Loads the policy, applies flags over it and wires the engine. Throws UserErrors for bad input. */
 export async function createRuntime(
   flags: ServeFlags,
-  options: { textLog: boolean; warnWithoutEnforce?: boolean } = { textLog: true },
+  options: { textLog: boolean; warnWithoutEnforce?: boolean; quiet?: boolean } = { textLog: true },
 ): Promise<Runtime> {
   const policy = await loadPolicy(flags.configFile, BUILT_IN_CHECKS);
   const settings = applyFlags(policy.settings, flags);
+  // `check` logs only warnings and errors unless -v, --log.level or the file's [logging] level ask for more.
+  if (options.quiet === true && flags['log.level'] === undefined && !flags.verbose && settings.logLevel === 'info')
+    settings.logLevel = 'warn';
   settings.hostname ??= hostname();
   const logger = createLogger({
     level: settings.logLevel,

@@ -114,14 +114,17 @@ function hostPath(project: ComposeProject, path: string): string {
 
 const PROPAGATIONS = new Set(['shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate']);
 
-function volumeName(project: ComposeProject, name: string): string {
-  const declared = project.volumes[name];
+/** A volume's or network's engine name: its `name`, its own name when `external`, else `<project>_<name>`. */
+function declaredName(project: ComposeProject, section: Mapping, name: string): string {
+  const declared = section[name];
   if (isMapping(declared)) {
     if (typeof declared['name'] === 'string') return declared['name'];
     if (declared['external'] === true) return name;
   }
   return `${project.name}_${name}`;
 }
+
+const volumeName = (project: ComposeProject, name: string): string => declaredName(project, project.volumes, name);
 
 function mounts(project: ComposeProject, config: Mapping): MountPoint[] {
   const out: MountPoint[] = [];
@@ -221,14 +224,7 @@ function healthcheck(config: Mapping): { Test: string[] } | undefined {
   return undefined;
 }
 
-function networkName(project: ComposeProject, name: string): string {
-  const declared = project.networks[name];
-  if (isMapping(declared)) {
-    if (typeof declared['name'] === 'string') return declared['name'];
-    if (declared['external'] === true) return name;
-  }
-  return `${project.name}_${name}`;
-}
+const networkName = (project: ComposeProject, name: string): string => declaredName(project, project.networks, name);
 
 function networks(project: ComposeProject, config: Mapping, orchestrator: Orchestrator): { mode: string; attached: string[] } {
   const mode = text(config['network_mode']);
