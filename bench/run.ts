@@ -14,6 +14,7 @@
  *   npm run bench -- --page-containers 1000 --page-requests 300
  *   npm run bench -- --only series        the series count per --metrics.results mode alone
  *   npm run bench -- --only startup       memory at start, check's start-up and docker-bench-security alone
+ *   npm run bench -- --only compose       check --compose on a 50-service file beside node -e 0 alone (bench/compose-check.ts)
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -28,6 +29,7 @@ import { ServeProcess } from './exporter.js';
 import { Fleet, type Progress } from './fleet.js';
 import { measureProcessScan } from './process-scan.js';
 import { measureStartupStage, startupTables, type StartupFigures } from './startup.js';
+import { composeCheckTable, measureComposeCheck, type ComposeCheckFigures } from './compose-check.js';
 import { describeMachine, judgeTargets, sizeTable, targetTable, type SizeFigures } from './report.js';
 import { growthTables, judgeScaleTargets, modeTable } from './scale-report.js';
 import { measureModes, modeSpecs, type ScrapeModeOptions } from './scrape-modes.js';
@@ -65,8 +67,8 @@ const { values } = parseArgs({
     only: { type: 'string' },
   },
 });
-if (values.only !== undefined && values.only !== 'series' && values.only !== 'startup') {
-  throw new Error(`--only: "${values.only}" is not series or startup`);
+if (values.only !== undefined && values.only !== 'series' && values.only !== 'startup' && values.only !== 'compose') {
+  throw new Error(`--only: "${values.only}" is not series, startup or compose`);
 }
 function positive(name: string, text: string, min = 1): number {
   const value = Number(text);
@@ -193,10 +195,16 @@ async function main(): Promise<void> {
   log(`run ${runId} on ${machine.cores} × ${machine.cpu}, Docker ${machine.docker}; sizes ${options.sizes.join(', ')}`);
   const sizes: SizeFigures[] = [];
   let startup: StartupFigures | undefined;
+  let composeCheck: ComposeCheckFigures | undefined;
   // A size that fails ends the run, but the sizes measured before it are still written and printed.
   let failure: Error | undefined;
   try {
-    if (values.only !== 'series' && options.startupContainers > 0) {
+    if (values.only === undefined || values.only === 'compose') {
+      const started = performance.now();
+      composeCheck = await measureComposeCheck(CLI, CIS_POLICY, 11);
+      phaseSeconds['check --compose'] = round((performance.now() - started) / 1000);
+    }
+    if (values.only !== 'series' && values.only !== 'compose' && options.startupContainers > 0) {
       const started = performance.now();
       startup = await measureStartupStage({
         fleet: startupFleet,
@@ -208,7 +216,7 @@ async function main(): Promise<void> {
       });
       phaseSeconds['start-up and docker-bench-security'] = round((performance.now() - started) / 1000);
     }
-    for (const size of values.only === 'startup' ? [] : options.sizes) {
+    for (const size of values.only === 'startup' || values.only === 'compose' ? [] : options.sizes) {
       const started = performance.now();
       const figures = await measureSize(size, dockerd);
       phaseSeconds[`measure ${size} containers`] = round((performance.now() - started) / 1000);
@@ -239,6 +247,7 @@ async function main(): Promise<void> {
     options,
     sizes,
     startup,
+    composeCheck,
     statusPage,
     targets,
     scaleTargets,
@@ -254,6 +263,7 @@ async function main(): Promise<void> {
   const tables = sizes.flatMap((figures) => [sizeTable(figures), modeTable(figures.containers, figures.modes)]);
   tables.push(...growthTables(sizes, seriesBySize));
   if (startup !== undefined) tables.push(...startupTables(startup));
+  if (composeCheck !== undefined) tables.push(composeCheckTable(composeCheck));
   if (statusPage !== undefined) tables.push(statusPageTable(statusPage));
   if (targets.length > 0) tables.push(targetTable(targets));
   if (scaleTargets.length > 0) tables.push(targetTable(scaleTargets, 'scale target'));

@@ -4,7 +4,7 @@ import './compile-cache.js';
 import { Command, CommanderError, Option } from 'commander';
 import { CHECK_FORMATS, type CheckFormat } from './commands/check-formats.js';
 import type { ServeFlags } from './config/flags.js';
-import { UserError, errorMessage } from './errors.js';
+import { UsageError, UserError, errorMessage } from './errors.js';
 import { exitProcess } from './policy/check-loader.js';
 import { FAIL_ON_SEVERITIES, type FailOn } from './report/fail-on.js';
 import { versionText } from './version.js';
@@ -12,11 +12,12 @@ import { versionText } from './version.js';
 // Each command loads what it runs when it runs: `check` never loads the HTTP server, `--version` and
 // `healthcheck` never load the engine client (see docs/performance.md, "Start-up").
 
-function addCommonFlags(command: Command): Command {
+/** The flags both commands share: the policy file, logging, and how the engine is reached. */
+function addPolicyAndEngineFlags(command: Command, verboseHelp: string): Command {
   return command
     .option('-f, --config-file <path>', 'INI policy file (default: the embedded default policy)')
     .option('--log.level <level>', 'debug, info, warn or error (default: info)')
-    .option('-v, --verbose', 'one level more verbose than --log.level, each time given', (_: string, count: number) => count + 1, 0)
+    .option('-v, --verbose', verboseHelp, (_: string, count: number) => count + 1, 0)
     .option('--log.format <format>', 'text (for people) or json (one object per line) (default: text)')
     .option(
       '--docker.host <url>',
@@ -30,7 +31,11 @@ function addCommonFlags(command: Command): Command {
     .option('--no-docker.tls-verify', 'plain TCP even when $DOCKER_TLS_VERIFY is set')
     .option('--docker.cert-path <dir>', 'folder with ca.pem, cert.pem and key.pem (default: $DOCKER_CERT_PATH, else ~/.docker)')
     .option('--docker.concurrency <n>', 'most engine calls in flight at once (default: 8)')
-    .option('--docker.timeout <duration>', 'how long one engine call may take (default: 10s)')
+    .option('--docker.timeout <duration>', 'how long one engine call may take (default: 10s)');
+}
+
+function addCommonFlags(command: Command): Command {
+  return addPolicyAndEngineFlags(command, 'one level more verbose than --log.level, each time given')
     .option(
       '--docker.resync-interval <duration>',
       'how often every container is listed and inspected again; events keep them current in between (default: 5m)',
@@ -69,6 +74,44 @@ function addServeFlags(command: Command): Command {
     );
 }
 
+/** `check`'s flags: only what means something for one evaluation (no listener, refresh or resync settings). */
+function addCheckFlags(command: Command): Command {
+  return addPolicyAndEngineFlags(command, 'one level more verbose each time; once brings back the per-container lines')
+    .option('--enforce', 'apply [policy] action to failing running containers')
+    .option('--no-enforce', 'only report failing containers (default)')
+    .addOption(
+      new Option('--format <format>', 'text, json, sarif (SARIF 2.1.0) or junit (JUnit XML)').choices(CHECK_FORMATS).default('text'),
+    )
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 only for a failure of at least this severity (default: any failure)').choices(
+        FAIL_ON_SEVERITIES,
+      ),
+    )
+    .option('--output <file>', 'write the report to this file instead of standard output')
+    .option('--compose <file>', 'judge the services of a Compose file before they run; repeat to merge overrides in order', collect)
+    .option('--env-file <file>', 'variables for --compose/--stack interpolation (default: .env beside the first file)')
+    .option('--profile <name>', 'enable a Compose profile; repeatable', collect)
+    .option('--stack <file>', 'judge the services of a Swarm stack file before deployment; repeatable', collect)
+    .option('--image <ref>', 'judge a local image with the image checks, running or not; repeatable', collect)
+    .option('--container <glob>', 'judge only running containers whose name matches; repeatable', collect)
+    .option('--label <key[=value]>', 'judge only running containers with this label (value may be a glob); repeatable', collect)
+    .option('--host', 'run the host checks too when --container or --label select containers');
+}
+
+interface CheckFlags extends ServeFlags {
+  format: CheckFormat;
+  failOn?: FailOn;
+  output?: string;
+  compose?: string[];
+  envFile?: string;
+  profile?: string[];
+  stack?: string[];
+  image?: string[];
+  container?: string[];
+  label?: string[];
+  host?: boolean;
+}
+
 async function serve(flags: ServeFlags): Promise<number> {
   const [{ runServe }, { createRuntime }] = await Promise.all([import('./commands/serve.js'), import('./runtime.js')]);
   return runServe(await createRuntime(flags));
@@ -89,21 +132,48 @@ export async function main(argv: readonly string[]): Promise<number> {
       exitCode = await serve(flags);
     });
 
-  addCommonFlags(program.command('check').description('evaluate every running container once, print the verdicts and exit'))
-    .addOption(
-      new Option('--format <format>', 'text, json, sarif (SARIF 2.1.0) or junit (JUnit XML)').choices(CHECK_FORMATS).default('text'),
-    )
-    .addOption(
-      new Option('--fail-on <severity>', 'exit 1 only for a failure of at least this severity (default: any failure)').choices(
-        FAIL_ON_SEVERITIES,
-      ),
-    )
+  addCheckFlags(
+    program
+      .command('check')
+      .description('evaluate the running containers (or compose files, stack files, images) once, print the verdicts and exit'),
+  )
     .exitOverride()
-    .action(async (flags: ServeFlags & { format: CheckFormat; failOn?: FailOn }) => {
-      const [{ runCheckCommand }, { createRuntime }] = await Promise.all([import('./commands/check.js'), import('./runtime.js')]);
-      // The table is the report: the cnitch-style text log would only repeat it on standard error.
-      const runtime = await createRuntime(flags, { textLog: false });
-      exitCode = await runCheckCommand(runtime, flags.format, (text) => process.stdout.write(text), flags.failOn);
+    .action(async (flags: CheckFlags) => {
+      const [{ runCheckCommand }, { createRuntime }, { targetSelector }] = await Promise.all([
+        import('./commands/check.js'),
+        import('./runtime.js'),
+        import('./commands/check-targets.js'),
+      ]);
+      const verbose = (flags.verbose ?? 0) > 0;
+      // Quiet by default: the report is the output; -v brings back the per-container log lines (and warnings of what --enforce would do).
+      const runtime = await createRuntime(flags, { textLog: verbose, warnWithoutEnforce: verbose, quiet: true });
+      let selector;
+      try {
+        selector = targetSelector(flags.container ?? [], flags.label ?? []);
+      } catch (error) {
+        throw new UsageError(`--container/--label: ${errorMessage(error)}`);
+      }
+      const targets = {
+        compose: flags.compose ?? [],
+        stacks: flags.stack ?? [],
+        images: flags.image ?? [],
+        envFile: flags.envFile,
+        profiles: flags.profile ?? [],
+        selector,
+        host: selector === undefined || flags.host === true,
+      };
+      const output = flags.output;
+      const chunks: string[] = [];
+      const write = output === undefined ? (text: string) => void process.stdout.write(text) : (text: string) => void chunks.push(text);
+      exitCode = await runCheckCommand(runtime, flags.format, write, flags.failOn, targets);
+      if (output !== undefined) {
+        const { writeFile } = await import('node:fs/promises');
+        try {
+          await writeFile(output, chunks.join(''));
+        } catch (error) {
+          throw new UsageError(`--output ${output}: ${errorMessage(error)}`);
+        }
+      }
     });
 
   program

@@ -14,6 +14,8 @@ export interface ListenerContext {
   logger: Logger;
   /** The cnitch-style text log; `check` prints its own table of the same findings instead. */
   textLog: boolean;
+  /** Whether, without --enforce, the Enforcer warns about each failing container (`check` leaves that to its report unless -v). */
+  warnWithoutEnforce?: boolean;
   counters: EventCounters;
 }
 
@@ -23,7 +25,14 @@ export interface ListenerContext {
  * it warns what it would do). Throws a UsageError for a StatsD server that is not host:port.
  * The StatsD client loads only when a StatsD server is given.
  */
-export async function createListeners({ settings, engine, logger, textLog, counters }: ListenerContext): Promise<ReportListener[]> {
+export async function createListeners({
+  settings,
+  engine,
+  logger,
+  textLog,
+  warnWithoutEnforce = true,
+  counters,
+}: ListenerContext): Promise<ReportListener[]> {
   const listeners: ReportListener[] = textLog ? [new TextReporter(logger)] : [];
   if (settings.statsdServer !== undefined) {
     const { StatsdReporter, parseStatsdServer } = await import('./report/statsd-reporter.js');
@@ -38,6 +47,7 @@ export async function createListeners({ settings, engine, logger, textLog, count
   }
   const self = detectSelfContainer();
   if (self.known.length > 0) logger.debug({ containerIds: self.known }, 'running in a container: enforcement never acts on it');
+  if (!settings.enforce && !warnWithoutEnforce) return listeners;
   listeners.push(new Enforcer({ engine, logger, action: settings.action, enforce: settings.enforce, self, counters }));
   return listeners;
 }

@@ -33,9 +33,15 @@ export interface Runtime {
 }
 
 /** Loads the policy, applies flags over it and wires the engine. Throws UserErrors for bad input. */
-export async function createRuntime(flags: ServeFlags, options: { textLog: boolean } = { textLog: true }): Promise<Runtime> {
+export async function createRuntime(
+  flags: ServeFlags,
+  options: { textLog: boolean; warnWithoutEnforce?: boolean; quiet?: boolean } = { textLog: true },
+): Promise<Runtime> {
   const policy = await loadPolicy(flags.configFile, BUILT_IN_CHECKS);
   const settings = applyFlags(policy.settings, flags);
+  // `check` logs only warnings and errors unless -v, --log.level or the file's [logging] level ask for more.
+  if (options.quiet === true && flags['log.level'] === undefined && !flags.verbose && settings.logLevel === 'info')
+    settings.logLevel = 'warn';
   settings.hostname ??= hostname();
   const logger = createLogger({
     level: settings.logLevel,
@@ -72,6 +78,13 @@ export async function createRuntime(flags: ServeFlags, options: { textLog: boole
     waivers: new WaiverSet(policy.waivers, clock),
   });
   const counters = createEventCounters();
-  const listeners = await createListeners({ settings, engine, logger, textLog: options.textLog, counters });
+  const listeners = await createListeners({
+    settings,
+    engine,
+    logger,
+    textLog: options.textLog,
+    warnWithoutEnforce: options.warnWithoutEnforce ?? true,
+    counters,
+  });
   return { settings, policy, logger, engine, cache, evaluator, listeners, counters };
 }

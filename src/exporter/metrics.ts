@@ -9,9 +9,20 @@ import type { Waiver } from '../policy/waivers.js';
 import { ContainerLabelCopier } from './container-labels.js';
 import { REVISION, VERSION } from '../version.js';
 
-/** The metric values of a result, as the CFPB tool's constants: FAIL 0, PASS 1, PASS_FAST 2 (errors count as fail); 3 waived. */
-export const RESULT_VALUES: Readonly<Record<ResultKind, number>> = { fail: 0, error: 0, pass: 1, pass_fast: 2, waived: 3 };
-const RESULT_KINDS = Object.keys(RESULT_VALUES) as ResultKind[];
+/**
+ * The metric values of a result, as the CFPB tool's constants: FAIL 0, PASS 1, PASS_FAST 2 (errors count
+ * as fail); 3 waived. `not_applicable` comes only from `check --compose`/`--stack`, never from a running
+ * container, so it has no value and no per-check total.
+ */
+export const RESULT_VALUES: Readonly<Record<ResultKind, number>> = {
+  fail: 0,
+  error: 0,
+  pass: 1,
+  pass_fast: 2,
+  waived: 3,
+  not_applicable: NaN,
+};
+const RESULT_KINDS = (Object.keys(RESULT_VALUES) as ResultKind[]).filter((kind) => kind !== 'not_applicable');
 
 /** `--metrics.results`: which per-container results are exported (per-check totals always are). */
 export type ResultsMode = 'all' | 'failing' | 'none';

@@ -104,6 +104,7 @@ const RESULT_LABELS: Readonly<Record<CheckResult['result'], string>> = {
   fail: 'fail',
   error: 'error',
   waived: 'waived',
+  not_applicable: 'not applicable',
 };
 
 const VERDICT_LABELS: Readonly<Record<RowVerdict, string>> = {

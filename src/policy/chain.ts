@@ -1,4 +1,7 @@
 import { errorMessage } from '../errors.js';
+
+/** Thrown by a view when a check asks for what the target cannot give yet (a compose service's processes): `not_applicable`. */
+export class NotApplicableError extends Error {}
 import type { CheckInstance, CheckResult, ContainerView, HostView } from './types.js';
 
 /** Longest reason kept: a reason is read by people on a page or in a log line, and kept for every container. */
@@ -34,6 +37,7 @@ export async function runCheck<T extends ContainerView | HostView>(
     if (outcome.data !== undefined) result.data = outcome.data;
     return result;
   } catch (error) {
+    if (error instanceof NotApplicableError) return { check: check.name, result: 'not_applicable', reason: error.message };
     return { check: check.name, result: 'error', reason: boundedReason(errorMessage(error)) };
   } finally {
     clearTimeout(timer);

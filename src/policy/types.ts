@@ -14,8 +14,12 @@ export type { ContainerProcess } from '../engine/types.js';
 
 /** What a check may return, as the CFPB tool's PASS / PASS_FAST / FAIL. */
 export type Verdict = 'pass' | 'pass_fast' | 'fail';
-/** What the chain records: a verdict, `error` when the check threw or timed out, `waived` for a FAIL a waiver covers. */
-export type ResultKind = Verdict | 'error' | 'waived';
+/**
+ * What the chain records: a verdict, `error` when the check threw or timed out, `waived` for a FAIL a
+ * waiver covers, `not_applicable` when the check cannot be decided for this target (a compose service
+ * judged before it runs: its processes, exec sessions or health status; a value only its absent image holds).
+ */
+export type ResultKind = Verdict | 'error' | 'waived' | 'not_applicable';
 /** The waiver that turned a FAIL into `waived`. */
 export interface WaiverRef {
   name: string;
@@ -160,6 +164,15 @@ export interface CheckResult {
   /** The check's findings (see CheckOutcome.data); undefined for errors and checks that return none. */
   data?: unknown;
   waiver?: WaiverRef | undefined;
+  /** A compose service's result: the key the check read (or the service, when the key is absent). */
+  source?: SourcePosition | undefined;
+}
+
+/** Where a target judged before it runs is written: a compose or stack file, 1-based line and column. */
+export interface SourcePosition {
+  file: string;
+  line: number;
+  column: number;
 }
 
 /** The chain's verdict on one container. */
@@ -177,6 +190,8 @@ export interface ContainerReport {
   /** State.StartedAt, so enforcement acts at most once per start. */
   startedAt: string;
   labels: Record<string, string>;
+  /** A compose (or stack) service judged before it runs: where it is written. */
+  source?: (SourcePosition & { service: string }) | undefined;
 }
 
 export interface HostReport {

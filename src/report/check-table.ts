@@ -9,6 +9,7 @@ const LABELS: Readonly<Record<CheckResult['result'], string>> = {
   fail: 'FAIL',
   error: 'ERROR',
   waived: 'waived',
+  not_applicable: 'n/a',
 };
 
 /** Most checks shown as their own column; past this the table lists failed checks instead. */
@@ -90,8 +91,31 @@ export function formatCheckTable(
     );
   }
   const failed = containers.filter((report) => !report.compliant).length;
-  lines.push('', `${containers.length} container${containers.length === 1 ? '' : 's'} checked, ${failed} failed.`);
+  const notApplicable = containers.reduce(
+    (sum, report) => sum + report.results.filter((result) => result.result === 'not_applicable').length,
+    0,
+  );
+  lines.push(
+    '',
+    `${containers.length} container${containers.length === 1 ? '' : 's'} checked, ${failed} failed${notApplicable === 0 ? '' : `; ${notApplicable} result${notApplicable === 1 ? '' : 's'} not applicable before the containers run`}.`,
+  );
   return lines.join('\n');
+}
+
+/** How many results of each kind, over the containers and the host (JSON's `summary`). */
+function summary(containers: readonly ContainerReport[], host: HostReport): Record<string, number> {
+  const counts = { pass: 0, pass_fast: 0, fail: 0, error: 0, waived: 0, not_applicable: 0 };
+  for (const result of [...containers.flatMap((report) => report.results), ...host.results]) counts[result.result] += 1;
+  return {
+    containers: containers.length,
+    nonCompliant: containers.filter((report) => !report.compliant).length,
+    pass: counts.pass,
+    passFast: counts.pass_fast,
+    fail: counts.fail,
+    error: counts.error,
+    waived: counts.waived,
+    notApplicable: counts.not_applicable,
+  };
 }
 
 /** The `check --format json` document (PRODUCT.md), with host checks beside the containers. */
@@ -105,14 +129,17 @@ export function checkJson(containers: readonly ContainerReport[], host: HostRepo
       compliant: report.compliant,
       alwaysAllowed: report.alwaysAllowed,
       ...(report.excluded === undefined ? {} : { excluded: report.excluded }),
+      ...(report.source === undefined ? {} : { source: report.source }),
       rootProcesses: rootProcessesOf(report)?.length ?? null,
-      results: report.results.map(({ check, result, reason, waiver }) => ({
+      results: report.results.map(({ check, result, reason, waiver, source }) => ({
         check,
         result,
         reason: reason ?? null,
         ...(waiver === undefined ? {} : { waiver: { name: waiver.name, reason: waiver.reason, expires: waiver.expires ?? null } }),
+        ...(source === undefined ? {} : { source }),
       })),
     })),
     host: { results: host.results.map(({ check, result, reason }) => ({ check, result, reason: reason ?? null })) },
+    summary: summary(containers, host),
   };
 }

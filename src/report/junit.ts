@@ -64,6 +64,11 @@ function testCase(
           ),
         },
       };
+    case 'not_applicable':
+      return {
+        ...base,
+        skipped: { '@_message': xmlText(`not applicable: ${result.reason ?? 'cannot be decided before the container runs'}`) },
+      };
     default:
       return base;
   }

@@ -1,6 +1,8 @@
 import type { Location, Log, Notification, ReportingDescriptor, Result } from 'sarif';
 import { checksByName } from '../policy/severity.js';
-import type { CheckInstance, CheckResult, ContainerReport, Severity } from '../policy/types.js';
+import { isAbsolute, relative, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CheckInstance, CheckResult, ContainerReport, Severity, SourcePosition } from '../policy/types.js';
 import { VERSION } from '../version.js';
 import type { CheckRun } from './check-run.js';
 
@@ -80,6 +82,24 @@ function containerLocation(report: Pick<ContainerReport, 'name' | 'image'>): Loc
   };
 }
 
+/** A compose or stack file as a URI: relative to the working folder (the repository, in CI) when inside it. */
+export function fileUri(file: string): string {
+  const relativePath = relative(process.cwd(), file);
+  if (relativePath === '' || relativePath.startsWith('..') || isAbsolute(relativePath)) return pathToFileURL(file).href;
+  return relativePath.split(sep).map(encodeURIComponent).join('/');
+}
+
+/** A compose service's result: the file, line and column of the key the check read, and the service as logical location. */
+function sourceLocation(source: SourcePosition, service: string): Location {
+  return {
+    physicalLocation: {
+      artifactLocation: { uri: fileUri(source.file) },
+      region: { startLine: source.line, startColumn: source.column },
+    },
+    logicalLocations: [{ name: service, fullyQualifiedName: `services/${service}`, kind: 'module' }],
+  };
+}
+
 const HOST_LOCATION: Location = { logicalLocations: [{ name: 'engine', fullyQualifiedName: 'host/engine', kind: 'host' }] };
 
 /**
@@ -107,11 +127,13 @@ export function sarifLog(run: CheckRun): Log {
       });
       return;
     }
-    if (result.result !== 'fail' && result.result !== 'waived') return;
+    if (result.result !== 'fail' && result.result !== 'waived' && result.result !== 'not_applicable') return;
     const check = index === undefined ? undefined : checks[index];
     results.push({
       ...reference,
-      level: check === undefined ? 'error' : LEVELS[check.severity],
+      // Not applicable: the check could not be decided before the container runs; shown, never a pass.
+      ...(result.result === 'not_applicable' ? { kind: 'notApplicable' as const, level: 'none' as const } : {}),
+      ...(result.result === 'not_applicable' ? {} : { level: check === undefined ? ('error' as const) : LEVELS[check.severity] }),
       message: { text },
       locations: [location],
       partialFingerprints: { 'dockerMonitorFinding/v1': `${subject}/${result.check}` },
@@ -136,7 +158,12 @@ export function sarifLog(run: CheckRun): Log {
 
   for (const report of run.containers) {
     const properties = { container: report.name, containerId: report.id, image: report.image, imageId: report.imageId };
-    for (const result of report.results) add(result, report.name, containerLocation(report), properties);
+    const service = report.source?.service;
+    for (const result of report.results) {
+      const location =
+        result.source !== undefined && service !== undefined ? sourceLocation(result.source, service) : containerLocation(report);
+      add(result, report.name, location, { ...properties, ...(service === undefined ? {} : { service }) });
+    }
   }
   for (const result of run.host.results) add(result, 'engine', HOST_LOCATION, { scope: 'host' });
   for (const { name, error } of run.failed) {

@@ -104,6 +104,10 @@ describe('checkJson', () => {
       { check: 'RunningAsRootCheck', result: 'fail', reason: 'no user set: runs as root' },
       { check: 'RootProcessCheck', result: 'error', reason: 'timed out after 10000 ms' },
     ]);
-    assert.deepEqual(JSON.parse(JSON.stringify(checkJson([], { results: [] }))), { containers: [], host: { results: [] } });
+    assert.deepEqual(JSON.parse(JSON.stringify(checkJson([], { results: [] }))), {
+      containers: [],
+      host: { results: [] },
+      summary: { containers: 0, nonCompliant: 0, pass: 0, passFast: 0, fail: 0, error: 0, waived: 0, notApplicable: 0 },
+    });
   });
 });
