@@ -1,7 +1,7 @@
 /** Compose and stack services as targets of `check`: loaded, mapped to inspect data, their images read when local. */
 import type { EngineCache } from '../engine/engine-cache.js';
 import type { ImageInspect } from '../engine/types.js';
-import { engineSecurityFeatures } from '../checks/cis/security-options.js';
+import { engineSecurityFeatures } from '../checks/cis/security-option-parsers.js';
 import type { StaticTarget } from './judge-static.js';
 import { loadCompose, type ComposeOptions } from './load-compose.js';
 import { toContainer, type Orchestrator } from './to-inspect.js';

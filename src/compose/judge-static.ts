@@ -7,7 +7,7 @@
 import type { EngineCache } from '../engine/engine-cache.js';
 import type { ImageInspect } from '../engine/types.js';
 import type { EvaluatorPolicy } from '../evaluator.js';
-import { isFailure, NotApplicableError, runChain } from '../policy/chain.js';
+import { isFailure, NotApplicableError, runChain, type ImageVerdict } from '../policy/chain.js';
 import { ImageAllowList } from '../policy/image-match.js';
 import type { SelectorTarget } from '../policy/selector.js';
 import { WaiverSet } from '../policy/waivers.js';
@@ -50,7 +50,8 @@ export async function judgeStatic(
   const checks = policy.checks.map(staticCheck);
   const allowList = new ImageAllowList(policy.alwaysAllow);
   const waivers = policy.waivers ?? new WaiverSet([]);
-  const imageVerdicts = new Map<string, Promise<CheckResult>>();
+  // One run over data that does not change while it lasts: an image's verdicts are keyed by its ID alone.
+  const imageVerdicts = new Map<string, ImageVerdict>();
   const noEngine = (what: string): Promise<never> => Promise.reject(new NotApplicableError(`no engine was reached to read ${what} from`));
   const reports: ContainerReport[] = [];
   for (const target of targets) {
@@ -65,6 +66,8 @@ export async function judgeStatic(
     const alwaysAllowed = !allowList.empty && allowList.matches(selector);
     const excludedAll = policy.exclude?.matches(selector) === true;
     const absent = (): Promise<never> => Promise.reject(new NotApplicableError(`the image ${target.image} is not on the engine`));
+    // Images the engine does not have are told apart by reference: their (not applicable) verdicts name them.
+    const imageId = inspect.Image === '' ? `reference:${target.image}` : inspect.Image;
     const chain =
       alwaysAllowed || excludedAll
         ? { results: [] as CheckResult[] }
@@ -85,8 +88,8 @@ export async function judgeStatic(
             {
               failFast: policy.failFast,
               imageVerdicts,
-              // Images the engine does not have are told apart by reference: their (not applicable) verdicts name them.
-              imageId: inspect.Image === '' ? `reference:${target.image}` : inspect.Image,
+              imageId,
+              imageKey: imageId,
               excluded: (check) => check.exclude?.matches(selector) === true,
               waivable: (result) => waivers.covers(result.check, selector),
             },
