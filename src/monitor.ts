@@ -173,6 +173,15 @@ export class Monitor {
     }
   }
 
+  /** A reloaded policy: its evaluator judges from the next refresh on, a resync that re-evaluates every container. */
+  usePolicy(evaluator: Evaluator): void {
+    this.options.evaluator = evaluator;
+    for (const check of evaluator.checks) this.options.counters.checkErrors.inc({ check: check.name }, 0);
+    clearTimeout(this.expiryTimer);
+    this.scheduleWaiverExpiry();
+    this.requestResync();
+  }
+
   /**
    * At the instant the next waiver ends, its results become FAILs again: re-derived from the current
    * state (no check runs again), whatever the refresh mode. setTimeout holds at most ~24.8 days, so a

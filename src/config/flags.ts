@@ -26,6 +26,7 @@ export interface ServeFlags extends CommonFlags {
   'web.listenAddress'?: string[];
   'web.telemetryPath'?: string;
   'web.config.file'?: string;
+  'web.enableLifecycle'?: boolean;
   refresh?: string;
   check?: string;
   hostname?: string;
@@ -50,7 +51,7 @@ export function applyFlags(settings: Settings, flags: ServeFlags): Settings {
   if (flags.verbose) result.logLevel = moreVerbose(result.logLevel, flags.verbose);
   if (flags['log.format'] !== undefined) {
     result.logFormat = flagValue('--log.format', flags['log.format'], (value) => {
-      if (value !== 'text' && value !== 'json') throw new Error(`"${value}" is not text or json`);
+      if (value !== 'text' && value !== 'logfmt' && value !== 'json') throw new Error(`"${value}" is not text, logfmt or json`);
       return value;
     });
   }
@@ -78,6 +79,7 @@ export function applyFlags(settings: Settings, flags: ServeFlags): Settings {
     result.telemetryPath = flagValue('--web.telemetry-path', flags['web.telemetryPath'], checkTelemetryPath);
   }
   if (flags['web.config.file'] !== undefined) result.webConfigFile = flags['web.config.file'];
+  if (flags['web.enableLifecycle'] !== undefined) result.webEnableLifecycle = flags['web.enableLifecycle'];
   if (flags.refresh !== undefined && flags.check !== undefined) {
     throw new UsageError('--refresh and --check mean the same thing: give one of them');
   }

@@ -20,6 +20,8 @@ export interface Settings {
   listenAddresses: ListenAddress[];
   telemetryPath: string;
   webConfigFile: string | undefined;
+  /** `--web.enable-lifecycle`: `POST /-/reload` reloads (SIGHUP always does). */
+  webEnableLifecycle: boolean;
   refresh: RefreshMode;
   hostname: string | undefined;
   enforce: boolean;
@@ -51,6 +53,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   listenAddresses: [parseListenAddress(':10091')],
   telemetryPath: '/metrics',
   webConfigFile: undefined,
+  webEnableLifecycle: false,
   refresh: 'scrape',
   hostname: undefined,
   enforce: false,
@@ -98,7 +101,11 @@ export const SETTINGS_SECTIONS: Readonly<Record<string, Readonly<Record<string, 
   logging: {
     log_file: { type: 'string', description: 'file to append log lines to (default: standard error)' },
     level: { type: 'string', description: 'debug, info, warn, error (or DEBUG, INFO, WARNING, ERROR, CRITICAL)' },
-    format: { type: 'enum', values: ['text', 'json'], description: 'text (for people) or json (one object per line)' },
+    format: {
+      type: 'enum',
+      values: ['text', 'logfmt', 'json'],
+      description: "text (for people), logfmt (promslog's keys) or json (one object per line)",
+    },
   },
   exporter: {
     listen_address: {

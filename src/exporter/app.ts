@@ -90,7 +90,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ready: monitor.refreshed,
     now: Date.now(),
   });
-  const checkNames = options.checks.filter((check) => check.scope !== 'host').map((check) => check.name);
+  // Read at each request: a reload replaces the checks.
+  const checkNames = (): string[] => options.checks.filter((check) => check.scope !== 'host').map((check) => check.name);
   /** Sends a page, gzipped when the browser accepts it: a thousand containers make ~1 MB of HTML, ~20 kB gzipped. */
   const page = async (request: FastifyRequest, reply: FastifyReply, status: number, body: string) => {
     void reply
@@ -105,7 +106,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   if (telemetryPath !== '/') {
     app.get('/', async (request, reply) => {
-      const filter = parseStatusFilter(request.query as Record<string, string | string[] | undefined>, checkNames);
+      const filter = parseStatusFilter(request.query as Record<string, string | string[] | undefined>, checkNames());
       if ('error' in filter) return page(request, reply, 400, renderStatusPage(pageContext(), undefined, filter.error));
       return page(request, reply, 200, renderStatusPage(pageContext(), filter));
     });

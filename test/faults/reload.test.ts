@@ -1,0 +1,157 @@
+/**
+ * SIGHUP and `POST /-/reload` as operators meet them: logrotate's real `create` (move, then HUP) and
+ * `copytruncate` modes, a policy that breaks between reloads, the lifecycle flag. No engine is needed:
+ * the exporter points at a socket that does not exist, and reloading does not depend on it.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { eventually } from '../helpers/exporter.js';
+import { FaultRecord } from './fault-record.js';
+import { Served, sample } from './served.js';
+
+const record = new FaultRecord('reload');
+const dir = mkdtempSync(join(tmpdir(), 'dm-reload-'));
+after(() => {
+  record.write();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const NO_ENGINE = ['--docker.host', 'unix:///nonexistent/docker.sock'];
+const GOOD_POLICY = '[docker_monitor.checks.RunningAsRootCheck]\n[docker_monitor.checks.ActiveBuildCheck]\n';
+
+function policyWithLog(name: string, checks = GOOD_POLICY): { policy: string; log: string } {
+  const log = join(dir, `${name}.log`);
+  const policy = join(dir, `${name}.ini`);
+  writeFileSync(policy, `[logging]\nlog_file = ${log}\n${checks}`);
+  return { policy, log };
+}
+
+/** Runs Debian's logrotate once, forced, on `log` with the given mode's lines. */
+function logrotate(name: string, log: string, lines: string): void {
+  const config = join(dir, `${name}.logrotate`);
+  writeFileSync(config, `${log} {\n  rotate 2\n  missingok\n  nocompress\n${lines}\n}\n`);
+  execFileSync('logrotate', ['--force', '--state', join(dir, `${name}.state`), config]);
+}
+
+const reloadMetric = async (served: Served): Promise<number | undefined> =>
+  sample((await served.get('/metrics')).body, 'docker_monitor_config_last_reload_successful');
+
+test("SIGHUP after logrotate's create (move, then HUP) reopens the log: the exporter lives on and writes to the new file", async () => {
+  const { policy, log } = policyWithLog('create');
+  const served = await Served.start(['-f', policy, ...NO_ENGINE]);
+  try {
+    await eventually(
+      async () => readFileSync(log, 'utf8'),
+      (text) => text.includes('docker-monitor is serving'),
+      10_000,
+      'the first log lines',
+    );
+    logrotate('create', log, `  create 0640 root root\n  postrotate\n    kill -HUP ${served.child.pid}\n  endscript`);
+    const fresh = await eventually(
+      async () => readFileSync(log, 'utf8'),
+      (text) => text.includes('configuration reloaded'),
+      10_000,
+      'a line in the new file',
+    );
+    assert.ok(served.alive, 'still serving after SIGHUP');
+    assert.doesNotMatch(fresh, /docker-monitor is serving/, 'the new file starts empty');
+    assert.match(readFileSync(`${log}.1`, 'utf8'), /docker-monitor is serving/, 'the moved file kept the old lines');
+    assert.equal(await reloadMetric(served), 1);
+    record.add({
+      fault: "SIGHUP (logrotate's `create` + postrotate `kill -HUP`)",
+      outcome: 'the log file is reopened and the configuration reloaded; serving goes on (it used to end the exporter)',
+      figures: `alive after HUP; new file ${fresh.split('\n').length - 1} line(s), moved file kept the start-up lines`,
+    });
+  } finally {
+    assert.equal(await served.stop(), 0);
+  }
+});
+
+test("logrotate's copytruncate: writing goes on at the start of the truncated file, with no hole of NUL bytes", async () => {
+  const { policy, log } = policyWithLog('copytruncate');
+  const served = await Served.start(['-f', policy, ...NO_ENGINE, '--web.enable-lifecycle']);
+  try {
+    await eventually(
+      async () => readFileSync(log, 'utf8'),
+      (text) => text.includes('docker-monitor is serving'),
+      10_000,
+      'the first log lines',
+    );
+    logrotate('copytruncate', log, '  copytruncate');
+    assert.equal((await fetch(`${served.url}/-/reload`, { method: 'POST' })).status, 200);
+    const text = await eventually(
+      async () => readFileSync(log, 'utf8'),
+      (content) => content.includes('configuration reloaded'),
+      10_000,
+      'a line after truncation',
+    );
+    assert.ok(!text.includes('\u0000'), 'no NUL bytes where the old content was');
+    assert.match(text, /^\[\d{4}-/, 'the file starts with a whole record');
+    record.add({
+      fault: "logrotate's `copytruncate`",
+      outcome: 'appends continue at the start of the truncated file',
+      figures: `${Buffer.byteLength(text)} bytes after truncation, 0 NUL bytes`,
+    });
+  } finally {
+    assert.equal(await served.stop(), 0);
+  }
+});
+
+test('a policy broken between reloads: the running one stays, one error line names the place, the reload metric says 0', async () => {
+  const { policy, log } = policyWithLog('broken');
+  const served = await Served.start(['-f', policy, ...NO_ENGINE, '--web.enable-lifecycle']);
+  try {
+    const before = sample((await served.get('/metrics')).body, 'docker_monitor_config_last_reload_success_timestamp_seconds');
+    writeFileSync(policy, `[logging]\nlog_file = ${log}\n${GOOD_POLICY}[docker_monitor.checks.NoSuchCheck]\n`);
+    served.child.kill('SIGHUP');
+    await eventually(
+      () => reloadMetric(served),
+      (value) => value === 0,
+      10_000,
+      'the reload metric at 0',
+    );
+    const errors = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('reload failed'));
+    assert.equal(errors.length, 1, errors.join('\n'));
+    assert.match(errors[0] ?? '', new RegExp(`${policy.replaceAll('/', '\\/')}:5 \\[docker_monitor\\.checks\\.NoSuchCheck\\]`));
+    const info = (await served.get('/metrics')).body;
+    assert.equal(sample(info, 'docker_monitor_config_last_reload_success_timestamp_seconds'), before, 'the success time stays');
+    assert.match(info, /docker_monitor_check_info\{check="ActiveBuildCheck"/, 'the running checks stay');
+    // Fixed, and reloaded over HTTP: 1 again, and a check removed from the file is gone from the metrics.
+    writeFileSync(policy, `[logging]\nlog_file = ${log}\n[docker_monitor.checks.RunningAsRootCheck]\n`);
+    const response = await fetch(`${served.url}/-/reload`, { method: 'POST' });
+    assert.equal(response.status, 200, await response.text());
+    const after = (await served.get('/metrics')).body;
+    assert.equal(sample(after, 'docker_monitor_config_last_reload_successful'), 1);
+    assert.doesNotMatch(after, /docker_monitor_check_info\{check="ActiveBuildCheck"/);
+    record.add({
+      fault: 'a policy broken between reloads (SIGHUP)',
+      outcome:
+        'the running policy stays; one error line with file:line [section]; docker_monitor_config_last_reload_successful 0, then 1 once fixed',
+      figures: `${errors.length} error line; success timestamp unchanged`,
+    });
+  } finally {
+    assert.equal(await served.stop(), 0);
+  }
+});
+
+test('POST /-/reload is refused without --web.enable-lifecycle', async () => {
+  const { policy } = policyWithLog('lifecycle');
+  const served = await Served.start(['-f', policy, ...NO_ENGINE]);
+  try {
+    const response = await fetch(`${served.url}/-/reload`, { method: 'POST' });
+    assert.equal(response.status, 403);
+    record.add({
+      fault: 'POST /-/reload without --web.enable-lifecycle',
+      outcome: 'refused, as Prometheus does',
+      figures: `HTTP ${response.status}`,
+    });
+  } finally {
+    assert.equal(await served.stop(), 0);
+  }
+});
