@@ -33,6 +33,18 @@ function describe(error: unknown): string {
   }
 }
 
+// The check's output goes to the exporter, which logs it with the check's name and holds it to a bound; it
+// never reaches the command's own output (a JSON report). (Worker's own `stdout: true` option would keep
+// an idle worker from letting the process exit.)
+for (const stream of ['stdout', 'stderr'] as const) {
+  process[stream].write = (chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
+    post({ type: 'output', stream, text: typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString() });
+    const done = typeof encoding === 'function' ? encoding : callback;
+    if (typeof done === 'function') (done as () => void)();
+    return true;
+  };
+}
+
 // Node would end the worker; the runs in flight count as errors instead (see worker-check.ts).
 process.on('unhandledRejection', (reason) => post({ type: 'rejection', message: describe(reason) }));
 // Node's own ending of the worker would call process.exit, which users' modules may not (check-loader.ts):

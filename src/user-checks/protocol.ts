@@ -44,7 +44,9 @@ export type FromWorker =
   | { type: 'pong'; pingId: number }
   /** A process group a run started (its leader's PID), ended with the run, or with the worker if that stops first. */
   | { type: 'spawned'; pid: number }
-  | { type: 'reaped'; pid: number };
+  | { type: 'reaped'; pid: number }
+  /** What the check wrote to process.stdout or process.stderr (console.log included). */
+  | { type: 'output'; stream: 'stdout' | 'stderr'; text: string };
 
 export type ToWorker =
   /**

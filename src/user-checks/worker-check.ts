@@ -43,8 +43,8 @@ const LOGGED_LINES = 20;
 const LOGGED_LINE_CHARS = 500;
 
 function newWorker(workerData: WorkerStart, bounds: WorkerBounds): Worker {
-  // The check's stdout and stderr come to the exporter, never to the command's own output (a JSON report).
-  const options = { workerData, stdout: true, stderr: true, resourceLimits: { maxOldGenerationSizeMb: bounds.memoryMb } };
+  // Its stdout and stderr come as messages (check-worker.ts), never to the command's own output.
+  const options = { workerData, resourceLimits: { maxOldGenerationSizeMb: bounds.memoryMb } };
   if (WORKER_URL.pathname.endsWith('.js')) return new Worker(WORKER_URL, options);
   // From the sources, as the tests run them: a worker does not inherit tsx's hooks, it registers them first.
   const [esm, cjs, url] = [import.meta.resolve('tsx/esm/api'), import.meta.resolve('tsx/cjs/api'), WORKER_URL.href].map((text) =>
@@ -85,6 +85,8 @@ class CheckWorker {
   /** Output bytes and logged lines since the worker last had no run in flight. */
   private outputBytes = 0;
   private loggedLines = 0;
+  /** The unfinished last line of each stream. */
+  private readonly partial = { stdout: '', stderr: '' };
   private closed = false;
   /** Set once the check exists: its class name, scope and timeout. */
   check: Pick<CheckInstance, 'name' | 'scope' | 'timeoutMs'> | undefined;
@@ -100,8 +102,6 @@ class CheckWorker {
   launch(): Promise<Ready> {
     const worker = newWorker(this.start, this.bounds);
     this.worker = worker;
-    this.follow(worker, worker.stdout, 'stdout');
-    this.follow(worker, worker.stderr, 'stderr');
     let started = false;
     const ready = new Promise<Ready>((resolve, reject) => {
       // Before it is ready, a worker that fails only fails its start; after, its runs.
@@ -156,6 +156,9 @@ class CheckWorker {
       case 'pong':
         this.pings.get(message.pingId)?.();
         break;
+      case 'output':
+        this.output(worker, message.stream, message.text);
+        break;
       case 'spawned':
         this.groups.add(message.pid);
         break;
@@ -173,27 +176,20 @@ class CheckWorker {
    * Logs the lines a worker writes, with the check's name, and holds it to its output bound: past it,
    * the runs in flight are errors and the worker is replaced (its output would go on filling memory).
    */
-  private follow(worker: Worker, stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr'): void {
-    let partial = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      if (worker !== this.worker) return;
-      this.outputBytes += Buffer.byteLength(chunk);
-      if (this.outputBytes > this.bounds.outputBytes) {
-        this.lost(worker, `wrote more than ${formatSize(this.bounds.outputBytes)} to stdout and stderr (output_limit)`);
-        return;
-      }
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      if (partial.length > LOGGED_LINE_CHARS) {
-        lines.push(partial);
-        partial = '';
-      }
-      for (const line of lines) this.logOutput(name, line);
-    });
-    stream.on('end', () => {
-      if (partial !== '' && worker === this.worker) this.logOutput(name, partial);
-    });
+  private output(worker: Worker, stream: 'stdout' | 'stderr', text: string): void {
+    this.outputBytes += Buffer.byteLength(text);
+    if (this.outputBytes > this.bounds.outputBytes) {
+      this.lost(worker, `wrote more than ${formatSize(this.bounds.outputBytes)} to stdout and stderr (output_limit)`);
+      return;
+    }
+    const lines = (this.partial[stream] + text).split('\n');
+    let rest = lines.pop() ?? '';
+    if (rest.length > LOGGED_LINE_CHARS) {
+      lines.push(rest);
+      rest = '';
+    }
+    this.partial[stream] = rest;
+    for (const line of lines) this.logOutput(stream, line);
   }
 
   private logOutput(stream: 'stdout' | 'stderr', line: string): void {
