@@ -6,6 +6,7 @@ import { quoted } from '../ini/values.js';
 /** The probes' paths are taken: the metrics must not hide them, nor the landing page's query. */
 export function checkTelemetryPath(value: string): string {
   if (!value.startsWith('/')) throw new Error(`${quoted(value)} must start with /`);
+  if (value === '/') throw new Error('"/" would hide the status page; use a path such as /metrics');
   // eslint-disable-next-line no-control-regex -- control characters are what is refused
   if (/[?#\s]/.test(value) || /[\u0000-\u001f\u007f]/.test(value)) throw new Error(`${quoted(value)} is not a plain URL path`);
   if (value === '/-' || value.startsWith('/-/'))

@@ -2,7 +2,7 @@ import { UsageError, errorMessage } from '../errors.js';
 import { moreVerbose } from '../log.js';
 import { parseListenAddress } from './listen-address.js';
 import { parseLabelGlobs, parseRefresh } from './load-policy.js';
-import { parseLogLevel, type Settings } from './settings.js';
+import { MAX_CONCURRENCY, parseLogLevel, type Settings } from './settings.js';
 import { parseEnum, parseInteger, parseList, parseTimeout } from '../ini/values.js';
 import { checkTelemetryPath } from './checked-paths.js';
 
@@ -65,7 +65,9 @@ export function applyFlags(settings: Settings, flags: ServeFlags): Settings {
   result.dockerTlsVerify = sourced('--docker.tls-verify', flags['docker.tlsVerify']) ?? settings.dockerTlsVerify;
   result.dockerCertPath = sourced('--docker.cert-path', flags['docker.certPath']) ?? settings.dockerCertPath;
   if (flags['docker.concurrency'] !== undefined) {
-    result.dockerConcurrency = flagValue('--docker.concurrency', flags['docker.concurrency'], (value) => parseInteger(value, 1));
+    result.dockerConcurrency = flagValue('--docker.concurrency', flags['docker.concurrency'], (value) =>
+      parseInteger(value, 1, MAX_CONCURRENCY),
+    );
   }
   if (flags['docker.timeout'] !== undefined) result.dockerTimeoutMs = flagValue('--docker.timeout', flags['docker.timeout'], parseTimeout);
   if (flags['docker.resyncInterval'] !== undefined) {

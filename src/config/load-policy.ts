@@ -18,7 +18,15 @@ import { parseIni, type IniDocument, type IniSection } from '../ini/ini-file.js'
 import { parseInteger, parseTimeout } from '../ini/values.js';
 import { parseListenAddress } from './listen-address.js';
 import { checkLogFile, checkTelemetryPath } from './checked-paths.js';
-import { DEFAULT_SETTINGS, SETTINGS_SECTIONS, parseLogLevel, type PolicyAction, type RefreshMode, type Settings } from './settings.js';
+import {
+  DEFAULT_SETTINGS,
+  MAX_CONCURRENCY,
+  SETTINGS_SECTIONS,
+  parseLogLevel,
+  type PolicyAction,
+  type RefreshMode,
+  type Settings,
+} from './settings.js';
 
 export interface LoadedPolicy {
   /** The file's path, or the embedded default's name. */
@@ -74,6 +82,13 @@ function settingsFrom(document: IniDocument): Settings {
     };
     switch (section.name) {
       case 'policy':
+        // An empty action would silently mean kill: say which.
+        if (section.values['action']?.trim() === '') {
+          throw new ConfigError(
+            { file, line: section.keyLines['action'], section: section.name, key: 'action' },
+            'is empty; give one of warn, stop, kill, pause',
+          );
+        }
         assign('alwaysAllow', typed<string[]>('always_allow'));
         assign('action', typed<PolicyAction>('action'));
         assign('failFast', typed<boolean>('fail_fast'));
@@ -103,7 +118,7 @@ function settingsFrom(document: IniDocument): Settings {
         assign('dockerCertPath', sourced('cert_path', text('cert_path')));
         assign(
           'dockerConcurrency',
-          converted('concurrency', (value) => parseInteger(value, 1)),
+          converted('concurrency', (value) => parseInteger(value, 1, MAX_CONCURRENCY)),
         );
         assign('dockerTimeoutMs', typed<number>('timeout'));
         assign('processCacheTtlMs', typed<number>('process_cache_ttl'));

@@ -43,6 +43,9 @@ export interface Settings {
   metricsContainerLabels: string[];
 }
 
+/** Engine calls in flight at most: more only queues in the engine (and beyond this is a typo). */
+export const MAX_CONCURRENCY = 1024;
+
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
   alwaysAllow: [],
   action: 'kill',

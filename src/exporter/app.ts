@@ -8,6 +8,7 @@ import type { CheckInstance } from '../policy/types.js';
 import type { Exposition } from './metrics.js';
 import { parseStatusFilter } from './status-filter.js';
 import { STATUS_PAGE_CSP, findContainer, renderContainerPage, renderNotFound, renderStatusPage, type PageContext } from './status-page.js';
+import { listenerOptions } from './listen.js';
 import type { WebSecurity } from './web-security.js';
 
 const PROBES = new Set(['/-/healthy', '/-/ready']);
@@ -44,11 +45,13 @@ export interface AppOptions {
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { monitor, metrics, telemetryPath, security } = options;
   const tls = security?.tlsOptions();
+  const limits = listenerOptions();
   const app = Fastify({
+    ...limits,
     ...(options.logger === undefined ? {} : { loggerInstance: options.logger }),
     // Prometheus scrapes are not worth a log line each.
     logController: new LogController({ disableRequestLogging: true }),
-    ...(tls === undefined ? {} : { https: tls }),
+    ...(tls === undefined ? {} : { https: { ...tls, ...limits.http } }),
   }) as unknown as FastifyInstance;
 
   if (security !== undefined) {

@@ -78,11 +78,12 @@ export function parseHostPort(
   return { host: host === '' ? undefined : host, port };
 }
 
-export function parseInteger(value: string, min = Number.MIN_SAFE_INTEGER): number {
+export function parseInteger(value: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
   const text = value.trim();
   if (!/^-?\d+$/.test(text) || Number(text) < min) {
     throw new Error(`"${value}" is not a whole number${min > Number.MIN_SAFE_INTEGER ? ` of at least ${min}` : ''}`);
   }
+  if (Number(text) > max) throw new Error(`${quoted(value)} is more than ${max}`);
   return Number(text);
 }
 

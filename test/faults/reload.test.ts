@@ -5,11 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { eventually } from '../helpers/exporter.js';
+import { scaled } from '../helpers/time-scale.js';
 import { FaultRecord } from './fault-record.js';
 import { Served, sample } from './served.js';
 
@@ -150,6 +153,31 @@ test('POST /-/reload is refused without --web.enable-lifecycle', async () => {
       fault: 'POST /-/reload without --web.enable-lifecycle',
       outcome: 'refused, as Prometheus does',
       figures: `HTTP ${response.status}`,
+    });
+  } finally {
+    assert.equal(await served.stop(), 0);
+  }
+});
+
+test('a request whose headers never finish is cut off after the 10 s header timeout, not held for minutes', async () => {
+  const { policy } = policyWithLog('slowloris');
+  const served = await Served.start(['-f', policy, ...NO_ENGINE]);
+  try {
+    const socket = connect(served.port, '127.0.0.1');
+    await once(socket, 'connect');
+    const started = performance.now();
+    socket.write('GET /metrics HTTP/1.1\r\nHost: localhost\r\nX-Slow: ');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    const closed = once(socket, 'close');
+    const deadline = new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), scaled(30_000)).unref());
+    assert.notEqual(await Promise.race([closed, deadline]), 'open', 'still open after 30 s');
+    const seconds = (performance.now() - started) / 1000;
+    assert.ok(seconds >= 9, `cut off after ${seconds.toFixed(1)} s, before the header timeout`);
+    record.add({
+      fault: 'a request whose headers never finish (no header timeout)',
+      outcome: `cut off by the 10 s header timeout${answer.startsWith('HTTP/1.1 408') ? ' with 408' : ''}; at most 512 connections at once`,
+      figures: `closed after ${seconds.toFixed(1)} s`,
     });
   } finally {
     assert.equal(await served.stop(), 0);
