@@ -197,6 +197,16 @@ const CASES: BadInput[] = [
       ['an empty section name', '[]\n', /p\.ini:1: empty section name/],
       ['a line that is not key = value', '[policy]\njunk line\n', /p\.ini:2 \[policy\]: "junk …" is not a key = value line$/],
       ['a secret line without =', `[statsd]\ntoken ${SECRET}\n`, /p\.ini:2 \[statsd\]: "token …" is not a key = value line$/],
+      [
+        'log_file in a missing folder under /proc (it used to hang)',
+        '[logging]\nlog_file = /proc/no/such/folder/dm.log\n',
+        /p\.ini:2 \[logging\] log_file: cannot append to "\/proc\/no\/such\/folder\/dm\.log": procfs is not a place for a log file$/,
+      ],
+      [
+        'log_file under /sys',
+        '[logging]\nlog_file = /sys/kernel/dm/dm.log\n',
+        /p\.ini:2 \[logging\] log_file: .*sysfs is not a place for a log file$/,
+      ],
       ['an empty action', '[policy]\naction =\n', /p\.ini:2 \[policy\] action: is empty; give one of warn, stop, kill, pause$/],
       [
         '[docker] concurrency 1e11',

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,6 +178,88 @@ test('a request whose headers never finish is cut off after the 10 s header time
       fault: 'a request whose headers never finish (no header timeout)',
       outcome: `cut off by the 10 s header timeout${answer.startsWith('HTTP/1.1 408') ? ' with 408' : ''}; at most 512 connections at once`,
       figures: `closed after ${seconds.toFixed(1)} s`,
+    });
+  } finally {
+    assert.equal(await served.stop(), 0);
+  }
+});
+
+test('a full disk: log records are counted as dropped, and logging resumes once space returns', async (t) => {
+  const mount = mkdtempSync(join(tmpdir(), 'dm-full-disk-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mount]);
+  t.after(() => {
+    execFileSync('umount', [mount]);
+    rmSync(mount, { recursive: true, force: true });
+  });
+  const log = join(mount, 'dm.log');
+  const policy = join(dir, 'full-disk.ini');
+  writeFileSync(policy, `[logging]\nlog_file = ${log}\n${GOOD_POLICY}`);
+  const served = await Served.start(['-f', policy, ...NO_ENGINE, '--web.enable-lifecycle']);
+  try {
+    const filler = join(mount, 'filler');
+    // Fills what is left of the tmpfs; dd ends with "No space left on device".
+    try {
+      execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=4k'], { stdio: 'ignore' });
+    } catch {
+      // Expected: the disk is full.
+    }
+    const dropped = async (): Promise<number> =>
+      sample((await served.get('/metrics')).body, 'docker_monitor_log_records_dropped_total{reason="no_space"}') ?? 0;
+    // The log file's last page may still hold a few lines: log until records are dropped.
+    const count = await eventually(
+      async () => {
+        await fetch(`${served.url}/-/reload`, { method: 'POST' });
+        return dropped();
+      },
+      (value) => value >= 1,
+      20_000,
+      'dropped records counted',
+    );
+    rmSync(filler);
+    await fetch(`${served.url}/-/reload`, { method: 'POST' });
+    const text = await eventually(
+      async () => readFileSync(log, 'utf8'),
+      (content) => content.includes('configuration reloaded'),
+      10_000,
+      'a line once space returned',
+    );
+    assert.ok(served.alive);
+    record.add({
+      fault: 'a full disk under the log file',
+      outcome:
+        'records that cannot be written are counted in docker_monitor_log_records_dropped_total{reason="no_space"}; writing resumes once space returns',
+      figures: `${count} dropped on a full 256 KiB tmpfs; writing resumed (${Buffer.byteLength(text)} bytes in the file after)`,
+    });
+  } finally {
+    assert.equal(await served.stop(), 0);
+  }
+});
+
+test('a log file deleted while serving is made again when its absence is noticed', async () => {
+  const { policy, log } = policyWithLog('deleted');
+  const served = await Served.start(['-f', policy, ...NO_ENGINE, '--web.enable-lifecycle']);
+  try {
+    await eventually(
+      async () => readFileSync(log, 'utf8'),
+      (text) => text.includes('docker-monitor is serving'),
+      10_000,
+      'the first lines',
+    );
+    rmSync(log);
+    // The path is looked at no more than once a second: reload until a line lands in a new file.
+    await eventually(
+      async () => {
+        await fetch(`${served.url}/-/reload`, { method: 'POST' });
+        return existsSync(log) ? readFileSync(log, 'utf8') : '';
+      },
+      (text) => text.includes('configuration reloaded'),
+      10_000,
+      'a new log file',
+    );
+    record.add({
+      fault: 'the log file deleted while serving',
+      outcome: 'a new file is made at the path within a second',
+      figures: 'new file written',
     });
   } finally {
     assert.equal(await served.stop(), 0);
