@@ -348,7 +348,7 @@ function createLiveRegistry(sources: MetricSources): Registry {
 
   new Gauge({
     name: 'docker_monitor_up',
-    help: '1 when the last refresh reached the Docker engine, 0 when it did not (the last-known verdicts are still served).',
+    help: '0 from the first refresh that does not reach the Docker engine (the last-known verdicts are still served); 1 again after 3 refreshes in a row that do.',
     registers: [registry],
     collect() {
       this.set(state().up ? 1 : 0);

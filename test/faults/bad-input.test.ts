@@ -72,7 +72,7 @@ const CASES: BadInput[] = [
       ['--docker.host', ':::', /^--docker\.host: ":::" is not an engine address/],
       ['--log.level', 'loud', /^--log\.level: "loud" is not a log level/],
       ['--log.level', '', /^--log\.level: "" is not a log level/],
-      ['--log.format', 'xml', /^--log\.format: "xml" is not text or json$/],
+      ['--log.format', 'xml', /^--log\.format: "xml" is not text, logfmt or json$/],
       ['--web.telemetry-path', '/-/healthy', /^--web\.telemetry-path: "\/-\/healthy" collides with the probes/],
       ['--web.telemetry-path', '/-/ready', /^--web\.telemetry-path: "\/-\/ready" collides with the probes/],
       ['--web.telemetry-path', '/-/', /^--web\.telemetry-path: "\/-\/" collides with the probes/],
@@ -225,7 +225,7 @@ const CASES: BadInput[] = [
         /p\.ini:2 \[policy\] always_alow: unknown key \(did you mean always_allow\?\)$/,
       ],
       ['[logging] level = LOUD', '[logging]\nlevel = LOUD\n', /p\.ini:2 \[logging\] level: "LOUD" is not a log level/],
-      ['[logging] format = xml', '[logging]\nformat = xml\n', /p\.ini:2 \[logging\] format: "xml" is not one of text, json$/],
+      ['[logging] format = xml', '[logging]\nformat = xml\n', /p\.ini:2 \[logging\] format: "xml" is not one of text, logfmt, json$/],
       [
         '[logging] log_file a directory',
         '[logging]\nlog_file = {dir}\n',
