@@ -40,26 +40,34 @@ function logrotate(name: string, log: string, lines: string): void {
   execFileSync('logrotate', ['--force', '--state', join(dir, `${name}.state`), config]);
 }
 
+/** The log file's text once it holds `text` (the file may not exist yet). */
+const logContains = (log: string, text: string): Promise<string> =>
+  eventually(
+    async () => (existsSync(log) ? readFileSync(log, 'utf8') : ''),
+    (content) => content.includes(text),
+    10_000,
+    `"${text}" in ${log}`,
+  );
+
+/** `serve` with `args` for the length of `body`, which must leave it to exit 0 on SIGTERM. */
+async function whileServing(args: readonly string[], body: (served: Served) => Promise<void>): Promise<void> {
+  const served = await Served.start(args);
+  try {
+    await body(served);
+  } finally {
+    assert.equal(await served.stop(), 0);
+  }
+}
+
 const reloadMetric = async (served: Served): Promise<number | undefined> =>
   sample((await served.get('/metrics')).body, 'docker_monitor_config_last_reload_successful');
 
 test("SIGHUP after logrotate's create (move, then HUP) reopens the log: the exporter lives on and writes to the new file", async () => {
   const { policy, log } = policyWithLog('create');
-  const served = await Served.start(['-f', policy, ...NO_ENGINE]);
-  try {
-    await eventually(
-      async () => readFileSync(log, 'utf8'),
-      (text) => text.includes('docker-monitor is serving'),
-      10_000,
-      'the first log lines',
-    );
+  await whileServing(['-f', policy, ...NO_ENGINE], async (served) => {
+    await logContains(log, 'docker-monitor is serving');
     logrotate('create', log, `  create 0640 root root\n  postrotate\n    kill -HUP ${served.child.pid}\n  endscript`);
-    const fresh = await eventually(
-      async () => readFileSync(log, 'utf8'),
-      (text) => text.includes('configuration reloaded'),
-      10_000,
-      'a line in the new file',
-    );
+    const fresh = await logContains(log, 'configuration reloaded');
     assert.ok(served.alive, 'still serving after SIGHUP');
     assert.doesNotMatch(fresh, /docker-monitor is serving/, 'the new file starts empty');
     assert.match(readFileSync(`${log}.1`, 'utf8'), /docker-monitor is serving/, 'the moved file kept the old lines');
@@ -69,29 +77,16 @@ test("SIGHUP after logrotate's create (move, then HUP) reopens the log: the expo
       outcome: 'the log file is reopened and the configuration reloaded; serving goes on (it used to end the exporter)',
       figures: `alive after HUP; new file ${fresh.split('\n').length - 1} line(s), moved file kept the start-up lines`,
     });
-  } finally {
-    assert.equal(await served.stop(), 0);
-  }
+  });
 });
 
 test("logrotate's copytruncate: writing goes on at the start of the truncated file, with no hole of NUL bytes", async () => {
   const { policy, log } = policyWithLog('copytruncate');
-  const served = await Served.start(['-f', policy, ...NO_ENGINE, '--web.enable-lifecycle']);
-  try {
-    await eventually(
-      async () => readFileSync(log, 'utf8'),
-      (text) => text.includes('docker-monitor is serving'),
-      10_000,
-      'the first log lines',
-    );
+  await whileServing(['-f', policy, ...NO_ENGINE, '--web.enable-lifecycle'], async (served) => {
+    await logContains(log, 'docker-monitor is serving');
     logrotate('copytruncate', log, '  copytruncate');
     assert.equal((await fetch(`${served.url}/-/reload`, { method: 'POST' })).status, 200);
-    const text = await eventually(
-      async () => readFileSync(log, 'utf8'),
-      (content) => content.includes('configuration reloaded'),
-      10_000,
-      'a line after truncation',
-    );
+    const text = await logContains(log, 'configuration reloaded');
     assert.ok(!text.includes('\u0000'), 'no NUL bytes where the old content was');
     assert.match(text, /^\[\d{4}-/, 'the file starts with a whole record');
     record.add({
@@ -99,15 +94,12 @@ test("logrotate's copytruncate: writing goes on at the start of the truncated fi
       outcome: 'appends continue at the start of the truncated file',
       figures: `${Buffer.byteLength(text)} bytes after truncation, 0 NUL bytes`,
     });
-  } finally {
-    assert.equal(await served.stop(), 0);
-  }
+  });
 });
 
 test('a policy broken between reloads: the running one stays, one error line names the place, the reload metric says 0', async () => {
   const { policy, log } = policyWithLog('broken');
-  const served = await Served.start(['-f', policy, ...NO_ENGINE, '--web.enable-lifecycle']);
-  try {
+  await whileServing(['-f', policy, ...NO_ENGINE, '--web.enable-lifecycle'], async (served) => {
     const before = sample((await served.get('/metrics')).body, 'docker_monitor_config_last_reload_success_timestamp_seconds');
     writeFileSync(policy, `[logging]\nlog_file = ${log}\n${GOOD_POLICY}[docker_monitor.checks.NoSuchCheck]\n`);
     served.child.kill('SIGHUP');
@@ -138,15 +130,12 @@ test('a policy broken between reloads: the running one stays, one error line nam
         'the running policy stays; one error line with file:line [section]; docker_monitor_config_last_reload_successful 0, then 1 once fixed',
       figures: `${errors.length} error line; success timestamp unchanged`,
     });
-  } finally {
-    assert.equal(await served.stop(), 0);
-  }
+  });
 });
 
 test('POST /-/reload is refused without --web.enable-lifecycle', async () => {
   const { policy } = policyWithLog('lifecycle');
-  const served = await Served.start(['-f', policy, ...NO_ENGINE]);
-  try {
+  await whileServing(['-f', policy, ...NO_ENGINE], async (served) => {
     const response = await fetch(`${served.url}/-/reload`, { method: 'POST' });
     assert.equal(response.status, 403);
     record.add({
@@ -154,15 +143,12 @@ test('POST /-/reload is refused without --web.enable-lifecycle', async () => {
       outcome: 'refused, as Prometheus does',
       figures: `HTTP ${response.status}`,
     });
-  } finally {
-    assert.equal(await served.stop(), 0);
-  }
+  });
 });
 
 test('a request whose headers never finish is cut off after the 10 s header timeout, not held for minutes', async () => {
   const { policy } = policyWithLog('slowloris');
-  const served = await Served.start(['-f', policy, ...NO_ENGINE]);
-  try {
+  await whileServing(['-f', policy, ...NO_ENGINE], async (served) => {
     const socket = connect(served.port, '127.0.0.1');
     await once(socket, 'connect');
     const started = performance.now();
@@ -179,9 +165,7 @@ test('a request whose headers never finish is cut off after the 10 s header time
       outcome: `cut off by the 10 s header timeout${answer.startsWith('HTTP/1.1 408') ? ' with 408' : ''}; at most 512 connections at once`,
       figures: `closed after ${seconds.toFixed(1)} s`,
     });
-  } finally {
-    assert.equal(await served.stop(), 0);
-  }
+  });
 });
 
 test('a full disk: log records are counted as dropped, and logging resumes once space returns', async (t) => {
@@ -194,8 +178,7 @@ test('a full disk: log records are counted as dropped, and logging resumes once 
   const log = join(mount, 'dm.log');
   const policy = join(dir, 'full-disk.ini');
   writeFileSync(policy, `[logging]\nlog_file = ${log}\n${GOOD_POLICY}`);
-  const served = await Served.start(['-f', policy, ...NO_ENGINE, '--web.enable-lifecycle']);
-  try {
+  await whileServing(['-f', policy, ...NO_ENGINE, '--web.enable-lifecycle'], async (served) => {
     const filler = join(mount, 'filler');
     // Fills what is left of the tmpfs; dd ends with "No space left on device".
     try {
@@ -217,12 +200,7 @@ test('a full disk: log records are counted as dropped, and logging resumes once 
     );
     rmSync(filler);
     await fetch(`${served.url}/-/reload`, { method: 'POST' });
-    const text = await eventually(
-      async () => readFileSync(log, 'utf8'),
-      (content) => content.includes('configuration reloaded'),
-      10_000,
-      'a line once space returned',
-    );
+    const text = await logContains(log, 'configuration reloaded');
     assert.ok(served.alive);
     record.add({
       fault: 'a full disk under the log file',
@@ -230,21 +208,13 @@ test('a full disk: log records are counted as dropped, and logging resumes once 
         'records that cannot be written are counted in docker_monitor_log_records_dropped_total{reason="no_space"}; writing resumes once space returns',
       figures: `${count} dropped on a full 256 KiB tmpfs; writing resumed (${Buffer.byteLength(text)} bytes in the file after)`,
     });
-  } finally {
-    assert.equal(await served.stop(), 0);
-  }
+  });
 });
 
 test('a log file deleted while serving is made again when its absence is noticed', async () => {
   const { policy, log } = policyWithLog('deleted');
-  const served = await Served.start(['-f', policy, ...NO_ENGINE, '--web.enable-lifecycle']);
-  try {
-    await eventually(
-      async () => readFileSync(log, 'utf8'),
-      (text) => text.includes('docker-monitor is serving'),
-      10_000,
-      'the first lines',
-    );
+  await whileServing(['-f', policy, ...NO_ENGINE, '--web.enable-lifecycle'], async (served) => {
+    await logContains(log, 'docker-monitor is serving');
     rmSync(log);
     // The path is looked at no more than once a second: reload until a line lands in a new file.
     await eventually(
@@ -261,7 +231,5 @@ test('a log file deleted while serving is made again when its absence is noticed
       outcome: 'a new file is made at the path within a second',
       figures: 'new file written',
     });
-  } finally {
-    assert.equal(await served.stop(), 0);
-  }
+  });
 });
