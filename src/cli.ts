@@ -18,7 +18,7 @@ function addPolicyAndEngineFlags(command: Command, verboseHelp: string): Command
     .option('-f, --config-file <path>', 'INI policy file (default: the embedded default policy)')
     .option('--log.level <level>', 'debug, info, warn or error (default: info)')
     .option('-v, --verbose', verboseHelp, (_: string, count: number) => count + 1, 0)
-    .option('--log.format <format>', 'text (for people) or json (one object per line) (default: text)')
+    .option('--log.format <format>', "text (for people), logfmt (promslog's keys) or json (one object per line) (default: text)")
     .option(
       '--docker.host <url>',
       'engine address: unix:///path, tcp://host:port, ssh://user@host[:port] (default: $DOCKER_HOST, else the current docker context, else unix:///var/run/docker.sock)',
@@ -62,6 +62,7 @@ function addServeFlags(command: Command): Command {
       '--web.grafana-url <url>',
       'the status page links each container to its Grafana dashboard at this base (e.g. http://grafana:3000)',
     )
+    .option('--web.enable-lifecycle', 'allow POST /-/reload (SIGHUP always reloads)')
     .option('--refresh <mode>', 'scrape (evaluate on each scrape) or a duration such as 30s (default: scrape)')
     .option('--check <duration>', "cnitch's name for --refresh <duration>")
     .option('--hostname <name>', "host name carried by StatsD tags and log lines (default: this machine's)")

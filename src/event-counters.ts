@@ -11,6 +11,7 @@ export interface EventCounters {
   readonly enforcementFailures: Counter<'action'>;
   readonly reportsDropped: Counter;
   readonly failedLogins: Counter<'reason'>;
+  readonly logRecordsDropped: Counter<'reason'>;
 }
 
 /** Fresh counters in no registry (the exporter registers them; `check` only counts). */
@@ -37,6 +38,12 @@ export function createEventCounters(): EventCounters {
     failedLogins: new Counter({
       name: 'docker_monitor_web_failed_logins_total',
       help: 'Requests refused by basic auth (--web.config.file), by reason: missing (no credentials), wrong (user name or password), rate_limited (too many failures from the address).',
+      labelNames: ['reason'] as const,
+      registers: [],
+    }),
+    logRecordsDropped: new Counter({
+      name: 'docker_monitor_log_records_dropped_total',
+      help: 'Log records that could not be written, by reason: no_space (the disk is full), write_error (any other failure). Writing resumes by itself.',
       labelNames: ['reason'] as const,
       registers: [],
     }),

@@ -80,6 +80,12 @@ const MAX_EVENTS_IN_FLIGHT = 64;
  * events for ever new IDs), a full refresh starts, which forgets the ones it supersedes.
  */
 const MAX_TOUCHED = 10_000;
+/**
+ * `up` falls to 0 at the first refresh that does not reach the engine, and rises to 1 again only after
+ * this many refreshes in a row that did (at once for the first contact): an engine whose ping fails every
+ * other time stays at 0, so `up == 0 for 1m` fires instead of the value flapping.
+ */
+export const UP_AFTER_SUCCESSES = 3;
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
 function wait(ms: number, signal: AbortSignal): Promise<void> {
@@ -123,6 +129,8 @@ export class Monitor {
   /** The next refresh must be a resync: at start, after a failure, after the event stream reconnected. */
   private resyncRequested = true;
   private lastResyncAt = Number.NEGATIVE_INFINITY;
+  /** Refreshes in a row that reached the engine (see UP_AFTER_SUCCESSES). */
+  private successesInRow = 0;
   /** The kind of the last engine failure logged, so that an outage is logged once, not at every refresh. */
   private loggedFailure: string | undefined;
   private eventsInFlight = 0;
@@ -175,6 +183,15 @@ export class Monitor {
     }
   }
 
+  /** A reloaded policy: its evaluator judges from the next refresh on, a resync that re-evaluates every container. */
+  usePolicy(evaluator: Evaluator): void {
+    this.options.evaluator = evaluator;
+    for (const check of evaluator.checks) this.options.counters.checkErrors.inc({ check: check.name }, 0);
+    clearTimeout(this.expiryTimer);
+    this.scheduleWaiverExpiry();
+    this.requestResync();
+  }
+
   /**
    * At the instant the next waiver ends, its results become FAILs again: re-derived from the current
    * state (no check runs again), whatever the refresh mode. setTimeout holds at most ~24.8 days, so a
@@ -224,7 +241,10 @@ export class Monitor {
     const budget = new AbortController();
     const finished = await Promise.race([refreshed.then(() => true), wait(Math.max(0, budgetMs), budget.signal).then(() => false)]);
     budget.abort();
-    if (!finished) this.current = { ...this.current, up: false };
+    if (!finished) {
+      this.successesInRow = 0;
+      this.current = { ...this.current, up: false };
+    }
     return this.current;
   }
 
@@ -293,16 +313,20 @@ export class Monitor {
         if (touchedAt <= startSequence && !this.pending.has(id)) this.touched.delete(id);
       }
       for (const id of this.healthStatus.keys()) if (!containers.has(id)) this.healthStatus.delete(id);
+      this.successesInRow += 1;
+      const up = this.current.up || !this.engineReached || this.successesInRow >= UP_AFTER_SUCCESSES;
       this.engineReached = true;
-      if (this.loggedFailure !== undefined) this.options.logger.info({ engine: this.options.engine.address }, 'engine reachable again');
-      this.loggedFailure = undefined;
+      if (up && !this.current.up && this.loggedFailure !== undefined) {
+        this.options.logger.info({ engine: this.options.engine.address }, 'engine reachable again');
+      }
+      if (up) this.loggedFailure = undefined;
       const unchanged =
         containers.size === this.current.containers.size &&
         [...containers].every(([id, report]) => this.current.containers.get(id) === report);
       this.current = {
         containers: unchanged ? this.current.containers : containers,
         host: sameResults(evaluation.host.results, this.current.host.results) ? this.current.host : evaluation.host,
-        up: true,
+        up,
         lastRefreshTimestamp: Date.now() / 1000,
         refreshDuration: (performance.now() - started) / 1000,
       };
@@ -311,6 +335,7 @@ export class Monitor {
       this.reports.push(evaluated.filter((report) => !superseded.has(report.id)));
     } catch (error) {
       this.logFailure(error);
+      this.successesInRow = 0;
       this.resyncRequested = true;
       this.current = { ...this.current, up: false, refreshDuration: (performance.now() - started) / 1000 };
     }

@@ -24,6 +24,7 @@ command -v curl >/dev/null || need+=(curl)            # a gzip reader that stops
 command -v debootstrap >/dev/null || need+=(debootstrap)        # test/deploy: the image's stand-in base
 command -v docker-compose >/dev/null || need+=(docker-compose)  # test/deploy: examples/docker-compose.yml
 command -v git >/dev/null || need+=(git)                        # test/deploy: npm pack from a fresh clone
+[ -x /usr/sbin/logrotate ] || need+=(logrotate)                 # test/faults: SIGHUP and copytruncate with the real logrotate
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "test/run-all.sh: missing ${need[*]}; install them (as root: apt-get install -y ${need[*]})" >&2; exit 1; fi
   echo "installing ${need[*]}"

@@ -1,4 +1,5 @@
 import { createExporter } from '../exporter/exporter.js';
+import type { ConfigReloader } from '../exporter/reload.js';
 import { boundAddresses, listenAll } from '../exporter/listen.js';
 import { formatDuration } from '../ini/values.js';
 import type { Runtime } from '../runtime.js';
@@ -7,7 +8,16 @@ import { logUnhandledRejections } from './unhandled.js';
 /** `docker-monitor serve`: the exporter. Resolves with the exit code once SIGTERM or SIGINT has shut it down. */
 export async function runServe(runtime: Runtime): Promise<number> {
   const { settings, logger, engine, evaluator, listeners, policy } = runtime;
-  const { monitor, app, createApp, security } = await createExporter(runtime);
+  // From the first moment: Node's default for SIGHUP ends the process (logrotate's postrotate, `systemctl reload`).
+  let reloader: ConfigReloader | undefined;
+  const hangUp = (): void => {
+    if (reloader === undefined) logger.warn('SIGHUP before the exporter was ready; nothing to reload yet');
+    else void reloader.reload('SIGHUP');
+  };
+  process.on('SIGHUP', hangUp);
+  const exporter = await createExporter(runtime);
+  const { monitor, app, createApp, security } = exporter;
+  reloader = exporter.reloader;
   const apps = await listenAll(settings.listenAddresses, (index) => (index === 0 ? Promise.resolve(app) : createApp()));
   const stopLoggingRejections = logUnhandledRejections(logger);
   monitor.start();
@@ -41,5 +51,6 @@ export async function runServe(runtime: Runtime): Promise<number> {
   await monitor.close();
   await Promise.all(listeners.map(async (listener) => listener.close?.()));
   stopLoggingRejections();
+  process.off('SIGHUP', hangUp);
   return 0;
 }

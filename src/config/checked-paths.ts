@@ -1,11 +1,12 @@
 /** Checks of settings that name places: the metrics path, the log file. Each throws a message fit to follow "where: ". */
-import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, statSync, statfsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { quoted } from '../ini/values.js';
 
 /** The probes' paths are taken: the metrics must not hide them, nor the landing page's query. */
 export function checkTelemetryPath(value: string): string {
   if (!value.startsWith('/')) throw new Error(`${quoted(value)} must start with /`);
+  if (value === '/') throw new Error('"/" would hide the status page; use a path such as /metrics');
   // eslint-disable-next-line no-control-regex -- control characters are what is refused
   if (/[?#\s]/.test(value) || /[\u0000-\u001f\u007f]/.test(value)) throw new Error(`${quoted(value)} is not a plain URL path`);
   if (value === '/-' || value.startsWith('/-/'))
@@ -25,6 +26,9 @@ const FILE_ERRORS: Readonly<Record<string, string>> = {
 
 /** A log file must be a file docker-monitor can append to (its folder is made as the logger would). */
 export function checkLogFile(path: string): string {
+  // Making folders under procfs or sysfs can hang for ever: such a place is refused before anything is made there.
+  const pseudo = pseudoFileSystemOf(resolve(path));
+  if (pseudo !== undefined) throw new Error(`cannot append to ${quoted(path, 200)}: ${pseudo} is not a place for a log file`);
   try {
     mkdirSync(dirname(path), { recursive: true });
     if (statSync(path, { throwIfNoEntry: false })?.isDirectory() === true)
@@ -35,4 +39,24 @@ export function checkLogFile(path: string): string {
     throw new Error(`cannot append to ${quoted(path, 200)}: ${FILE_ERRORS[code] ?? code}`, { cause: error });
   }
   return path;
+}
+
+/** statfs magic numbers of the kernel's pseudo file systems. */
+const PSEUDO_FILE_SYSTEMS: ReadonlyMap<number, string> = new Map([
+  [0x9fa0, 'procfs'],
+  [0x62656572, 'sysfs'],
+  [0x64626720, 'debugfs'],
+  [0x63677270, 'cgroup2'],
+]);
+
+/** The pseudo file system (procfs, sysfs…) a path is in, by its name or its nearest existing folder; undefined for a real one. */
+function pseudoFileSystemOf(path: string): string | undefined {
+  if (/^\/(proc|sys)(\/|$)/.test(path)) return path.startsWith('/proc') ? 'procfs' : 'sysfs';
+  let folder = dirname(path);
+  while (!existsSync(folder)) folder = dirname(folder);
+  try {
+    return PSEUDO_FILE_SYSTEMS.get(statfsSync(folder).type);
+  } catch {
+    return undefined;
+  }
 }

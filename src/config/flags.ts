@@ -2,7 +2,7 @@ import { UsageError, errorMessage } from '../errors.js';
 import { moreVerbose } from '../log.js';
 import { parseListenAddress } from './listen-address.js';
 import { parseLabelGlobs, parseRefresh } from './load-policy.js';
-import { parseLogLevel, type Settings } from './settings.js';
+import { MAX_CONCURRENCY, parseLogLevel, type Settings } from './settings.js';
 import { parseEnum, parseInteger, parseList, parseTimeout } from '../ini/values.js';
 import { checkTelemetryPath } from './checked-paths.js';
 
@@ -27,6 +27,7 @@ export interface ServeFlags extends CommonFlags {
   'web.telemetryPath'?: string;
   'web.config.file'?: string;
   'web.grafanaUrl'?: string;
+  'web.enableLifecycle'?: boolean;
   refresh?: string;
   check?: string;
   hostname?: string;
@@ -59,7 +60,7 @@ export function applyFlags(settings: Settings, flags: ServeFlags): Settings {
   if (flags.verbose) result.logLevel = moreVerbose(result.logLevel, flags.verbose);
   if (flags['log.format'] !== undefined) {
     result.logFormat = flagValue('--log.format', flags['log.format'], (value) => {
-      if (value !== 'text' && value !== 'json') throw new Error(`"${value}" is not text or json`);
+      if (value !== 'text' && value !== 'logfmt' && value !== 'json') throw new Error(`"${value}" is not text, logfmt or json`);
       return value;
     });
   }
@@ -73,7 +74,9 @@ export function applyFlags(settings: Settings, flags: ServeFlags): Settings {
   result.dockerTlsVerify = sourced('--docker.tls-verify', flags['docker.tlsVerify']) ?? settings.dockerTlsVerify;
   result.dockerCertPath = sourced('--docker.cert-path', flags['docker.certPath']) ?? settings.dockerCertPath;
   if (flags['docker.concurrency'] !== undefined) {
-    result.dockerConcurrency = flagValue('--docker.concurrency', flags['docker.concurrency'], (value) => parseInteger(value, 1));
+    result.dockerConcurrency = flagValue('--docker.concurrency', flags['docker.concurrency'], (value) =>
+      parseInteger(value, 1, MAX_CONCURRENCY),
+    );
   }
   if (flags['docker.timeout'] !== undefined) result.dockerTimeoutMs = flagValue('--docker.timeout', flags['docker.timeout'], parseTimeout);
   if (flags['docker.resyncInterval'] !== undefined) {
@@ -88,6 +91,7 @@ export function applyFlags(settings: Settings, flags: ServeFlags): Settings {
   }
   if (flags['web.config.file'] !== undefined) result.webConfigFile = flags['web.config.file'];
   if (flags['web.grafanaUrl'] !== undefined) result.grafanaUrl = flagValue('--web.grafana-url', flags['web.grafanaUrl'], parseHttpUrl);
+  if (flags['web.enableLifecycle'] !== undefined) result.webEnableLifecycle = flags['web.enableLifecycle'];
   if (flags.refresh !== undefined && flags.check !== undefined) {
     throw new UsageError('--refresh and --check mean the same thing: give one of them');
   }

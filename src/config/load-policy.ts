@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { ConfigError, errorMessage, formatLocation, type Sourced } from '../errors.js';
+import type { Logger } from '../log.js';
 import { BUILT_IN_PREFIX, instantiateCheck, resolveCheckClass } from '../policy/check-loader.js';
 import { loadWorkerCheck } from '../user-checks/worker-check.js';
 import type { CheckClass } from '../policy/policy-check.js';
@@ -16,7 +17,15 @@ import { parseIni, type IniDocument, type IniSection } from '../ini/ini-file.js'
 import { parseInteger, parseTimeout } from '../ini/values.js';
 import { parseListenAddress } from './listen-address.js';
 import { checkLogFile, checkTelemetryPath } from './checked-paths.js';
-import { DEFAULT_SETTINGS, SETTINGS_SECTIONS, parseLogLevel, type PolicyAction, type RefreshMode, type Settings } from './settings.js';
+import {
+  DEFAULT_SETTINGS,
+  MAX_CONCURRENCY,
+  SETTINGS_SECTIONS,
+  parseLogLevel,
+  type PolicyAction,
+  type RefreshMode,
+  type Settings,
+} from './settings.js';
 
 export interface LoadedPolicy {
   /** The file's path, or the embedded default's name. */
@@ -72,6 +81,13 @@ function settingsFrom(document: IniDocument): Settings {
     };
     switch (section.name) {
       case 'policy':
+        // An empty action would silently mean kill: say which.
+        if (section.values['action']?.trim() === '') {
+          throw new ConfigError(
+            { file, line: section.keyLines['action'], section: section.name, key: 'action' },
+            'is empty; give one of warn, stop, kill, pause',
+          );
+        }
         assign('alwaysAllow', typed<string[]>('always_allow'));
         assign('action', typed<PolicyAction>('action'));
         assign('failFast', typed<boolean>('fail_fast'));
@@ -101,7 +117,7 @@ function settingsFrom(document: IniDocument): Settings {
         assign('dockerCertPath', sourced('cert_path', text('cert_path')));
         assign(
           'dockerConcurrency',
-          converted('concurrency', (value) => parseInteger(value, 1)),
+          converted('concurrency', (value) => parseInteger(value, 1, MAX_CONCURRENCY)),
         );
         assign('dockerTimeoutMs', typed<number>('timeout'));
         assign('processCacheTtlMs', typed<number>('process_cache_ttl'));
@@ -116,17 +132,41 @@ function settingsFrom(document: IniDocument): Settings {
   return settings;
 }
 
-async function loadChecks(sections: IniSection[], file: string, builtIns: Readonly<Record<string, CheckClass>>): Promise<CheckInstance[]> {
+async function loadChecks(
+  sections: IniSection[],
+  file: string,
+  builtIns: Readonly<Record<string, CheckClass>>,
+  logger: Logger | undefined,
+): Promise<CheckInstance[]> {
   const checks: CheckInstance[] = [];
   // Shared by this policy's checks alone: two loaded policies (two runtimes) never share scans.
-  const context: CheckContext = { scanPool: new ScanPool() };
+  const context: CheckContext = { scanPool: new ScanPool(), logger };
   const sectionByName = new Map<string, IniSection>();
+  try {
+    await loadEach(sections, file, builtIns, context, sectionByName, checks);
+  } catch (error) {
+    // A reload that fails must not leave the worker threads of the checks it loaded before the error.
+    await closeChecks(checks);
+    throw error;
+  }
+  return checks;
+}
+
+async function loadEach(
+  sections: IniSection[],
+  file: string,
+  builtIns: Readonly<Record<string, CheckClass>>,
+  context: CheckContext,
+  sectionByName: Map<string, IniSection>,
+  checks: CheckInstance[],
+): Promise<void> {
   for (const section of sections) {
     if (section.name in SETTINGS_SECTIONS || isWaiverSection(section)) continue;
     // Users' checks run in worker threads of their own (src/user-checks/); built-ins in the exporter's.
     const check = section.name.startsWith(BUILT_IN_PREFIX)
       ? instantiateCheck(await resolveCheckClass(section, file, builtIns), section, file, context)
       : await loadWorkerCheck(section, file, context);
+    checks.push(check);
     // Results and metrics are labelled by class name, so two sections must not share one.
     const earlier = sectionByName.get(check.name);
     if (earlier !== undefined) {
@@ -136,30 +176,53 @@ async function loadChecks(sections: IniSection[], file: string, builtIns: Readon
       );
     }
     sectionByName.set(check.name, section);
-    checks.push(check);
   }
-  return checks;
 }
 
+/** Frees what a policy's checks hold (users' checks' worker threads): after a failed load, or once a reload replaced them. */
+export async function closeChecks(checks: readonly CheckInstance[]): Promise<void> {
+  for (const check of checks) await check.close?.();
+}
+
+/**
+ * Where the checks of a policy log, made from the file's settings before its checks are loaded (the
+ * `[logging]` section says where the log goes).
+ */
+export type LoggerFor = (settings: Settings) => Logger;
+
 /** Parses and validates a policy text; every problem is a ConfigError naming file, section and key. */
-export async function parsePolicy(text: string, file: string, builtIns: Readonly<Record<string, CheckClass>>): Promise<LoadedPolicy> {
+export async function parsePolicy(
+  text: string,
+  file: string,
+  builtIns: Readonly<Record<string, CheckClass>>,
+  loggerFor?: LoggerFor,
+): Promise<LoadedPolicy> {
   // A binary file is not a policy: say so once instead of echoing its bytes as INI lines.
   if (text.includes('\u0000')) throw new ConfigError({ file }, 'is not a text file (it contains NUL bytes)');
   const document = parseIni(text, file);
   const settings = settingsFrom(document);
-  const checks = await loadChecks(document.sections, file, builtIns);
-  const waivers = loadWaivers(document.sections, file, checks);
-  const policySection = document.sections.find((section) => section.name === 'policy');
-  const exclude =
-    policySection === undefined
-      ? undefined
-      : selectorFrom(parseOptions(SETTINGS_SECTIONS['policy'] ?? {}, policySection, file), policySection, file, 'exclude_');
-  return { file, settings, checks, waivers, exclude, warnings: document.warnings };
+  const checks = await loadChecks(document.sections, file, builtIns, loggerFor?.(settings));
+  try {
+    const waivers = loadWaivers(document.sections, file, checks);
+    const policySection = document.sections.find((section) => section.name === 'policy');
+    const exclude =
+      policySection === undefined
+        ? undefined
+        : selectorFrom(parseOptions(SETTINGS_SECTIONS['policy'] ?? {}, policySection, file), policySection, file, 'exclude_');
+    return { file, settings, checks, waivers, exclude, warnings: document.warnings };
+  } catch (error) {
+    await closeChecks(checks);
+    throw error;
+  }
 }
 
 /** Loads `path`, or the embedded default policy when no path is given. */
-export async function loadPolicy(path: string | undefined, builtIns: Readonly<Record<string, CheckClass>>): Promise<LoadedPolicy> {
-  if (path === undefined) return parsePolicy(DEFAULT_POLICY_INI, DEFAULT_POLICY_NAME, builtIns);
+export async function loadPolicy(
+  path: string | undefined,
+  builtIns: Readonly<Record<string, CheckClass>>,
+  loggerFor?: LoggerFor,
+): Promise<LoadedPolicy> {
+  if (path === undefined) return parsePolicy(DEFAULT_POLICY_INI, DEFAULT_POLICY_NAME, builtIns, loggerFor);
   let text: string;
   try {
     // A FIFO or a device would block the read (or never end): only a regular file is read.
@@ -180,5 +243,5 @@ export async function loadPolicy(path: string | undefined, builtIns: Readonly<Re
               : errorMessage(error);
     throw new ConfigError({ file: path }, `cannot read the policy file: ${why}`);
   }
-  return parsePolicy(text, path, builtIns);
+  return parsePolicy(text, path, builtIns, loggerFor);
 }

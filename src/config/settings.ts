@@ -22,6 +22,8 @@ export interface Settings {
   webConfigFile: string | undefined;
   /** `--web.grafana-url`: base URL of the Grafana holding the container dashboard. */
   grafanaUrl: string | undefined;
+  /** `--web.enable-lifecycle`: `POST /-/reload` reloads (SIGHUP always does). */
+  webEnableLifecycle: boolean;
   refresh: RefreshMode;
   hostname: string | undefined;
   enforce: boolean;
@@ -43,6 +45,9 @@ export interface Settings {
   metricsContainerLabels: string[];
 }
 
+/** Engine calls in flight at most: more only queues in the engine (and beyond this is a typo). */
+export const MAX_CONCURRENCY = 1024;
+
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
   alwaysAllow: [],
   action: 'kill',
@@ -54,6 +59,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   telemetryPath: '/metrics',
   webConfigFile: undefined,
   grafanaUrl: undefined,
+  webEnableLifecycle: false,
   refresh: 'scrape',
   hostname: undefined,
   enforce: false,
@@ -101,7 +107,11 @@ export const SETTINGS_SECTIONS: Readonly<Record<string, Readonly<Record<string, 
   logging: {
     log_file: { type: 'string', description: 'file to append log lines to (default: standard error)' },
     level: { type: 'string', description: 'debug, info, warn, error (or DEBUG, INFO, WARNING, ERROR, CRITICAL)' },
-    format: { type: 'enum', values: ['text', 'json'], description: 'text (for people) or json (one object per line)' },
+    format: {
+      type: 'enum',
+      values: ['text', 'logfmt', 'json'],
+      description: "text (for people), logfmt (promslog's keys) or json (one object per line)",
+    },
   },
   exporter: {
     listen_address: {

@@ -9,6 +9,7 @@ import type { Exposition } from './metrics.js';
 import { wantsGzip, wantsOpenMetrics } from './negotiation.js';
 import { parseStatusFilter } from './status-filter.js';
 import { STATUS_PAGE_CSP, findContainer, renderContainerPage, renderNotFound, renderStatusPage, type PageContext } from './status-page.js';
+import { listenerOptions } from './listen.js';
 import type { WebSecurity } from './web-security.js';
 
 const PROBES = new Set(['/-/healthy', '/-/ready']);
@@ -47,11 +48,13 @@ export interface AppOptions {
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { monitor, metrics, telemetryPath, security } = options;
   const tls = security?.tlsOptions();
+  const limits = listenerOptions();
   const app = Fastify({
+    ...limits,
     ...(options.logger === undefined ? {} : { loggerInstance: options.logger }),
     // Prometheus scrapes are not worth a log line each.
     logController: new LogController({ disableRequestLogging: true }),
-    ...(tls === undefined ? {} : { https: tls }),
+    ...(tls === undefined ? {} : { https: { ...tls, ...limits.http } }),
   }) as unknown as FastifyInstance;
 
   if (security !== undefined) {
@@ -94,7 +97,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     now: Date.now(),
     grafanaUrl: options.grafanaUrl,
   });
-  const checkNames = options.checks.filter((check) => check.scope !== 'host').map((check) => check.name);
+  // Read at each request: a reload replaces the checks.
+  const checkNames = (): string[] => options.checks.filter((check) => check.scope !== 'host').map((check) => check.name);
   /** Sends a page, gzipped when the browser accepts it: a thousand containers make ~1 MB of HTML, ~20 kB gzipped. */
   const page = async (request: FastifyRequest, reply: FastifyReply, status: number, body: string) => {
     void reply
@@ -109,7 +113,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   if (telemetryPath !== '/') {
     app.get('/', async (request, reply) => {
-      const filter = parseStatusFilter(request.query as Record<string, string | string[] | undefined>, checkNames);
+      const filter = parseStatusFilter(request.query as Record<string, string | string[] | undefined>, checkNames());
       if ('error' in filter) return page(request, reply, 400, renderStatusPage(pageContext(), undefined, filter.error));
       return page(request, reply, 200, renderStatusPage(pageContext(), filter));
     });

@@ -1,8 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { LoadedPolicy } from '../config/load-policy.js';
+import type { Evaluator } from '../evaluator.js';
 import { Monitor } from '../monitor.js';
+import type { CheckInstance } from '../policy/types.js';
 import type { Runtime } from '../runtime.js';
 import { buildApp } from './app.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type Exposition } from './metrics.js';
+import { ConfigReloader } from './reload.js';
 import type { WebSecurity } from './web-security.js';
 
 export interface Exporter {
@@ -11,6 +15,8 @@ export interface Exporter {
   /** Another HTTP app on the same monitor and metrics, for one more listen address. */
   createApp: () => Promise<FastifyInstance>;
   security: WebSecurity | undefined;
+  /** SIGHUP and `POST /-/reload`. */
+  reloader: ConfigReloader;
 }
 
 /**
@@ -36,24 +42,47 @@ export async function createExporter(runtime: Runtime): Promise<Exporter> {
     refresh: settings.refresh,
     resyncIntervalMs: settings.resyncIntervalMs,
   });
-  const metrics = createMetrics({
-    monitor,
-    checks: evaluator.checks,
-    refresh: settings.refresh,
-    counters,
-    resultsMode: settings.metricsResults,
-    containerLabels: settings.metricsContainerLabels,
-    waivers: runtime.policy.waivers,
-  });
-  const createApp = (): Promise<FastifyInstance> =>
-    buildApp({
+  const metricsFor = (policy: LoadedPolicy, current: Evaluator): Exposition =>
+    createMetrics({
       monitor,
-      metrics,
+      checks: current.checks,
+      refresh: settings.refresh,
+      counters,
+      resultsMode: settings.metricsResults,
+      containerLabels: settings.metricsContainerLabels,
+      waivers: policy.waivers,
+      reloads: reloader.status,
+    });
+  // What a reload replaces, read by the apps at each request.
+  const checks: CheckInstance[] = [...evaluator.checks];
+  const reloader = new ConfigReloader(runtime, security, (policy, next) => {
+    monitor.usePolicy(next);
+    metrics = metricsFor(policy, next);
+    checks.splice(0, checks.length, ...next.checks);
+  });
+  let metrics = metricsFor(runtime.policy, evaluator);
+  const exposition: Exposition = { render: (request) => metrics.render(request) };
+  const createApp = async (): Promise<FastifyInstance> => {
+    const app = await buildApp({
+      monitor,
+      metrics: exposition,
       telemetryPath: settings.telemetryPath,
-      checks: evaluator.checks,
+      checks,
       logger,
       security,
       grafanaUrl: settings.grafanaUrl,
     });
-  return { monitor, app: await createApp(), createApp, security };
+    // Prometheus's lifecycle endpoint: POST (or PUT) reloads, only when --web.enable-lifecycle allows it.
+    const reload = async (_request: unknown, reply: FastifyReply) => {
+      if (!settings.webEnableLifecycle) return reply.code(403).type('text/plain').send('Lifecycle API is not enabled.\n');
+      const outcome = await reloader.reload('POST /-/reload');
+      return outcome.ok
+        ? reply.type('text/plain').send('')
+        : reply.code(500).type('text/plain').send(`failed to reload config: ${outcome.error}\n`);
+    };
+    app.post('/-/reload', reload);
+    app.put('/-/reload', reload);
+    return app;
+  };
+  return { monitor, app: await createApp(), createApp, security, reloader };
 }

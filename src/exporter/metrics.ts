@@ -42,6 +42,15 @@ export interface MetricSources {
   /** Globs of container labels copied onto docker_monitor_container_info; none by default. */
   containerLabels?: readonly string[];
   waivers?: readonly Waiver[];
+  /** How the last configuration reload went; exported only by `serve`, which reloads. */
+  reloads?: ReloadStatus;
+}
+
+/** The outcome of the last reload (SIGHUP, `POST /-/reload`), as Prometheus exports its own. */
+export interface ReloadStatus {
+  successful: boolean;
+  /** Unix seconds when the configuration last loaded (at start, or a reload). */
+  lastSuccessSeconds: number;
 }
 
 /** How fresh the values are, for HELP texts (exporter guidelines: say when values are cached). */
@@ -324,13 +333,33 @@ function createLiveRegistry(sources: MetricSources): Registry {
   const { monitor } = sources;
   const state = (): MonitorState => monitor.state;
 
-  const { checkErrors, enforcementActions, enforcementFailures, reportsDropped, failedLogins } = sources.counters;
-  const counters: Metric[] = [checkErrors, enforcementActions, enforcementFailures, reportsDropped, failedLogins];
+  const { checkErrors, enforcementActions, enforcementFailures, reportsDropped, failedLogins, logRecordsDropped } = sources.counters;
+  const counters: Metric[] = [checkErrors, enforcementActions, enforcementFailures, reportsDropped, failedLogins, logRecordsDropped];
   for (const counter of counters) registry.registerMetric(counter);
+
+  const reloads = sources.reloads;
+  if (reloads !== undefined) {
+    new Gauge({
+      name: 'docker_monitor_config_last_reload_successful',
+      help: 'Whether the last configuration reload (SIGHUP, POST /-/reload) loaded: 1, or 0 when it failed and the previous configuration runs on.',
+      registers: [registry],
+      collect() {
+        this.set(reloads.successful ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'docker_monitor_config_last_reload_success_timestamp_seconds',
+      help: 'Unix time when the configuration last loaded, at start or at a reload.',
+      registers: [registry],
+      collect() {
+        this.set(reloads.lastSuccessSeconds);
+      },
+    });
+  }
 
   new Gauge({
     name: 'docker_monitor_up',
-    help: '1 when the last refresh reached the Docker engine, 0 when it did not (the last-known verdicts are still served).',
+    help: '0 from the first refresh that does not reach the Docker engine (the last-known verdicts are still served); 1 again after 3 refreshes in a row that do.',
     registers: [registry],
     collect() {
       this.set(state().up ? 1 : 0);

@@ -3,6 +3,7 @@
  * monitor's current state. Every value goes through ghtml's `html` tag, which escapes what it inserts;
  * `!${...}` (no escaping) is used only for fragments this module rendered with the same tag.
  */
+import { escapeControl } from '../log.js';
 import { html } from 'ghtml';
 import { rootProcessesOf } from '../checks/root-process-check.js';
 import type { MonitorState } from '../monitor.js';
@@ -218,8 +219,8 @@ function row(
       : findings.length === 0
         ? `${kept} check${kept === 1 ? '' : 's'} pass.`
         : '';
-  return html`<li class="container ${verdict}" data-container="${report.name}" data-verdict="${verdict}">
-<h3><span class="verdict ${verdict === 'allowed' ? 'pass' : verdict}">${VERDICT_LABELS[verdict]}</span><a href="${containerLink(report.name, '')}">${report.name}</a><span class="image">${report.image}</span>!${grafanaLink(grafana, report.name)}</h3>
+  return html`<li class="container ${verdict}" data-container="${escapeControl(report.name)}" data-verdict="${verdict}">
+<h3><span class="verdict ${verdict === 'allowed' ? 'pass' : verdict}">${VERDICT_LABELS[verdict]}</span><a href="${containerLink(report.name, '')}">${escapeControl(report.name)}</a><span class="image">${escapeControl(report.image)}</span>!${grafanaLink(grafana, report.name)}</h3>
 !${summary === '' ? '' : html`<p class="note">${summary}</p>`}
 !${findingList(findings, checks)}
 </li>`;
@@ -449,13 +450,13 @@ export function renderContainerPage(context: PageContext, report: ContainerRepor
   const roots = rootProcessesOf(report);
   const body = html`<header>
 <p class="quick"><a href="../">← All containers</a></p>
-<h1>${report.name} <span class="verdict ${verdict === 'allowed' ? 'pass' : verdict}" id="verdict">${VERDICT_LABELS[verdict]}</span></h1>
+<h1>${escapeControl(report.name)} <span class="verdict ${verdict === 'allowed' ? 'pass' : verdict}" id="verdict">${VERDICT_LABELS[verdict]}</span></h1>
 <ul class="summary">!${engineSummary(context)}</ul>
 !${context.grafanaUrl === undefined ? '' : html`<p class="quick">!${grafanaLink(context.grafanaUrl, report.name)}</p>`}
 </header>
 <main>
 <dl class="facts">
-<dt>Image</dt><dd>${report.image}</dd>
+<dt>Image</dt><dd>${escapeControl(report.image)}</dd>
 <dt>Image ID</dt><dd>${report.imageId}</dd>
 <dt>Container ID</dt><dd>${report.id}</dd>
 <dt>Started</dt><dd>${report.startedAt}</dd>
@@ -467,9 +468,9 @@ export function renderContainerPage(context: PageContext, report: ContainerRepor
 <tbody>!${names.map((name) => resultRow(byName.get(name), name, results.get(name), report))}</tbody>
 </table></div>
 !${(roots ?? []).length === 0 ? '' : html`<h2>Processes running as root</h2><ul id="root-process-list">!${(roots ?? []).map((process) => html`<li><code>${process.pid}: ${process.command}</code></li>`)}</ul>`}
-!${labels.length === 0 ? '' : html`<h2>Labels</h2><div class="scroll"><table><tbody>!${labels.map(([key, value]) => html`<tr><td><code>${key}</code></td><td><code>${value}</code></td></tr>`)}</tbody></table></div>`}
+!${labels.length === 0 ? '' : html`<h2>Labels</h2><div class="scroll"><table><tbody>!${labels.map(([key, value]) => html`<tr><td><code>${escapeControl(key)}</code></td><td><code>${escapeControl(value)}</code></td></tr>`)}</tbody></table></div>`}
 </main>`;
-  return layout(`${report.name} · docker-monitor`, body);
+  return layout(`${escapeControl(report.name)} · docker-monitor`, body);
 }
 
 /** A page for a container that is not running, or a filter that cannot be read. */

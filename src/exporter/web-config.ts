@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { validateHeaderValue } from 'node:http';
 import { createSecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
 import { parseTimeout, quoted } from '../ini/values.js';
 import { parse as parseYaml } from 'yaml';
@@ -63,6 +63,20 @@ const TLS_KEYS = [
   'client_allowed_sans',
 ];
 const HTTP_KEYS = ['http2', 'headers'];
+/** The response headers exporter-toolkit's `http_server_config.headers` accepts: its security headers. */
+const SECURITY_HEADERS = [
+  'Content-Security-Policy',
+  'X-Frame-Options',
+  'X-Content-Type-Options',
+  'X-XSS-Protection',
+  'Strict-Transport-Security',
+];
+const HEADER_VALUES: Readonly<Record<string, readonly string[]>> = {
+  'X-Frame-Options': ['deny', 'sameorigin'],
+  'X-Content-Type-Options': ['nosniff'],
+};
+/** A burst beyond this is no limit at all (and past 2^53 the bucket's arithmetic breaks). */
+const MAX_BURST = 1_000_000;
 const BCRYPT_HASH = /^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/;
 
 type YamlMap = Record<string, unknown>;
@@ -149,6 +163,8 @@ export function parseWebConfig(text: string, file: string): WebConfig {
   if (userSection !== undefined && userSection !== null) {
     if (!isMap(userSection)) return fail('basic_auth_users', 'must map user names to bcrypt hashes');
     for (const [user, hash] of Object.entries(userSection)) {
+      // Basic auth sends "user:password": a user name with a colon can never log in.
+      if (user.includes(':')) return fail(`basic_auth_users.${user}`, 'a user name cannot contain ":"');
       if (typeof hash !== 'string' || !BCRYPT_HASH.test(hash)) {
         return fail(`basic_auth_users.${user}`, 'is not a bcrypt hash (make one with: htpasswd -nBC 10 "" | tr -d \':\\n\')');
       }
@@ -169,11 +185,13 @@ export function parseWebConfig(text: string, file: string): WebConfig {
         const key = `http_server_config.headers.${name}`;
         if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return fail(key, 'must be a text value');
         const text = String(value);
-        try {
-          validateHeaderName(name);
-        } catch {
-          return fail(key, `${quoted(name)} is not a valid header name`);
-        }
+        const allowed = SECURITY_HEADERS.find((header) => header.toLowerCase() === name.toLowerCase());
+        // A Content-Length or Content-Encoding would cut or mislabel every response: only these may be set.
+        if (allowed === undefined)
+          return fail(key, `${quoted(name)} cannot be set (exporter-toolkit allows ${SECURITY_HEADERS.join(', ')})`);
+        const values = HEADER_VALUES[allowed];
+        if (values !== undefined && !values.includes(text.toLowerCase()))
+          return fail(key, `${quoted(text)} is not one of ${values.join(', ')}`);
         try {
           validateHeaderValue(name, text);
         } catch {
@@ -198,6 +216,7 @@ export function parseWebConfig(text: string, file: string): WebConfig {
     const burst = rateSection['burst'];
     if (typeof burst !== 'number' || !Number.isInteger(burst) || burst < 1)
       return fail('rate_limit.burst', `${quoted(String(burst))} is not a whole number of at least 1`);
+    if (burst > MAX_BURST) return fail('rate_limit.burst', `${quoted(String(burst))} is more than ${MAX_BURST}`);
     rateLimit = { intervalMs, burst };
   }
   return { tls, basicAuthUsers: users, headers, rateLimit };

@@ -81,16 +81,26 @@ export class WebSecurity {
     if (stamp === this.stamp) return;
     this.stamp = stamp;
     try {
-      const next = readWebConfig(this.file);
-      const tls = next.tls === undefined ? undefined : secureContextOptions(next.tls, this.file);
+      this.prepareReload()();
+    } catch (error) {
+      this.logger?.error({ err: errorMessage(error) }, 'web config could not be reloaded; keeping the previous one');
+    }
+  }
+
+  /**
+   * Reads the config and its certificates again, throwing a ConfigError when they do not load; the
+   * function returned puts them in force (a reload commits the web config and the policy together).
+   */
+  prepareReload(): () => void {
+    const next = readWebConfig(this.file);
+    const tls = next.tls === undefined ? undefined : secureContextOptions(next.tls, this.file);
+    return () => {
       this.config = next;
       this.stamp = modificationStamp(watchedFiles(this.file, next));
       this.verified.clear();
       if (tls !== undefined) for (const listener of this.tlsListeners) listener(tls);
       this.logger?.info({ file: this.file }, 'web config reloaded');
-    } catch (error) {
-      this.logger?.error({ err: errorMessage(error) }, 'web config could not be reloaded; keeping the previous one');
-    }
+    };
   }
 
   /** Client certificate rules that the TLS handshake alone does not enforce, then basic auth. */

@@ -103,7 +103,12 @@ export function parseIni(text: string, file: string): IniDocument {
     const line = withEquals(raw);
     const key = KEY.exec(line)?.[1];
     if (key === undefined) {
-      throw new ConfigError({ file, line: lineNumber, section: current.section.name }, `${quoted(trimmed)} is not a key = value line`);
+      // Only its first word: `token s3cret` (a forgotten `=`) must not echo the secret.
+      const first = trimmed.split(/\s+/)[0] ?? '';
+      throw new ConfigError(
+        { file, line: lineNumber, section: current.section.name },
+        `${quoted(first === trimmed ? first : `${first} …`)} is not a key = value line`,
+      );
     }
     current.lastKey = { name: key.toLowerCase(), indent: indentOf(raw) };
     current.continued[current.lastKey.name] = [];

@@ -78,11 +78,12 @@ export function parseHostPort(
   return { host: host === '' ? undefined : host, port };
 }
 
-export function parseInteger(value: string, min = Number.MIN_SAFE_INTEGER): number {
+export function parseInteger(value: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
   const text = value.trim();
   if (!/^-?\d+$/.test(text) || Number(text) < min) {
     throw new Error(`"${value}" is not a whole number${min > Number.MIN_SAFE_INTEGER ? ` of at least ${min}` : ''}`);
   }
+  if (Number(text) > max) throw new Error(`${quoted(value)} is more than ${max}`);
   return Number(text);
 }
 
@@ -99,4 +100,40 @@ export function parseEnum<T extends string>(value: string, values: readonly T[])
   const found = values.find((candidate) => candidate === word);
   if (found === undefined) throw new Error(`"${value}" is not one of ${values.join(', ')}`);
   return found;
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** A size such as `256MiB`, `1GiB`, `64k` or a plain byte count, in bytes, between `min` and `max`. */
+export function parseSize(value: string, min: number, max: number): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = SIZE_UNITS[match?.[2]?.toLowerCase() ?? 'none'];
+  const bytes = match === null || unit === undefined ? Number.NaN : Math.round(Number(match[1]) * unit);
+  if (!(bytes >= min && bytes <= max)) {
+    throw new Error(`${quoted(value)} is not a size from ${formatSize(min)} to ${formatSize(max)} (such as 256MiB)`);
+  }
+  return bytes;
+}
+
+export function formatSize(bytes: number): string {
+  for (const [unit, size] of [
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return `${bytes}B`;
 }

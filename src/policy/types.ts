@@ -1,3 +1,4 @@
+import type { Logger } from '../log.js';
 import type {
   ContainerInspect,
   ContainerProcess,
@@ -80,6 +81,8 @@ export interface TaskPool {
 export interface CheckContext {
   /** Every image scan of the policy's scanner checks waits for a place here. */
   readonly scanPool: TaskPool;
+  /** Where a check's machinery logs (users' checks: their workers' stops and their output). */
+  readonly logger?: Logger | undefined;
 }
 
 export type OptionValue = string | boolean | number | string[];
@@ -136,6 +139,8 @@ export interface CheckInstance {
   /** What it reads (its class's `inputs`; every input when the class declares none): its view offers only these. */
   readonly inputs: readonly CheckInput[];
   run(target: ContainerView | HostView): Promise<CheckOutcome>;
+  /** Frees what the check holds (a user's check: its worker thread), when a reload replaces it. */
+  close?(): Promise<void>;
 }
 
 /** One series of a check's own metric. */

@@ -59,14 +59,14 @@ export function formatCheckTable(
               .map((result) => result.check)
               .join(', ') || '-',
           ];
-      return [report.name, report.image, verdict(report), ...cells];
+      return [escapeControl(report.name), escapeControl(report.image), verdict(report), ...cells];
     });
     lines.push(table([header, ...rows]));
     const failures = containers.flatMap((report) =>
       report.results.filter(isFailure).flatMap((result) => {
         const fix = result.result === 'fail' ? remediation.get(result.check) : undefined;
         return [
-          `  ${report.name}: ${result.check} ${LABELS[result.result]}: ${escapeControl(result.reason ?? '(no reason given)')}`,
+          `  ${escapeControl(report.name)}: ${result.check} ${LABELS[result.result]}: ${escapeControl(result.reason ?? '(no reason given)')}`,
           ...(fix === undefined ? [] : [`    fix: ${fix}`]),
         ];
       }),
@@ -77,7 +77,7 @@ export function formatCheckTable(
         waiver === undefined
           ? []
           : [
-              `  ${report.name}: ${check} waived by ${waiver.name}${waiver.expires === undefined ? '' : ` until ${waiver.expires}`}: ${waiver.reason} (FAIL: ${reason ?? 'no reason given'})`,
+              `  ${escapeControl(report.name)}: ${check} waived by ${waiver.name}${waiver.expires === undefined ? '' : ` until ${waiver.expires}`}: ${waiver.reason} (FAIL: ${reason ?? 'no reason given'})`,
             ],
       ),
     );

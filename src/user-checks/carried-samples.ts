@@ -1,9 +1,8 @@
 /**
  * The samples of a user's check metrics. A metric's `samples` function cannot leave the worker thread,
- * so the worker computes each run's samples right after the run and they travel back with its result;
+ * so the worker computes each run's samples right after the run and they travel back as its result's data;
  * the exporter's side of the metric (what the /metrics gauge calls at each scrape) returns them.
  */
-import { BoundedMap } from '../bounded-map.js';
 import type { CheckMetric, MetricSample } from '../policy/types.js';
 import type { MetricDescriptor, SampleSets } from './protocol.js';
 
@@ -18,17 +17,12 @@ export const CONTAINER_PLACEHOLDERS = {
   imageId: '\u0000container-image-id\u0000',
 } as const;
 
-/** By the result's data: each run's data is a fresh copy out of the worker, so it names one run. */
-const byData = new WeakMap<object, SampleSets>();
-/** Data that is a number or a string has no identity, and needs none: its samples depend on it alone. */
-const byValue = new BoundedMap<string, SampleSets>(10_000);
-
-const valueKey = (data: unknown): string => `${typeof data}:${String(data)}`;
-
-/** Keeps the samples a run carried back with its `data`. */
-export function keepSamples(data: unknown, sets: SampleSets): void {
-  if (typeof data === 'object' && data !== null) byData.set(data, sets);
-  else byValue.set(valueKey(data), sets);
+/**
+ * A user's check result's data on the exporter's side: the samples its worker computed from the run's own
+ * data. They travel inside the result, so two results that hold equal values never share samples.
+ */
+export class CarriedSamples {
+  constructor(readonly sets: SampleSets) {}
 }
 
 /** The exporter's side of a user's check metric: the samples its worker computed for that result. */
@@ -38,7 +32,7 @@ export function carriedMetric({ name, help, labelNames }: MetricDescriptor): Che
     help,
     labelNames,
     samples(data, container): readonly MetricSample[] {
-      const sets = typeof data === 'object' && data !== null ? byData.get(data) : byValue.get(valueKey(data));
+      const sets = data instanceof CarriedSamples ? data.sets : undefined;
       const own = (text: string): string =>
         text
           .replaceAll(CONTAINER_PLACEHOLDERS.name, container.name)

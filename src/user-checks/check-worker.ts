@@ -3,6 +3,8 @@
  * and runs it on the views the exporter sends. The view's accessors (`image()`, `processes()`…) are calls
  * back to the exporter, which answers from its engine cache. See worker-check.ts for the exporter's side.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ChildProcess } from 'node:child_process';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConfigError, errorMessage } from '../errors.js';
 import { instantiateCheck, loadUserCheck } from '../policy/check-loader.js';
@@ -11,6 +13,7 @@ import type { CheckClass } from '../policy/policy-check.js';
 import type { CheckInstance, MetricSample } from '../policy/types.js';
 import { ScanPool } from '../scanners/scan-pool.js';
 import { CONTAINER_PLACEHOLDERS } from './carried-samples.js';
+import { endGroup } from './process-group.js';
 import type { FromWorker, SampleSets, ToWorker, WorkerStart } from './protocol.js';
 
 const port = parentPort;
@@ -28,6 +31,18 @@ function describe(error: unknown): string {
   } catch {
     return Object.prototype.toString.call(error);
   }
+}
+
+// The check's output goes to the exporter, which logs it with the check's name and holds it to a bound; it
+// never reaches the command's own output (a JSON report). (Worker's own `stdout: true` option would keep
+// an idle worker from letting the process exit.)
+for (const stream of ['stdout', 'stderr'] as const) {
+  process[stream].write = (chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
+    post({ type: 'output', stream, text: typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString() });
+    const done = typeof encoding === 'function' ? encoding : callback;
+    if (typeof done === 'function') (done as () => void)();
+    return true;
+  };
 }
 
 // Node would end the worker; the runs in flight count as errors instead (see worker-check.ts).
@@ -75,6 +90,36 @@ async function created(): Promise<CheckInstance | undefined> {
     return undefined;
   }
 }
+
+/** The run a piece of the check's code works for, so the processes it starts are that run's. */
+const currentRun = new AsyncLocalStorage<number>();
+/** Process groups started by each run, by their leader's PID. */
+const spawnedBy = new Map<number, Set<number>>();
+
+/**
+ * Every process a check starts (spawn, exec, execFile, fork all go through ChildProcess#spawn) leads a
+ * process group of its own, so that it and whatever it starts in turn can be ended with the run. The
+ * exporter hears of each group too, to end it if this worker is stopped first.
+ */
+const prototype = ChildProcess.prototype as unknown as { spawn(this: ChildProcess, options: object): unknown };
+// eslint-disable-next-line @typescript-eslint/unbound-method -- called with its ChildProcess as `this`, below
+const originalSpawn = prototype.spawn;
+prototype.spawn = function spawnInOwnGroup(this: ChildProcess, options: object): unknown {
+  const result = originalSpawn.call(this, { ...options, detached: true });
+  const pid = this.pid;
+  const runId = currentRun.getStore();
+  if (pid !== undefined) {
+    post({ type: 'spawned', pid });
+    if (runId !== undefined) spawnedBy.get(runId)?.add(pid);
+    this.once('exit', () => {
+      // Whatever the leader left in its group goes with it.
+      endGroup(pid);
+      if (runId !== undefined) spawnedBy.get(runId)?.delete(pid);
+      post({ type: 'reaped', pid });
+    });
+  }
+  return result;
+};
 
 const check = await created();
 
@@ -126,8 +171,10 @@ async function run(check: CheckInstance, { runId, data, methods, refused }: Extr
     });
   }
   let reply: FromWorker;
+  const spawned = new Set<number>();
+  spawnedBy.set(runId, spawned);
   try {
-    const outcome = await check.run(view as never);
+    const outcome = await currentRun.run(runId, () => check.run(view as never));
     // Only what the exporter keeps crosses over. A slice would hold on to the whole string until the
     // result is sent (a run per container, each returning megabytes, fills the heap): a copy does not.
     if (outcome.reason !== undefined && outcome.reason.length > MAX_REASON_CHARS) {
@@ -141,6 +188,18 @@ async function run(check: CheckInstance, { runId, data, methods, refused }: Extr
   // A rejection the run left unhandled is reported at the end of this turn: before the result, so it is the run's.
   await new Promise((resolve) => setImmediate(resolve));
   aborts.delete(runId);
+  spawnedBy.delete(runId);
+  if (spawned.size > 0) {
+    // A bound: what a run starts ends with it.
+    for (const pid of spawned) endGroup(pid);
+    if (reply.type === 'result') {
+      reply = {
+        type: 'error',
+        runId,
+        message: `left ${spawned.size} process${spawned.size === 1 ? '' : 'es'} running after its run; ended`,
+      };
+    }
+  }
   try {
     post(reply);
   } catch (error) {

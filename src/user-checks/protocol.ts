@@ -12,6 +12,14 @@ export interface WorkerStart {
   file: string;
 }
 
+/** What one user's check may use: its section's `memory_limit` and `output_limit`, or the defaults. */
+export interface WorkerBounds {
+  /** The worker's heap (V8's old generation), in MiB. */
+  memoryMb: number;
+  /** Bytes written to stdout and stderr while its runs are in flight; past them, the runs are errors. */
+  outputBytes: number;
+}
+
 /** A check metric without its `samples` function, which stays in the worker. */
 export interface MetricDescriptor {
   name: string;
@@ -33,7 +41,12 @@ export type FromWorker =
   | { type: 'rejection'; message: string }
   /** An exception nothing caught (thrown from a timer, say): the worker is stopped and replaced. */
   | { type: 'crash'; message: string }
-  | { type: 'pong'; pingId: number };
+  | { type: 'pong'; pingId: number }
+  /** A process group a run started (its leader's PID), ended with the run, or with the worker if that stops first. */
+  | { type: 'spawned'; pid: number }
+  | { type: 'reaped'; pid: number }
+  /** What the check wrote to process.stdout or process.stderr (console.log included). */
+  | { type: 'output'; stream: 'stdout' | 'stderr'; text: string };
 
 export type ToWorker =
   /**

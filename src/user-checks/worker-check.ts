@@ -16,8 +16,10 @@ import type { Logger } from '../log.js';
 import { instantiateCheck, locateUserModule, withImportDeadline } from '../policy/check-loader.js';
 import type { CheckClass } from '../policy/policy-check.js';
 import type { CheckContext, CheckInstance, CheckOutcome, ContainerView, HostView } from '../policy/types.js';
-import { carriedMetric, keepSamples } from './carried-samples.js';
-import type { FromWorker, ToWorker, WorkerStart } from './protocol.js';
+import { formatSize, parseSize } from '../ini/values.js';
+import { CarriedSamples, carriedMetric } from './carried-samples.js';
+import { endGroup } from './process-group.js';
+import type { FromWorker, ToWorker, WorkerBounds, WorkerStart } from './protocol.js';
 
 /** How long past its timeout a run may take before its worker is stopped. */
 export const GRACE_MS = 1_000;
@@ -31,21 +33,25 @@ export const MAX_RESTART_DELAY_MS = 30_000;
 /** The worker's module beside this one: .js once built, .ts when run from the sources. */
 const WORKER_URL = new URL(`./check-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
-function newWorker(workerData: WorkerStart): Worker {
-  if (WORKER_URL.pathname.endsWith('.js')) return new Worker(WORKER_URL, { workerData });
+/** A check's heap, unless its section's `memory_limit` says otherwise. */
+export const DEFAULT_MEMORY_LIMIT = 256 * 1024 ** 2;
+/** What a check may write to stdout and stderr while its runs are in flight, unless `output_limit` says otherwise. */
+export const DEFAULT_OUTPUT_LIMIT = 1024 ** 2;
+/** Lines of a check's output logged per stretch of runs; the rest is counted against its bound only. */
+const LOGGED_LINES = 20;
+/** Characters of one output line that are logged. */
+const LOGGED_LINE_CHARS = 500;
+
+function newWorker(workerData: WorkerStart, bounds: WorkerBounds): Worker {
+  // Its stdout and stderr come as messages (check-worker.ts), never to the command's own output.
+  const options = { workerData, resourceLimits: { maxOldGenerationSizeMb: bounds.memoryMb } };
+  if (WORKER_URL.pathname.endsWith('.js')) return new Worker(WORKER_URL, options);
   // From the sources, as the tests run them: a worker does not inherit tsx's hooks, it registers them first.
   const [esm, cjs, url] = [import.meta.resolve('tsx/esm/api'), import.meta.resolve('tsx/cjs/api'), WORKER_URL.href].map((text) =>
     JSON.stringify(text),
   );
   const code = `Promise.all([import(${esm}), import(${cjs})]).then(([esm, cjs]) => { esm.register(); cjs.register(); return import(${url}); })`;
-  return new Worker(code, { eval: true, workerData });
-}
-
-let logger: Logger | undefined;
-
-/** Where workers' stops and recoveries are logged (set once the logger exists; loading reports by errors). */
-export function logUserChecksTo(target: Logger): void {
-  logger = target;
+  return new Worker(code, { ...options, eval: true });
 }
 
 /** No wait for the first restart after a failure; then 0.5 s, 1 s, 2 s… up to MAX_RESTART_DELAY_MS. */
@@ -74,17 +80,27 @@ class CheckWorker {
   private abandoned = 0;
   private readonly pings = new Map<number, () => void>();
   private lastPing = 0;
+  /** Process groups the current worker's runs started and that have not ended. */
+  private readonly groups = new Set<number>();
+  /** Output bytes and logged lines since the worker last had no run in flight. */
+  private outputBytes = 0;
+  private loggedLines = 0;
+  /** The unfinished last line of each stream. */
+  private readonly partial = { stdout: '', stderr: '' };
+  private closed = false;
   /** Set once the check exists: its class name, scope and timeout. */
   check: Pick<CheckInstance, 'name' | 'scope' | 'timeoutMs'> | undefined;
 
   constructor(
     private readonly start: WorkerStart,
     private readonly path: string,
+    private readonly bounds: WorkerBounds,
+    private readonly logger: Logger | undefined,
   ) {}
 
   /** Starts a worker; settles when its check is ready, or with why it is not (the worker then stopped). */
   launch(): Promise<Ready> {
-    const worker = newWorker(this.start);
+    const worker = newWorker(this.start, this.bounds);
     this.worker = worker;
     let started = false;
     const ready = new Promise<Ready>((resolve, reject) => {
@@ -98,7 +114,13 @@ class CheckWorker {
         else if (message.type === 'crash') failed(`uncaught exception: ${message.message}`);
         else this.received(message, worker);
       });
-      worker.on('error', (error) => failed(`uncaught exception: ${errorMessage(error)}`));
+      worker.on('error', (error) =>
+        failed(
+          (error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? `reached its memory limit (memory_limit ${formatSize(this.bounds.memoryMb * 1024 ** 2)})`
+            : `uncaught exception: ${errorMessage(error)}`,
+        ),
+      );
       worker.on('exit', (code) => failed(`its worker thread exited with code ${code}`));
     });
     // `check` exits when its report is out, `serve` when it is stopped: an idle worker holds neither up.
@@ -121,8 +143,8 @@ class CheckWorker {
       case 'result': {
         const run = this.settled(message.runId);
         if (run === undefined) return;
-        if (message.samples !== undefined) keepSamples(message.outcome.data, message.samples);
-        run.resolve(message.outcome);
+        const { data: _data, ...outcome } = message.outcome;
+        run.resolve(message.samples === undefined ? outcome : { ...outcome, data: new CarriedSamples(message.samples) });
         break;
       }
       case 'error':
@@ -134,6 +156,15 @@ class CheckWorker {
       case 'pong':
         this.pings.get(message.pingId)?.();
         break;
+      case 'output':
+        this.output(worker, message.stream, message.text);
+        break;
+      case 'spawned':
+        this.groups.add(message.pid);
+        break;
+      case 'reaped':
+        this.groups.delete(message.pid);
+        break;
       case 'rejection':
         // It cannot be told which run left it: every run in flight in this worker counts it.
         for (const runId of [...this.runs.keys()]) this.settled(runId)?.reject(new Error(`unhandled rejection: ${message.message}`));
@@ -141,13 +172,45 @@ class CheckWorker {
     }
   }
 
+  /**
+   * Logs the lines a worker writes, with the check's name, and holds it to its output bound: past it,
+   * the runs in flight are errors and the worker is replaced (its output would go on filling memory).
+   */
+  private output(worker: Worker, stream: 'stdout' | 'stderr', text: string): void {
+    this.outputBytes += Buffer.byteLength(text);
+    if (this.outputBytes > this.bounds.outputBytes) {
+      this.lost(worker, `wrote more than ${formatSize(this.bounds.outputBytes)} to stdout and stderr (output_limit)`);
+      return;
+    }
+    const lines = (this.partial[stream] + text).split('\n');
+    let rest = lines.pop() ?? '';
+    if (rest.length > LOGGED_LINE_CHARS) {
+      lines.push(rest);
+      rest = '';
+    }
+    this.partial[stream] = rest;
+    for (const line of lines) this.logOutput(stream, line);
+  }
+
+  private logOutput(stream: 'stdout' | 'stderr', line: string): void {
+    this.loggedLines += 1;
+    if (this.loggedLines > LOGGED_LINES + 1) return;
+    const fields = { check: this.check?.name, stream };
+    if (this.loggedLines === LOGGED_LINES + 1) this.logger?.info(fields, "user check's further output is not logged until its runs finish");
+    else this.logger?.info({ ...fields, line: line.slice(0, LOGGED_LINE_CHARS) }, "user check's output");
+  }
+
   /** Takes a run out of the ones in flight: the worker answered, so it works. */
   private settled(runId: number): Run | undefined {
     const run = this.runs.get(runId);
     this.runs.delete(runId);
+    if (this.runs.size === 0) {
+      this.outputBytes = 0;
+      this.loggedLines = 0;
+    }
     if (run !== undefined && this.failures > 0) {
       this.failures = 0;
-      logger?.info({ check: this.check?.name }, "user check's worker thread works again");
+      this.logger?.info({ check: this.check?.name }, "user check's worker thread works again");
     }
     return run;
   }
@@ -213,28 +276,46 @@ class CheckWorker {
     this.worker = undefined;
     this.ready = undefined;
     this.abandoned = 0;
+    this.outputBytes = 0;
+    this.loggedLines = 0;
     void worker.terminate();
+    // The processes its runs started go with it.
+    for (const pid of this.groups) endGroup(pid);
+    this.groups.clear();
     for (const run of this.runs.values()) run.reject(new Error(`${why}; its worker thread was stopped and is restarted`));
     this.runs.clear();
     this.failures += 1;
     const delay = restartDelay(this.failures);
     this.restartAt = Date.now() + delay;
     const fields = { check: this.check?.name, reason: why, failures: this.failures, restartInMs: delay };
-    if (this.failures === 1) logger?.warn(fields, "user check's worker thread stopped; starting a new one");
-    else logger?.debug(fields, "user check's worker thread stopped again");
+    if (this.failures === 1) this.logger?.warn(fields, "user check's worker thread stopped; starting a new one");
+    else this.logger?.debug(fields, "user check's worker thread stopped again");
     // At once after a first stop, so the runs that come next wait for the new thread instead of failing.
     if (delay === 0) this.relaunch();
     else setTimeout(() => this.relaunch(), delay).unref();
   }
 
+  /** Stops the worker for good (a reload replaced the check), and the processes its runs started. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = undefined;
+    this.ready = undefined;
+    for (const run of this.runs.values()) run.reject(new Error('the check was replaced by a reload'));
+    this.runs.clear();
+    for (const pid of this.groups) endGroup(pid);
+    this.groups.clear();
+    await worker?.terminate();
+  }
+
   private relaunch(): void {
-    if (this.worker !== undefined) return;
+    if (this.worker !== undefined || this.closed) return;
     this.launch().catch((error: unknown) => {
       // Its module no longer loads (changed, removed): try again later, as after any other stop.
       this.failures += 1;
       const delay = restartDelay(this.failures);
       this.restartAt = Date.now() + delay;
-      logger?.debug(
+      this.logger?.debug(
         { check: this.check?.name, err: errorMessage(error), restartInMs: delay },
         "user check's worker thread could not be started",
       );
@@ -314,7 +395,8 @@ function standIn(ready: Ready, worker: CheckWorker): CheckClass {
 export async function loadWorkerCheck(section: IniSection, file: string, context: CheckContext): Promise<CheckInstance> {
   const location = { file, line: section.line, section: section.name };
   const { path } = locateUserModule(section, file);
-  const worker = new CheckWorker({ section, file }, path);
+  const { bounds, rest } = boundsOf(section, file);
+  const worker = new CheckWorker({ section: rest, file }, path, bounds, context.logger);
   let ready: Ready;
   try {
     ready = await worker.launch();
@@ -323,7 +405,24 @@ export async function loadWorkerCheck(section: IniSection, file: string, context
     if (at !== undefined) throw new ConfigError(at, errorMessage(error).slice(`${new ConfigError(at, '').message}`.length));
     throw new ConfigError(location, `module ${path} could not be loaded: ${errorMessage(error).split('\n')[0]}`);
   }
-  const check = instantiateCheck(standIn(ready, worker), section, file, context);
+  const check = instantiateCheck(standIn(ready, worker), rest, file, context);
   worker.check = check;
-  return check;
+  return { ...check, close: () => worker.close() };
+}
+
+/** The section's `memory_limit` and `output_limit` (the exporter's, not the check's options), and its other keys. */
+function boundsOf(section: IniSection, file: string): { bounds: WorkerBounds; rest: IniSection } {
+  const size = (key: string, fallback: number, min: number, max: number): number => {
+    const value = section.values[key];
+    if (value === undefined) return fallback;
+    try {
+      return parseSize(value, min, max);
+    } catch (error) {
+      throw new ConfigError({ file, line: section.keyLines[key], section: section.name, key }, errorMessage(error));
+    }
+  };
+  const memory = size('memory_limit', DEFAULT_MEMORY_LIMIT, 16 * 1024 ** 2, 64 * 1024 ** 3);
+  const output = size('output_limit', DEFAULT_OUTPUT_LIMIT, 1024, 1024 ** 3);
+  const { memory_limit: _memory, output_limit: _output, ...values } = section.values;
+  return { bounds: { memoryMb: Math.ceil(memory / 1024 ** 2), outputBytes: output }, rest: { ...section, values } };
 }

@@ -173,6 +173,8 @@ test('serve in scrape mode, with the list and the ping cut off after their heade
   fake.reset();
   const served = await Served.start(['--docker.host', fake.host, '--docker.timeout', '1s']);
   try {
+    // The first contact: after it, up follows the rule of three (docs/metrics.md).
+    assert.equal(sample((await served.get('/metrics')).body, 'docker_monitor_up'), 1);
     // A resync's first call is the list, a scan's only call the ping: both are cut off.
     fake.set('containers', 'cut-off');
     fake.set('ping', 'cut-off');
@@ -181,12 +183,43 @@ test('serve in scrape mode, with the list and the ping cut off after their heade
     assert.equal(sample(broken.body, 'docker_monitor_up'), 0);
     fake.set('containers', 'normal');
     fake.set('ping', 'normal');
+    // Hysteresis: up rises again after three scrapes in a row that reach the engine.
+    const firstHealed = await served.get('/metrics');
+    assert.equal(sample(firstHealed.body, 'docker_monitor_up'), 0);
+    await served.get('/metrics');
     const healed = await served.get('/metrics');
     assert.equal(sample(healed.body, 'docker_monitor_up'), 1);
     record.add({
       fault: 'engine: the container list and the ping cut off after their headers, in scrape mode',
-      outcome: '/metrics answers with docker_monitor_up 0; the next scrape after the engine heals has up 1',
+      outcome: '/metrics answers with docker_monitor_up 0; up is 1 again at the third scrape in a row that reaches the healed engine',
       figures: `scrape took ${Math.round(broken.ms)} ms (docker.timeout 1 s)`,
+    });
+  } finally {
+    assert.equal(await served.stop(), 0);
+  }
+});
+
+test('serve in scrape mode with a ping that fails every other scrape: docker_monitor_up stays 0, no flapping, one error line', async () => {
+  fake.reset();
+  const served = await Served.start(['--docker.host', fake.host, '--docker.timeout', '1s']);
+  try {
+    assert.equal(sample((await served.get('/metrics')).body, 'docker_monitor_up'), 1);
+    const seen: (number | undefined)[] = [];
+    for (let round = 0; round < 4; round += 1) {
+      fake.set('ping', 'cut-off');
+      seen.push(sample((await served.get('/metrics')).body, 'docker_monitor_up'));
+      fake.set('ping', 'normal');
+      seen.push(sample((await served.get('/metrics')).body, 'docker_monitor_up'));
+    }
+    assert.deepEqual(seen, [0, 0, 0, 0, 0, 0, 0, 0], 'it used to alternate 0 and 1');
+    const errors = served.output.split('\n').filter((line) => line.includes('cannot reach the Docker engine'));
+    assert.equal(errors.length, 1, errors.join('\n'));
+    assert.ok(!served.output.includes('engine reachable again'), 'no "reachable again" between failures');
+    record.add({
+      fault: 'engine: /_ping cut off on every other scrape while the other calls work',
+      outcome:
+        'docker_monitor_up stays 0 (up again only after three scrapes in a row reach the engine), so `up == 0 for 1m` fires; one error line',
+      figures: `8 scrapes: up ${seen.join(',')}; ${errors.length} error line`,
     });
   } finally {
     assert.equal(await served.stop(), 0);

@@ -231,3 +231,34 @@ test('a module stuck in a busy loop while it loads is a configuration error afte
     figures: `exit after ${(result.ms / 1000).toFixed(1)} s`,
   });
 });
+
+test("bounds: output never reaches check's JSON, a heap past memory_limit, output past output_limit and processes left behind are that run's error", async () => {
+  const result = await runCheck(['-f', fixture('bounded.ini'), '--format', 'json']);
+  assert.equal(result.code, 1, result.stderr);
+  // Before the bounds, the worker's stdout was the command's: the JSON began with ChattyCheck's line.
+  const report = JSON.parse(result.stdout) as { containers: { name: string; results: JsonResult[] }[] };
+  const results = new Map(report.containers.find((entry) => entry.name === plain.name)?.results.map((one) => [one.check, one]));
+  assert.equal(results.get('ChattyCheck')?.result, 'pass');
+  assert.match(
+    result.stderr,
+    /user check's output.*"check":"ChattyCheck"|ChattyCheck.*user check's output/,
+    'the output is logged with the check',
+  );
+  assert.equal(results.get('MemoryHogCheck')?.result, 'error');
+  assert.match(results.get('MemoryHogCheck')?.reason ?? '', /memory limit \(memory_limit 64MiB\)/);
+  assert.equal(results.get('FloodCheck')?.result, 'error');
+  assert.match(results.get('FloodCheck')?.reason ?? '', /more than 64KiB .*output_limit/);
+  assert.equal(results.get('SpawnerCheck')?.result, 'error');
+  assert.match(results.get('SpawnerCheck')?.reason ?? '', /left 1 process running after its run; ended/);
+  const left: string = await new Promise((resolve) =>
+    execFile('pgrep', ['-f', 'sleep 987.6'], (_error, stdout) => resolve(String(stdout).trim())),
+  );
+  assert.equal(left, '', 'no process a check started outlives the command');
+  record.add({
+    fault:
+      "users' checks without bounds: console.log in `check --format json`, a 4 GB heap, 20 MB of output per run, processes left behind",
+    outcome:
+      "output is logged with the check name, never in the report; each bound hit is that run's `error`: memory_limit (default 256MiB), output_limit (default 1MiB), processes ended with the run",
+    figures: `JSON parses; 0 processes left (pgrep); command ${Math.round(result.ms)} ms`,
+  });
+});

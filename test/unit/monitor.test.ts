@@ -13,7 +13,7 @@ import { EngineCache } from '../../src/engine/engine-cache.js';
 import { TopProcessSource } from '../../src/engine/process-source.js';
 import { Evaluator } from '../../src/evaluator.js';
 import { createEventCounters, type EventCounters } from '../../src/event-counters.js';
-import { Monitor, type MonitorState } from '../../src/monitor.js';
+import { Monitor, UP_AFTER_SUCCESSES, type MonitorState } from '../../src/monitor.js';
 import type { ContainerReport } from '../../src/policy/types.js';
 import type { ReportListener } from '../../src/report/types.js';
 import { CAPTURED, FakeEngine, engineError, type Role } from '../helpers/fake-engine.js';
@@ -136,7 +136,7 @@ describe('Monitor: refresh', () => {
     assert.equal(records.filter((record) => record.level === 'error').length, 1, 'one error line for the outage, not one per refresh');
   });
 
-  test('an engine outage keeps the last-known verdicts with up=0; the first refresh that reaches it again brings up=1', async (t) => {
+  test('an engine outage keeps the last-known verdicts with up=0; the first refresh that reaches it again brings the verdicts, the third in a row up=1', async (t) => {
     const { engine, monitor, records } = await rig(t);
     await monitor.refresh();
     const known = monitor.state;
@@ -153,11 +153,31 @@ describe('Monitor: refresh', () => {
 
     engine.remove('twin'); // went while the engine could not be asked
     engine.comeBack();
+    const first = await monitor.forScrape();
+    assert.equal(first.up, false, 'up rises only after UP_AFTER_SUCCESSES refreshes in a row');
+    for (let refresh = 2; refresh < UP_AFTER_SUCCESSES; refresh += 1) await monitor.refresh();
     const back = await monitor.forScrape();
     assert.equal(back.up, true);
+    assert.equal(records.filter((record) => record.msg === 'engine reachable again').length, 1);
     assert.ok(back.lastRefreshTimestamp >= known.lastRefreshTimestamp);
     assert.equal(verdict(back, engine, 'twin'), undefined);
     assert.deepEqual(verdict(back, engine, 'app'), COMPLIANT);
+  });
+
+  test('an engine that fails every other refresh (a flaky /_ping): up stays 0, one error line, no "reachable again" lines', async (t) => {
+    const { engine, monitor, records } = await rig(t);
+    await monitor.refresh();
+    assert.equal(monitor.state.up, true);
+    const seen: boolean[] = [];
+    for (let round = 0; round < 6; round += 1) {
+      engine.goDown();
+      seen.push((await monitor.forScrape()).up);
+      engine.comeBack();
+      seen.push((await monitor.forScrape()).up);
+    }
+    assert.deepEqual(seen, new Array<boolean>(12).fill(false), 'no flapping');
+    assert.equal(records.filter((record) => record.level === 'error').length, 1);
+    assert.equal(records.filter((record) => record.msg === 'engine reachable again').length, 0);
   });
 
   test('a container the engine fails to inspect during a refresh keeps its last verdict; the others are refreshed', async (t) => {
@@ -409,6 +429,7 @@ describe('Monitor: the event stream', () => {
     const waited = await advance(t, () => engine.streams.length >= 2, 60_000);
     assert.equal(engine.streams.length, 2, `reconnected ${waited} ms after the engine came back`);
     await flush();
+    for (let refresh = 1; refresh < UP_AFTER_SUCCESSES; refresh += 1) await monitor.refresh();
     assert.equal(monitor.state.up, true);
     assert.equal(verdict(monitor.state, engine, 'twin'), undefined, 'resynchronised');
     assert.deepEqual(verdict(monitor.state, engine, 'app'), COMPLIANT);

@@ -334,3 +334,19 @@ describe('user-controlled values are escaped', () => {
     assert.ok(pages[1]?.includes('<dd>evil/&#34;&#62;&#60;img src&#61;x onerror&#61;alert(1)&#62;:1</dd>'));
   });
 });
+
+test('control characters in a container name, image and labels are shown escaped on both pages (HTML escaping does not cover them)', () => {
+  const [first] = run.containers;
+  assert.ok(first !== undefined);
+  const report: ContainerReport = {
+    ...first,
+    name: 'evil\u001b[31mred',
+    image: 'img\u0007bell',
+    labels: { 'k\u001bey': 'v\u0000al' },
+  };
+  for (const page of [renderStatusPage(context([report]), NO_FILTER), renderContainerPage(context([report]), report)]) {
+    // eslint-disable-next-line no-control-regex -- raw control characters are what must not be on the page
+    assert.ok(!/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(page), 'a raw control character reached the page');
+    assert.ok(page.includes('evil\\u001b[31mred'));
+  }
+});
