@@ -372,7 +372,12 @@ export function toContainer(
       Name: `/${name}`,
       Image: image?.Id ?? '',
       State: state,
-      AppArmorProfile: privileged ? 'unconfined' : (appArmorOption ?? (engine.appArmor === true ? 'docker-default' : '')),
+      // As the engine records it: privileged is unconfined where the engine has AppArmor, and no profile where it has none.
+      AppArmorProfile: privileged
+        ? engine.appArmor === false
+          ? ''
+          : 'unconfined'
+        : (appArmorOption ?? (engine.appArmor === true ? 'docker-default' : '')),
       ExecIDs: null,
       HostConfig: hostConfig,
       Config: containerConfig,
