@@ -131,7 +131,12 @@ export class PrivateEngine {
       if (ids !== '') await this.docker(['rm', '-f', ...ids.split(/\s+/)]).catch(() => undefined);
     }
     await this.stop();
-    await run('sh', ['-c', `ip link del ${this.bridge} 2>/dev/null; umount -R ${this.root}/exec ${this.root}/data 2>/dev/null; true`]);
+    // Every mount dockerd left below its root (the netns file of exec/netns/default is one, and exec itself
+    // is no mount point), deepest first.
+    await run('sh', [
+      '-c',
+      `ip link del ${this.bridge} 2>/dev/null; awk '{print $2}' /proc/self/mounts | grep -F '${this.root}/' | sort -r | xargs -r -n1 umount -l 2>/dev/null; true`,
+    ]);
     await rm(this.root, { recursive: true, force: true }).catch(() => undefined);
   }
 }
