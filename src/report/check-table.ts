@@ -118,7 +118,7 @@ function summary(containers: readonly ContainerReport[], host: HostReport): Reco
   };
 }
 
-/** The `check --format json` document (PRODUCT.md), with host checks beside the containers. */
+/** The `check --format json` document (docs/check-output.md), with host checks beside the containers. */
 export function checkJson(containers: readonly ContainerReport[], host: HostReport): unknown {
   return {
     containers: containers.map((report) => ({

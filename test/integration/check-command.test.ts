@@ -122,7 +122,7 @@ describe('docker-monitor check: verdicts and exit codes', () => {
     assert.match(run.stdout, /\n\d+ containers? checked, \d+ failed\.\n$/);
   });
 
-  test('--format json: the PRODUCT.md document', async () => {
+  test('--format json: the document of docs/check-output.md', async () => {
     const { code, byId } = await checkJson([]);
     assert.equal(code, 1);
     const rootReport = byId.get(root.id);

@@ -36,7 +36,7 @@ describe('serve with --refresh scrape', () => {
   });
   after(() => exporter.close());
 
-  test('a root container shows every metric of PRODUCT.md with its verdicts', async () => {
+  test('a root container shows every metric of docs/metrics.md with its verdicts', async () => {
     const root = await startContainer();
     // Its start event brings it in: the scrape after the event has arrived shows it.
     const body = await eventually(

@@ -87,7 +87,7 @@ describe('formatCheckTable', () => {
 });
 
 describe('checkJson', () => {
-  test('the PRODUCT.md shape; checks that did not run are absent', () => {
+  test('the shape docs/check-output.md documents; checks that did not run are absent', () => {
     const json = checkJson([build, db], { results: [] }) as { containers: Record<string, unknown>[] };
     assert.deepEqual(json.containers[0], {
       id: build.id,
