@@ -86,6 +86,11 @@ const MAX_TOUCHED = 10_000;
  * other time stays at 0, so `up == 0 for 1m` fires instead of the value flapping.
  */
 export const UP_AFTER_SUCCESSES = 3;
+/**
+ * With a refresh interval, how soon a refresh is tried again while `up` is 0, so that an engine that came
+ * back is seen in seconds, not after UP_AFTER_SUCCESSES intervals.
+ */
+const UP_RETRY_MS = 5_000;
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
 function wait(ms: number, signal: AbortSignal): Promise<void> {
@@ -131,6 +136,9 @@ export class Monitor {
   private lastResyncAt = Number.NEGATIVE_INFINITY;
   /** Refreshes in a row that reached the engine (see UP_AFTER_SUCCESSES). */
   private successesInRow = 0;
+  /** The event stream opened again after it broke: the engine is back, and the next refresh that reaches it says so at once. */
+  private streamReopened = false;
+  private retryTimer: NodeJS.Timeout | undefined;
   /** The kind of the last engine failure logged, so that an outage is logged once, not at every refresh. */
   private loggedFailure: string | undefined;
   private eventsInFlight = 0;
@@ -314,7 +322,8 @@ export class Monitor {
       }
       for (const id of this.healthStatus.keys()) if (!containers.has(id)) this.healthStatus.delete(id);
       this.successesInRow += 1;
-      const up = this.current.up || !this.engineReached || this.successesInRow >= UP_AFTER_SUCCESSES;
+      const up = this.current.up || !this.engineReached || this.streamReopened || this.successesInRow >= UP_AFTER_SUCCESSES;
+      this.streamReopened = false;
       this.engineReached = true;
       if (up && !this.current.up && this.loggedFailure !== undefined) {
         this.options.logger.info({ engine: this.options.engine.address }, 'engine reachable again');
@@ -339,6 +348,21 @@ export class Monitor {
       this.resyncRequested = true;
       this.current = { ...this.current, up: false, refreshDuration: (performance.now() - started) / 1000 };
     }
+    if (!this.current.up) this.retrySoon();
+  }
+
+  /** With a refresh interval, tries again within UP_RETRY_MS while the engine is not counted up. */
+  private retrySoon(): void {
+    const { refresh } = this.options;
+    if (refresh === 'scrape' || this.retryTimer !== undefined || this.stopEvents.signal.aborted) return;
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryTimer = undefined;
+        void this.refresh();
+      },
+      Math.min(refresh, UP_RETRY_MS),
+    );
+    this.retryTimer.unref();
   }
 
   /** One error line per kind of outage (denied, missing, refused…), not one per refresh. */
@@ -473,6 +497,7 @@ export class Monitor {
         const events = await engine.events(signal);
         connectedAt = performance.now();
         this.eventsConnected = true;
+        if (resync) this.streamReopened = true;
         // Logged at info only after a healthy stream: a stream that keeps breaking at once would fill the log.
         const level = backoff === BACKOFF_MIN_MS ? 'info' : 'debug';
         logger[level](resync ? 'reconnected to Docker events; resynchronising' : 'following Docker events');
@@ -514,6 +539,7 @@ export class Monitor {
   async close(): Promise<void> {
     clearInterval(this.timer);
     clearTimeout(this.expiryTimer);
+    clearTimeout(this.retryTimer);
     this.stopEvents.abort();
     await this.eventsLoop?.catch(() => undefined);
     await this.inFlight;
