@@ -233,7 +233,8 @@ test('a module stuck in a busy loop while it loads is a configuration error afte
 });
 
 test("bounds: output never reaches check's JSON, a heap past memory_limit, output past output_limit and processes left behind are that run's error", async () => {
-  const result = await runCheck(['-f', fixture('bounded.ini'), '--format', 'json']);
+  // -v: `check` logs only warnings and errors by default, and a check's own output is logged at info.
+  const result = await runCheck(['-f', fixture('bounded.ini'), '--format', 'json', '-v']);
   assert.equal(result.code, 1, result.stderr);
   // Before the bounds, the worker's stdout was the command's: the JSON began with ChattyCheck's line.
   const report = JSON.parse(result.stdout) as { containers: { name: string; results: JsonResult[] }[] };
