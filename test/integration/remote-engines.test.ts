@@ -61,7 +61,8 @@ interface Verdicts {
 
 /** `check -f cis.ini --format json` over some address; exit 1 because the root container fails. */
 async function verdicts(args: readonly string[], extra: NodeJS.ProcessEnv = {}): Promise<{ verdicts: Verdicts; stderr: string }> {
-  const outcome = await cli(['check', '-f', CIS, '--format', 'json', ...args], extra);
+  // -v: the process source's info line, which some tests read (check logs only warnings and errors by default).
+  const outcome = await cli(['check', '-v', '-f', CIS, '--format', 'json', ...args], extra);
   assert.equal(outcome.code, 1, `exit 1 (a failing container) for ${args.join(' ')}: ${outcome.stderr}`);
   const parsed = JSON.parse(outcome.stdout) as Verdicts & { containers: (Verdicts['containers'][number] & { id: string })[] };
   return {

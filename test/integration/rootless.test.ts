@@ -30,7 +30,8 @@ interface Verdicts {
 
 /** `check` on an engine with the two containers: container root fails 4.1, passes cnitch's rule with the reason. Returns stderr. */
 async function checkBothRoots(host: string, hostUid: number): Promise<string> {
-  const outcome = await run(process.execPath, [join(ROOT, 'dist/cli.js'), 'check', '--format', 'json', '--docker.host', host]).then(
+  // -v: the process source's info line (check logs only warnings and errors by default).
+  const outcome = await run(process.execPath, [join(ROOT, 'dist/cli.js'), 'check', '-v', '--format', 'json', '--docker.host', host]).then(
     () => assert.fail('exit 0, yet the root container fails RunningAsRootCheck'),
     (error: { code: number; stdout: string; stderr: string }) => error,
   );
