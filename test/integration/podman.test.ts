@@ -11,13 +11,13 @@ import { after, before, describe, test } from 'node:test';
 import { DockerEngine } from '../../src/engine/docker-engine.js';
 import { ProcProcessSource } from '../../src/engine/proc-process-source.js';
 import { TopProcessSource } from '../../src/engine/process-source.js';
+import { CLI, runToEnd } from '../helpers/cli.js';
 import { RUN_ID } from '../helpers/docker.js';
 import { eventually, sampleValue, startExporter } from '../helpers/exporter.js';
 import { PODMAN_RUN_ARGS, PodmanEngine } from '../helpers/podman-engine.js';
 
 const run = promisify(execFile);
 const ROOT = new URL('../..', import.meta.url).pathname;
-const CLI = join(ROOT, 'dist/cli.js');
 const podman = new PodmanEngine('11it');
 const name = (what: string): string => `podman-${what}-${RUN_ID}`;
 
@@ -115,7 +115,7 @@ after(async () => {
 describe('check against Podman', () => {
   test('every built-in check of examples/cis.ini gives a verdict on every container, the ones the containers call for', async () => {
     // -v: the process source's info line (check logs only warnings and errors by default).
-    const outcome = await run(process.execPath, [
+    const outcome = await runToEnd(process.execPath, [
       CLI,
       'check',
       '-v',
@@ -125,11 +125,8 @@ describe('check against Podman', () => {
       'json',
       '--docker.host',
       podman.host,
-    ]).then(
-      () => assert.fail('exit 0, yet the root container fails'),
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
-    assert.equal(outcome.code, 1, outcome.stderr);
+    ]);
+    assert.equal(outcome.code, 1, `the root container fails: ${outcome.stderr}`);
     assert.match(outcome.stderr, /reading container processes from \/proc: it shows the host's PIDs/);
     const verdicts = JSON.parse(outcome.stdout) as Verdicts;
     assert.deepEqual(

@@ -11,13 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
+import { CLI, runToEnd } from '../helpers/cli.js';
 import { RUN_ID } from '../helpers/docker.js';
 import { eventually, sampleValue, startExporter } from '../helpers/exporter.js';
 import { PodmanEngine } from '../helpers/podman-engine.js';
 import { RootlessDocker } from '../helpers/rootless-docker.js';
 
 const run = promisify(execFile);
-const ROOT = new URL('../..', import.meta.url).pathname;
 const USER = { name: 'dm11rootless', uid: 21111, subordinateStart: 3_110_000 };
 const podman = new PodmanEngine('11rootless', USER);
 const rootName = `rootless-root-${RUN_ID}`;
@@ -31,11 +31,8 @@ interface Verdicts {
 /** `check` on an engine with the two containers: container root fails 4.1, passes cnitch's rule with the reason. Returns stderr. */
 async function checkBothRoots(host: string, hostUid: number): Promise<string> {
   // -v: the process source's info line (check logs only warnings and errors by default).
-  const outcome = await run(process.execPath, [join(ROOT, 'dist/cli.js'), 'check', '-v', '--format', 'json', '--docker.host', host]).then(
-    () => assert.fail('exit 0, yet the root container fails RunningAsRootCheck'),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
-  assert.equal(outcome.code, 1, outcome.stderr);
+  const outcome = await runToEnd(process.execPath, [CLI, 'check', '-v', '--format', 'json', '--docker.host', host]);
+  assert.equal(outcome.code, 1, `the root container fails RunningAsRootCheck: ${outcome.stderr}`);
   const verdicts = JSON.parse(outcome.stdout) as Verdicts;
   const results = (name: string) =>
     Object.fromEntries(
@@ -117,20 +114,8 @@ describe('rootless Podman', () => {
     try {
       const policy = join(folder, 'ulimits.ini');
       await writeFile(policy, '[docker_monitor.checks.UlimitOverrideCheck]\n');
-      const outcome = await run(process.execPath, [
-        join(ROOT, 'dist/cli.js'),
-        'check',
-        '-f',
-        policy,
-        '--format',
-        'json',
-        '--docker.host',
-        podman.host,
-      ]).then(
-        () => assert.fail('exit 0, yet the --ulimit container overrides a limit'),
-        (error: { code: number; stdout: string; stderr: string }) => error,
-      );
-      assert.equal(outcome.code, 1, outcome.stderr);
+      const outcome = await runToEnd(process.execPath, [CLI, 'check', '-f', policy, '--format', 'json', '--docker.host', podman.host]);
+      assert.equal(outcome.code, 1, `the --ulimit container overrides a limit: ${outcome.stderr}`);
       const verdicts = JSON.parse(outcome.stdout) as Verdicts;
       const verdict = (name: string) => verdicts.containers.find((container) => container.name === name)?.results[0];
       assert.deepEqual(verdict(rootName), { check: 'UlimitOverrideCheck', result: 'pass', reason: null });
