@@ -91,6 +91,8 @@ export class Evaluator {
   private inspectsSeen = 0;
   /** Process lists as keys, computed once per list read. */
   private readonly processKeys = new WeakMap<readonly ContainerProcess[], string>();
+  /** Image data as keys, computed once per image read (every container of the image, every check). */
+  private readonly imageKeys = new WeakMap<ImageInspect, string>();
   /** The host checks' results, kept until the host's data changes. */
   private hostResults: { generation: number; report: HostReport } | undefined;
 
@@ -156,7 +158,7 @@ export class Evaluator {
     const parts: string[] = [];
     for (const input of check.inputs) {
       if (input === 'inspect' || input === 'exec') parts.push(`i${this.inspectVersion(inspect)}`);
-      else if (input === 'image') parts.push(imageKey(await this.cache.image(inspect.Image)));
+      else if (input === 'image') parts.push(await this.imageDataKey(inspect));
       else if (input === 'engine') parts.push(`e${this.cache.hostGeneration}`);
       else parts.push(await this.processesKey(inspect));
     }
@@ -175,7 +177,18 @@ export class Evaluator {
 
   /** The key of a container's image data; undefined when the image cannot be read. */
   private async imageKeyOf(inspect: ContainerInspect): Promise<string | undefined> {
-    return this.cache.image(inspect.Image).then(imageKey, () => undefined);
+    return this.imageDataKey(inspect).catch(() => undefined);
+  }
+
+  /** The key of a container's image data; throws when the image cannot be read. */
+  private async imageDataKey(inspect: ContainerInspect): Promise<string> {
+    const image = await this.cache.image(inspect.Image);
+    let key = this.imageKeys.get(image);
+    if (key === undefined) {
+      key = imageKey(image);
+      this.imageKeys.set(image, key);
+    }
+    return key;
   }
 
   /** What allow lists, exclusions and waivers match against; image tags are read only when one of them needs them. */
