@@ -1,3 +1,4 @@
+import { EventFollower } from '../src/core/event-follower.js';
 import { createRuntime } from '../src/runtime.js';
 import { timed } from './stats.js';
 
@@ -34,7 +35,12 @@ export async function measureEvaluation(configFile: string | undefined): Promise
   const runtime = await createRuntime({ 'log.level': 'error', ...(configFile === undefined ? {} : { configFile }) });
   const cold = await timed(() => runtime.evaluator.evaluateAll());
   const afterCold = runtime.engine.callCounts();
-  const warm = await timed(() => runtime.evaluator.evaluateAll());
+  // A resync, as the monitor runs one: the follower has the cached engine data read again first.
+  const follower = new EventFollower(runtime.engine, runtime.cache, runtime.logger);
+  const warm = await timed(() => {
+    follower.beginResync();
+    return runtime.evaluator.evaluateAll();
+  });
   if (cold.value.failed.length > 0) {
     throw new Error(
       `${cold.value.failed.length} containers could not be evaluated, e.g. ${cold.value.failed[0]?.name}: ${cold.value.failed[0]?.error}`,

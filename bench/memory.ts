@@ -30,7 +30,8 @@ export interface MemoryFigures {
   dependencies: DependencyCost[];
 }
 
-function sample(body: string, name: string): number {
+/** A sample's value in an exposition, NaN when absent. */
+export function sample(body: string, name: string): number {
   const line = body.split('\n').find((text) => text.startsWith(`${name} `));
   return Number(line?.split(' ')[1] ?? Number.NaN);
 }

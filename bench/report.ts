@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { promisify } from 'node:util';
 import { engineCallTotal, type EvaluationFigures } from './evaluation.js';
-import type { ProcessScanFigures } from './process-scan.js';
+import type { MemoryBreakdown } from './memory-breakdown.js';
+import type { ProcessScanFigures, ScanFigures } from './process-scan.js';
 import type { ModeFigures } from './scrape-modes.js';
 import { round } from './stats.js';
 
@@ -14,6 +15,8 @@ export interface SizeFigures {
   processScan: ProcessScanFigures;
   /** The exporter in each refresh mode with each policy (bench/scrape-modes.ts). */
   modes: ModeFigures[];
+  /** With examples/cis.ini: what the exposition, the reports and the runtime retain. */
+  memoryBreakdown?: MemoryBreakdown;
   /** dockerd's CPU milliseconds per wall second while nothing of the benchmark runs. */
   dockerdIdleRate: number;
   notes: string[];
@@ -85,6 +88,15 @@ export function sizeTable(figures: SizeFigures): string {
     faster(baseline, scan.topConcurrent.medianMs),
   ]);
   rows.push([`root-process scan, /proc`, ms(scan.proc.medianMs), ms(baseline), faster(baseline, scan.proc.medianMs)]);
+  const fullPass = scan.procBaseline ?? scan.proc;
+  const against = scan.procBaseline === undefined ? "this build's full /proc pass" : "the baseline build's full /proc pass";
+  const wallAndCpu = (figures: ScanFigures): string => `${ms(figures.medianMs)} wall, ${ms(figures.medianCpuMs ?? Number.NaN)} CPU`;
+  rows.push([
+    `root-process scan, /proc, a scan with nothing new (one source, forgotten between passes) against ${against}`,
+    wallAndCpu(scan.procSteady),
+    wallAndCpu(fullPass),
+    `${Math.round((100 * (scan.procSteady.medianCpuMs ?? Number.NaN)) / (fullPass.medianCpuMs ?? Number.NaN))} % of the CPU time`,
+  ]);
   const lines = [
     `| ${figures.containers} containers | measured | baseline (same run) | ratio |`,
     '|---|---|---|---|',

@@ -6,15 +6,18 @@
  * engine calls and dockerd CPU per scrape, event-to-metric latency, memory), then removes its containers.
  * First, on --startup-containers containers of their own: `check`'s start-up on Node.js 20, 22 and 24
  * (bench/startup.ts) and docker-bench-security's container-runtime section against `check` (bench/docker-bench.ts).
- * Last, the status pages' latency at --page-containers on a synthetic state (bench/status-page.ts).
+ * Last, the status pages' latency at --page-containers on a synthetic state (bench/status-page.ts), and what
+ * one container's new verdict costs the next /metrics body at 200 and 1 000 containers (bench/state-change.ts).
  *
  *   npm run bench -- --sizes 50,200,1000 --scrapes 1000 --scrape-mode-scrapes 200 --loop-seconds 60 --starts 20
  *   npm run bench -- --count-scrapes 20 --idle-seconds 10 --cached-refresh 30s --baseline-cli /tmp/old/dist/cli.js
+ *   npm run bench -- --burst 100         containers started at once per mode with examples/cis.ini (0: none)
  *   npm run bench -- --runs 3 --create-concurrency 8 --startup-containers 60 --startup-runs 11
  *   npm run bench -- --page-containers 1000 --page-requests 300
  *   npm run bench -- --only series        the series count per --metrics.results mode alone
  *   npm run bench -- --only startup       memory at start, check's start-up and docker-bench-security alone
  *   npm run bench -- --only compose       check --compose on a 50-service file beside node -e 0 alone (bench/compose-check.ts)
+ *   npm run bench -- --only process-scan  the root-process scans at --sizes alone (bench/process-scan.ts)
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -22,8 +25,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DockerEngine } from '../src/engine/docker-engine.js';
+import type { ContainerInspect } from '../src/engine/types.js';
 import { DOCKER_HOST, ensureTestImage, requireEngine, TEST_IMAGE } from '../test/helpers/docker.js';
 import { measureEvaluation } from './evaluation.js';
+import { measureMemoryBreakdown, memoryBreakdownTable } from './memory-breakdown.js';
 import { DockerdCpu } from './dockerd-cpu.js';
 import { ServeProcess } from './exporter.js';
 import { Fleet, type Progress } from './fleet.js';
@@ -35,6 +40,7 @@ import { growthTables, judgeScaleTargets, modeTable } from './scale-report.js';
 import { measureModes, modeSpecs, type ScrapeModeOptions } from './scrape-modes.js';
 import { round, timed } from './stats.js';
 import { measureStatusPage, statusPageTable } from './status-page.js';
+import { judgeStateChange, measureStateChange, stateChangeTable } from './state-change.js';
 import { measureSeries, seriesTable, startCompliant, type MeasuredSeries } from './series.js';
 
 const root = join(import.meta.dirname, '..');
@@ -45,6 +51,8 @@ const TARGET_SIZE = 200;
 const SERIES_SIZES = [200, 1000];
 /** Containers that pass examples/cis.ini, added to the fleet for the series table. */
 const COMPLIANT_CONTAINERS = 10;
+/** The synthetic fleets one container's state change is timed on. */
+const STATE_CHANGE_SIZES = [200, 1000];
 
 const { values } = parseArgs({
   options: {
@@ -58,6 +66,7 @@ const { values } = parseArgs({
     'baseline-cli': { type: 'string' },
     'create-concurrency': { type: 'string', default: '8' },
     starts: { type: 'string', default: '20' },
+    burst: { type: 'string', default: '100' },
     runs: { type: 'string', default: '3' },
     'startup-containers': { type: 'string', default: '60' },
     'startup-runs': { type: 'string', default: '11' },
@@ -67,8 +76,9 @@ const { values } = parseArgs({
     only: { type: 'string' },
   },
 });
-if (values.only !== undefined && values.only !== 'series' && values.only !== 'startup' && values.only !== 'compose') {
-  throw new Error(`--only: "${values.only}" is not series, startup or compose`);
+const ONLY = ['series', 'startup', 'compose', 'process-scan'];
+if (values.only !== undefined && !ONLY.includes(values.only)) {
+  throw new Error(`--only: "${values.only}" is not ${ONLY.slice(0, -1).join(', ')} or ${ONLY.at(-1)}`);
 }
 function positive(name: string, text: string, min = 1): number {
   const value = Number(text);
@@ -89,6 +99,7 @@ const options = {
   baselineCli: values['baseline-cli'],
   createConcurrency: positive('create-concurrency', values['create-concurrency']),
   starts: positive('starts', values.starts),
+  burst: positive('burst', values.burst, 0),
   runs: positive('runs', values.runs),
   startupContainers: positive('startup-containers', values['startup-containers'], 0),
   startupRuns: positive('startup-runs', values['startup-runs']),
@@ -147,10 +158,19 @@ function policies(notes: string[]): (string | undefined)[] {
 
 const seriesBySize: MeasuredSeries[] = [];
 
+async function inspectFleet(): Promise<ContainerInspect[]> {
+  const engine = new DockerEngine({ host: DOCKER_HOST, concurrency: 8, timeoutMs: 30_000 });
+  return Promise.all(fleet.members.map(({ id }) => engine.inspectContainer(id)));
+}
+
 async function measureSize(size: number, dockerd: DockerdCpu): Promise<SizeFigures | undefined> {
   const grown = await timed(() => fleet.growTo(size, options.createConcurrency, progress('started')));
   phaseSeconds[`start containers up to ${size}`] = round(grown.ms / 1000);
   log(`${size} containers running (${Math.round(grown.ms / 1000)} s to start the new ones)`);
+  if (values.only === 'process-scan') {
+    const processScan = await measureProcessScan(DOCKER_HOST, await inspectFleet(), options.runs, options.baselineCli);
+    return { containers: size, evaluations: [], processScan, modes: [], dockerdIdleRate: 0, notes: [] };
+  }
   if (existsSync(CIS_POLICY)) {
     if (seriesBySize.length === 0) await startCompliant(runId, COMPLIANT_CONTAINERS);
     seriesBySize.push({ size, figures: await measureSeries(CLI, CIS_POLICY) });
@@ -164,9 +184,9 @@ async function measureSize(size: number, dockerd: DockerdCpu): Promise<SizeFigur
     evaluations.push(await measureEvaluation(file));
     log(`evaluated ${file ?? 'the default policy'}`);
   }
-  const engine = new DockerEngine({ host: DOCKER_HOST, concurrency: 8, timeoutMs: 30_000 });
-  const inspects = await Promise.all(fleet.members.map(({ id }) => engine.inspectContainer(id)));
-  const processScan = await measureProcessScan(DOCKER_HOST, inspects, options.runs);
+  const memoryBreakdown = existsSync(CIS_POLICY) ? await measureMemoryBreakdown(CIS_POLICY) : undefined;
+  if (memoryBreakdown !== undefined) log('measured where the bytes are');
+  const processScan = await measureProcessScan(DOCKER_HOST, await inspectFleet(), options.runs, options.baselineCli);
   log('measured the root-process scans');
   const dockerdIdleRate = await dockerd.idleRate(options.idleSeconds);
   log(`dockerd idle: ${round(dockerdIdleRate, 2)} ms of CPU per second over ${options.idleSeconds} s`);
@@ -180,7 +200,15 @@ async function measureSize(size: number, dockerd: DockerdCpu): Promise<SizeFigur
     modeOptions,
     log,
   );
-  return { containers: size, evaluations, processScan, modes, dockerdIdleRate, notes };
+  return {
+    containers: size,
+    evaluations,
+    processScan,
+    modes,
+    dockerdIdleRate,
+    notes,
+    ...(memoryBreakdown === undefined ? {} : { memoryBreakdown }),
+  };
 }
 
 async function main(): Promise<void> {
@@ -204,7 +232,7 @@ async function main(): Promise<void> {
       composeCheck = await measureComposeCheck(CLI, CIS_POLICY, 11);
       phaseSeconds['check --compose'] = round((performance.now() - started) / 1000);
     }
-    if (values.only !== 'series' && values.only !== 'compose' && options.startupContainers > 0) {
+    if (values.only !== 'series' && values.only !== 'compose' && values.only !== 'process-scan' && options.startupContainers > 0) {
       const started = performance.now();
       startup = await measureStartupStage({
         fleet: startupFleet,
@@ -233,9 +261,13 @@ async function main(): Promise<void> {
   const statusPage =
     values.only === undefined && failure === undefined ? await measureStatusPage(options.pageContainers, options.pageRequests) : undefined;
   if (statusPage !== undefined) log(`measured the status pages at ${options.pageContainers} containers (synthetic state)`);
+  const stateChange =
+    values.only === undefined && failure === undefined ? await measureStateChange(STATE_CHANGE_SIZES, 50, options.baselineCli) : undefined;
+  if (stateChange !== undefined)
+    log(`measured one container's state change at ${STATE_CHANGE_SIZES.join(' and ')} containers (synthetic state)`);
   const atTarget = sizes.find((figures) => figures.containers === TARGET_SIZE);
   const targets = atTarget === undefined ? [] : judgeTargets(atTarget);
-  const scaleTargets = judgeScaleTargets(sizes);
+  const scaleTargets = [...judgeScaleTargets(sizes), ...(stateChange === undefined ? [] : judgeStateChange(stateChange))];
   const finishedAt = new Date();
   const results = {
     runId,
@@ -249,6 +281,7 @@ async function main(): Promise<void> {
     startup,
     composeCheck,
     statusPage,
+    stateChange,
     targets,
     scaleTargets,
     series: seriesBySize,
@@ -260,18 +293,33 @@ async function main(): Promise<void> {
   await writeFile(join(folder, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`), json);
   if (values.only === undefined && failure === undefined) await writeFile(join(folder, 'latest.json'), json);
   const machineLine = `Machine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Docker ${machine.docker}, Node ${machine.node}.`;
-  const tables = sizes.flatMap((figures) => [sizeTable(figures), modeTable(figures.containers, figures.modes)]);
-  tables.push(...growthTables(sizes, seriesBySize));
+  const tables =
+    values.only === 'process-scan'
+      ? sizes.map(sizeTable)
+      : [
+          ...sizes.flatMap((figures) => [
+            sizeTable(figures),
+            modeTable(figures.containers, figures.modes),
+            ...(figures.memoryBreakdown === undefined ? [] : [memoryBreakdownTable(figures.memoryBreakdown)]),
+          ]),
+          ...growthTables(sizes, seriesBySize),
+        ];
   if (startup !== undefined) tables.push(...startupTables(startup));
   if (composeCheck !== undefined) tables.push(composeCheckTable(composeCheck));
   if (statusPage !== undefined) tables.push(statusPageTable(statusPage));
+  if (stateChange !== undefined) tables.push(stateChangeTable(stateChange));
   if (targets.length > 0) tables.push(targetTable(targets));
   if (scaleTargets.length > 0) tables.push(targetTable(scaleTargets, 'scale target'));
   if (seriesBySize.length > 0) tables.push(seriesTable(seriesBySize, SERIES_SIZES, 'examples/cis.ini'));
   const wallLine = `Run ${runId}: ${Math.round(results.wallSeconds)} s in all (${Object.entries(phaseSeconds)
     .map(([phase, seconds]) => `${phase}: ${Math.round(seconds)} s`)
     .join(', ')}).`;
-  process.stdout.write(`${machineLine}\n${wallLine}\n\n${tables.join('\n\n')}\n`);
+  const markdown = `${machineLine}\n${wallLine}\n\n${tables.join('\n\n')}\n`;
+  // The tables beside the figures, for docs/performance.md to link: latest.md only for a whole run, as latest.json.
+  await writeFile(join(folder, `${startedAt.toISOString().replace(/[:.]/g, '-')}.md`), `# Benchmark run ${runId}\n\n${markdown}`);
+  if (values.only === undefined && failure === undefined)
+    await writeFile(join(folder, 'latest.md'), `# Benchmark run ${runId}\n\n${markdown}`);
+  process.stdout.write(markdown);
   if (failure !== undefined) throw failure;
 }
 

@@ -9,12 +9,16 @@
  * - engine calls per steady-state scrape, counted by a proxy in front of the engine's socket (a second serve
  *   process, so the proxy's hop is not in the latencies);
  * - event-to-metric latency and the serve process's resident memory at the end;
- * - with `examples/cis.ini`, resident memory once more in the lean `--metrics.results none` mode.
+ * - with `examples/cis.ini`, an event burst (bench/burst.ts: `--burst` containers started at once, the time
+ *   until all are served and the scrapes' latencies meanwhile), and resident memory once more in the lean
+ *   `--metrics.results none` mode.
  */
+import { measureBurst, type BurstFigures } from './burst.js';
 import type { DockerdCpu } from './dockerd-cpu.js';
 import { CountingProxy } from './engine-calls.js';
 import { measureEventLatency, measureScrapes, ServeProcess, type EventFigures, type ScrapeFigures } from './exporter.js';
 import type { Fleet } from './fleet.js';
+import { sample } from './memory.js';
 
 /** One way of running the exporter: the refresh mode, and which build (a baseline build runs the code before a change). */
 export interface ModeSpec {
@@ -36,6 +40,8 @@ export interface ScrapeModeOptions {
   countScrapes: number;
   /** Container starts timed for the event-to-metric latency. */
   starts: number;
+  /** Containers started at once for the burst (with examples/cis.ini); 0: no burst. */
+  burst: number;
   /** The repository root (docs/engines.md lists the endpoints the proxy lets through). */
   root: string;
   engineHost: string;
@@ -63,6 +69,21 @@ export interface EngineCallFigures {
 export interface Memory {
   rssBytes: number;
   peakRssBytes: number;
+  /** The serve process's own view at the same time (its nodejs_* metrics): where the RSS is. */
+  heapUsedBytes?: number;
+  heapTotalBytes?: number;
+  externalBytes?: number;
+}
+
+/** Resident memory, and the V8 heap and external memory the serve process reports of itself. */
+async function memoryOf(serve: ServeProcess): Promise<Memory> {
+  const body = await serve.scrape();
+  return {
+    ...(await serve.memory()),
+    heapUsedBytes: sample(body, 'nodejs_heap_size_used_bytes'),
+    heapTotalBytes: sample(body, 'nodejs_heap_size_total_bytes'),
+    externalBytes: sample(body, 'nodejs_external_memory_bytes'),
+  };
 }
 
 export interface ModeFigures {
@@ -75,6 +96,8 @@ export interface ModeFigures {
   dockerd: DockerdFigures;
   engineCalls: EngineCallFigures;
   events: EventFigures;
+  /** With examples/cis.ini: the event burst. */
+  burst?: BurstFigures;
   /** Resident memory after all of the above, `--metrics.results` at its default (`all`). */
   memory: Memory;
   /** With examples/cis.ini: resident memory after the same plain loop in `--metrics.results none`. */
@@ -150,7 +173,9 @@ export async function measureMode(
     const loop = await dockerd.during(idleRate, () => measureScrapes(serve, scrapes, false, maxMs));
     const gzip = await measureScrapes(serve, scrapes, true, maxMs);
     const events = await measureEventLatency(serve, fleet, options.starts);
-    return { plain: loop.value, loop, gzip, events, memory: await serve.memory() };
+    const burst =
+      configFile?.endsWith('cis.ini') === true && options.burst > 0 ? await measureBurst(serve, fleet, options.burst) : undefined;
+    return { plain: loop.value, loop, gzip, events, burst, memory: await memoryOf(serve) };
   });
   const { plain, loop } = measured;
   const engineCalls = await countEngineCalls(spec, configFile, options);
@@ -158,7 +183,7 @@ export async function measureMode(
   if (configFile?.endsWith('cis.ini') === true) {
     lean = await withServe(spec, configFile, ['--metrics.results', 'none'], async (serve) => {
       const figures = await measureScrapes(serve, scrapes, false, maxMs);
-      return { scrapes: figures.scrapes, ...(await serve.memory()) };
+      return { scrapes: figures.scrapes, ...(await memoryOf(serve)) };
     });
   }
   return {
@@ -178,6 +203,7 @@ export async function measureMode(
     },
     engineCalls,
     events: measured.events,
+    ...(measured.burst === undefined ? {} : { burst: measured.burst }),
     memory: measured.memory,
     ...(lean === undefined ? {} : { lean }),
   };

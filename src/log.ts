@@ -3,6 +3,7 @@ import { closeSync, fstatSync, mkdirSync, openSync, statSync, writeSync, type St
 import { dirname } from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { PrettyOptions } from 'pino-pretty';
+import { escapeControl, hasControl } from './control-characters.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 export type LogFormat = 'text' | 'logfmt' | 'json';
@@ -15,19 +16,6 @@ export interface LogOptions {
   /** Append to this file instead of standard error. */
   file?: string | undefined;
   hostname?: string | undefined;
-}
-
-const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'fatal'];
-
-/** `-v` once per step: each makes the level one more verbose, down to debug. */
-export function moreVerbose(level: LogLevel, steps: number): LogLevel {
-  return LEVELS[Math.max(0, LEVELS.indexOf(level) - steps)] ?? 'debug';
-}
-
-/** Control characters (newlines, escapes, C1, line separators) as visible `\uXXXX` escapes. */
-export function escapeControl(text: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what is escaped
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Fields never written as they are: tokens and credentials. */
@@ -105,8 +93,7 @@ const LOGFMT_LEVELS: Readonly<Record<string, string>> = { debug: 'DEBUG', info: 
 /** A logfmt value: bare when it can be, else quoted with Go's escapes (control characters included). */
 function logfmtValue(value: unknown): string {
   const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
-  // eslint-disable-next-line no-control-regex -- control characters force quoting
-  return text !== '' && !/[\s"=\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(text) ? text : escapeControl(JSON.stringify(text));
+  return text !== '' && !/[\s"=\\]/.test(text) && !hasControl(text) ? text : escapeControl(JSON.stringify(text));
 }
 
 /** One pino JSON record as a logfmt line: `time`, `level`, `source` when a record names one, `msg`, then the rest. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite. On a fresh Debian machine it first installs what the suites need
 # (docker.io, busybox-static, prometheus, prometheus-alertmanager, chromium, debootstrap,
-# docker-compose, git, the npm packages) and starts dockerd
+# docker-compose, git, logrotate, gcc, the npm packages) and starts dockerd
 # when no engine answers. Nothing that needs the engine is skipped: a missing engine fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +25,7 @@ command -v debootstrap >/dev/null || need+=(debootstrap)        # test/deploy: t
 command -v docker-compose >/dev/null || need+=(docker-compose)  # test/deploy: examples/docker-compose.yml
 command -v git >/dev/null || need+=(git)                        # test/deploy: npm pack from a fresh clone
 [ -x /usr/sbin/logrotate ] || need+=(logrotate)                 # test/faults: SIGHUP and copytruncate with the real logrotate
+command -v gcc >/dev/null || need+=(gcc libc6-dev)             # small C test programs: a set-UID flipper, a process started at a chosen PID
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "test/run-all.sh: missing ${need[*]}; install them (as root: apt-get install -y ${need[*]})" >&2; exit 1; fi
   echo "installing ${need[*]}"

@@ -1,4 +1,4 @@
-import { PolicyCheck } from '../policy/policy-check.js';
+import { builtInCheck } from '../policy/built-in-check.js';
 import type { CheckReturn, ContainerView } from '../policy/types.js';
 
 const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
@@ -9,13 +9,13 @@ const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
  * step's bare image ID, with the healthcheck forced off and logging off (`LogConfig` `none`); BuildKit runs in
  * `moby/buildkit` containers that buildx names `buildx_buildkit_<builder>`.
  */
-export class ActiveBuildCheck extends PolicyCheck {
-  static override inputs = ['inspect'] as const;
-  static override description = 'containers building an image pass fast (later checks skip them)';
-  static override remediation = 'Nothing to fix: a container building an image is skipped until the build ends.';
-  static override options = {};
-  static override severity = 'info' as const;
-
+export class ActiveBuildCheck extends builtInCheck({
+  description: 'containers building an image pass fast (later checks skip them)',
+  remediation: 'Nothing to fix: a container building an image is skipped until the build ends.',
+  severity: 'info',
+  inputs: ['inspect'],
+  options: {},
+}) {
   check({ name, inspect }: ContainerView): CheckReturn {
     const config = inspect.Config ?? {};
     const image = config.Image ?? '';

@@ -1,5 +1,5 @@
 import { errorMessage } from '../errors.js';
-import { PolicyCheck } from '../policy/policy-check.js';
+import { builtInCheck } from '../policy/built-in-check.js';
 import type { CheckContext, CheckOptions, CheckOutcome, ContainerView } from '../policy/types.js';
 import { findExecutable } from '../scanners/executable.js';
 import type { ImageScanCache } from '../scanners/image-scan-cache.js';
@@ -42,26 +42,26 @@ interface Credentials {
  * verdict for as long as the image is in use, and `cache_ttl` must be able to send the image back to
  * the scanner. The per-image cache below does the sharing instead.
  */
-export class PrismaScanCheck extends PolicyCheck {
-  static override inputs = ['inspect'] as const;
-  static override description = 'the image passes the Prisma Cloud compliance threshold (twistcli images scan)';
-  static override remediation = 'Rebuild the image on patched base images and packages until twistcli reports it within the threshold.';
-  static override options = {
-    twistcli_path: { type: 'string' as const, description: 'the twistcli program: a path, or a name found on PATH' },
-    url: { type: 'string' as const, description: 'Prisma Cloud Compute Console address (https://…), passed as --address' },
+export class PrismaScanCheck extends builtInCheck({
+  description: 'the image passes the Prisma Cloud compliance threshold (twistcli images scan)',
+  remediation: 'Rebuild the image on patched base images and packages until twistcli reports it within the threshold.',
+  severity: 'high',
+  inputs: ['inspect'],
+  options: {
+    twistcli_path: { type: 'string', description: 'the twistcli program: a path, or a name found on PATH' },
+    url: { type: 'string', description: 'Prisma Cloud Compute Console address (https://…), passed as --address' },
     token: {
-      type: 'string' as const,
+      type: 'string',
       description: "API token, passed as --token (visible in the host's process list while a scan runs; prefer user and password)",
     },
-    user: { type: 'string' as const, description: 'access key ID or user name, passed to twistcli in TWISTLOCK_USER' },
+    user: { type: 'string', description: 'access key ID or user name, passed to twistcli in TWISTLOCK_USER' },
     password: {
-      type: 'string' as const,
+      type: 'string',
       description: 'secret key or password, passed to twistcli in TWISTLOCK_PASSWORD (never on its command line)',
     },
     ...SCANNER_OPTIONS,
-  };
-  static override severity = 'high' as const;
-
+  },
+}) {
   private readonly twistcli: string;
   private readonly address: string;
   private readonly credentials: Credentials;
@@ -69,15 +69,8 @@ export class PrismaScanCheck extends PolicyCheck {
   private readonly cache: ImageScanCache<CheckOutcome>;
 
   constructor(config: CheckOptions, context: CheckContext, env: NodeJS.ProcessEnv = process.env) {
-    super(config);
-    const text = (key: string): string => (config[key] as string | undefined) ?? '';
-    const [path, url, token, user, password] = ['twistcli_path', 'url', 'token', 'user', 'password'].map(text) as [
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
+    super(config, context);
+    const { twistcli_path: path = '', url = '', token = '', user = '', password = '' } = this.config;
     const hasPassword = password !== '' || (env['TWISTLOCK_PASSWORD'] ?? '') !== '';
     const missing = [
       ...(path === '' ? ['twistcli_path'] : []),
@@ -109,7 +102,7 @@ export class PrismaScanCheck extends PolicyCheck {
             env: { ...(user === '' ? {} : { TWISTLOCK_USER: user }), ...(password === '' ? {} : { TWISTLOCK_PASSWORD: password }) },
             secrets: [password, env['TWISTLOCK_PASSWORD'] ?? ''].filter((secret) => secret !== ''),
           };
-    ({ timeoutMs: this.timeoutMs, cache: this.cache } = scannerSettings<CheckOutcome>(config, context));
+    ({ timeoutMs: this.timeoutMs, cache: this.cache } = scannerSettings<CheckOutcome>(this.config, context));
   }
 
   check(container: ContainerView): Promise<CheckOutcome> {

@@ -1,5 +1,5 @@
 import { containerRootProcesses, rootProcesses } from '../engine/processes.js';
-import { PolicyCheck } from '../policy/policy-check.js';
+import { builtInCheck } from '../policy/built-in-check.js';
 import type { CheckMetric, CheckOutcome, ContainerReport, ContainerView } from '../policy/types.js';
 
 /** What RootProcessCheck found: the root processes it did not allow (cnitch's log and StatsD report each). */
@@ -32,23 +32,23 @@ const CONTAINER_ROOT_PROCESSES_METRIC: CheckMetric<RootProcessData> = {
  * userns-remap, rootless engines or `podman --uidmap`, container root is an unprivileged host UID and does
  * not count; the PASS then says so, as it is still container root (RunningAsRootCheck's, CIS 4.1's, question).
  */
-export class RootProcessCheck extends PolicyCheck {
-  static override inputs = ['processes'] as const;
-  static override description = 'no process in the container runs as root (UID 0 on the host)';
-  static override remediation = 'Start the process as a non-root user (USER, --user) and avoid docker exec -u 0 into running containers.';
-  static override options = {
+export class RootProcessCheck extends builtInCheck({
+  description: 'no process in the container runs as root (UID 0 on the host)',
+  remediation: 'Start the process as a non-root user (USER, --user) and avoid docker exec -u 0 into running containers.',
+  severity: 'high',
+  inputs: ['processes'],
+  options: {
     allowed_commands: {
-      type: 'list' as const,
+      type: 'list',
       default: [],
       description:
         'commands allowed to run as root: a program name or path (nginx, /usr/sbin/sshd) or the start of a command line, up to a space',
     },
-  };
-  static override severity = 'high' as const;
-  static override metrics = [ROOT_PROCESSES_METRIC, CONTAINER_ROOT_PROCESSES_METRIC];
-
+  },
+  metrics: [ROOT_PROCESSES_METRIC, CONTAINER_ROOT_PROCESSES_METRIC],
+}) {
   async check(container: ContainerView): Promise<CheckOutcome<RootProcessData>> {
-    const allowed = this.config['allowed_commands'] as string[];
+    const allowed = this.config.allowed_commands;
     const processes = await container.processes();
     const offending = rootProcesses(processes)
       .filter(({ command }) => !allowed.some((entry) => isAllowed(command, entry)))

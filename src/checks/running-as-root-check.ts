@@ -1,4 +1,4 @@
-import { PolicyCheck } from '../policy/policy-check.js';
+import { builtInCheck } from '../policy/built-in-check.js';
 import type { CheckReturn, ContainerView } from '../policy/types.js';
 
 /** True for every spelling of root as a `--user`: "", root, 0, 0:0, root:root, 0:<gid>, root:<group>. */
@@ -14,17 +14,17 @@ export function rootUserFinding(user: string): string | undefined {
 }
 
 /** FAIL when the container is configured to run as root (CIS 4.1, with every spelling of root caught). */
-export class RunningAsRootCheck extends PolicyCheck {
-  static override inputs = ['inspect'] as const;
-  static override description = "the container's configured user is not root";
-  static override remediation = 'Run as an unprivileged user: set USER in the Dockerfile or start the container with --user UID:GID.';
-  static override options = {
-    allow_root: { type: 'boolean' as const, default: false, description: 'let containers run as root' },
-  };
-  static override severity = 'high' as const;
-
+export class RunningAsRootCheck extends builtInCheck({
+  description: "the container's configured user is not root",
+  remediation: 'Run as an unprivileged user: set USER in the Dockerfile or start the container with --user UID:GID.',
+  severity: 'high',
+  inputs: ['inspect'],
+  options: {
+    allow_root: { type: 'boolean', default: false, description: 'let containers run as root' },
+  },
+}) {
   check({ inspect }: ContainerView): CheckReturn {
-    if (this.config['allow_root'] === true) return this.PASS;
+    if (this.config.allow_root) return this.PASS;
     const finding = rootUserFinding(inspect.Config?.User ?? '');
     return finding === undefined ? this.PASS : this.fail(finding);
   }

@@ -1,4 +1,4 @@
-import { PolicyCheck } from '../policy/policy-check.js';
+import { builtInCheck } from '../policy/built-in-check.js';
 import type { CheckContext, CheckMetric, CheckOptions, CheckOutcome, ContainerView } from '../policy/types.js';
 import { errorMessage } from '../errors.js';
 import { findExecutable } from '../scanners/executable.js';
@@ -69,26 +69,26 @@ export function countVulnerabilities(json: string, ignoreUnfixed: boolean): Seve
  * `docker_monitor_image_vulnerabilities`. Each image ID is scanned once per `cache_ttl`; see
  * PrismaScanCheck for why the scope is `container`.
  */
-export class TrivyScanCheck extends PolicyCheck {
-  static override inputs = ['inspect'] as const;
-  static override description = 'the image has no more than `max` known vulnerabilities at or above `severity` (trivy image)';
-  static override remediation = 'Rebuild the image on patched base images and packages so trivy finds no vulnerabilities above the limit.';
-  static override options = {
-    trivy_path: { type: 'string' as const, default: 'trivy', description: 'the trivy program: a path, or a name found on PATH' },
+export class TrivyScanCheck extends builtInCheck({
+  description: 'the image has no more than `max` known vulnerabilities at or above `severity` (trivy image)',
+  remediation: 'Rebuild the image on patched base images and packages so trivy finds no vulnerabilities above the limit.',
+  severity: 'high',
+  inputs: ['inspect'],
+  options: {
+    trivy_path: { type: 'string', default: 'trivy', description: 'the trivy program: a path, or a name found on PATH' },
     // Replaces the common `severity` key: the threshold is also how bad this check's failure is.
     severity: {
-      type: 'enum' as const,
+      type: 'enum',
       values: ['critical', 'high', 'medium', 'low'],
       default: 'high',
       description: 'count vulnerabilities at or above this severity (CRITICAL, HIGH, MEDIUM, LOW)',
     },
-    max: { type: 'integer' as const, default: 0, description: 'most vulnerabilities at or above severity an image may have' },
-    ignore_unfixed: { type: 'boolean' as const, default: false, description: 'leave out vulnerabilities that have no fixed version yet' },
+    max: { type: 'integer', default: 0, description: 'most vulnerabilities at or above severity an image may have' },
+    ignore_unfixed: { type: 'boolean', default: false, description: 'leave out vulnerabilities that have no fixed version yet' },
     ...SCANNER_OPTIONS,
-  };
-  static override severity = 'high' as const;
-  static override metrics = [IMAGE_VULNERABILITIES_METRIC];
-
+  },
+  metrics: [IMAGE_VULNERABILITIES_METRIC],
+}) {
   private readonly trivy: string;
   private readonly counted: readonly VulnerabilitySeverity[];
   private readonly max: number;
@@ -97,18 +97,18 @@ export class TrivyScanCheck extends PolicyCheck {
   private readonly cache: ImageScanCache<SeverityCounts>;
 
   constructor(config: CheckOptions, context: CheckContext) {
-    super(config);
+    super(config, context);
     try {
-      this.trivy = findExecutable(config['trivy_path'] as string);
+      this.trivy = findExecutable(this.config.trivy_path);
     } catch (error) {
       throw new Error(`trivy_path: ${errorMessage(error)}`, { cause: error });
     }
-    const threshold = VULNERABILITY_SEVERITIES.indexOf(config['severity'] as VulnerabilitySeverity);
+    const threshold = VULNERABILITY_SEVERITIES.indexOf(this.config.severity);
     this.counted = VULNERABILITY_SEVERITIES.slice(0, threshold + 1);
-    this.max = config['max'] as number;
+    this.max = this.config.max;
     if (this.max < 0) throw new Error('max must be 0 or more');
-    this.ignoreUnfixed = config['ignore_unfixed'] as boolean;
-    ({ timeoutMs: this.timeoutMs, cache: this.cache } = scannerSettings<SeverityCounts>(config, context));
+    this.ignoreUnfixed = this.config.ignore_unfixed;
+    ({ timeoutMs: this.timeoutMs, cache: this.cache } = scannerSettings<SeverityCounts>(this.config, context));
   }
 
   async check(container: ContainerView): Promise<CheckOutcome<VulnerabilityData>> {

@@ -9,6 +9,8 @@ export interface CheckTargets {
   /** `--image` references of local images. */
   images: readonly string[];
   envFile?: string | undefined;
+  /** `-p/--project-name` of the `--compose` files. */
+  projectName?: string | undefined;
   profiles: readonly string[];
   /** `--container` and `--label` on the engine; undefined when none was given. */
   selector?: ContainerSelector | undefined;

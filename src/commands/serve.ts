@@ -1,3 +1,4 @@
+import { closeChecks } from '../config/load-policy.js';
 import { createExporter } from '../exporter/exporter.js';
 import type { ConfigReloader } from '../exporter/reload.js';
 import { boundAddresses, listenAll } from '../exporter/listen.js';
@@ -46,9 +47,11 @@ export async function runServe(runtime: Runtime): Promise<number> {
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
-  // Stop listening and finish the responses in flight, then stop following the engine.
+  // Stop listening and finish the responses in flight, then stop following the engine (a refresh in
+  // flight is abandoned), then end the users' checks' worker threads and the processes their runs started.
   await Promise.all(apps.map((served) => served.close()));
   await monitor.close();
+  await closeChecks(runtime.policy.checks);
   await Promise.all(listeners.map(async (listener) => listener.close?.()));
   stopLoggingRejections();
   process.off('SIGHUP', hangUp);

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import type { SourcePosition } from '../policy/types.js';
 import { interpolateValue, InterpolationError, parseEnvFile } from './interpolate.js';
 import { mergeService } from './merge.js';
@@ -38,6 +38,8 @@ export interface ComposeProject {
 export interface ComposeOptions {
   /** `--env-file`; default: `.env` in the project folder when it exists. */
   envFile?: string | undefined;
+  /** `-p/--project-name`: wins over `COMPOSE_PROJECT_NAME`, the top-level `name` and the folder. */
+  projectName?: string | undefined;
   /** `--profile` names (plus `COMPOSE_PROFILES`). */
   profiles?: readonly string[];
   env?: Readonly<Record<string, string | undefined>>;
@@ -99,9 +101,22 @@ function parseFile(file: string, env: Readonly<Record<string, string | undefined
   return { file, data, services };
 }
 
-/** Compose's project name rule: lower case, only a-z, 0-9, `-` and `_`. */
+/** Compose's project name rule for names it derives: lower case, only a-z, 0-9, `-` and `_`, not starting with `-` or `_`. */
 export function normalizeProjectName(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9_-]/g, '');
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '')
+    .replace(/^[-_]+/, '');
+}
+
+/** A name given with `-p` is taken as it is or refused, as Compose v2 does (v1 silently dropped what it could not use). */
+function givenProjectName(name: string): string {
+  if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) {
+    throw new UsageError(
+      `-p/--project-name ${JSON.stringify(name)}: a project name is lower-case letters, digits, "-" and "_", starting with a letter or digit`,
+    );
+  }
+  return name;
 }
 
 function serviceOf(parsed: ParsedFile, name: string): Mapping | undefined {
@@ -203,7 +218,10 @@ export function loadCompose(files: readonly string[], options: ComposeOptions = 
   });
   // An empty COMPOSE_PROJECT_NAME counts as unset, as in Compose.
   const fromEnv = env['COMPOSE_PROJECT_NAME'] === '' ? undefined : env['COMPOSE_PROJECT_NAME'];
-  const name = normalizeProjectName(fromEnv ?? topName ?? basename(directory));
+  const name =
+    options.projectName === undefined
+      ? normalizeProjectName(fromEnv ?? topName ?? basename(directory))
+      : givenProjectName(options.projectName);
   return {
     name,
     directory,

@@ -17,6 +17,12 @@ export type Orchestrator = 'compose' | 'swarm';
 
 export interface SyntheticContainer {
   inspect: ContainerInspect;
+  /**
+   * For a service with a healthcheck, the inspect data as it is once the container starts: the engine
+   * then reports a health status (`starting`, later `healthy` or `unhealthy`). CIS 5.27 asks only
+   * whether there is one, so its checks read this; which status it will be is known only once it runs.
+   */
+  inspectOnceStarted?: ContainerInspect;
   /** The image reference the container would run (`image:`, or Compose's name for a built one). */
   image: string;
 }
@@ -357,6 +363,7 @@ export function toContainer(
   if (effectiveHealthcheck !== undefined) containerConfig.Healthcheck = effectiveHealthcheck;
   const checked =
     effectiveHealthcheck?.Test !== undefined && effectiveHealthcheck.Test.length > 0 && effectiveHealthcheck.Test[0] !== 'NONE';
+  const startedState = checked ? { ...state, Health: { Status: 'starting', FailingStreak: 0, Log: [] } } : undefined;
   if (checked) {
     Object.defineProperty(state, 'Health', {
       enumerable: true,
@@ -365,27 +372,29 @@ export function toContainer(
       },
     });
   } else if (ownHealthcheck === undefined && image === undefined) unknownFromImage(state, 'Health', reference, 'HEALTHCHECK');
+  const inspect: ContainerInspect = {
+    Id: '',
+    Name: `/${name}`,
+    Image: image?.Id ?? '',
+    State: state,
+    // As the engine records it: privileged is unconfined where the engine has AppArmor, and no profile where it has none.
+    AppArmorProfile: privileged
+      ? engine.appArmor === false
+        ? ''
+        : 'unconfined'
+      : (appArmorOption ?? (engine.appArmor === true ? 'docker-default' : '')),
+    ExecIDs: null,
+    HostConfig: hostConfig,
+    Config: containerConfig,
+    Mounts: mounts(project, config),
+    NetworkSettings: {
+      Ports: network.mode === 'host' ? {} : ports(config, orchestrator),
+      Networks: Object.fromEntries(network.attached.map((attached) => [attached, {}])),
+    },
+  };
   return {
     image: reference,
-    inspect: {
-      Id: '',
-      Name: `/${name}`,
-      Image: image?.Id ?? '',
-      State: state,
-      // As the engine records it: privileged is unconfined where the engine has AppArmor, and no profile where it has none.
-      AppArmorProfile: privileged
-        ? engine.appArmor === false
-          ? ''
-          : 'unconfined'
-        : (appArmorOption ?? (engine.appArmor === true ? 'docker-default' : '')),
-      ExecIDs: null,
-      HostConfig: hostConfig,
-      Config: containerConfig,
-      Mounts: mounts(project, config),
-      NetworkSettings: {
-        Ports: network.mode === 'host' ? {} : ports(config, orchestrator),
-        Networks: Object.fromEntries(network.attached.map((attached) => [attached, {}])),
-      },
-    },
+    inspect,
+    ...(startedState === undefined ? {} : { inspectOnceStarted: { ...inspect, State: startedState } }),
   };
 }

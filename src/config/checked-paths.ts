@@ -1,14 +1,14 @@
 /** Checks of settings that name places: the metrics path, the log file. Each throws a message fit to follow "where: ". */
 import { closeSync, existsSync, mkdirSync, openSync, statSync, statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { hasControl } from '../control-characters.js';
 import { quoted } from '../ini/values.js';
 
 /** The probes' paths are taken: the metrics must not hide them, nor the landing page's query. */
 export function checkTelemetryPath(value: string): string {
   if (!value.startsWith('/')) throw new Error(`${quoted(value)} must start with /`);
   if (value === '/') throw new Error('"/" would hide the status page; use a path such as /metrics');
-  // eslint-disable-next-line no-control-regex -- control characters are what is refused
-  if (/[?#\s]/.test(value) || /[\u0000-\u001f\u007f]/.test(value)) throw new Error(`${quoted(value)} is not a plain URL path`);
+  if (/[?#\s]/.test(value) || hasControl(value)) throw new Error(`${quoted(value)} is not a plain URL path`);
   if (value === '/-' || value.startsWith('/-/'))
     throw new Error(`${quoted(value)} collides with the probes under /-/ (/-/healthy, /-/ready)`);
   return value;

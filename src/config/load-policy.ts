@@ -1,31 +1,20 @@
 import { readFile, stat } from 'node:fs/promises';
-import { ConfigError, errorMessage, formatLocation, type Sourced } from '../errors.js';
+import { ConfigError, errorMessage, formatLocation } from '../errors.js';
 import type { Logger } from '../log.js';
 import { BUILT_IN_PREFIX, instantiateCheck, resolveCheckClass } from '../policy/check-loader.js';
 import { loadWorkerCheck } from '../user-checks/worker-check.js';
 import type { CheckClass } from '../policy/policy-check.js';
 import { parseOptions } from '../policy/options.js';
-import type { CheckContext, CheckInstance, OptionValue } from '../policy/types.js';
+import type { CheckContext, CheckInstance } from '../policy/types.js';
 import { ScanPool } from '../scanners/scan-pool.js';
 import type { ContainerSelector } from '../policy/selector.js';
 import type { Waiver } from '../policy/waivers.js';
 import { isWaiverSection, loadWaivers } from './load-waivers.js';
 import { selectorFrom } from '../policy/selector-keys.js';
-import { compileGlob } from '../policy/selector.js';
 import { DEFAULT_POLICY_INI, DEFAULT_POLICY_NAME } from './default-policy.js';
 import { parseIni, type IniDocument, type IniSection } from '../ini/ini-file.js';
-import { parseInteger, parseTimeout } from '../ini/values.js';
-import { parseListenAddress } from './listen-address.js';
-import { checkLogFile, checkTelemetryPath } from './checked-paths.js';
-import {
-  DEFAULT_SETTINGS,
-  MAX_CONCURRENCY,
-  SETTINGS_SECTIONS,
-  parseLogLevel,
-  type PolicyAction,
-  type RefreshMode,
-  type Settings,
-} from './settings.js';
+import { SETTING_TABLE, type SettingSpec } from './setting-table.js';
+import { DEFAULT_SETTINGS, SETTINGS_SECTIONS, settingValue, type Settings } from './settings.js';
 
 export interface LoadedPolicy {
   /** The file's path, or the embedded default's name. */
@@ -41,95 +30,32 @@ export interface LoadedPolicy {
   warnings: string[];
 }
 
-/** Label names or globs for --metrics.container-labels; each checked as a glob. */
-export function parseLabelGlobs(globs: string[]): string[] {
-  for (const glob of globs) compileGlob(glob);
-  return globs;
-}
-
-export function parseRefresh(value: string): RefreshMode {
-  if (value.trim().toLowerCase() === 'scrape') return 'scrape';
-  const ms = parseTimeout(value);
-  if (ms < 100) throw new Error(`"${value}" is too short a refresh interval (at least 100ms)`);
-  return ms;
-}
-
+/** The file's settings over the defaults, each key read by its setting's entry in the table. */
 function settingsFrom(document: IniDocument): Settings {
-  const settings: Settings = { ...DEFAULT_SETTINGS, alwaysAllow: [] };
+  const settings: Record<string, unknown> = { ...DEFAULT_SETTINGS, alwaysAllow: [] };
   const file = document.file;
   for (const section of document.sections) {
     const specs = SETTINGS_SECTIONS[section.name];
     if (specs === undefined) continue;
     const values = parseOptions(specs, section, file);
-    const text = (key: string): string | undefined => values[key] as string | undefined;
-    const typed = <T extends OptionValue>(key: string): T | undefined => values[key] as T | undefined;
-    const converted = <T, V extends OptionValue = string>(key: string, convert: (value: V) => T): T | undefined => {
-      const value = values[key];
-      if (value === undefined) return undefined;
+    for (const spec of SETTING_TABLE as readonly SettingSpec[]) {
+      if (spec.ini?.section !== section.name || spec.setting === undefined) continue;
+      const { key } = spec.ini;
+      const location = { file, line: section.keyLines[key], section: section.name, key };
+      // An empty value means the default, unless the default would surprise (an empty action would silently mean kill).
+      if (spec.refuseEmpty !== undefined && section.values[key]?.trim() === '') throw new ConfigError(location, spec.refuseEmpty);
+      const typed = values[key];
+      if (typed === undefined) continue;
+      let value: unknown;
       try {
-        return convert(value as V);
+        value = settingValue(spec, typed);
       } catch (error) {
-        throw new ConfigError({ file, line: section.keyLines[key], section: section.name, key }, errorMessage(error));
+        throw new ConfigError(location, errorMessage(error));
       }
-    };
-    const sourced = <T>(key: string, value: T | undefined): Sourced<T> | undefined =>
-      value === undefined
-        ? undefined
-        : { value, source: formatLocation({ file, line: section.keyLines[key], section: section.name, key }) };
-    const assign = <K extends keyof Settings>(key: K, value: Settings[K] | undefined): void => {
-      if (value !== undefined) settings[key] = value;
-    };
-    switch (section.name) {
-      case 'policy':
-        // An empty action would silently mean kill: say which.
-        if (section.values['action']?.trim() === '') {
-          throw new ConfigError(
-            { file, line: section.keyLines['action'], section: section.name, key: 'action' },
-            'is empty; give one of warn, stop, kill, pause',
-          );
-        }
-        assign('alwaysAllow', typed<string[]>('always_allow'));
-        assign('action', typed<PolicyAction>('action'));
-        assign('failFast', typed<boolean>('fail_fast'));
-        break;
-      case 'logging':
-        assign('logFile', converted('log_file', checkLogFile));
-        assign('logLevel', converted('level', parseLogLevel));
-        assign('logFormat', typed<Settings['logFormat']>('format'));
-        break;
-      case 'exporter':
-        assign(
-          'listenAddresses',
-          converted('listen_address', (addresses: string[]) => addresses.map(parseListenAddress)),
-        );
-        assign('telemetryPath', converted('telemetry_path', checkTelemetryPath));
-        assign('webConfigFile', text('web_config_file'));
-        assign('refresh', converted('refresh', parseRefresh));
-        assign('hostname', text('hostname'));
-        assign('enforce', typed<boolean>('enforce'));
-        assign('metricsResults', typed<Settings['metricsResults']>('metrics_results'));
-        assign('metricsContainerLabels', converted('metrics_container_labels', parseLabelGlobs));
-        break;
-      case 'docker':
-        assign('dockerHost', sourced('host', text('host')));
-        assign('dockerContext', sourced('context', text('context')));
-        assign('dockerTlsVerify', sourced('tls_verify', typed<boolean>('tls_verify')));
-        assign('dockerCertPath', sourced('cert_path', text('cert_path')));
-        assign(
-          'dockerConcurrency',
-          converted('concurrency', (value) => parseInteger(value, 1, MAX_CONCURRENCY)),
-        );
-        assign('dockerTimeoutMs', typed<number>('timeout'));
-        assign('processCacheTtlMs', typed<number>('process_cache_ttl'));
-        assign('resyncIntervalMs', typed<number>('resync_interval'));
-        break;
-      case 'statsd':
-        assign('statsdServer', text('server'));
-        assign('statsdPrefix', text('prefix'));
-        break;
+      settings[spec.setting] = spec.sourced === true ? { value, source: formatLocation(location) } : value;
     }
   }
-  return settings;
+  return settings as unknown as Settings;
 }
 
 async function loadChecks(

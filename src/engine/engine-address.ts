@@ -6,7 +6,8 @@
  * machine).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { Agent as HttpsAgent } from 'node:https';
+import type { Agent as HttpsAgent } from 'node:https';
+import { lazyHttps } from './lazy-http.js';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type Modem from 'docker-modem';
@@ -86,7 +87,11 @@ function fromContext(name: Sourced, env: NodeJS.ProcessEnv): EngineAddress {
   if (address.scheme === 'tcp' && endpoint.skipTlsVerify) {
     // docker-modem passes an agent through untouched: the only way to keep TLS but skip verification.
     const { ca, cert, key } = address.options;
-    address.options = { ...address.options, protocol: 'https', agent: new HttpsAgent({ ca, cert, key, rejectUnauthorized: false }) };
+    address.options = {
+      ...address.options,
+      protocol: 'https',
+      agent: new (lazyHttps().Agent)({ ca, cert, key, rejectUnauthorized: false }),
+    };
   }
   return { ...address, chosenBy: `${name.source} (context "${name.value}")` };
 }

@@ -1,12 +1,16 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { containerName } from './container-name.js';
+import { isNotFound } from './not-found.js';
 import type { ProcessSource } from './process-source.js';
 import { TtlCache } from './ttl-cache.js';
 import type {
   ContainerInspect,
   ContainerProcess,
+  ContainerSummary,
   Engine,
   EngineInfo,
   EngineVersion,
+  ExecInspect,
   ImageHistoryEntry,
   ImageInspect,
   NetworkInspect,
@@ -24,9 +28,8 @@ interface HostData {
 /** Images and containers cached at most: far above what one host runs, a bound should one misbehave. */
 const MAX_CACHED = 20_000;
 
-function isNotFound(error: unknown): boolean {
-  return (error as { statusCode?: number }).statusCode === 404;
-}
+/** How long a container whose init process is gone may still be shown running by the engine. */
+const STOPPING_SETTLE_MS = 250;
 
 /**
  * The engine's data, cached so that refreshes and scrapes stay cheap:
@@ -36,6 +39,8 @@ function isNotFound(error: unknown): boolean {
  *   while its ID stays), the next resync, or no container uses it;
  * - process lists per container, for `processTtlMs` or until the next scan;
  * - the host's `/info`, `/version` and `/networks`, until a resync or an event that changes them.
+ * What clears it (the methods from beginResync on) is called by the event follower alone
+ * (src/core/event-follower.ts); the evaluator only reads.
  */
 export class EngineCache {
   private readonly images = new TtlCache<string, ImageInspect>(FOREVER, MAX_CACHED);
@@ -45,6 +50,13 @@ export class EngineCache {
   private readonly processLists: TtlCache<string, ContainerProcess[]>;
   /** Running containers' inspect data, with the resync during which each was read. */
   private readonly inspections = new Map<string, { inspect: ContainerInspect; resync: number }>();
+  /**
+   * Containers with inspect reads under way: how many, and the newest read whose answer the cache took
+   * (or that a forget outdated). Two reads of one container can answer out of order (a resync's and an
+   * event's); an older answer arriving last must not replace a newer one, which later scans evaluate.
+   */
+  private readonly underway = new Map<string, { count: number; applied: number }>();
+  private reads = 0;
   private resyncs = 0;
   private host: HostData = {};
   private generation = 0;
@@ -89,20 +101,40 @@ export class EngineCache {
   async container(id: string, fresh: boolean): Promise<ContainerInspect | undefined> {
     const cached = this.inspections.get(id);
     if (!fresh && cached !== undefined) return cached.inspect;
-    let inspect: ContainerInspect;
+    this.reads += 1;
+    const read = this.reads;
+    const track = this.underway.get(id) ?? { count: 0, applied: 0 };
+    track.count += 1;
+    this.underway.set(id, track);
     try {
-      inspect = await this.engine.inspectContainer(id);
+      const inspect = await this.runningInspect(id);
+      if (read > track.applied) {
+        track.applied = read;
+        if (inspect === undefined) this.inspections.delete(id);
+        else if (this.inspections.size < MAX_CACHED || this.inspections.has(id))
+          this.inspections.set(id, { inspect, resync: this.resyncs });
+      }
+      return inspect;
+    } finally {
+      track.count -= 1;
+      if (track.count === 0) this.underway.delete(id);
+    }
+  }
+
+  /** The engine's inspect data of a running container; undefined when it is gone or stopped. */
+  private async runningInspect(id: string): Promise<ContainerInspect | undefined> {
+    try {
+      const inspect = await this.engine.inspectContainer(id);
+      return inspect.State?.Running === true ? inspect : undefined;
     } catch (error) {
       if (!isNotFound(error)) throw error;
-      this.inspections.delete(id);
       return undefined;
     }
-    if (inspect.State?.Running !== true) {
-      this.inspections.delete(id);
-      return undefined;
-    }
-    if (this.inspections.size < MAX_CACHED || this.inspections.has(id)) this.inspections.set(id, { inspect, resync: this.resyncs });
-    return inspect;
+  }
+
+  /** The inspect data cached for a container, without asking the engine. */
+  cachedContainer(id: string): ContainerInspect | undefined {
+    return this.inspections.get(id)?.inspect;
   }
 
   /** The running containers whose inspect data is cached. */
@@ -126,6 +158,40 @@ export class EngineCache {
     return this.processLists.get(container.Id, () => this.processSource.processes(container));
   }
 
+  /** An exec session's data; never cached (sessions come and go with each inspect read). */
+  exec(id: string): Promise<ExecInspect> {
+    return this.engine.inspectExec(id);
+  }
+
+  /** The running containers, listed by the engine now (a resync's list). */
+  runningContainers(): Promise<ContainerSummary[]> {
+    return this.engine.listContainers();
+  }
+
+  /** Throws when the engine does not answer: a scan's one engine call, so an engine that went away shows as down. */
+  ping(): Promise<void> {
+    return this.engine.ping();
+  }
+
+  /**
+   * Whether a container whose checks gave errors still runs, asked of the engine now. Its init process
+   * can be gone a moment before the engine marks it stopped, so a container still shown running is
+   * asked about once more shortly after.
+   */
+  async stillRunning(id: string): Promise<boolean> {
+    const running = async (): Promise<boolean> => {
+      try {
+        return (await this.engine.inspectContainer(id)).State?.Running === true;
+      } catch (error) {
+        // Unsure (the engine did not answer): keep the errors, they are real.
+        return !isNotFound(error);
+      }
+    };
+    if (!(await running())) return false;
+    await sleep(STOPPING_SETTLE_MS);
+    return running();
+  }
+
   info(): Promise<EngineInfo> {
     return (this.host.info ??= this.engine.info());
   }
@@ -144,10 +210,12 @@ export class EngineCache {
     this.processSource.forget?.();
   }
 
-  /** A container stopped or was removed. */
+  /** A container stopped or was removed: the answers of reads already under way are older than that. */
   forgetContainer(id: string): void {
     this.forgetProcesses(id);
     this.inspections.delete(id);
+    const track = this.underway.get(id);
+    if (track !== undefined) track.applied = this.reads;
   }
 
   /**

@@ -4,9 +4,10 @@
  * loaded only then: docker-modem loads the ssh2 library as it loads, which a local engine never needs
  * (see docs/performance.md, "Start-up").
  */
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { statSync } from 'node:fs';
+import type { IncomingMessage, RequestOptions } from 'node:http';
 import { stringify } from 'node:querystring';
+import { lazyHttp, lazyHttps } from './lazy-http.js';
 import type { ConnectionOptions } from './engine-address.js';
 
 export type Method = 'GET' | 'POST';
@@ -30,6 +31,18 @@ export function createTransport(options: ConnectionOptions): Transport {
   return options.protocol === 'ssh' ? sshTransport(options) : httpTransport(options);
 }
 
+/**
+ * Whether nothing is at a socket's path. A path that cannot be looked at (a folder the user may not
+ * search) is not "missing": connecting says why (EACCES), and the hint names the group to add.
+ */
+function socketMissing(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false }) === undefined;
+  } catch {
+    return false;
+  }
+}
+
 function httpTransport(options: ConnectionOptions): Transport {
   const tls = options.protocol === 'https';
   const target: RequestOptions =
@@ -37,9 +50,18 @@ function httpTransport(options: ConnectionOptions): Transport {
   const tlsOptions = tls
     ? { ca: options.ca, cert: options.cert, key: options.key, ...(options.agent ? { agent: options.agent } : {}) }
     : {};
-  const send = tls ? httpsRequest : httpRequest;
+  const socketPath = options.socketPath;
   return (path, method, query, signal) =>
     new Promise((resolve, reject) => {
+      // A socket that is not there fails as connecting to it would, before the HTTP client is loaded:
+      // `check --compose` in a CI job without an engine never loads it.
+      if (socketPath !== undefined && socketMissing(socketPath)) {
+        reject(
+          Object.assign(new Error(`connect ENOENT ${socketPath}`), { errno: -2, code: 'ENOENT', syscall: 'connect', address: socketPath }),
+        );
+        return;
+      }
+      const send = tls ? lazyHttps().request : lazyHttp().request;
       const request = send({ ...target, ...tlsOptions, path: `${path}${queryString(query)}`, method, signal }, resolve);
       request.on('error', reject);
       request.end();

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerInspect, ContainerProcess } from './types.js';
@@ -60,27 +60,119 @@ export function commandLine(cmdline: string, name: string): string {
   return args.length === 0 ? `[${name}]` : args.join(' ');
 }
 
+/** The buffer every /proc read fills: the files are small, the reads synchronous, so one buffer serves all. */
+let readBuffer = Buffer.allocUnsafe(16 * 1024);
+
+function isGone(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ESRCH';
+}
+
+/**
+ * Where a /proc file ends. `cgroup` and `status` (one seq_file record, formatted whole before any byte is
+ * copied: fs/seq_file.c, seq_read_iter) and `cmdline` (copied up to the size asked: get_mm_cmdline) give all
+ * they have to one read with room for it, so a read that returns less than asked is the end; asking again,
+ * as readers usually do, formats the record a second time for nothing (about 40 % of the time of a `cgroup`
+ * file, measured). `uid_map` is a record per line and may stop short at a page: it is read until a read
+ * returns nothing.
+ */
+type Ending = 'short read' | 'empty read';
+
 /**
  * A file under /proc, or undefined when its process has exited. procfs is generated in memory: a synchronous
- * read takes microseconds, several times less than the thread-pool round trips of an asynchronous one.
+ * read takes microseconds, several times less than the thread-pool round trips of an asynchronous one. Read
+ * into one reused buffer with open, read, close: `readFileSync` adds an fstat, a read at the end and a fresh
+ * buffer per file, which made a pass of small reads more than twice as slow.
  */
-function readProcFile(path: string): string | undefined {
+function readProcFile(path: string, ending: Ending): string | undefined {
+  let fd: number;
   try {
-    return readFileSync(path, 'utf8');
+    fd = openSync(path, 'r');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ESRCH') return undefined;
+    if (isGone(error)) return undefined;
+    throw error;
+  }
+  try {
+    let length = 0;
+    for (;;) {
+      if (length === readBuffer.length) {
+        const larger = Buffer.allocUnsafe(readBuffer.length * 2);
+        readBuffer.copy(larger);
+        readBuffer = larger;
+      }
+      const read = readSync(fd, readBuffer, length, readBuffer.length - length, null);
+      length += read;
+      if (read === 0 || (ending === 'short read' && length < readBuffer.length)) break;
+    }
+    return readBuffer.toString('utf8', 0, length);
+  } catch (error) {
+    if (isGone(error)) return undefined;
+    throw error;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A process's namespace of a kind (`pid:[inode]`, `user:[inode]`), or undefined when it exited or may not be looked at. */
+function namespaceOf(directory: string, kind: 'pid' | 'user'): string | undefined {
+  try {
+    return readlinkSync(join(directory, 'ns', kind));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The initial user namespace, where every container runs unless the engine remaps users. Its inode number is
+ * fixed (PROC_USER_INIT_INO) and never given to another namespace, unlike those of namespaces made later,
+ * which the kernel numbers anew from the lowest free number: a later namespace's number can name another
+ * namespace after the first is gone, so only this one's map is kept.
+ */
+const INITIAL_USER_NAMESPACE = `user:[${0xeffffffd}]`;
+
+/**
+ * The `uid_map` of each process's user namespace: the initial namespace's read once (from this reader's own
+ * entry, when the reader runs in it), since it never changes; any other namespace's from the process itself,
+ * as is a process whose namespace may not be looked at (no CAP_SYS_PTRACE).
+ */
+class UidMaps {
+  private initial: { map: string | undefined } | undefined;
+
+  constructor(private readonly procRoot: string) {}
+
+  of(directory: string): string | undefined {
+    if (namespaceOf(directory, 'user') === INITIAL_USER_NAMESPACE) {
+      this.initial ??= {
+        map:
+          namespaceOf(join(this.procRoot, 'self'), 'user') === INITIAL_USER_NAMESPACE
+            ? readProcFile(join(this.procRoot, 'self/uid_map'), 'empty read')
+            : undefined,
+      };
+      if (this.initial.map !== undefined) return this.initial.map;
+    }
+    return readProcFile(join(directory, 'uid_map'), 'empty read');
+  }
+}
+
+/**
+ * A process's effective UID: the owner of its /proc/<pid> directory, one stat instead of a read of `status`.
+ * The kernel gives that directory the effective UID at every lookup and stat (fs/proc/base.c,
+ * task_dump_owner); unlike the files in it, the directory (mode 0555) is exempt from the rule that makes a
+ * non-dumpable process (a set-UID program, or one that called prctl(PR_SET_DUMPABLE, 0)) look root-owned.
+ * Kernel threads show 0, their effective UID too. Undefined when the process has exited.
+ */
+function effectiveUid(directory: string): number | undefined {
+  try {
+    return statSync(directory, { throwIfNoEntry: false })?.uid;
+  } catch (error) {
+    if (isGone(error)) return undefined;
     throw error;
   }
 }
 
 /** A process's PID namespace (`pid:[inode]`), or undefined when it exited or may not be looked at. */
 function pidNamespace(procRoot: string, pid: number | string): string | undefined {
-  try {
-    return readlinkSync(join(procRoot, String(pid), 'ns/pid'));
-  } catch {
-    return undefined;
-  }
+  return namespaceOf(join(procRoot, String(pid)), 'pid');
 }
 
 /**
@@ -102,20 +194,23 @@ function pidsInNamespace(procRoot: string, namespace: string): number[] {
  * that only lowered its effective UID for a while does not. `user` is the UID as text: names in
  * `/etc/passwd` belong to whichever root file system the reader has, not necessarily the host's.
  */
-function readProcess(procRoot: string, pid: number): ContainerProcess | undefined {
-  const status = readProcFile(join(procRoot, String(pid), 'status'));
-  const cmdline = readProcFile(join(procRoot, String(pid), 'cmdline'));
-  if (status === undefined || cmdline === undefined) return undefined;
-  const { name, uids } = parseStatus(status);
+function readProcess(procRoot: string, pid: number, uidMaps: UidMaps): ContainerProcess | undefined {
+  const directory = join(procRoot, String(pid));
+  const uid = effectiveUid(directory);
+  const cmdline = readProcFile(join(directory, 'cmdline'), 'short read');
+  if (uid === undefined || cmdline === undefined) return undefined;
+  // Only a process without arguments (a zombie, a kernel thread) is shown by name, which `status` holds.
+  const status = cmdline === '' ? readProcFile(join(directory, 'status'), 'short read') : undefined;
+  if (cmdline === '' && status === undefined) return undefined;
   // The process's own user namespace maps its UIDs: `0 0 4294967295` is the host's, where they are equal.
-  const uidMap = readProcFile(join(procRoot, String(pid), 'uid_map'));
-  const containerUid = uidMap === undefined ? undefined : uidInside(uidMap, uids[1]);
+  const uidMap = uidMaps.of(directory);
+  const containerUid = uidMap === undefined ? undefined : uidInside(uidMap, uid);
   return {
     pid,
-    uid: uids[1],
+    uid,
     ...(uidMap === undefined ? {} : { containerRoot: containerUid === 0 }),
-    user: String(uids[1]),
-    command: commandLine(cmdline, name),
+    user: String(uid),
+    command: commandLine(cmdline, status === undefined ? '' : parseStatus(status).name),
   };
 }
 
@@ -129,12 +224,12 @@ function readProcess(procRoot: string, pid: number): ContainerProcess | undefine
 const RUNTIME_INIT_SETTLE_MS = 250;
 const RUNTIME_INIT_POLL_MS = 5;
 
-async function settledProcess(procRoot: string, pid: number): Promise<ContainerProcess | undefined> {
-  let process = readProcess(procRoot, pid);
+async function settledProcess(procRoot: string, pid: number, uidMaps: UidMaps): Promise<ContainerProcess | undefined> {
+  let process = readProcess(procRoot, pid, uidMaps);
   const deadline = performance.now() + RUNTIME_INIT_SETTLE_MS;
   while (process?.command === 'runc init' && performance.now() < deadline) {
     await sleep(RUNTIME_INIT_POLL_MS);
-    process = readProcess(procRoot, pid);
+    process = readProcess(procRoot, pid, uidMaps);
   }
   return process;
 }
@@ -150,7 +245,7 @@ export async function scanContainerPids(procRoot: string): Promise<ContainerPidI
   const index = new Map<string, number[]>();
   for (const [position, pid] of pids.entries()) {
     if (position > 0 && position % SCAN_SLICE === 0) await nextTurn();
-    const cgroup = readProcFile(join(procRoot, pid, 'cgroup'));
+    const cgroup = readProcFile(join(procRoot, pid, 'cgroup'), 'short read');
     const id = cgroup === undefined ? undefined : containerIdFromCgroup(cgroup);
     if (id === undefined) continue;
     const list = index.get(id) ?? [];
@@ -188,6 +283,7 @@ export class ProcProcessSource implements ProcessSource {
   readonly procRoot: string;
   private readonly indexTtlMs: number;
   private readonly now: () => number;
+  private readonly uidMaps: UidMaps;
   private scan: { startedAt: number; index: Promise<ContainerPidIndex> } | undefined;
   /** Scans started so far: tells whether one began after a given call did. */
   private scansStarted = 0;
@@ -196,6 +292,7 @@ export class ProcProcessSource implements ProcessSource {
     this.procRoot = options.procRoot ?? '/proc';
     this.indexTtlMs = options.indexTtlMs ?? DEFAULT_INDEX_TTL_MS;
     this.now = options.now ?? Date.now;
+    this.uidMaps = new UidMaps(this.procRoot);
   }
 
   private startScan(): Promise<ContainerPidIndex> {
@@ -229,7 +326,7 @@ export class ProcProcessSource implements ProcessSource {
       }
       pids = pidsInNamespace(this.procRoot, namespace);
     }
-    const processes = await Promise.all(pids.map((pid) => settledProcess(this.procRoot, pid)));
+    const processes = await Promise.all(pids.map((pid) => settledProcess(this.procRoot, pid, this.uidMaps)));
     return processes.filter((process): process is ContainerProcess => process !== undefined);
   }
 
@@ -238,7 +335,7 @@ export class ProcProcessSource implements ProcessSource {
    * on cgroup v1) and the namespace is not this /proc's own: then that namespace is the container.
    */
   private ownPidNamespace(initPid: number): string | undefined {
-    const cgroup = readProcFile(join(this.procRoot, String(initPid), 'cgroup'));
+    const cgroup = readProcFile(join(this.procRoot, String(initPid), 'cgroup'), 'short read');
     if (cgroup === undefined || containerIdFromCgroup(cgroup) !== undefined) return undefined;
     const namespace = pidNamespace(this.procRoot, initPid);
     // This reader's own namespace (PID 1's link may be closed to it, as under some VM inits).

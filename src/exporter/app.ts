@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { constants, gzip } from 'node:zlib';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../log.js';
-import type { Monitor } from '../monitor.js';
+import type { Monitor } from '../core/monitor.js';
 import type { CheckInstance } from '../policy/types.js';
 import type { Exposition } from './metrics.js';
 import { wantsGzip, wantsOpenMetrics } from './negotiation.js';

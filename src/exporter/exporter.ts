@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { LoadedPolicy } from '../config/load-policy.js';
-import type { Evaluator } from '../evaluator.js';
-import { Monitor } from '../monitor.js';
+import type { Evaluator } from '../core/evaluator.js';
+import { Monitor } from '../core/monitor.js';
 import type { CheckInstance } from '../policy/types.js';
 import type { Runtime } from '../runtime.js';
 import { buildApp } from './app.js';

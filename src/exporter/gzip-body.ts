@@ -14,8 +14,27 @@ export interface CompressedHead {
   readonly length: number;
 }
 
+/** Deflate blocks of text that more blocks will follow: byte-aligned, not final, no reference before them. */
+export function compressSegment(text: Buffer): Promise<Buffer> {
+  return deflateRaw(text, { finishFlush: constants.Z_SYNC_FLUSH });
+}
+
 export async function compressHead(head: Buffer): Promise<CompressedHead> {
-  return { blocks: await deflateRaw(head, { finishFlush: constants.Z_SYNC_FLUSH }), crc: crc32(head), length: head.length };
+  return { blocks: await compressSegment(head), crc: crc32(head), length: head.length };
+}
+
+/** A text compressed piece by piece (each piece once, its blocks kept) as one head: the pieces' blocks in order. */
+export async function joinSegments(all: readonly { plain: Buffer; deflated(): Promise<Buffer> }[]): Promise<CompressedHead> {
+  // Empty pieces add nothing; and Node 20's crc32 answers 0 for an empty buffer once zlib has read it.
+  const pieces = all.filter((piece) => piece.plain.length > 0);
+  const blocks = await Promise.all(pieces.map((piece) => piece.deflated()));
+  let crc = 0;
+  let length = 0;
+  for (const { plain } of pieces) {
+    crc = crc32(plain, crc);
+    length += plain.length;
+  }
+  return { blocks: Buffer.concat(blocks), crc, length };
 }
 
 /**

@@ -2,9 +2,10 @@ import { Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client
 import type { RefreshMode } from '../config/settings.js';
 import type { EventCounters } from '../event-counters.js';
 import { formatDuration } from '../ini/values.js';
-import { compressHead, gzipBody, type CompressedHead } from './gzip-body.js';
-import type { Monitor, MonitorState } from '../monitor.js';
-import type { CheckInstance, CheckMetric, ContainerReport, ResultKind } from '../policy/types.js';
+import { gzipBody } from './gzip-body.js';
+import { VerdictExposition, type VerdictBody, type VerdictSources } from './verdict-exposition.js';
+import type { Monitor, MonitorState } from '../core/monitor.js';
+import type { CheckInstance, ResultKind } from '../policy/types.js';
 import type { Waiver } from '../policy/waivers.js';
 import { ContainerLabelCopier } from './container-labels.js';
 import { REVISION, VERSION } from '../version.js';
@@ -93,238 +94,65 @@ function toOpenMetrics(text: string): string {
   return `${renamed}# EOF\n`;
 }
 
-/** The verdicts of one state object, as text and compressed, each made once and only when first asked for. */
-class RenderedVerdicts {
-  private text: Promise<Buffer> | undefined;
-  private compressed: Promise<CompressedHead> | undefined;
-
-  constructor(private readonly render: () => Promise<string>) {}
-
-  plain(): Promise<Buffer> {
-    this.text ??= this.render().then((text) => Buffer.from(compact(text)));
-    return this.text;
-  }
-
-  deflated(): Promise<CompressedHead> {
-    this.compressed ??= this.plain().then(compressHead);
-    return this.compressed;
-  }
-}
-
 /**
- * Two private registries whose metrics build their samples from the monitor's current state in
- * `collect()`, so a container that is gone leaves no series behind. Every collect is synchronous:
- * prom-client starts them all in the same tick, so one exposition never mixes two states.
- *
- * The per-container series (thousands with a CIS policy) change only when the monitor's state object
- * is replaced, so their text, and its gzip, are made once per state and reused by every scrape until
- * the next refresh or event; the rest (counters, health, process metrics) is rendered at every scrape.
- * With gzip, the live part's deflate blocks follow the cached verdicts' blocks in one gzip member
- * (gzip-body.ts). The verdicts are gauges, written the same in
- * both text formats, so only the live part is written again for OpenMetrics (counters and `# EOF`).
+ * The verdicts (per container, per check, per waiver, the host's) come from VerdictExposition, kept
+ * per group of containers and rendered again only for what a new state object changed; the rest
+ * (counters, health, process metrics) is a prom-client registry rendered at every scrape. With gzip,
+ * the live part's deflate blocks follow the verdicts' blocks in one gzip member (gzip-body.ts). The
+ * verdicts are gauges, written the same in both text formats, so only the live part is written again
+ * for OpenMetrics (counters and `# EOF`).
  */
 export function createMetrics(sources: MetricSources): Exposition {
   const live = createLiveRegistry(sources);
-  const { registry: verdicts, beforeRender } = createVerdictRegistry(sources);
+  const verdicts = new VerdictExposition(verdictSources(sources));
   let renderedFor: Pick<MonitorState, 'containers' | 'host'> | undefined;
-  let rendered = new RenderedVerdicts(() => verdicts.metrics());
+  let rendered: VerdictBody | undefined;
   return {
     async render(request) {
-      // Read in the same tick as the verdict collects run, so the text belongs to this state object.
       const state = sources.monitor.state;
-      // A refresh that changed no verdict keeps the state's containers and host: the text stays.
-      if (state.containers !== renderedFor?.containers || state.host !== renderedFor.host) {
+      // A refresh that changed no verdict keeps the state's containers and host: the body stays.
+      if (rendered === undefined || state.containers !== renderedFor?.containers || state.host !== renderedFor.host) {
         renderedFor = { containers: state.containers, host: state.host };
-        beforeRender(state);
-        rendered = new RenderedVerdicts(() => verdicts.metrics());
+        rendered = verdicts.render(state);
       }
       const contentType = request.openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE;
-      const liveBytes = live.metrics().then((text) => Buffer.from(request.openMetrics ? toOpenMetrics(compact(text)) : compact(text)));
-      if (!request.gzip) return { contentType, encoding: undefined, chunks: await Promise.all([rendered.plain(), liveBytes]) };
-      const [head, tail] = await Promise.all([rendered.deflated(), liveBytes]);
-      return { contentType, encoding: 'gzip', chunks: await gzipBody(head, tail) };
+      const liveText = compact(await live.metrics());
+      const liveBytes = Buffer.from(request.openMetrics ? toOpenMetrics(liveText) : liveText);
+      if (!request.gzip) return { contentType, encoding: undefined, chunks: [...rendered.plain(), liveBytes] };
+      return { contentType, encoding: 'gzip', chunks: await gzipBody(await rendered.deflated(), liveBytes) };
     },
   };
 }
 
-/** Series per container and per check: a function of the monitor's state object alone. */
-function createVerdictRegistry(sources: MetricSources): { registry: Registry; beforeRender: (state: MonitorState) => void } {
-  const registry = new Registry();
-  const { monitor, checks } = sources;
+/** The verdict families' HELP texts and filters, as `--metrics.results` and the refresh mode shape them. */
+function verdictSources(sources: MetricSources): VerdictSources {
   const mode = sources.resultsMode ?? 'all';
   const fresh = freshness(sources.refresh);
-  const state = (): MonitorState => monitor.state;
-  const containers = () => state().containers.values();
-  const exported = (result: ResultKind): boolean => mode === 'all' || (mode === 'failing' && !isPass(result));
   const modeNote = mode === 'all' ? '' : ` Exported only for results that are not a pass (--metrics.results ${mode}).`;
-
-  new Gauge({
-    name: 'docker_monitor_check_result',
-    help: `Result of a policy check on a running container: 0 fail (or error), 1 pass, 2 pass fast, 3 waived; absent when the check did not run. ${fresh}; a result is computed again only when what its check reads has changed, image-level checks once per image ID.${mode === 'failing' ? modeNote : ''}`,
-    labelNames: ['check', 'container'] as const,
-    registers: mode === 'none' ? [] : [registry],
-    collect() {
-      this.reset();
-      for (const report of containers()) {
-        for (const result of report.results) {
-          if (exported(result.result)) this.set({ check: result.check, container: report.name }, RESULT_VALUES[result.result]);
-        }
-      }
-    },
-  });
-
-  const containerChecks = checks.filter((check) => check.scope !== 'host');
-  new Gauge({
-    name: 'docker_monitor_check_containers',
-    help: `Running containers with each result of each check (pass, pass_fast, fail, error, waived), whatever --metrics.results says. ${fresh}.`,
-    labelNames: ['check', 'result'] as const,
-    registers: [registry],
-    collect() {
-      const counts = new Map<string, number>();
-      for (const report of containers()) {
-        for (const { check, result } of report.results)
-          counts.set(`${check}\u0000${result}`, (counts.get(`${check}\u0000${result}`) ?? 0) + 1);
-      }
-      for (const { name } of containerChecks) {
-        for (const result of RESULT_KINDS) this.set({ check: name, result }, counts.get(`${name}\u0000${result}`) ?? 0);
-      }
-    },
-  });
-
-  const waivers = sources.waivers ?? [];
-  const expiry = new Gauge({
-    name: 'docker_monitor_waiver_expiry_timestamp_seconds',
-    help: 'Unix time at which each [waiver:NAME] of the policy ends (the start of its expires day, UTC); absent for a waiver without expires.',
-    labelNames: ['waiver'] as const,
-    registers: waivers.some((waiver) => waiver.expiresAt !== undefined) ? [registry] : [],
-  });
-  for (const waiver of waivers) {
-    if (waiver.expiresAt !== undefined) expiry.set({ waiver: waiver.name }, waiver.expiresAt / 1000);
-  }
-
-  new Gauge({
-    name: 'docker_monitor_waiver_matches',
-    help: `Results each [waiver:NAME] of the policy turns into waived right now (0: it covers nothing, or has expired). ${fresh}.`,
-    labelNames: ['waiver'] as const,
-    registers: waivers.length > 0 ? [registry] : [],
-    collect() {
-      const counts = new Map<string, number>(waivers.map((waiver) => [waiver.name, 0]));
-      for (const report of containers()) {
-        for (const { waiver } of report.results) if (waiver !== undefined) counts.set(waiver.name, (counts.get(waiver.name) ?? 0) + 1);
-      }
-      for (const [waiver, count] of counts) this.set({ waiver }, count);
-    },
-  });
-
-  new Gauge({
-    name: 'docker_monitor_container_compliant',
-    help: `1 when the container passed the whole check chain (waived results count as passed), 0 when it failed. ${fresh}.`,
-    labelNames: ['container'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const report of containers()) this.set({ container: report.name }, report.compliant ? 1 : 0);
-    },
-  });
-
-  // A check's own series follow its results: in the lean modes, only those of results that are not a pass.
-  registerCheckMetrics(
-    registry,
-    checks,
-    containers,
-    (result) => mode === 'all' || !isPass(result),
-    mode === 'all' ? fresh : `${fresh}. Exported only for results that are not a pass (--metrics.results ${mode})`,
-  );
-
   const labels = new ContainerLabelCopier(sources.containerLabels ?? []);
-  const infoHelp = `Always 1 for each running container; join on container for its ID and image${labels.empty ? '' : ', and the container labels chosen by --metrics.container-labels (as label_<name>)'}.`;
-  let info: Gauge<string> | undefined;
-  let infoLabelNames = '';
-  /** The info gauge's label names follow the labels the containers carry, so it is made again when they change. */
-  const beforeRender = (current: MonitorState): void => {
-    const names = labels.labelNames(current.containers.values());
-    const key = names.join(',');
-    if (info !== undefined && key === infoLabelNames) return;
-    if (info !== undefined) registry.removeSingleMetric('docker_monitor_container_info');
-    infoLabelNames = key;
-    info = new Gauge({
-      name: 'docker_monitor_container_info',
-      help: infoHelp,
-      labelNames: ['container', 'id', 'image', 'image_id', ...names],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const report of containers()) {
-          this.set(
-            { container: report.name, id: report.id, image: report.image, image_id: report.imageId, ...labels.values(report, names) },
-            1,
-          );
-        }
-      },
-    });
-  };
-  beforeRender(state());
-
-  const checkInfo = new Gauge({
-    name: 'docker_monitor_check_info',
-    help: 'Always 1 for each check in the policy, with its description; CIS checks carry cis_id, every check its severity.',
-    labelNames: ['check', 'description', 'cis_id', 'severity'] as const,
-    registers: [registry],
-  });
-  for (const check of checks) {
-    checkInfo.set({ check: check.name, description: check.description, cis_id: check.cisId ?? '', severity: check.severity }, 1);
-  }
-
-  new Gauge({
-    name: 'docker_monitor_host_check_result',
-    help: `Result of a check of the engine itself (from /info, /version, /networks): 0 fail (or error), 1 pass. ${fresh}.`,
-    labelNames: ['check'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const result of state().host.results) this.set({ check: result.check }, RESULT_VALUES[result.result]);
+  const checkMetricNote = mode === 'all' ? fresh : `${fresh}. Exported only for results that are not a pass (--metrics.results ${mode})`;
+  return {
+    checks: sources.checks,
+    exportedResult: mode === 'none' ? undefined : (result) => mode === 'all' || !isPass(result),
+    // A check's own series follow its results: in the lean modes, only those of results that are not a pass.
+    exportedCheckMetric: (result) => mode === 'all' || !isPass(result),
+    resultValues: RESULT_VALUES,
+    resultKinds: RESULT_KINDS,
+    labels,
+    waivers: sources.waivers ?? [],
+    help: {
+      checkResult: `Result of a policy check on a running container: 0 fail (or error), 1 pass, 2 pass fast, 3 waived; absent when the check did not run. ${fresh}; a result is computed again only when what its check reads has changed, image-level checks once per image ID.${mode === 'failing' ? modeNote : ''}`,
+      checkContainers: `Running containers with each result of each check (pass, pass_fast, fail, error, waived), whatever --metrics.results says. ${fresh}.`,
+      waiverExpiry:
+        'Unix time at which each [waiver:NAME] of the policy ends (the start of its expires day, UTC); absent for a waiver without expires.',
+      waiverMatches: `Results each [waiver:NAME] of the policy turns into waived right now (0: it covers nothing, or has expired). ${fresh}.`,
+      compliant: `1 when the container passed the whole check chain (waived results count as passed), 0 when it failed. ${fresh}.`,
+      checkMetric: (metric) => `${metric.help} ${checkMetricNote}.`,
+      info: `Always 1 for each running container; join on container for its ID and image${labels.empty ? '' : ', and the container labels chosen by --metrics.container-labels (as label_<name>)'}.`,
+      checkInfo: 'Always 1 for each check in the policy, with its description; CIS checks carry cis_id, every check its severity.',
+      hostCheckResult: `Result of a check of the engine itself (from /info, /version, /networks): 0 fail (or error), 1 pass. ${fresh}.`,
     },
-  });
-
-  return { registry, beforeRender };
-}
-
-/**
- * The metrics checks bring (CheckMetric), each registered once however many checks of the policy
- * declare it, filled from the data of those checks' results.
- */
-function registerCheckMetrics(
-  registry: Registry,
-  checks: readonly CheckInstance[],
-  containers: () => Iterable<ContainerReport>,
-  exported: (result: ResultKind) => boolean,
-  note: string,
-): void {
-  const byMetric = new Map<string, { metric: CheckMetric; checks: Set<string> }>();
-  for (const check of checks) {
-    for (const metric of check.metrics) {
-      const entry = byMetric.get(metric.name) ?? { metric, checks: new Set<string>() };
-      entry.checks.add(check.name);
-      byMetric.set(metric.name, entry);
-    }
-  }
-  for (const { metric, checks: from } of byMetric.values()) {
-    new Gauge({
-      name: metric.name,
-      help: `${metric.help} ${note}.`,
-      labelNames: metric.labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const report of containers()) {
-          for (const result of report.results) {
-            if (result.data === undefined || !from.has(result.check) || !exported(result.result)) continue;
-            for (const { labels, value } of metric.samples(result.data, report)) this.set(labels, value);
-          }
-        }
-      },
-    });
-  }
+  };
 }
 
 /** Counters, health and process metrics: they change without the state changing. */

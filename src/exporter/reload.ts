@@ -2,7 +2,7 @@ import { BUILT_IN_CHECKS } from '../checks/index.js';
 import { applyFlags } from '../config/flags.js';
 import { closeChecks, loadPolicy, type LoadedPolicy } from '../config/load-policy.js';
 import { errorMessage } from '../errors.js';
-import type { Evaluator } from '../evaluator.js';
+import type { Evaluator } from '../core/evaluator.js';
 import { createEvaluator, type Runtime } from '../runtime.js';
 import type { ReloadStatus } from './metrics.js';
 import type { WebSecurity } from './web-security.js';

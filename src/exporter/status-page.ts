@@ -3,10 +3,10 @@
  * monitor's current state. Every value goes through ghtml's `html` tag, which escapes what it inserts;
  * `!${...}` (no escaping) is used only for fragments this module rendered with the same tag.
  */
-import { escapeControl } from '../log.js';
+import { escapeControl } from '../control-characters.js';
 import { html } from 'ghtml';
 import { rootProcessesOf } from '../checks/root-process-check.js';
-import type { MonitorState } from '../monitor.js';
+import type { MonitorState } from '../core/monitor.js';
 import { checksByName, severityRank } from '../policy/severity.js';
 import { SEVERITIES, type CheckInstance, type CheckResult, type ContainerReport } from '../policy/types.js';
 import { notRunText } from '../report/describe.js';

@@ -1,4 +1,5 @@
 /** Parsers for the value types of INI keys and flags. Each throws a message fit to follow "file [section] key: ". */
+import { escapeControl } from '../control-characters.js';
 
 const TRUE_WORDS = new Set(['on', 'true', 'yes', '1']);
 const FALSE_WORDS = new Set(['off', 'false', 'no', '0']);
@@ -49,7 +50,7 @@ export function parseTimeout(value: string): number {
 /** `text` quoted for an error message: one line, control characters escaped, at most `max` characters. */
 export function quoted(text: string, max = 60): string {
   const short = text.length > max ? `${text.slice(0, max)}…` : text;
-  return JSON.stringify(short);
+  return escapeControl(JSON.stringify(short));
 }
 
 /** The inverse of parseDuration, in the largest whole unit: `250ms`, `30s`, `5m`, `2h`, `1d`. */

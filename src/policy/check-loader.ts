@@ -17,6 +17,7 @@ import {
   type ContainerView,
   type HostView,
   type OptionSpec,
+  type OptionValue,
   type Verdict,
 } from './types.js';
 
@@ -76,7 +77,7 @@ function declaredInputs(checkClass: CheckClass, section: IniSection, file: strin
 /** Makes a runnable CheckInstance from a class and its section. */
 export function instantiateCheck(checkClass: CheckClass, section: IniSection, file: string, context: CheckContext): CheckInstance {
   const ownOptions = checkClass.options;
-  let config: Record<string, string | boolean | number | string[]>;
+  let config: Record<string, OptionValue>;
   if (ownOptions === undefined) {
     // A user's check without an options table takes every key as a string, like the Python tool.
     const common: Record<string, string> = {};

@@ -64,7 +64,8 @@ export function parseOptions(specs: Readonly<Record<string, OptionSpec>>, sectio
         `is required: ${spec.description}`,
       );
     }
-    if (spec.default !== undefined) options[key] = spec.default;
+    // A copy: a list default is shared by every section of the check, and the options are the check's own.
+    if (spec.default !== undefined) options[key] = typeof spec.default === 'object' ? [...spec.default] : spec.default;
   }
   return options;
 }

@@ -8,18 +8,18 @@ import type {
   CheckScope,
   ContainerView,
   HostView,
-  OptionSpec,
+  OptionSpecs,
   Severity,
 } from './types.js';
 
-/** What every built-in check shares: its metadata, its parsed options and the verdicts it returns. */
-abstract class CheckBase {
+/** What every check class shares: its metadata, its parsed options and the verdicts it returns. */
+abstract class CheckBase<Config extends object = CheckOptions> {
   /** Shown in `docker_monitor_check_info` and in `check` output. */
   static description = '';
   /** One short sentence on how to fix a failure: shown by `check` and the status page. */
   static remediation: string | undefined = undefined;
   /** The keys the check accepts; left undefined, every key is accepted and passed on as a string. */
-  static options: Readonly<Record<string, OptionSpec>> | undefined = undefined;
+  static options: OptionSpecs | undefined = undefined;
   static scope: CheckScope = 'container';
   /** Default for the `severity` key every check accepts. */
   static severity: Severity = 'medium';
@@ -36,9 +36,9 @@ abstract class CheckBase {
   readonly PASS = 'pass' as const;
   readonly FAIL = 'fail' as const;
 
-  constructor(readonly config: CheckOptions) {}
+  constructor(readonly config: Config) {}
 
-  protected fail(reason: string): CheckOutcome {
+  fail(reason: string): CheckOutcome {
     return { result: 'fail', reason };
   }
 }
@@ -47,21 +47,22 @@ abstract class CheckBase {
  * The base of every container check, as `docker_monitor.policy.PolicyCheck` was in the CFPB tool:
  * options in `this.config` (already parsed to booleans, numbers and lists per the class's `options`),
  * verdict constants on the instance, and one method that decides. A user's check may extend this class
- * or be any class with a `check()` method; the static fields are all optional.
+ * or be any class with a `check()` method; the static fields are all optional. Built-in checks extend
+ * `builtInCheck(...)` (built-in-check.ts) instead, which declares them all.
  */
-export abstract class PolicyCheck extends CheckBase {
+export abstract class PolicyCheck<Config extends object = CheckOptions> extends CheckBase<Config> {
   readonly PASS_FAST = 'pass_fast' as const;
 
   abstract check(target: ContainerView): CheckReturn | Promise<CheckReturn>;
 
-  protected passFast(reason: string): CheckOutcome {
+  passFast(reason: string): CheckOutcome {
     return { result: 'pass_fast', reason };
   }
 }
 
 /** A check of the engine itself (CIS host checks), run once per refresh. */
-export abstract class HostPolicyCheck extends CheckBase {
-  static override options: Readonly<Record<string, OptionSpec>> | undefined = {};
+export abstract class HostPolicyCheck<Config extends object = CheckOptions> extends CheckBase<Config> {
+  static override options: OptionSpecs | undefined = {};
   static override scope: CheckScope = 'host';
 
   abstract check(host: HostView): CheckReturn | Promise<CheckReturn>;
@@ -73,7 +74,7 @@ export interface CheckClass {
   readonly name: string;
   description?: string;
   remediation?: string | undefined;
-  options?: Readonly<Record<string, OptionSpec>> | undefined;
+  options?: OptionSpecs | undefined;
   scope?: CheckScope;
   severity?: Severity;
   cisId?: string | undefined;

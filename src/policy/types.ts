@@ -85,7 +85,7 @@ export interface CheckContext {
   readonly logger?: Logger | undefined;
 }
 
-export type OptionValue = string | boolean | number | string[];
+export type OptionValue = string | boolean | number | readonly string[];
 export type CheckOptions = Readonly<Record<string, OptionValue>>;
 
 /** `timeout`: a duration something waits for, more than 0 and at most 24d (what a timer holds). */
@@ -100,6 +100,35 @@ export interface OptionSpec {
   /** Must be given a non-empty value. */
   required?: boolean;
 }
+
+/** A check's option table: each key it accepts, with its type and default. */
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
+
+/** What an option of `Spec` holds once parsed: its `type` decides (an `enum`, one of its `values`). */
+export type OptionValueOf<Spec extends OptionSpec> = Spec['type'] extends 'boolean'
+  ? boolean
+  : Spec['type'] extends 'integer' | 'duration' | 'timeout'
+    ? number
+    : Spec['type'] extends 'list'
+      ? readonly string[]
+      : Spec extends { type: 'enum'; values: readonly (infer Value extends string)[] }
+        ? Value
+        : string;
+
+/** Keys of `Specs` that always hold a value once parsed: those with a default, and required ones. */
+type AlwaysSet<Specs extends OptionSpecs> = {
+  [Key in keyof Specs]: Specs[Key] extends { default: unknown } | { required: true } ? Key : never;
+}[keyof Specs];
+
+/**
+ * The options a check with the option table `Specs` receives, as `parseOptions` makes them: every key
+ * with a default or required is set, the others only when the policy gives them.
+ */
+export type OptionValues<Specs extends OptionSpecs> = {
+  readonly [Key in AlwaysSet<Specs>]: OptionValueOf<Specs[Key]>;
+} & {
+  readonly [Key in Exclude<keyof Specs, AlwaysSet<Specs>>]?: OptionValueOf<Specs[Key]>;
+};
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];

@@ -1,7 +1,7 @@
 import { isFailure } from '../policy/chain.js';
 import type { CheckInstance, CheckResult, ContainerReport, HostReport } from '../policy/types.js';
 import { rootProcessesOf } from '../checks/root-process-check.js';
-import { escapeControl } from '../log.js';
+import { escapeControl } from '../control-characters.js';
 
 const LABELS: Readonly<Record<CheckResult['result'], string>> = {
   pass: 'pass',

@@ -1,10 +1,7 @@
 import { isFailure } from '../policy/chain.js';
 import { atLeast, checksByName } from '../policy/severity.js';
+import type { FailOn } from '../config/setting-table.js';
 import type { CheckRun } from './check-run.js';
-
-/** The severities `--fail-on` accepts. */
-export const FAIL_ON_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
-export type FailOn = (typeof FAIL_ON_SEVERITIES)[number];
 
 /**
  * `check`'s exit code for a finished evaluation: 1 when a container failed (with `--fail-on`, only a

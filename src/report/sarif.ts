@@ -90,10 +90,12 @@ export function fileUri(file: string): string {
 }
 
 /** A compose service's result: the file, line and column of the key the check read, and the service as logical location. */
-function sourceLocation(source: SourcePosition, service: string): Location {
+function sourceLocation(source: SourcePosition, service: string, uris: Map<string, string>): Location {
+  let uri = uris.get(source.file);
+  if (uri === undefined) uris.set(source.file, (uri = fileUri(source.file)));
   return {
     physicalLocation: {
-      artifactLocation: { uri: fileUri(source.file) },
+      artifactLocation: { uri },
       region: { startLine: source.line, startColumn: source.column },
     },
     logicalLocations: [{ name: service, fullyQualifiedName: `services/${service}`, kind: 'module' }],
@@ -156,12 +158,14 @@ export function sarifLog(run: CheckRun): Log {
     });
   };
 
+  // A file's URI once, not once per finding: a large compose file has thousands.
+  const uris = new Map<string, string>();
   for (const report of run.containers) {
     const properties = { container: report.name, containerId: report.id, image: report.image, imageId: report.imageId };
     const service = report.source?.service;
     for (const result of report.results) {
       const location =
-        result.source !== undefined && service !== undefined ? sourceLocation(result.source, service) : containerLocation(report);
+        result.source !== undefined && service !== undefined ? sourceLocation(result.source, service, uris) : containerLocation(report);
       add(result, report.name, location, { ...properties, ...(service === undefined ? {} : { service }) });
     }
   }

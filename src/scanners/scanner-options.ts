@@ -1,4 +1,4 @@
-import type { CheckContext, CheckOptions, OptionSpec } from '../policy/types.js';
+import type { CheckContext, OptionSpec, OptionValues } from '../policy/types.js';
 import { ImageScanCache } from './image-scan-cache.js';
 import { DEFAULT_SCAN_CONCURRENCY } from './scan-pool.js';
 
@@ -29,10 +29,11 @@ export const SCANNER_OPTIONS = {
  * Reads the shared scanner keys, joins the policy's scan pool and makes the check's cache. Throws a plain
  * Error, which the loader reports with the file and section.
  */
-export function scannerSettings<T>(config: CheckOptions, context: CheckContext): { timeoutMs: number; cache: ImageScanCache<T> } {
-  const cacheTtlMs = config['cache_ttl'] as number;
-  const concurrency = config['concurrency'] as number;
-  const timeoutMs = config['timeout'] as number;
+export function scannerSettings<T>(
+  config: OptionValues<typeof SCANNER_OPTIONS>,
+  context: CheckContext,
+): { timeoutMs: number; cache: ImageScanCache<T> } {
+  const { cache_ttl: cacheTtlMs, concurrency, timeout: timeoutMs } = config;
   if (cacheTtlMs <= 0) throw new Error('cache_ttl must be longer than 0s');
   if (concurrency < 1) throw new Error('concurrency must be at least 1');
   if (timeoutMs <= 0) throw new Error('timeout must be longer than 0s');

@@ -18,7 +18,8 @@ import {
   uniqueName,
 } from '../helpers/docker.js';
 import { buildExporterImage, documentedRunArgs, imageSize } from '../helpers/exporter-image.js';
-import { eventually, sampleValue } from '../helpers/exporter.js';
+import { sampleValue } from '../helpers/exporter.js';
+import { eventually } from '../helpers/wait.js';
 import { ensureNodeBaseImage } from '../helpers/node-image.js';
 import { fetchText, freePort } from '../helpers/services.js';
 

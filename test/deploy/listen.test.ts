@@ -14,6 +14,7 @@ import { probeHosts } from '../../src/commands/healthcheck.js';
 import { CLI, runToEnd, startServe } from '../helpers/cli.js';
 import type { Service } from '../helpers/services.js';
 import { freePort } from '../helpers/services.js';
+import { scaled } from '../helpers/time-scale.js';
 
 const HAS_IPV6_LOOPBACK = (networkInterfaces()['lo'] ?? []).some((entry) => entry.address === '::1');
 const running: Service[] = [];
@@ -26,7 +27,7 @@ async function serve(args: readonly string[]): Promise<string[]> {
 }
 
 async function status(url: string): Promise<number | string> {
-  return fetch(url, { signal: AbortSignal.timeout(5_000) }).then(
+  return fetch(url, { signal: AbortSignal.timeout(scaled(5_000)) }).then(
     (response) => response.status,
     (error: Error) => String((error.cause as Error | undefined)?.message ?? error.message),
   );

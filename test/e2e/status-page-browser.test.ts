@@ -16,7 +16,8 @@ import { createMetrics } from '../../src/exporter/metrics.js';
 import { createEventCounters } from '../../src/event-counters.js';
 import { cisFleet, fleetMonitor } from '../helpers/cis-fleet.js';
 import { TEST_LABEL, requireEngine, type TestContainer } from '../helpers/docker.js';
-import { eventually, startExporter, type TestExporter } from '../helpers/exporter.js';
+import { startExporter, type TestExporter } from '../helpers/exporter.js';
+import { eventually } from '../helpers/wait.js';
 import { PrivateEngine } from '../helpers/private-engine.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;

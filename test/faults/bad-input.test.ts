@@ -72,7 +72,7 @@ const CASES: BadInput[] = [
       ['--docker.host', ':::', /^--docker\.host: ":::" is not an engine address/],
       ['--log.level', 'loud', /^--log\.level: "loud" is not a log level/],
       ['--log.level', '', /^--log\.level: "" is not a log level/],
-      ['--log.format', 'xml', /^--log\.format: "xml" is not text, logfmt or json$/],
+      ['--log.format', 'xml', /^--log\.format: "xml" is not one of text, logfmt, json$/],
       ['--web.telemetry-path', '/-/healthy', /^--web\.telemetry-path: "\/-\/healthy" collides with the probes/],
       ['--web.telemetry-path', '/-/ready', /^--web\.telemetry-path: "\/-\/ready" collides with the probes/],
       ['--web.telemetry-path', '/-/', /^--web\.telemetry-path: "\/-\/" collides with the probes/],

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, test } from 'node:test';
 import { RUN_ID, TEST_IMAGE, TEST_LABEL, requireEngine } from '../helpers/docker.js';
-import { eventually, startExporter } from '../helpers/exporter.js';
+import { startExporter } from '../helpers/exporter.js';
+import { scaled } from '../helpers/time-scale.js';
+import { eventually, observe } from '../helpers/wait.js';
 import { PrivateEngine } from '../helpers/private-engine.js';
 import { FaultRecord, mib } from './fault-record.js';
 import { Served, sample } from './served.js';
@@ -80,7 +82,7 @@ function keepScraping(everyMs: number): { stop: () => Promise<{ scrapes: number;
       scrapes += 1;
       if (response.status !== 200) bad += 1;
       slowestMs = Math.max(slowestMs, response.ms);
-      await new Promise((resolve) => setTimeout(resolve, everyMs));
+      await observe(everyMs);
     }
   })();
   return {
@@ -110,17 +112,22 @@ test(`${CYCLES} container start/remove cycles while scraping: no check errors, n
         next += 1;
         const id = await runContainer(`churn-${RUN_ID}-${next}`);
         // Removed while the exporter evaluates it (the start event arrived a moment ago).
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 50));
+        await observe(Math.random() * 50);
         await api('DELETE', `/containers/${id}?force=1`);
       }
     }),
   );
   const churnSeconds = (performance.now() - started) / 1000;
   const scrapes = await scraping.stop();
-  // Two refreshes later nothing of the churn may be left.
-  await new Promise((resolve) => setTimeout(resolve, 2_500));
-  const body = (await served.get('/metrics')).body;
-  const ghosts = body.split('\n').filter((line) => line.includes(`container="churn-${RUN_ID}`));
+  // A few refreshes later nothing of the churn may be left.
+  const ghostsIn = (exposition: string): string[] => exposition.split('\n').filter((line) => line.includes(`container="churn-${RUN_ID}`));
+  const body = await eventually(
+    async () => (await served.get('/metrics')).body,
+    (exposition) => ghostsIn(exposition).length === 0,
+    10_000,
+    'the series of removed containers to go',
+  ).catch(async () => (await served.get('/metrics')).body);
+  const ghosts = ghostsIn(body);
   const errors = errorTotal(body) - errorsBefore;
   const rssAfter = served.rssMiB();
   assert.equal(scrapes.bad, 0, 'every scrape answered 200');
@@ -159,9 +166,9 @@ test('a health check every second neither re-evaluates the container nor drops i
       'healthy',
     );
     // Let the healthy transition's evaluation finish, then count what 5 s of health checks cost.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await observe(1_500);
     const before = exporter.runtime.engine.callCounts();
-    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    await observe(5_000);
     const afterCounts = exporter.runtime.engine.callCounts();
     const inspects = (afterCounts['inspect'] ?? 0) - (before['inspect'] ?? 0);
     const tops = (afterCounts['top'] ?? 0) - (before['top'] ?? 0);
@@ -221,8 +228,8 @@ async function secondsUntilUp(
     assert.equal(response.status, 200);
     slowestMs = Math.max(slowestMs, response.ms);
     if (sample(response.body, 'docker_monitor_up') === value) return { seconds: (performance.now() - started) / 1000, slowestMs };
-    assert.ok(performance.now() - started < timeoutMs, `docker_monitor_up did not become ${value} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(performance.now() - started < scaled(timeoutMs), `docker_monitor_up did not become ${value} within ${scaled(timeoutMs)} ms`);
+    await observe(100);
   }
 }
 

@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { DockerEngine, MAX_LISTED_CONTAINERS } from '../../src/engine/docker-engine.js';
 import { FaultRecord, mib } from './fault-record.js';
-import { FakeEngine, type Fault } from './fake-engine.js';
+import { FaultyEngine, type Fault } from './faulty-engine.js';
 import { Served, sample } from './served.js';
+import { observe } from '../helpers/wait.js';
+import { scaled } from '../helpers/time-scale.js';
 
 const TIMEOUT_MS = 1_000;
 /** How long a call may take beyond its deadline before the test calls it a hang. */
@@ -17,10 +19,10 @@ const HANG_MS = 10_000;
 const RSS_BOUND_MIB = 150;
 
 const record = new FaultRecord('engine');
-let fake: FakeEngine;
+let fake: FaultyEngine;
 
 before(async () => {
-  fake = await FakeEngine.start();
+  fake = await FaultyEngine.start();
 });
 after(async () => {
   record.write();
@@ -115,7 +117,7 @@ test('an event stream answered with HTTP 500 is an error, not a stream', async (
   assert.match(outcome.error ?? 'opened', /HTTP 500/);
 });
 
-/** Starts the exporter against the fake engine (which must answer at start), stages `fault`, and watches it. */
+/** Starts the exporter against the faulty engine (which must answer at start), stages `fault`, and watches it. */
 async function serveThrough(
   route: 'events' | 'containers',
   fault: Fault,
@@ -128,7 +130,7 @@ async function serveThrough(
   fake.set(route, fault);
   // The current stream (if any) keeps its normal answer: close it so the next one meets the fault.
   if (route === 'events') fake.dropConnections();
-  await new Promise((resolve) => setTimeout(resolve, watchMs));
+  await observe(watchMs);
   assert.ok(served.alive, `the exporter exited: ${served.output.slice(-2000)}`);
   const rssAfter = served.rssMiB();
   return { served, rssBefore, rssAfter };
@@ -139,7 +141,7 @@ const SERVED_STREAM_FAULTS: { fault: Fault; name: string }[] = [
   { fault: 'garbage', name: 'garbage event stream' },
   { fault: 'error-500', name: 'event stream answered with HTTP 500, again and again' },
   { fault: 'close-at-once', name: 'event stream that closes at once, again and again' },
-  { fault: 'flood', name: 'event flood (start events for unknown containers)' },
+  { fault: 'flood', name: 'event flood (start and exec_start events for unknown containers)' },
 ];
 
 const WATCH_MS = 6_000;
@@ -237,7 +239,7 @@ test('serve in scrape mode with a slow engine answers within X-Prometheus-Scrape
     const slow = await served.get('/metrics', { 'X-Prometheus-Scrape-Timeout-Seconds': '2' });
     assert.equal(slow.status, 200);
     assert.equal(sample(slow.body, 'docker_monitor_up'), 0);
-    assert.ok(slow.ms < 2_000, `the scrape took ${Math.round(slow.ms)} ms, beyond the scraper's 2 s`);
+    assert.ok(slow.ms < scaled(2_000), `the scrape took ${Math.round(slow.ms)} ms, beyond the scraper's 2 s`);
     assert.ok(sample(slow.body, 'docker_monitor_last_refresh_timestamp_seconds')! > 0, 'the last known state is served');
     record.add({
       fault: 'engine: answers slower than the scrape timeout (scrape mode)',

@@ -1,12 +1,12 @@
 /**
  * The fault record: each fault suite adds one row per fault it staged, with what the exporter did and the
  * figures it measured, and prints its table. With FAULTS_RECORD=1 the suite also rewrites its own block
- * of docs/faults.md, so the documented record is the suite's output (test/faults/record-current.test.ts
+ * of docs/faults-record.md, so the documented record is the suite's output (test/faults/record.test.ts
  * checks that every block is present).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
-export const FAULTS_DOC = new URL('../../docs/faults.md', import.meta.url).pathname;
+export const FAULTS_DOC = new URL('../../docs/faults-record.md', import.meta.url).pathname;
 
 export interface FaultRow {
   fault: string;
@@ -32,7 +32,7 @@ export class FaultRecord {
     ].join('\n');
   }
 
-  /** Prints the table and, with FAULTS_RECORD=1, writes it between this suite's markers in docs/faults.md. */
+  /** Prints the table and, with FAULTS_RECORD=1, writes it between this suite's markers in docs/faults-record.md. */
   write(): void {
     const table = this.markdown();
     process.stdout.write(`\nfault record (${this.suite}):\n${table}\n`);

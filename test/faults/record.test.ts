@@ -1,10 +1,10 @@
-/** docs/faults.md carries the table of every fault suite, as the suite wrote it (FAULTS_RECORD=1). */
+/** docs/faults-record.md carries the table of every fault suite, as the suite wrote it (FAULTS_RECORD=1). */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { FAULTS_DOC } from './fault-record.js';
 
-test('docs/faults.md has a filled table for every fault suite', () => {
+test('docs/faults-record.md has a filled table for every fault suite', () => {
   const dir = new URL('.', import.meta.url).pathname;
   const doc = readFileSync(FAULTS_DOC, 'utf8');
   const suites = readdirSync(dir)

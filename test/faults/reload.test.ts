@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { eventually } from '../helpers/exporter.js';
+import { eventually } from '../helpers/wait.js';
 import { scaled } from '../helpers/time-scale.js';
 import { FaultRecord } from './fault-record.js';
 import { Served, sample } from './served.js';

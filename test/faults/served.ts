@@ -2,8 +2,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { eventually } from '../helpers/exporter.js';
+import { eventually } from '../helpers/wait.js';
 import { freePort } from '../helpers/services.js';
+import { scaled } from '../helpers/time-scale.js';
 
 export const CLI = new URL('../../dist/cli.js', import.meta.url).pathname;
 
@@ -62,12 +63,12 @@ export class Served {
 
   async get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; ms: number }> {
     const started = performance.now();
-    const response = await fetch(`${this.url}${path}`, { headers, signal: AbortSignal.timeout(30_000) });
+    const response = await fetch(`${this.url}${path}`, { headers, signal: AbortSignal.timeout(scaled(30_000)) });
     return { status: response.status, body: await response.text(), ms: performance.now() - started };
   }
 
-  /** SIGTERM (or another signal) and the exit code, within `timeoutMs`. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<number | null> {
+  /** SIGTERM (or another signal) and the exit code, within `timeoutMs` (already scaled). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = scaled(15_000)): Promise<number | null> {
     if (!this.alive) return this.exit;
     this.child.kill(signal);
     const timer = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), timeoutMs).unref());

@@ -12,10 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureTestImage, requireEngine, type TestContainer } from '../helpers/docker.js';
-import { eventually } from '../helpers/exporter.js';
+import { eventually } from '../helpers/wait.js';
 import { PrivateEngine } from '../helpers/private-engine.js';
 import { FaultRecord } from './fault-record.js';
 import { CLI, Served, sample } from './served.js';
+import { scaled } from '../helpers/time-scale.js';
 
 const record = new FaultRecord('user-checks');
 const fixture = (name: string): string => new URL(`fixtures/${name}`, import.meta.url).pathname;
@@ -48,7 +49,7 @@ function runCheck(
     execFile(
       process.execPath,
       [CLI, 'check', '--docker.host', engine.host, ...args],
-      { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 },
+      { timeout: scaled(timeoutMs), maxBuffer: 256 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
         resolve({ code, stdout, stderr, ms: performance.now() - started });
@@ -94,7 +95,7 @@ test('misbehaving checks give error results; the command finishes and every othe
   for (const check of ['TimerThrowCheck', 'UncloneableCheck', 'OpenPortsCheck', 'RunningAsRootCheck']) {
     assert.equal(other.get(check)?.result, 'pass', `${check} on the other container: ${JSON.stringify(other.get(check))}`);
   }
-  assert.ok(result.ms < 30_000, `check took ${result.ms} ms`);
+  assert.ok(result.ms < scaled(30_000), `check took ${result.ms} ms`);
   assert.ok(!/^\s+at /m.test(result.stderr), `no stack trace: ${result.stderr.slice(0, 2000)}`);
   record.add({
     fault:
@@ -157,7 +158,7 @@ test('serve: a check stuck in a busy loop or crashing its worker is an error, /m
       served.output.slice(-3000),
     );
     const slowest = Math.max(...scrapes);
-    assert.ok(slowest < 2_000, `slowest scrape ${slowest} ms`);
+    assert.ok(slowest < scaled(2_000), `slowest scrape ${slowest} ms`);
     assert.equal(await served.stop(), 0);
     record.add({
       fault: 'serve: a check in a busy loop and a check whose worker thread dies on one container, at every refresh (2 s), then well again',

@@ -5,7 +5,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Monitor, MonitorState } from '../../src/monitor.js';
+import type { Monitor, MonitorState } from '../../src/core/monitor.js';
 import { runCheck } from '../../src/policy/chain.js';
 import type { CheckInstance, ContainerReport } from '../../src/policy/types.js';
 import { cisHostView, policyChecks } from '../fixtures/cis/fixture-views.js';

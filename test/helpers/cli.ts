@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { Service, waitFor } from './services.js';
+import { scaled } from './time-scale.js';
 
 export const CLI = new URL('../../dist/cli.js', import.meta.url).pathname;
 
@@ -21,7 +22,7 @@ export function runToEnd(
     execFile(
       command,
       [...args],
-      { env: options.env ?? process.env, timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 },
+      { env: options.env ?? process.env, timeout: scaled(options.timeoutMs ?? 60_000), maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
         resolve({ code, stdout, stderr });

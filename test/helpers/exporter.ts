@@ -2,9 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServeFlags } from '../../src/config/flags.js';
 import { createExporter } from '../../src/exporter/exporter.js';
-import type { Monitor } from '../../src/monitor.js';
+import type { Monitor } from '../../src/core/monitor.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
-import { scaled } from './time-scale.js';
 
 export interface TestExporter {
   runtime: Runtime;
@@ -43,21 +42,4 @@ export function seriesLines(exposition: string, text = ''): string[] {
 export function sampleValue(exposition: string, series: string): number | undefined {
   const line = exposition.split('\n').find((candidate) => candidate.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
-
-/** Polls until `predicate` holds (or fails after `timeoutMs`), returning the last value. */
-export async function eventually<T>(
-  read: () => Promise<T>,
-  predicate: (value: T) => boolean,
-  timeoutMs = 15_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + scaled(timeoutMs);
-  let value = await read();
-  while (!predicate(value)) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${scaled(timeoutMs)} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    value = await read();
-  }
-  return value;
 }

@@ -16,6 +16,7 @@ import type {
   EngineInfo,
   EngineVersion,
   ExecInspect,
+  HealthState,
   ImageHistoryEntry,
   ImageInspect,
   NetworkInspect,
@@ -175,6 +176,16 @@ export class FakeEngine implements Engine {
     const container = this.containers.get(this.id(role));
     if (top === undefined || container === undefined) throw new Error(`no running ${role} or no top in snapshot ${name}`);
     container.top = structuredClone(top);
+  }
+
+  /**
+   * The container's health (State.Health, as an engine reported it for some container) changes, with
+   * no event: as dockerd marks a container unhealthy when a pause stops its probes.
+   */
+  setHealth(role: Role, health: HealthState): void {
+    const container = this.containers.get(this.id(role));
+    if (container?.inspect.State === undefined) throw new Error(`no running ${role}`);
+    container.inspect.State.Health = structuredClone(health);
   }
 
   /** The container is gone: not listed, and inspect and top answer 404 as the engine did. */

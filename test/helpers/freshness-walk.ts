@@ -14,6 +14,7 @@ import { RUN_ID, TEST_LABEL } from './docker.js';
 import { fetchText, freePort, type Service } from './services.js';
 import { FLIPPER, ROOT_TRIGGER, SPAWN_TRIGGER, writeFlipperRootfsTar } from './setuid-flipper.js';
 import { scaled } from './time-scale.js';
+import { eventually } from './wait.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CIS = join(ROOT, 'examples/cis.ini');
@@ -131,14 +132,21 @@ function describeValue(value: number | undefined): string {
   return value === undefined ? 'absent' : `${VALUE_NAMES[value] ?? '?'}(${value})`;
 }
 
-/** Every difference between served and fresh verdicts, one line each. */
-export function differences(served: Verdicts, fresh: Verdicts): string[] {
-  const lines: string[] = [];
+/** One verdict two sides disagree on: its key (a container name, or a result's key) and a line saying how. */
+interface Difference {
+  key: string;
+  line: string;
+}
+
+/** Every difference between served and fresh verdicts (or between two fresh ones). */
+export function differences(served: Verdicts, fresh: Verdicts): Difference[] {
+  const found: Difference[] = [];
   for (const name of new Set([...served.containers, ...fresh.containers])) {
     if (served.containers.has(name) !== fresh.containers.has(name)) {
-      lines.push(
-        `container ${name}: served ${served.containers.has(name) ? 'present' : 'absent'}, fresh ${fresh.containers.has(name) ? 'present' : 'absent'}`,
-      );
+      found.push({
+        key: name,
+        line: `container ${name}: served ${served.containers.has(name) ? 'present' : 'absent'}, fresh ${fresh.containers.has(name) ? 'present' : 'absent'}`,
+      });
     }
   }
   for (const key of new Set([...served.results.keys(), ...fresh.results.keys()])) {
@@ -148,12 +156,13 @@ export function differences(served: Verdicts, fresh: Verdicts): string[] {
     const servedValue = served.results.get(key);
     const freshValue = fresh.results.get(key);
     if (servedValue !== freshValue) {
-      lines.push(
-        `${container === HOST.slice(1) ? 'host' : `container ${container}`} check ${check}: served ${describeValue(servedValue)}, fresh ${describeValue(freshValue)}`,
-      );
+      found.push({
+        key,
+        line: `${container === HOST.slice(1) ? 'host' : `container ${container}`} check ${check}: served ${describeValue(servedValue)}, fresh ${describeValue(freshValue)}`,
+      });
     }
   }
-  return lines;
+  return found;
 }
 
 // --- Exporters and the fresh reference ----------------------------------------------------------
@@ -226,36 +235,57 @@ export class Comparison {
 
   /**
    * Re-reads both sides until every exporter serves what a fresh check gives, each within its mode's
-   * bound for `change` from `end`. Returns the failure text, or undefined when all agreed in time.
+   * bound for `change` from `end`. A verdict that changes by itself while this waits (a health check's
+   * probe turning a container healthy) gets its bound from when it changed, taken as the end of the last
+   * fresh check that still saw the old value (it read the data before it ended, by a few hundred ms at
+   * most). Returns the failure text, or undefined when all agreed in time.
    */
   async agree(change: Change, end: number): Promise<string | undefined> {
     const pending = new Set(this.exporters);
-    const last = new Map<Exporter, string[]>();
+    const last = new Map<Exporter, Difference[]>();
+    /** Per policy and verdict key: when the fresh value changed during this wait. */
+    const changedAt = new Map<string, number>();
+    let previous: { checkedAt: number; references: Record<PolicyName, Verdicts | undefined> } | undefined;
+    const since = (exporter: Exporter, key: string): number => changedAt.get(`${exporter.policy}\u0000${key}`) ?? end;
     for (;;) {
       const [defaults, cis] = await Promise.all([this.fresh('default'), this.fresh('cis.ini')]);
+      const references: Record<PolicyName, Verdicts | undefined> = { default: defaults, 'cis.ini': cis };
+      for (const policy of ['default', 'cis.ini'] as const) {
+        const before = previous?.references[policy];
+        const now = references[policy];
+        if (previous === undefined || before === undefined || now === undefined) continue;
+        for (const { key } of differences(before, now)) changedAt.set(`${policy}\u0000${key}`, previous.checkedAt);
+      }
       const scrapedAt = Date.now();
+      previous = { checkedAt: scrapedAt, references };
       await Promise.all(
         [...pending].map(async (exporter) => {
-          const reference = exporter.policy === 'default' ? defaults : cis;
+          const reference = references[exporter.policy];
           if (!exporter.service.running)
             throw new Error(`the ${exporter.mode} exporter with the ${exporter.policy} policy exited\n${exporter.service.output}`);
           const body = await fetchText(exporter.url, scaled(10_000)).catch((error: unknown) => `unanswered: ${String(error)}`);
           const found =
             reference === undefined
-              ? ['the engine does not answer the fresh check yet']
+              ? [{ key: '', line: 'the engine does not answer the fresh check yet' }]
               : differences(verdictsOfExposition(body), reference);
           if (found.length === 0) pending.delete(exporter);
           else last.set(exporter, found);
         }),
       );
       if (pending.size === 0) return undefined;
-      const late = [...pending].filter((exporter) => scrapedAt > end + boundMs(exporter.mode, change));
+      const bound = (exporter: Exporter): number => boundMs(exporter.mode, change);
+      const late = [...pending].filter((exporter) =>
+        (last.get(exporter) ?? []).some(({ key }) => scrapedAt > Math.max(end, since(exporter, key)) + bound(exporter)),
+      );
       if (late.length > 0) {
         return late
           .map((exporter) => {
             const mode = exporter.mode === 'scrape' ? 'scrape mode' : `--refresh ${INTERVAL_MS / 1000}s`;
-            const found = last.get(exporter) ?? [];
-            return `${mode}, ${exporter.policy} policy, not equal ${scrapedAt - end} ms after the step (bound ${boundMs(exporter.mode, change)} ms):\n${found.map((line) => `    ${line}`).join('\n')}`;
+            const lines = (last.get(exporter) ?? []).map(({ key, line }) => {
+              const changed = since(exporter, key) - end;
+              return `    ${line}${changed > 0 ? ` (the fresh value changed by itself ${changed} ms after the step; its bound counts from there)` : ''}`;
+            });
+            return `${mode}, ${exporter.policy} policy, not equal ${scrapedAt - end} ms after the step (bound ${bound(exporter)} ms):\n${lines.join('\n')}`;
           })
           .join('\n');
       }
@@ -620,15 +650,16 @@ export class Walk {
         const on = !existsSync(path);
         if (on) await writeFile(path, '');
         else await unlink(path);
-        const deadline = Date.now() + scaled(10_000);
         const rootNow = (): boolean => {
           if (file === ROOT_TRIGGER) return uidOf(pid, 'effective') === 0;
           return childrenOf(pid).some((child) => uidOf(child, 'effective') === 0);
         };
-        while (rootNow() !== on) {
-          if (Date.now() > deadline) throw new Error(`dm-flip in ${container.name} did not act on ${file} within ${scaled(10_000)} ms`);
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
+        await eventually(
+          async () => rootNow(),
+          (root) => root === on,
+          10_000,
+          `dm-flip in ${container.name} to act on ${file}`,
+        );
         return {
           description: `${on ? 'create' : 'delete'} ${file} in ${container.name} (${what} ${on ? 'appears' : 'goes'}, no event)`,
           change: 'no-event',

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { docker } from './docker.js';
+import { scaled } from './time-scale.js';
 
 const run = promisify(execFile);
 
@@ -74,7 +75,7 @@ export async function ensureNodeBaseImage(major: NodeMajor = 24): Promise<string
   await run('bash', [SCRIPT, tag], {
     env: { ...process.env, NODE_VERSION: NODE_VERSIONS[major], NPM_VERSION },
     maxBuffer: 16 * 1024 * 1024,
-    timeout: 15 * 60_000,
+    timeout: scaled(15 * 60_000),
   });
   return tag;
 }

@@ -45,13 +45,16 @@ import { promisify } from 'node:util';
 import { RUN_ID, TEST_LABEL, writeTestRootfs } from './docker.js';
 import { runcWrapper } from './runc-wrapper.js';
 import { RootlessAccount, type RootlessUser } from './rootless-user.js';
+import { eventually } from './wait.js';
+import { scaled } from './time-scale.js';
+import { unmountAll } from './mounts.js';
 
 const run = promisify(execFile);
 export const PODMAN_TEST_IMAGE = 'localhost/docker-monitor-test/busybox:1';
 
 function ping(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const call = request({ socketPath, path: '/_ping', timeout: 1000 }, (answer) => {
+    const call = request({ socketPath, path: '/_ping', timeout: scaled(1000) }, (answer) => {
       answer.resume();
       resolve(answer.statusCode === 200);
     });
@@ -158,12 +161,16 @@ export class PodmanEngine {
     const [program, argv] = this.command(['system', 'service', '--time', '0', this.host]);
     // Its own process group: rootless Podman re-executes itself inside its user namespace, as a child.
     this.service = spawn(program, argv, { env: this.env, stdio: 'ignore', detached: true });
-    for (let attempt = 0; attempt < 100; attempt += 1) {
-      if (this.service.exitCode !== null) throw new Error(`podman system service exited with ${this.service.exitCode}`);
-      if (await ping(this.socket)) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`podman system service at ${this.host} did not answer`);
+    const service = this.service;
+    await eventually(
+      async () => {
+        if (service.exitCode !== null) throw new Error(`podman system service exited with ${service.exitCode}`);
+        return ping(this.socket);
+      },
+      Boolean,
+      10_000,
+      `podman system service at ${this.host} to answer`,
+    );
   }
 
   /** The busybox test image, made with `podman import` from the same root filesystem as Docker's. */
@@ -204,7 +211,7 @@ export class PodmanEngine {
       const pause = await readFile(join(this.socket, '../libpod/tmp/pause.pid'), 'utf8').catch(() => '');
       if (/^\d+$/.test(pause.trim())) process.kill(Number(pause.trim()), 'SIGKILL');
     }
-    await run('sh', ['-c', `umount -R ${this.root}/storage/overlay 2>/dev/null; true`]);
-    await rm(this.root, { recursive: true, force: true }).catch(() => undefined);
+    await unmountAll(this.root);
+    await rm(this.root, { recursive: true, force: true });
   }
 }

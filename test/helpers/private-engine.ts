@@ -7,6 +7,8 @@ import { existsSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { RUN_ID, TEST_IMAGE, TEST_LABEL, docker, ensureTestImage, uniqueName, type TestContainer } from './docker.js';
+import { eventually } from './wait.js';
+import { unmountAll } from './mounts.js';
 
 const run = promisify(execFile);
 
@@ -74,15 +76,16 @@ export class PrivateEngine {
       ],
       { stdio: ['ignore', 'ignore', openSync(`${this.root}/dockerd.log`, 'a')], detached: false },
     );
-    for (let attempt = 0; attempt < 100; attempt += 1) {
-      try {
-        await this.docker(['version', '--format', '{{.Server.Version}}']);
-        return;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    }
-    throw new Error(`private dockerd at ${this.host} did not start`);
+    await eventually(
+      () =>
+        this.docker(['version', '--format', '{{.Server.Version}}']).then(
+          () => true,
+          () => false,
+        ),
+      Boolean,
+      20_000,
+      `private dockerd at ${this.host} to start`,
+    );
   }
 
   /** Copies the busybox test image from the shared engine. */
@@ -119,8 +122,12 @@ export class PrivateEngine {
     const containerd = Number(await readFile(`${this.root}/exec/containerd/containerd.pid`, 'utf8').catch(() => ''));
     if (containerd > 0) {
       process.kill(containerd, 'SIGTERM');
-      for (let attempt = 0; attempt < 50 && existsSync(`/proc/${containerd}`); attempt += 1)
-        await new Promise((resolve) => setTimeout(resolve, 100));
+      await eventually(
+        async () => existsSync(`/proc/${containerd}`),
+        (alive) => !alive,
+        5_000,
+        `containerd ${containerd} to exit`,
+      );
     }
   }
 
@@ -131,12 +138,10 @@ export class PrivateEngine {
       if (ids !== '') await this.docker(['rm', '-f', ...ids.split(/\s+/)]).catch(() => undefined);
     }
     await this.stop();
-    // Every mount dockerd left below its root (the netns file of exec/netns/default is one, and exec itself
-    // is no mount point), deepest first.
-    await run('sh', [
-      '-c',
-      `ip link del ${this.bridge} 2>/dev/null; awk '{print $2}' /proc/self/mounts | grep -F '${this.root}/' | sort -r | xargs -r -n1 umount -l 2>/dev/null; true`,
-    ]);
-    await rm(this.root, { recursive: true, force: true }).catch(() => undefined);
+    await run('sh', ['-c', `ip link del ${this.bridge} 2>/dev/null; true`]);
+    // Every mount dockerd left below its root (the netns files of exec/netns are some); a test that leaves
+    // one behind fails here, naming it.
+    await unmountAll(this.root);
+    await rm(this.root, { recursive: true, force: true });
   }
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { RUN_ID, TEST_IMAGE, ensureTestImage } from './docker.js';
 import { RootlessAccount, type RootlessUser } from './rootless-user.js';
+import { eventually } from './wait.js';
 
 const run = promisify(execFile);
 const CONTRIB = '/usr/share/docker.io/contrib';
@@ -38,18 +39,19 @@ export class RootlessDocker {
     });
     // Its own process group: rootlesskit, slirp4netns and dockerd all end with it.
     this.daemon = spawn(program, args, { stdio: 'ignore', detached: true });
-    for (let attempt = 0; ; attempt += 1) {
-      if (
-        await this.docker(['version']).then(
+    const daemon = this.daemon;
+    await eventually(
+      async () => {
+        if (daemon.exitCode !== null) throw new Error(`dockerd-rootless.sh exited with ${daemon.exitCode}`);
+        return this.docker(['version']).then(
           () => true,
           () => false,
-        )
-      )
-        break;
-      if (this.daemon.exitCode !== null) throw new Error(`dockerd-rootless.sh exited with ${this.daemon.exitCode}`);
-      if (attempt === 100) throw new Error(`rootless dockerd at ${this.host} did not answer`);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
+        );
+      },
+      Boolean,
+      30_000,
+      `rootless dockerd at ${this.host} to answer`,
+    );
     await ensureTestImage();
     await run('sh', ['-c', `docker save ${TEST_IMAGE} | DOCKER_HOST=${this.host} docker load -q`]);
   }

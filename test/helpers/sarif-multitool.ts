@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Log } from 'sarif';
+import { scaled } from './time-scale.js';
 
 /** The platform binary the package's bin.js would start. */
 const MULTITOOL = createRequire(import.meta.url)('@microsoft/sarif-multitool') as string;
@@ -26,7 +27,7 @@ export async function multitoolProblems(log: Log): Promise<string[]> {
         MULTITOOL,
         ['validate', join(dir, 'input.sarif'), '--output', output, '--level', 'Error;Warning'],
         // Without ICU installed, .NET must be told to run with invariant globalization.
-        { env: { ...process.env, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT: '1' }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
+        { env: { ...process.env, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT: '1' }, timeout: scaled(120_000), maxBuffer: 64 * 1024 * 1024 },
         // It exits 1 when it found problems; the validation log says which.
         (error, out, err) =>
           error !== null && typeof error.code !== 'number' ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),

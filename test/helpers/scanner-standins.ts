@@ -95,13 +95,3 @@ export function liveProcessesInGroup(pgid: number): number[] {
   }
   return live;
 }
-
-/** Waits until `predicate` holds, up to `ms`. */
-export async function waitFor(predicate: () => boolean, ms = 3000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (predicate()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return predicate();
-}

@@ -7,21 +7,30 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { errorMessage } from '../../src/errors.js';
+import { eventually } from './wait.js';
 import { scaled } from './time-scale.js';
 
 const LOOPBACK = '127.0.0.1';
 const KEPT_LINES = 40;
 const STOP_GRACE_MS = 5_000;
 
-/** A loopback port that was free a moment ago (the OS picks it). */
+/** Ports this process has handed out: the OS may offer a just-closed port again, and two services must not get one. */
+const handedOut = new Set<number>();
+
+/** A loopback port that was free a moment ago (the OS picks it), never one handed out before in this process. */
 export async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  server.listen(0, LOOPBACK);
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
+  for (;;) {
+    const server = createTcpServer();
+    server.listen(0, LOOPBACK);
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    server.close();
+    await once(server, 'close');
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /** A child process started by the test; `stop()` ends exactly that process. */
@@ -93,23 +102,30 @@ export async function waitFor<T>(
   probe: () => Promise<T | undefined>,
   options: { timeoutMs?: number; services?: readonly Service[] } = {},
 ): Promise<T> {
-  const deadline = Date.now() + scaled(options.timeoutMs ?? 60_000);
-  let last: string;
-  for (;;) {
+  let last = 'not yet';
+  const services = options.services ?? [];
+  const read = async (): Promise<T | undefined> => {
+    const dead = services.find((service) => !service.running);
+    if (dead !== undefined) throw new Error(`${dead.name} exited waiting for ${what} (last: ${last})\n${outputOf(services)}`);
     try {
       const value = await probe();
-      if (value !== undefined) return value;
       last = 'not yet';
+      return value;
     } catch (error) {
       last = String(error);
+      return undefined;
     }
-    const dead = options.services?.find((service) => !service.running);
-    if (dead !== undefined || Date.now() > deadline) {
-      const why = dead !== undefined ? `${dead.name} exited` : 'timed out';
-      throw new Error(`${why} waiting for ${what} (last: ${last})\n${(options.services ?? []).map((s) => s.output).join('\n')}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  };
+  try {
+    return (await eventually(read, (value) => value !== undefined, options.timeoutMs ?? 60_000, what)) as T;
+  } catch (error) {
+    if (services.some((service) => !service.running)) throw error;
+    throw new Error(`${errorMessage(error)} (last: ${last})\n${outputOf(services)}`, { cause: error });
   }
+}
+
+function outputOf(services: readonly Service[]): string {
+  return services.map((service) => service.output).join('\n');
 }
 
 /**
@@ -117,7 +133,8 @@ export async function waitFor<T>(
  * connection that a port forwarder accepts but never answers holds no reference on the event loop,
  * and AbortSignal.timeout's timer does not either, so the test runner would end the test as pending.
  */
-export async function fetchText(url: string, timeoutMs = 10_000): Promise<string> {
+export async function fetchText(url: string, unscaledMs = 10_000): Promise<string> {
+  const timeoutMs = scaled(unscaledMs);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)), timeoutMs);
   try {
@@ -129,7 +146,7 @@ export async function fetchText(url: string, timeoutMs = 10_000): Promise<string
 
 /** GET that resolves to the parsed JSON body, or throws with the status and body. */
 export async function getJson<T>(url: string): Promise<T> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const response = await fetch(url, { signal: AbortSignal.timeout(scaled(10_000)) });
   const text = await response.text();
   if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${text.slice(0, 500)}`);
   return JSON.parse(text) as T;
@@ -137,7 +154,7 @@ export async function getJson<T>(url: string): Promise<T> {
 
 /** Whether a GET answers 200 (for readiness probes); undefined otherwise, as waitFor wants. */
 export async function answers(url: string): Promise<true | undefined> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  const response = await fetch(url, { signal: AbortSignal.timeout(scaled(5_000)) });
   return response.ok ? true : undefined;
 }
 

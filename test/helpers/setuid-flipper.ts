@@ -8,10 +8,11 @@
  * The test writes and deletes them through /proc/<pid>/root, as the host sees the container.
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { compileC } from './c-program.js';
 import { writeTestRootfs } from './docker.js';
 
 const run = promisify(execFile);
@@ -53,7 +54,12 @@ int main(void) {
 }
 `;
 
-/** Compiles dm-flip (gcc, static) and writes the walk images' root filesystem as a tarball at `tarball`. */
+/** Compiles dm-flip (static, so it runs in any root filesystem) to `output`; set-UID root is the caller's part. */
+export function compileFlipper(output: string): Promise<void> {
+  return compileC(SOURCE, output, { static: true });
+}
+
+/** Compiles dm-flip and writes the walk images' root filesystem as a tarball at `tarball`. */
 export async function writeFlipperRootfsTar(tarball: string): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'dm-flip-'));
   try {
@@ -63,10 +69,7 @@ export async function writeFlipperRootfsTar(tarball: string): Promise<void> {
     // The image's / and a /tmp anyone may write, as in any image.
     await chmod(root, 0o755);
     await chmod(join(root, 'tmp'), 0o1777);
-    await writeFile(join(work, 'flip.c'), SOURCE);
-    await run('gcc', ['-static', '-O2', '-o', join(root, FLIPPER), join(work, 'flip.c')]).catch((error: unknown) => {
-      throw new Error(`gcc could not build the set-UID helper (apt-get install gcc libc6-dev): ${String(error)}`, { cause: error });
-    });
+    await compileFlipper(join(root, FLIPPER));
     await chmod(join(root, FLIPPER), 0o4755);
     await run('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', root, '-cf', tarball, '.']);
   } finally {

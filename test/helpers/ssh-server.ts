@@ -5,24 +5,13 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './services.js';
+import { eventually } from './wait.js';
 
 const run = promisify(execFile);
-
-/** A port nobody listens on right now (the kernel's choice for port 0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export class SshServer {
   readonly dir = mkdtempSync(join(tmpdir(), 'dm-sshd-'));
@@ -69,12 +58,16 @@ export class SshServer {
     this.process = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(this.dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     this.process.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    for (let attempt = 0; attempt < 50; attempt += 1) {
-      if (this.process.exitCode !== null) throw new Error(`sshd exited with ${this.process.exitCode}: ${log}`);
-      if (log.includes('Server listening')) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`sshd on port ${this.port} did not start: ${log}`);
+    const sshd = this.process;
+    await eventually(
+      async () => {
+        if (sshd.exitCode !== null) throw new Error(`sshd exited with ${sshd.exitCode}: ${log}`);
+        return log.includes('Server listening');
+      },
+      Boolean,
+      5_000,
+      `sshd on port ${this.port} to start`,
+    );
   }
 
   async stop(): Promise<void> {

@@ -9,6 +9,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { docker } from './docker.js';
+import { eventually } from './wait.js';
+import { unmountAll } from './mounts.js';
 
 const run = promisify(execFile);
 const sh = (script: string): Promise<unknown> => run('sh', ['-c', script]);
@@ -94,11 +96,12 @@ export class SwarmNode {
       { stdio: 'ignore', detached: true },
     );
     child.unref();
-    for (let attempt = 0; attempt < 150; attempt += 1) {
-      if ((await this.docker(['info', '--format', '{{.Name}}']).catch(() => '')) === this.hostname) return;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    throw new Error(`dockerd of swarm node ${this.hostname} did not start`);
+    await eventually(
+      () => this.docker(['info', '--format', '{{.Name}}']).catch(() => ''),
+      (name) => name === this.hostname,
+      30_000,
+      `dockerd of swarm node ${this.hostname} to start`,
+    );
   }
 
   /** Stops dockerd (by the PID it wrote) and removes its namespace, its link and its files. */
@@ -108,15 +111,18 @@ export class SwarmNode {
       const pid = Number(await readFile(pidFile, 'utf8'));
       try {
         process.kill(pid, 'SIGTERM');
-        for (let attempt = 0; attempt < 100 && existsSync(`/proc/${pid}`); attempt += 1)
-          await new Promise((resolve) => setTimeout(resolve, 200));
+        await eventually(
+          async () => existsSync(`/proc/${pid}`),
+          (alive) => !alive,
+          20_000,
+          `dockerd ${pid} to exit`,
+        );
       } catch {
         // already gone
       }
     }
-    await sh(
-      `grep -o ' ${this.root}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l; ip netns del ${this.netns} 2>/dev/null; ip link del ${this.veth} 2>/dev/null; true`,
-    );
-    await rm(this.root, { recursive: true, force: true }).catch(() => undefined);
+    await sh(`ip netns del ${this.netns} 2>/dev/null; ip link del ${this.veth} 2>/dev/null; true`);
+    await unmountAll(this.root);
+    await rm(this.root, { recursive: true, force: true });
   }
 }

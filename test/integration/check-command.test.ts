@@ -20,6 +20,8 @@ import {
   startContainer,
   type TestContainer,
 } from '../helpers/docker.js';
+import { until } from '../helpers/wait.js';
+import { scaled } from '../helpers/time-scale.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CLI = join(ROOT, 'dist/cli.js');
@@ -80,16 +82,6 @@ function policy(name: string, text: string): string {
   return path;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 before(async () => {
   await requireEngine();
   await ensureTestImage();
@@ -98,7 +90,7 @@ before(async () => {
   user = await startContainer(['--user', '1000']);
   execRoot = await startContainer(['--user', '1000']);
   await docker(['exec', '-d', '-u', '0', execRoot.id, 'sleep', '3602']);
-  await waitFor("the exec'd root process", async () =>
+  await until("the exec'd root process", async () =>
     (await docker(['top', execRoot.id, '-o', 'pid,args'])).includes('sleep 3602') ? true : undefined,
   );
 });
@@ -208,7 +200,7 @@ describe('docker-monitor check: verdicts and exit codes', () => {
     const path = policy('flaky.ini', '[flaky.FlakyCheck]\ntimeout = 300ms\n\n[docker_monitor.checks.RunningAsRootCheck]\n');
     const started = Date.now();
     const { code, byId } = await checkJson(['-f', path]);
-    assert.ok(Date.now() - started < 10_000, 'the hanging check was cut off by its timeout, and the command exited');
+    assert.ok(Date.now() - started < scaled(10_000), 'the hanging check was cut off by its timeout, and the command exited');
     assert.equal(code, 1);
     assert.deepEqual(byId.get(throwing.id)?.results, [
       { check: 'FlakyCheck', result: 'error', reason: 'flaky check exploded' },
@@ -469,7 +461,7 @@ describe('docker-monitor check: builds and always_allow on real containers', () 
     build.stdout.on('data', (chunk: Buffer) => (imageId += chunk.toString()));
     const built = new Promise((resolve) => build.on('close', resolve));
     try {
-      const stepId = await waitFor("the RUN step's container", async () => {
+      const stepId = await until("the RUN step's container", async () => {
         for (const id of (await docker(['ps', '-q', '--no-trunc'])).split(/\s+/)) {
           if (id === '') continue;
           const command = await docker(['inspect', '--format', '{{json .Config.Cmd}}', id]).catch(() => '');

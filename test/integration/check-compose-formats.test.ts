@@ -105,6 +105,29 @@ describe('check --compose', () => {
     assert.equal(onlyQuiet.code, 1);
   });
 
+  test('-p names the project as Compose does: container names and the waivers that name them follow it', async () => {
+    const renamed = await runToEnd(
+      process.execPath,
+      [CLI, 'check', '-f', POLICY, '--compose', SAMPLE, ...NO_ENGINE, '-p', 'shop', '--format', 'json'],
+      // -p wins over COMPOSE_PROJECT_NAME, as in Compose.
+      { env: { ...process.env, COMPOSE_PROJECT_NAME: 'fromenv' } },
+    );
+    const report = JSON.parse(renamed.stdout) as { containers: { name: string }[]; summary: Record<string, number> };
+    assert.deepEqual(
+      report.containers.map(({ name }) => name),
+      ['shop-api-1', 'shop-quiet-1'],
+    );
+    assert.equal(report.summary['waived'], 0, 'the waiver names sarif-quiet-1, which this project does not have');
+    const same = JSON.parse((await check('--project-name', 'sarif', '--format', 'json')).stdout) as typeof report;
+    assert.equal(same.summary['waived'], 1, 'the folder name given explicitly is the default');
+    const bad = await check('-p', 'My App');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^docker-monitor: -p\/--project-name "My App": [^\n]+\n$/);
+    const alone = await runToEnd(process.execPath, [CLI, 'check', '-p', 'shop', ...NO_ENGINE]);
+    assert.equal(alone.code, 2);
+    assert.match(alone.stderr, /^docker-monitor: -p\/--project-name [^\n]+--compose[^\n]*\n$/);
+  });
+
   test('bad input is one line naming the file and line', async () => {
     const outcome = await runToEnd(process.execPath, [CLI, 'check', '--compose', 'test/fixtures/compose/unit/bad.yaml', ...NO_ENGINE]);
     assert.equal(outcome.code, 2);

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { EngineCache } from '../../src/engine/engine-cache.js';
 import { ProcProcessSource } from '../../src/engine/proc-process-source.js';
-import { Evaluator } from '../../src/evaluator.js';
+import { Evaluator } from '../../src/core/evaluator.js';
 import { BUILT_IN_CHECKS } from '../../src/checks/index.js';
 import { parsePolicy } from '../../src/config/load-policy.js';
 import { DOCKER_HOST } from '../helpers/docker.js';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import type { Evaluator } from '../../src/evaluator.js';
+import type { Evaluator } from '../../src/core/evaluator.js';
 import { DOCKER_HOST } from '../helpers/docker.js';
 import { CONTAINER_CASES } from '../fixtures/cis/cases.js';
 import {

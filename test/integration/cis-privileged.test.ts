@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import type { Evaluator } from '../../src/evaluator.js';
+import type { Evaluator } from '../../src/core/evaluator.js';
 import { CONTAINER_CASES, STRICT_POLICY } from '../fixtures/cis/cases.js';
 import {
   CIS_POLICY_FILE,

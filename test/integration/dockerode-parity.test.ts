@@ -24,6 +24,7 @@ import {
 } from '../helpers/docker.js';
 import { PodmanEngine } from '../helpers/podman-engine.js';
 import { waitFor } from '../helpers/services.js';
+import { scaled } from '../helpers/time-scale.js';
 
 /**
  * Asserts that `theirs` holds the same JSON as `ours`: the same keys at every level and the same values,
@@ -248,7 +249,7 @@ describe('Docker (the system engine)', () => {
       '3600',
     ]);
     subject = {
-      ours: new DockerEngine({ host: DOCKER_HOST, concurrency: 4, timeoutMs: 10_000 }),
+      ours: new DockerEngine({ host: DOCKER_HOST, concurrency: 4, timeoutMs: scaled(10_000) }),
       theirs: new Docker({ socketPath }),
       containerId,
       psArgs: undefined,
@@ -282,7 +283,7 @@ describe('Podman (a private rootful service)', () => {
     await podman.importTestImage();
     const containerId = await podman.run(`dm-parity-${RUN_ID}`, []);
     subject = {
-      ours: new DockerEngine({ host: podman.host, concurrency: 4, timeoutMs: 10_000 }),
+      ours: new DockerEngine({ host: podman.host, concurrency: 4, timeoutMs: scaled(10_000) }),
       theirs: new Docker({ socketPath: podman.socket }),
       containerId,
       psArgs: PODMAN_PS_ARGS,

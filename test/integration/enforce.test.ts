@@ -10,7 +10,7 @@ import { EngineCache } from '../../src/engine/engine-cache.js';
 import { TopProcessSource } from '../../src/engine/process-source.js';
 import { Enforcer } from '../../src/enforce/enforcer.js';
 import { SelfContainer, detectSelfContainer } from '../../src/enforce/self-container.js';
-import { Evaluator } from '../../src/evaluator.js';
+import { Evaluator } from '../../src/core/evaluator.js';
 import { createEventCounters, type EventCounters } from '../../src/event-counters.js';
 import type { CheckInstance, ContainerReport } from '../../src/policy/types.js';
 import {
@@ -25,6 +25,7 @@ import {
   type TestContainer,
 } from '../helpers/docker.js';
 import { captureLogger, type LogRecord } from '../helpers/log-capture.js';
+import { scaled } from '../helpers/time-scale.js';
 
 /** The actions a counter counted, by action. */
 async function counted(counter: Counter<'action'>): Promise<[string, number][]> {
@@ -43,7 +44,7 @@ async function acted(counter: Counter<'action'>): Promise<[string, number][]> {
  */
 const FAILING_COMMAND = ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'];
 // Longer than `docker stop`'s grace period, should a stop have to wait it out.
-const engine = new DockerEngine({ host: DOCKER_HOST, concurrency: 4, timeoutMs: 30_000 });
+const engine = new DockerEngine({ host: DOCKER_HOST, concurrency: 4, timeoutMs: scaled(30_000) });
 const nobody = { matches: (): boolean => false };
 let checks: CheckInstance[] = [];
 

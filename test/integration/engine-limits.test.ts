@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DockerEngine } from '../../src/engine/docker-engine.js';
 import { ensureTestImage, removeTestContainers, requireEngine, startContainer, type TestContainer } from '../helpers/docker.js';
+import { scaled } from '../helpers/time-scale.js';
 
 /**
  * A unix-socket proxy in front of the real engine that counts connections open at once (the engine
@@ -70,7 +71,7 @@ after(async () => {
 });
 
 test('no more engine calls in flight than the concurrency limit', async () => {
-  const engine = new DockerEngine({ host: `unix://${proxy.socketPath}`, concurrency: 3, timeoutMs: 10_000 });
+  const engine = new DockerEngine({ host: `unix://${proxy.socketPath}`, concurrency: 3, timeoutMs: scaled(10_000) });
   proxy.maxOpen = 0;
   proxy.delayMs = 50;
   const tables = await Promise.all(containers.flatMap((container) => [engine.top(container.id), engine.inspectContainer(container.id)]));

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { RUN_ID, TEST_IMAGE, TEST_LABEL, requireEngine } from '../helpers/docker.js';
-import { eventually, sampleValue, startExporter, type TestExporter } from '../helpers/exporter.js';
+import { sampleValue, startExporter, type TestExporter } from '../helpers/exporter.js';
+import { eventually } from '../helpers/wait.js';
 import { PrivateEngine } from '../helpers/private-engine.js';
 
 // A private engine, so stopping it touches nothing else on the machine.

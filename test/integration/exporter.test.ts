@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { ensureTestImage, removeContainer, removeTestContainers, requireEngine, startContainer } from '../helpers/docker.js';
-import { eventually, sampleValue, seriesLines, startExporter, type TestExporter } from '../helpers/exporter.js';
+import { sampleValue, seriesLines, startExporter, type TestExporter } from '../helpers/exporter.js';
+import { eventually } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 
@@ -103,7 +104,9 @@ describe('serve with --refresh scrape', () => {
     assert.equal(text.headers['content-encoding'], 'gzip');
     assert.match(String(text.headers['content-type']), /^text\/plain; version=0\.0\.4/);
     const body = gunzipSync(text.rawPayload).toString('utf8');
-    assert.ok(text.rawPayload.length * 4 < body.length, `compressed ${text.rawPayload.length} of ${body.length} bytes`);
+    // The verdicts are compressed per group of containers (a change recompresses one group), which costs
+    // a few ratio points on a fleet this small; `npm run bench` holds the ratio at 200 and 1 000 (≥ 8×).
+    assert.ok(text.rawPayload.length * 3 < body.length, `compressed ${text.rawPayload.length} of ${body.length} bytes`);
     await assertPromtoolAccepts(body);
   });
 

@@ -19,7 +19,7 @@ import {
   startContainer,
   type TestContainer,
 } from '../helpers/docker.js';
-import { eventually } from '../helpers/exporter.js';
+import { eventually } from '../helpers/wait.js';
 import { freePort } from '../helpers/services.js';
 
 const CLI = new URL('../../dist/cli.js', import.meta.url).pathname;

@@ -14,7 +14,7 @@ import { CLI } from '../helpers/cli.js';
 import { RUN_ID, requireEngine } from '../helpers/docker.js';
 import { Comparison, Walk, walkSettings, type Random, type WalkEngine } from '../helpers/freshness-walk.js';
 import { PrivateEngine } from '../helpers/private-engine.js';
-import { scaled } from '../helpers/time-scale.js';
+import { eventually } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 const { seed, steps } = walkSettings(150);
@@ -32,18 +32,14 @@ async function writeDaemonJson(): Promise<void> {
 /** Waits until `docker info` shows what daemon.json now says. */
 async function waitForInfo(): Promise<void> {
   const want = `${settings['live-restore']} ${JSON.stringify(settings['insecure-registries'].length)}`;
-  const deadline = Date.now() + scaled(10_000);
-  for (;;) {
-    const info = await engine
-      .docker(['info', '--format', '{{.LiveRestoreEnabled}} {{len .RegistryConfig.InsecureRegistryCIDRs}}'])
-      .catch(() => '');
-    // The daemon always lists 127.0.0.0/8.
+  const read = (): Promise<string> =>
+    engine.docker(['info', '--format', '{{.LiveRestoreEnabled}} {{len .RegistryConfig.InsecureRegistryCIDRs}}']).catch(() => '');
+  // The daemon always lists 127.0.0.0/8.
+  const shown = (info: string): string => {
     const [live, count] = info.split(' ');
-    if (`${live} ${Number(count) - 1}` === want) return;
-    if (Date.now() > deadline)
-      throw new Error(`dockerd did not take daemon.json ${JSON.stringify(settings)} within ${scaled(10_000)} ms (info: ${info})`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+    return `${live} ${Number(count) - 1}`;
+  };
+  await eventually(read, (info) => shown(info) === want, 10_000, `dockerd to take daemon.json ${JSON.stringify(settings)}`);
 }
 
 async function dockerEngine(): Promise<WalkEngine> {

@@ -13,8 +13,10 @@ import { ProcProcessSource } from '../../src/engine/proc-process-source.js';
 import { TopProcessSource } from '../../src/engine/process-source.js';
 import { CLI, runToEnd } from '../helpers/cli.js';
 import { RUN_ID } from '../helpers/docker.js';
-import { eventually, sampleValue, startExporter } from '../helpers/exporter.js';
+import { sampleValue, startExporter } from '../helpers/exporter.js';
+import { eventually } from '../helpers/wait.js';
 import { PODMAN_RUN_ARGS, PodmanEngine } from '../helpers/podman-engine.js';
+import { scaled } from '../helpers/time-scale.js';
 
 const run = promisify(execFile);
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -169,7 +171,7 @@ describe('check against Podman', () => {
 
 describe('processes on Podman', () => {
   test("/proc with Podman's cgroup layout gives what Podman's top gives", async () => {
-    const engine = new DockerEngine({ host: podman.host, concurrency: 2, timeoutMs: 30_000 });
+    const engine = new DockerEngine({ host: podman.host, concurrency: 2, timeoutMs: scaled(30_000) });
     const proc = new ProcProcessSource();
     const top = new TopProcessSource(engine);
     for (const what of Object.keys(CONTAINERS)) {

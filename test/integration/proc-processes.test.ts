@@ -9,8 +9,10 @@ import type { ContainerInspect } from '../../src/engine/types.js';
 import type { Logger } from '../../src/log.js';
 import type { ContainerProcess } from '../../src/policy/types.js';
 import { DOCKER_HOST, docker, ensureTestImage, removeTestContainers, requireEngine, startContainer } from '../helpers/docker.js';
+import { eventually } from '../helpers/wait.js';
+import { scaled } from '../helpers/time-scale.js';
 
-const engine = new DockerEngine({ host: DOCKER_HOST, concurrency: 4, timeoutMs: 10_000 });
+const engine = new DockerEngine({ host: DOCKER_HOST, concurrency: 4, timeoutMs: scaled(10_000) });
 const containers: Record<'root' | 'user' | 'userWithRootExec', ContainerInspect> = {} as never;
 /** Containers whose /proc mount is the view an exporter inside them would have. */
 let pidHostView = '';
@@ -37,10 +39,12 @@ before(async () => {
   const user = await startContainer(['--user', '1000']);
   const userWithRootExec = await startContainer(['--user', '1000']);
   await docker(['exec', '-d', '-u', '0', userWithRootExec.id, 'sleep', '1000']);
-  for (let tries = 0; !(await docker(['top', userWithRootExec.id])).includes('sleep 1000'); tries += 1) {
-    if (tries === 50) throw new Error('the docker exec -d -u 0 process never showed in docker top');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await eventually(
+    () => docker(['top', userWithRootExec.id]),
+    (top) => top.includes('sleep 1000'),
+    5_000,
+    'the docker exec -d -u 0 process in docker top',
+  );
   containers.root = await engine.inspectContainer(root.id);
   containers.user = await engine.inspectContainer(user.id);
   containers.userWithRootExec = await engine.inspectContainer(userWithRootExec.id);

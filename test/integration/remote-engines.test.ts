@@ -11,10 +11,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { RUN_ID, TEST_IMAGE, TEST_LABEL, requireEngine } from '../helpers/docker.js';
-import { eventually, sampleValue, startExporter, type TestExporter } from '../helpers/exporter.js';
+import { sampleValue, startExporter, type TestExporter } from '../helpers/exporter.js';
+import { eventually } from '../helpers/wait.js';
 import { makeCertificates, type Certificates } from '../helpers/certificates.js';
 import { PrivateEngine } from '../helpers/private-engine.js';
-import { SshServer, freePort } from '../helpers/ssh-server.js';
+import { freePort } from '../helpers/services.js';
+import { SshServer } from '../helpers/ssh-server.js';
 
 const run = promisify(execFile);
 const ROOT = new URL('../..', import.meta.url).pathname;

@@ -13,7 +13,8 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { CLI, runToEnd } from '../helpers/cli.js';
 import { RUN_ID } from '../helpers/docker.js';
-import { eventually, sampleValue, startExporter } from '../helpers/exporter.js';
+import { sampleValue, startExporter } from '../helpers/exporter.js';
+import { eventually } from '../helpers/wait.js';
 import { PodmanEngine } from '../helpers/podman-engine.js';
 import { RootlessDocker } from '../helpers/rootless-docker.js';
 

@@ -8,7 +8,7 @@ import { parsePolicy } from '../../src/config/load-policy.js';
 import { DockerEngine } from '../../src/engine/docker-engine.js';
 import { EngineCache } from '../../src/engine/engine-cache.js';
 import { TopProcessSource } from '../../src/engine/process-source.js';
-import { Evaluator } from '../../src/evaluator.js';
+import { Evaluator } from '../../src/core/evaluator.js';
 import type { VulnerabilityData } from '../../src/checks/trivy-scan-check.js';
 import {
   DOCKER_HOST,
@@ -21,6 +21,7 @@ import {
   type TestContainer,
 } from '../helpers/docker.js';
 import { TRIVY, TWISTCLI, invocations } from '../helpers/scanner-standins.js';
+import { scaled } from '../helpers/time-scale.js';
 
 const work = mkdtempSync(join(tmpdir(), 'dm-scan-'));
 const log = join(work, 'invocations.log');
@@ -49,7 +50,7 @@ describe('scanner checks in a real refresh', () => {
       'scanners.ini',
       BUILT_IN_CHECKS,
     );
-    const engine = new DockerEngine({ host: DOCKER_HOST, concurrency: 8, timeoutMs: 10_000 });
+    const engine = new DockerEngine({ host: DOCKER_HOST, concurrency: 8, timeoutMs: scaled(10_000) });
     const evaluator = new Evaluator(new EngineCache(engine, new TopProcessSource(engine), 10_000), {
       checks: policy.checks,
       alwaysAllow: [],

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { requireEngine } from '../helpers/docker.js';
-import { eventually, sampleValue, startExporter, type TestExporter } from '../helpers/exporter.js';
+import { sampleValue, startExporter, type TestExporter } from '../helpers/exporter.js';
+import { eventually } from '../helpers/wait.js';
 import { FilteringProxy } from '../helpers/filtering-proxy.js';
 import { PrivateEngine } from '../helpers/private-engine.js';
 

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { RUN_ID, TEST_IMAGE, TEST_LABEL, requireEngine } from '../helpers/docker.js';
-import { eventually, sampleValue, startExporter, type TestExporter } from '../helpers/exporter.js';
+import { sampleValue, startExporter, type TestExporter } from '../helpers/exporter.js';
+import { eventually } from '../helpers/wait.js';
 import { PrivateEngine } from '../helpers/private-engine.js';
 
 const engine = new PrivateEngine('enfq');

@@ -13,9 +13,11 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { DockerEngine } from '../../src/engine/docker-engine.js';
 import { RUN_ID, TEST_IMAGE, TEST_LABEL, requireEngine } from '../helpers/docker.js';
-import { eventually, sampleValue, startExporter } from '../helpers/exporter.js';
+import { sampleValue, startExporter } from '../helpers/exporter.js';
+import { eventually } from '../helpers/wait.js';
 import { documentedEndpoints, FilteringProxy } from '../helpers/filtering-proxy.js';
 import { PrivateEngine } from '../helpers/private-engine.js';
+import { scaled } from '../helpers/time-scale.js';
 
 const run = promisify(execFile);
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -117,14 +119,14 @@ describe('through a read-only socket proxy', () => {
   });
 
   test('top, which remote engines need, goes through', async () => {
-    const client = new DockerEngine({ host: readOnly.host, concurrency: 1, timeoutMs: 10_000 });
+    const client = new DockerEngine({ host: readOnly.host, concurrency: 1, timeoutMs: scaled(10_000) });
     const table = await client.top(names.root);
     assert.ok(table.Processes.length >= 1);
     assert.deepEqual(readOnly.refused, []);
   });
 
   test('the proxy does refuse the rest: a stop is 403 and the container keeps running', async () => {
-    const client = new DockerEngine({ host: readOnly.host, concurrency: 1, timeoutMs: 10_000 });
+    const client = new DockerEngine({ host: readOnly.host, concurrency: 1, timeoutMs: scaled(10_000) });
     await assert.rejects(client.act(names.user, 'stop'), /403|refused/);
     assert.deepEqual(readOnly.refused.at(-1), { method: 'POST', path: `/containers/${names.user}/stop` });
     assert.equal(await engine.docker(['inspect', '-f', '{{.State.Running}}', names.user]), 'true');

@@ -14,7 +14,8 @@ import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { makeCertificates, type Certificates } from '../helpers/certificates.js';
 import { requireEngine, type TestContainer } from '../helpers/docker.js';
-import { eventually, startExporter, type TestExporter } from '../helpers/exporter.js';
+import { startExporter, type TestExporter } from '../helpers/exporter.js';
+import { eventually } from '../helpers/wait.js';
 import { PrivateEngine } from '../helpers/private-engine.js';
 
 const engine = new PrivateEngine('14page');

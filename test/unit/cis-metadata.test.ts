@@ -48,6 +48,15 @@ describe('CIS check metadata', () => {
     }
   });
 
+  test("docs/cis-checks.md's table of default severities is each check's declared severity", () => {
+    const docs = readFileSync(join(import.meta.dirname, '../../docs/cis-checks.md'), 'utf8');
+    const listed = new Map<string, string>();
+    for (const [, severity, names] of docs.matchAll(/^\| (critical|high|low) \| (.+) \|$/gm)) {
+      for (const name of (names ?? '').split(', ')) listed.set(name, severity ?? '');
+    }
+    for (const checkClass of CIS_CHECKS) assert.equal(checkClass.severity, listed.get(checkClass.name) ?? 'medium', checkClass.name);
+  });
+
   test('privileged containers and docker.sock mounts are critical', () => {
     assert.equal(BUILT_IN_CHECKS['PrivilegedContainerCheck']?.severity, 'critical');
     assert.equal(BUILT_IN_CHECKS['DockerSocketMountCheck']?.severity, 'critical');

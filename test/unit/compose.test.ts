@@ -7,7 +7,7 @@ import { bytes, toContainer } from '../../src/compose/to-inspect.js';
 import { judgeStatic } from '../../src/compose/judge-static.js';
 import { BUILT_IN_CHECKS } from '../../src/checks/index.js';
 import { loadPolicy } from '../../src/config/load-policy.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError, UsageError } from '../../src/errors.js';
 
 const DIR = fileURLToPath(new URL('../fixtures/compose/unit/', import.meta.url));
 const file = (name: string): string => `${DIR}${name}`;
@@ -45,6 +45,7 @@ describe('compose interpolation', () => {
     assert.equal(bytes('1gb'), 1024 ** 3);
     assert.equal(bytes(1000), 1000);
     assert.equal(normalizeProjectName('My App.v2'), 'myappv2');
+    assert.equal(normalizeProjectName('_Work-Dir'), 'work-dir', 'no leading - or _, as Compose trims them');
   });
 });
 
@@ -56,6 +57,15 @@ describe('compose files', () => {
     const web = service(project, 'web');
     assert.equal(web.config['image'], 'registry.example/web:from-dotenv');
     assert.deepEqual(web.config['environment'], { LEVEL: 'debug' });
+  });
+
+  test('-p wins over COMPOSE_PROJECT_NAME and is taken as given, or refused when Compose would refuse it', () => {
+    const files = [file('compose.yaml'), file('override.yaml')];
+    assert.equal(loadCompose(files, { env: { COMPOSE_PROJECT_NAME: 'Env Name' } }).name, 'envname');
+    assert.equal(loadCompose(files, { env: { COMPOSE_PROJECT_NAME: 'envname' }, projectName: 'given_1' }).name, 'given_1');
+    for (const bad of ['Given', '-given', 'a b', '']) {
+      assert.throws(() => loadCompose(files, { env: {}, projectName: bad }), UsageError, bad);
+    }
   });
 
   test('a later file merges into the service: lists joined, labels merged, key positions from the file that set them', () => {
@@ -172,5 +182,29 @@ describe('the chain over compose services', async () => {
     assert.equal(result('unit-worker-1', 'ReadonlyRootfsCheck')?.result, 'pass');
     assert.equal(result('unit-worker-1', 'NoNewPrivilegesCheck')?.result, 'pass');
     assert.equal(reports.find((report) => report.name === 'unit-web-1')?.source?.service, 'web');
+  });
+});
+
+describe('CIS 5.27 before deployment', async () => {
+  const policy = await loadPolicy(fileURLToPath(new URL('../../examples/cis.ini', import.meta.url)), BUILT_IN_CHECKS);
+  const project = loadCompose([fileURLToPath(new URL('../fixtures/compose/health/compose.yaml', import.meta.url))], { env: {} });
+  const reports = await judgeStatic(
+    project.services.map((entry) => ({ ...toContainer(project, entry, undefined, { appArmor: undefined }), imageInspect: undefined })),
+    { checks: policy.checks, alwaysAllow: [], failFast: false, exclude: policy.exclude },
+    undefined,
+  );
+  const verdict = (service: string, check: string) =>
+    reports.find((report) => report.name === `health-${service}-1`)?.results.find((entry) => entry.check === check)?.result;
+
+  test('a healthcheck passes 5.27 (the running container reports a status); which status it will be is not known', () => {
+    assert.equal(verdict('probed', 'ContainerHealthcheckCheck'), 'pass');
+    assert.equal(verdict('probed', 'HealthStatusCheck'), 'not_applicable');
+  });
+
+  test('a disabled healthcheck fails 5.27 as at run time; none in the service and an absent image is unknown', () => {
+    assert.equal(verdict('disabled', 'ContainerHealthcheckCheck'), 'fail');
+    assert.equal(verdict('disabled', 'HealthStatusCheck'), 'pass');
+    assert.equal(verdict('unknown', 'ContainerHealthcheckCheck'), 'not_applicable');
+    assert.equal(verdict('unknown', 'HealthStatusCheck'), 'not_applicable');
   });
 });

@@ -12,16 +12,22 @@ import { DEFAULT_POLICY_INI } from '../../src/config/default-policy.js';
 import { parsePolicy } from '../../src/config/load-policy.js';
 import { EngineCache } from '../../src/engine/engine-cache.js';
 import { TopProcessSource } from '../../src/engine/process-source.js';
-import { Evaluator, type EvaluatorPolicy } from '../../src/evaluator.js';
+import { EventFollower } from '../../src/core/event-follower.js';
+import { Evaluator, type EvaluatorPolicy } from '../../src/core/evaluator.js';
 import type { CheckInstance, CheckResult, ContainerReport } from '../../src/policy/types.js';
 import { CAPTURED, FakeEngine, ROLES, engineError, type Role } from '../helpers/fake-engine.js';
+import { captureLogger } from '../helpers/log-capture.js';
 
 async function checksOf(ini: string): Promise<CheckInstance[]> {
   return (await parsePolicy(ini, 'policy.ini', BUILT_IN_CHECKS)).checks;
 }
 
-function evaluatorOver(engine: FakeEngine, policy: Partial<EvaluatorPolicy> & { checks: readonly CheckInstance[] }): Evaluator {
-  return new Evaluator(new EngineCache(engine, new TopProcessSource(engine), 10_000), { alwaysAllow: [], failFast: false, ...policy });
+function evaluatorOver(
+  engine: FakeEngine,
+  policy: Partial<EvaluatorPolicy> & { checks: readonly CheckInstance[] },
+  cache = new EngineCache(engine, new TopProcessSource(engine), 10_000),
+): Evaluator {
+  return new Evaluator(cache, { alwaysAllow: [], failFast: false, ...policy });
 }
 
 /** A check that counts its runs and otherwise is the real one. */
@@ -306,7 +312,8 @@ describe('Evaluator: host checks', () => {
 
   test('host checks run once per refresh on the captured /info, /version and /networks, read once for all of them', async () => {
     const engine = new FakeEngine();
-    const evaluator = evaluatorOver(engine, { checks: await checksOf(POLICY) });
+    const cache = new EngineCache(engine, new TopProcessSource(engine), 10_000);
+    const evaluator = evaluatorOver(engine, { checks: await checksOf(POLICY) }, cache);
     const evaluation = await evaluator.evaluateAll();
     // What the captured engine is: the default bridge with icc on, no live restore, json-file logs,
     // overlay2, only the loopback insecure registry, not experimental, swarm inactive.
@@ -332,6 +339,10 @@ describe('Evaluator: host checks', () => {
         'host checks are not run per container',
       );
     assert.deepEqual([engine.count('info'), engine.count('version'), engine.count('networks')], [1, 1, 1]);
+    await evaluator.evaluateAll();
+    assert.deepEqual([engine.count('info'), engine.count('version'), engine.count('networks')], [1, 1, 1], 'kept until it changes');
+    // The next resync, as the monitor starts one: the follower has the host's data read again.
+    new EventFollower(engine, cache, captureLogger().logger).beginResync();
     await evaluator.evaluateAll();
     assert.deepEqual(
       [engine.count('info'), engine.count('version'), engine.count('networks')],

@@ -18,10 +18,10 @@ import { BUILT_IN_CHECKS } from '../../src/checks/index.js';
 import { parsePolicy } from '../../src/config/load-policy.js';
 import { EngineCache } from '../../src/engine/engine-cache.js';
 import { TopProcessSource } from '../../src/engine/process-source.js';
-import { Evaluator } from '../../src/evaluator.js';
+import { Evaluator } from '../../src/core/evaluator.js';
 import { createEventCounters } from '../../src/event-counters.js';
 import { createMetrics } from '../../src/exporter/metrics.js';
-import type { Monitor, MonitorState } from '../../src/monitor.js';
+import type { Monitor, MonitorState } from '../../src/core/monitor.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { REPO_ROOT } from '../helpers/monitoring-files.js';
 

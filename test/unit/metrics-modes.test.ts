@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { RootProcessCheck } from '../../src/checks/root-process-check.js';
 import { createEventCounters } from '../../src/event-counters.js';
 import { RESULTS_MODES, createMetrics, type ResultsMode } from '../../src/exporter/metrics.js';
-import type { Monitor, MonitorState } from '../../src/monitor.js';
+import type { Monitor, MonitorState } from '../../src/core/monitor.js';
 import { ContainerSelector, EMPTY_SELECTOR } from '../../src/policy/selector.js';
 import { CHECK_INPUTS } from '../../src/policy/types.js';
 import type { CheckInstance, CheckResult, ContainerReport } from '../../src/policy/types.js';

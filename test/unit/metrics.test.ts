@@ -12,7 +12,7 @@ import { BUILT_IN_CHECKS } from '../../src/checks/index.js';
 import { parsePolicy } from '../../src/config/load-policy.js';
 import { createEventCounters } from '../../src/event-counters.js';
 import { createMetrics, type Exposition } from '../../src/exporter/metrics.js';
-import type { Monitor, MonitorState } from '../../src/monitor.js';
+import type { Monitor, MonitorState } from '../../src/core/monitor.js';
 import { runChain } from '../../src/policy/chain.js';
 import type { CheckInstance, ContainerReport, ContainerView } from '../../src/policy/types.js';
 import { cisContainerView } from '../fixtures/cis/fixture-views.js';

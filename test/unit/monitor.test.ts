@@ -5,20 +5,23 @@
  * are the real ones.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { BUILT_IN_CHECKS } from '../../src/checks/index.js';
 import { DEFAULT_POLICY_INI, DEFAULT_POLICY_NAME } from '../../src/config/default-policy.js';
 import { parsePolicy } from '../../src/config/load-policy.js';
 import { EngineCache } from '../../src/engine/engine-cache.js';
 import { TopProcessSource } from '../../src/engine/process-source.js';
-import { Evaluator } from '../../src/evaluator.js';
+import { Evaluator } from '../../src/core/evaluator.js';
 import { createEventCounters, type EventCounters } from '../../src/event-counters.js';
-import { Monitor, UP_AFTER_SUCCESSES, type MonitorState } from '../../src/monitor.js';
+import { Monitor, UP_AFTER_SUCCESSES, type MonitorState } from '../../src/core/monitor.js';
+import type { ContainerInspect, EngineEvent, HealthState } from '../../src/engine/types.js';
 import type { ContainerReport } from '../../src/policy/types.js';
 import type { ReportListener } from '../../src/report/types.js';
 import { CAPTURED, FakeEngine, engineError, type Role } from '../helpers/fake-engine.js';
 import { captureLogger, type LogRecord } from '../helpers/log-capture.js';
-import { within } from '../helpers/within.js';
+import { within } from '../helpers/wait.js';
 
 /** Every call of the fake engine answers within microtasks: one turn of the event loop settles them all. */
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -437,6 +440,63 @@ describe('Monitor: the event stream', () => {
   });
 });
 
+describe('Monitor: health status events', () => {
+  /** `health_status: <status>` as the engine words it, on the captured `start` event of `role`. */
+  const healthEvent = (engine: FakeEngine, role: Role, status: string): EngineEvent => ({
+    ...engine.event(role, 'start'),
+    Action: `health_status: ${status}`,
+  });
+  /** State.Health as dockerd reported it for a healthy and for an unhealthy container (test/fixtures/cis). */
+  const health = (file: string): HealthState => {
+    const captured = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/cis/containers', file), 'utf8')) as {
+      inspect: ContainerInspect;
+    };
+    const state = captured.inspect.State?.Health;
+    assert.ok(state !== undefined, `${file} has a health state`);
+    return state;
+  };
+  const HEALTHY = health('hardened.json');
+  const UNHEALTHY = health('unhealthy.json');
+
+  test("a status is evaluated unless the container's data already says it: dockerd's pause makes it unhealthy with no event, the unpause announces healthy again", async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+    const { engine, monitor } = await rig(t, { policy: '[docker_monitor.checks.HealthStatusCheck]\n' });
+    const app = (): string | undefined => monitor.state.containers.get(engine.id('app'))?.results[0]?.result;
+    engine.setHealth('app', HEALTHY);
+    monitor.start();
+    const stream = await engine.stream(1);
+    await flush();
+    assert.equal(app(), 'pass');
+    const inspectsAfter = async (event: EngineEvent): Promise<number> => {
+      const before = engine.count('inspect');
+      stream.push(event);
+      await flush();
+      return engine.count('inspect') - before;
+    };
+    // Healthy since its start: the probes' own status event.
+    stream.push(healthEvent(engine, 'app', 'healthy'));
+    await flush();
+    assert.equal(app(), 'pass');
+    // Paused: dockerd stops the probes and marks the container unhealthy, announcing only the pause.
+    engine.setHealth('app', UNHEALTHY);
+    assert.equal(await inspectsAfter(engine.event('app', 'exec_die')), 1);
+    assert.equal(app(), 'fail');
+    // Unpaused, the first probe passes: `healthy` again, the same status as the last health event.
+    engine.setHealth('app', HEALTHY);
+    assert.equal(await inspectsAfter(healthEvent(engine, 'app', 'healthy')), 1, 'news against the data');
+    assert.equal(app(), 'pass');
+    assert.equal(await inspectsAfter(healthEvent(engine, 'app', 'healthy')), 0, 'a status the data already says (Podman, at every probe)');
+    // An evaluation that fails to read the container keeps the older data, so the same status is news next time.
+    engine.setHealth('app', UNHEALTHY);
+    engine.failNext('inspect', engineError(CAPTURED.errors.unreachable), engine.id('app'));
+    assert.equal(await inspectsAfter(healthEvent(engine, 'app', 'unhealthy')), 1);
+    assert.equal(app(), 'pass', 'the last verdict stays');
+    assert.equal(await inspectsAfter(healthEvent(engine, 'app', 'unhealthy')), 1);
+    assert.equal(app(), 'fail');
+    await monitor.close();
+  });
+});
+
 describe('Monitor: scrapes and listeners', () => {
   test('--refresh scrape: overlapping scrapes share one evaluation; the next scrape starts a new one', async (t) => {
     const { engine, monitor } = await rig(t);
@@ -474,6 +534,24 @@ describe('Monitor: scrapes and listeners', () => {
     t.mock.timers.tick(90_000);
     await flush();
     assert.equal(engine.count('containers'), 2, 'no refresh after close()');
+  });
+
+  test('an event evaluation past the scrape budget does not count the engine down; a refresh past it does', async (t) => {
+    const { engine, monitor } = await rig(t);
+    await monitor.forScrape();
+    assert.equal(monitor.state.up, true);
+    const inspect = engine.hold('inspect', engine.id('app'));
+    const evaluation = monitor.handleEvent(engine.event('app', 'kill'));
+    await inspect.arrived;
+    const served = await monitor.forScrape(50);
+    assert.equal(served.up, true, 'the refresh answered in time; only the event evaluation is still running');
+    inspect.release();
+    await evaluation;
+    // A scan pings, a resync lists: whichever this refresh is, it waits.
+    const held = [engine.hold('ping'), engine.hold('containers')];
+    const late = await monitor.forScrape(50);
+    assert.equal(late.up, false, 'the refresh itself did not finish within the budget');
+    for (const call of held) call.release();
   });
 
   test('a listener that never finishes delays no scrape: reports reach it from a queue after the state is published', async (t) => {
@@ -588,6 +666,24 @@ describe('Monitor: a refresh reads again only what may have changed', () => {
     const scrape = await callsOf(engine, () => monitor.forScrape());
     assert.equal(scrape['inspect'], undefined, 'the scrape after them uses what they read');
     assert.equal(scrape['containers'], undefined);
+    await monitor.close();
+  });
+
+  test("a network (dis)connect leaves the host's data and its checks' results; a network created reads them again", async (t) => {
+    const policy =
+      '[docker_monitor.checks.DefaultBridgeIccCheck]\n[docker_monitor.checks.LiveRestoreCheck]\n[docker_monitor.checks.ContainerUserCheck]\n';
+    const { engine, monitor } = await rig(t, { policy });
+    monitor.start();
+    await flush();
+    const before = await monitor.forScrape();
+    const network = CAPTURED.networks[0]?.Id ?? '';
+    await monitor.handleEvent({ Type: 'network', Action: 'disconnect', id: network, container: engine.id('app') });
+    const afterMembership = await callsOf(engine, () => monitor.forScrape());
+    assert.deepEqual([afterMembership['networks'], afterMembership['info']], [undefined, undefined], '/networks lists no members');
+    assert.equal(monitor.state.host, before.host, 'the host results are the same objects');
+    await monitor.handleEvent({ Type: 'network', Action: 'create', id: network });
+    const afterCreate = await callsOf(engine, () => monitor.forScrape());
+    assert.deepEqual([afterCreate['networks'], afterCreate['info']], [1, 1]);
     await monitor.close();
   });
 

@@ -4,7 +4,7 @@
  * and what it records on every container (limits, an empty health state), rootful and rootless.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -16,6 +16,7 @@ import type { HostView } from '../../src/policy/types.js';
 import type { CisEngineFixture } from '../fixtures/cis/fixture-views.js';
 import { engineFixture, runCheck } from '../fixtures/cis/fixture-views.js';
 import { capturedView } from '../helpers/fixture-view.js';
+import { copyCapturedProcess } from '../helpers/proc-fixture.js';
 
 const fixtures = join(import.meta.dirname, '../fixtures/podman');
 const engine = JSON.parse(readFileSync(join(fixtures, 'engine.json'), 'utf8')) as CisEngineFixture;
@@ -226,7 +227,7 @@ describe('host root and container root under a user namespace (captured from pod
   function procRootWith(name: string): { procRoot: string; inspect: ContainerInspect } {
     const procRoot = mkdtempSync(join(tmpdir(), 'dm-podman-proc-'));
     const { inspect } = container(name);
-    cpSync(join(fixtures, 'proc', name), join(procRoot, String(inspect.State?.Pid)), { recursive: true });
+    copyCapturedProcess(join(fixtures, 'proc', name), join(procRoot, String(inspect.State?.Pid)));
     return { procRoot, inspect };
   }
 

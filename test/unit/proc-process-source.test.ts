@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
 import { ProcProcessSource } from '../../src/engine/proc-process-source.js';
 import type { ContainerInspect } from '../../src/engine/types.js';
+import { copyCapturedProcess, ownAsStatus } from '../helpers/proc-fixture.js';
 
 /**
  * A proc root assembled from files captured from real containers (test/fixtures/proc), each copied under
@@ -20,7 +21,7 @@ const userId = cases['user-container']?.containerId ?? '';
 let procRoot = '';
 const roots: string[] = [];
 function addProcess(pid: number, fixture: string): void {
-  cpSync(join(fixtures, fixture), join(procRoot, String(pid)), { recursive: true });
+  copyCapturedProcess(join(fixtures, fixture), join(procRoot, String(pid)));
 }
 function removeProcess(pid: number): void {
   rmSync(join(procRoot, String(pid)), { recursive: true });
@@ -58,6 +59,7 @@ describe('ProcProcessSource on a proc root built from captured files', () => {
     writeFileSync(join(procRoot, '140/cmdline'), 'runc\0init\0');
     const becomes = setTimeout(() => {
       cpSync(join(fixtures, 'user-container/status'), join(procRoot, '140/status'));
+      ownAsStatus(join(procRoot, '140'));
       cpSync(join(fixtures, 'user-container/cmdline'), join(procRoot, '140/cmdline'));
     }, 30);
     const source = new ProcProcessSource({ procRoot });
@@ -66,6 +68,7 @@ describe('ProcProcessSource on a proc root built from captured files', () => {
     assert.deepEqual(settled[1], { pid: 140, uid: 1000, user: '1000', command: 'sleep 3600' });
     writeFileSync(join(procRoot, '140/cmdline'), 'runc\0init\0');
     cpSync(join(fixtures, 'exec-root-in-user-container/status'), join(procRoot, '140/status'));
+    ownAsStatus(join(procRoot, '140'));
     source.forget();
     assert.deepEqual((await source.processes(inspect(userId, 100)))[1], { pid: 140, uid: 0, user: '0', command: 'runc init' });
   });

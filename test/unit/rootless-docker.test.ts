@@ -4,7 +4,7 @@
  * fails and no cgroup names the container; its PID namespace does, and /proc reads it from there.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -12,6 +12,7 @@ import { ProcProcessSource, containerIdFromCgroup, parseStatus } from '../../src
 import { uidInside } from '../../src/engine/processes.js';
 import type { ContainerInspect, EngineInfo, EngineVersion } from '../../src/engine/types.js';
 import { runCheck } from '../fixtures/cis/fixture-views.js';
+import { copyCapturedProcess } from '../helpers/proc-fixture.js';
 
 const fixtures = join(import.meta.dirname, '../fixtures/rootless-docker');
 const engine = JSON.parse(readFileSync(join(fixtures, 'engine.json'), 'utf8')) as {
@@ -34,7 +35,7 @@ function procRootWith(names: string[]): string {
   for (const name of names) {
     const { inspect, pidNamespace } = container(name);
     const dir = join(procRoot, String(inspect.State?.Pid));
-    cpSync(join(fixtures, 'proc', name), dir, { recursive: true });
+    copyCapturedProcess(join(fixtures, 'proc', name), dir);
     mkdirSync(join(dir, 'ns'));
     symlinkSync(pidNamespace, join(dir, 'ns/pid'));
   }
@@ -97,7 +98,7 @@ describe('rootless Docker', () => {
     try {
       const { inspect } = container('root');
       const dir = join(procRoot, String(inspect.State?.Pid));
-      cpSync(join(fixtures, 'proc', 'root'), dir, { recursive: true });
+      copyCapturedProcess(join(fixtures, 'proc', 'root'), dir);
       mkdirSync(join(dir, 'ns'));
       symlinkSync(engine.hostPidNamespace, join(dir, 'ns/pid'));
       assert.deepEqual(new ProcProcessSource({ procRoot }).visibility(inspect), {

@@ -16,8 +16,8 @@ import {
   maxOverlap,
   run,
   targetWithImage,
-  waitFor,
 } from '../helpers/scanner-standins.js';
+import { eventually, observe } from '../helpers/wait.js';
 
 const work = mkdtempSync(join(tmpdir(), 'dm-trivy-'));
 const REPORT = readFileSync(join(STANDINS, 'trivy-report.json'), 'utf8');
@@ -111,7 +111,12 @@ describe('TrivyScanCheck verdicts', () => {
     const result = await run(await loadCheck(trivy('timeout = 300ms')));
     assert.equal(result.result, 'error');
     const pid = invocations(log)[0]?.pid ?? 0;
-    assert.ok(await waitFor(() => liveProcessesInGroup(pid).length === 0), "trivy's process group is gone");
+    await eventually(
+      async () => liveProcessesInGroup(pid),
+      (live) => live.length === 0,
+      3_000,
+      "trivy's process group to end",
+    );
   });
 
   test('rejects settings that cannot work when the policy loads', async () => {
@@ -155,7 +160,8 @@ describe('TrivyScanCheck vulnerability counts for docker_monitor_image_vulnerabi
     await run(check);
     await run(check);
     assert.equal(invocations(log).length, 1);
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    // Time must pass for the cache entry to age: nothing to wait for.
+    await observe(350);
     await run(check);
     assert.equal(invocations(log).length, 2, 'scanned again after cache_ttl');
   });

@@ -14,8 +14,8 @@ import { StatsdReporter, parseStatsdServer } from '../../src/report/statsd-repor
 import { TextReporter } from '../../src/report/text-reporter.js';
 import { captureLogger } from '../helpers/log-capture.js';
 import { FAILING_REPORT } from '../helpers/sample-report.js';
-import { waitFor } from '../helpers/scanner-standins.js';
-import { within } from '../helpers/within.js';
+import { eventually, within } from '../helpers/wait.js';
+import { scaled } from '../helpers/time-scale.js';
 
 interface Datagram {
   name: string;
@@ -66,7 +66,12 @@ describe('StatsdReporter against a UDP socket on loopback', () => {
       results: [{ check: 'RootProcessCheck', result: 'pass', data: { rootProcesses: [] } }],
     });
     await reporter.close();
-    assert.ok(await waitFor(() => received.length >= 4), `received ${received.length} datagrams`);
+    await eventually(
+      async () => received.length,
+      (count) => count >= 4,
+      3_000,
+      'four datagrams',
+    );
     const sorted = [...received].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     assert.deepEqual(sorted, [
       { name: 'cnitch.exception.check_failed', value: 1, type: 'c', tags: { host: 'myhost', container: 'web', check: 'PrismaScanCheck' } },
@@ -96,7 +101,12 @@ describe('StatsdReporter against a UDP socket on loopback', () => {
     assert.ok(statsd);
     statsd.onReport(FAILING_REPORT);
     await statsd.close();
-    assert.ok(await waitFor(() => received.length >= 3));
+    await eventually(
+      async () => received.length,
+      (count) => count >= 3,
+      3_000,
+      'three datagrams',
+    );
     assert.deepEqual(
       new Set(received.map((datagram) => datagram.name)),
       new Set(['docker_monitor.exception.root_process', 'docker_monitor.exception.check_failed']),
@@ -106,7 +116,7 @@ describe('StatsdReporter against a UDP socket on loopback', () => {
 
   test(
     'an unreachable server neither blocks nor crashes: the process keeps serving while reports go out, the queue drains and close() ends',
-    { timeout: 60_000 },
+    { timeout: scaled(60_000) },
     async () => {
       const closed = createSocket('udp4');
       closed.bind(0, '127.0.0.1');
@@ -179,7 +189,12 @@ describe('StatsdReporter against a UDP socket on loopback', () => {
     const huge = { ...FAILING_REPORT, name: 'x'.repeat(70_000) };
     reporter.onReport(huge);
     reporter.onReport(huge);
-    assert.ok(await waitFor(() => records.length >= 4), JSON.stringify(records));
+    await eventually(
+      async () => records.length,
+      (count) => count >= 4,
+      3_000,
+      'four log records',
+    );
     await reporter.close();
     assert.equal(records.filter((record) => record.level === 'warn').length, 1);
     assert.match(records[0]?.msg ?? '', /StatsD send failed; metrics to it are dropped/);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { NO_FILTER, parseStatusFilter, statusRows, type StatusFilter } from '../../src/exporter/status-filter.js';
 import { findContainer, renderContainerPage, renderNotFound, renderStatusPage, type PageContext } from '../../src/exporter/status-page.js';
-import type { MonitorState } from '../../src/monitor.js';
+import type { MonitorState } from '../../src/core/monitor.js';
 import { checksByName } from '../../src/policy/severity.js';
 import type { ContainerReport } from '../../src/policy/types.js';
 import { fixtureCheckRun } from '../helpers/check-run-fixture.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { formatDuration, parseBoolean, parseDuration, parseHostPort, parseEnum, parseInteger, parseList } from '../../src/ini/values.js';
-import { parseLogLevel } from '../../src/config/settings.js';
+import { parseLogLevel } from '../../src/config/setting-values.js';
 
 describe('parseBoolean', () => {
   test('on/off, true/false, yes/no, 1/0 in any case and with blanks', () => {

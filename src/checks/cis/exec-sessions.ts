@@ -1,27 +1,21 @@
-import type { ContainerInspect, ExecInspect } from '../../engine/types.js';
-import { PolicyCheck } from '../../policy/policy-check.js';
+import { healthCheckCommand } from '../../engine/health-command.js';
+import { isNotFound } from '../../engine/not-found.js';
+import type { ExecInspect } from '../../engine/types.js';
+import { builtInCheck } from '../../policy/built-in-check.js';
 import type { CheckReturn, ContainerView } from '../../policy/types.js';
 import { isRootUser } from '../running-as-root-check.js';
-
-/** The command a healthcheck probe runs, as its exec session records it. */
-function healthcheckCommand(inspect: ContainerInspect): string[] | undefined {
-  const [kind, ...rest] = inspect.Config?.Healthcheck?.Test ?? [];
-  if (kind === 'CMD') return rest;
-  if (kind === 'CMD-SHELL') return ['/bin/sh', '-c', ...rest];
-  return undefined;
-}
 
 /**
  * The container's exec sessions the engine still knows (running ones: the engine forgets a session
  * when it exits, so this sees what runs now, not history), without the healthcheck's own probes.
  */
 async function execSessions(container: ContainerView): Promise<ExecInspect[]> {
-  const probe = JSON.stringify(healthcheckCommand(container.inspect));
+  const probe = JSON.stringify(healthCheckCommand(container.inspect));
   const sessions = await Promise.all(
     (container.inspect.ExecIDs ?? []).map((id) =>
       container.exec(id).catch((error: unknown) => {
         // Gone between inspect and now.
-        if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+        if (isNotFound(error)) return undefined;
         throw error;
       }),
     ),
@@ -39,14 +33,14 @@ function describeExec(session: ExecInspect): string {
 }
 
 /** CIS 5.23: no exec session runs privileged (`docker exec --privileged`). */
-export class PrivilegedExecCheck extends PolicyCheck {
-  static override inputs = ['inspect', 'exec'] as const;
-  static override description = 'no exec session runs privileged';
-  static override remediation = 'Do not run docker exec --privileged; end such sessions and restart the container if one ran.';
-  static override options = {};
-  static override severity = 'high' as const;
-  static override cisId = '5.23';
-
+export class PrivilegedExecCheck extends builtInCheck({
+  description: 'no exec session runs privileged',
+  remediation: 'Do not run docker exec --privileged; end such sessions and restart the container if one ran.',
+  severity: 'high',
+  cisId: '5.23',
+  inputs: ['inspect', 'exec'],
+  options: {},
+}) {
   async check(container: ContainerView): Promise<CheckReturn> {
     const privileged = (await execSessions(container)).filter((session) => session.ProcessConfig?.privileged === true);
     if (privileged.length === 0) return this.PASS;
@@ -59,14 +53,14 @@ export class PrivilegedExecCheck extends PolicyCheck {
  * `0:0`). A session without `--user` in a container configured as root also runs as root, but the audit
  * does not count it; ContainerUserCheck (4.1) and RootProcessCheck judge that container.
  */
-export class RootExecCheck extends PolicyCheck {
-  static override inputs = ['inspect', 'exec'] as const;
-  static override description = 'no exec session was started with --user root';
-  static override remediation = 'Run docker exec with --user set to a non-root user.';
-  static override options = {};
-  static override severity = 'medium' as const;
-  static override cisId = '5.24';
-
+export class RootExecCheck extends builtInCheck({
+  description: 'no exec session was started with --user root',
+  remediation: 'Run docker exec with --user set to a non-root user.',
+  severity: 'medium',
+  cisId: '5.24',
+  inputs: ['inspect', 'exec'],
+  options: {},
+}) {
   async check(container: ContainerView): Promise<CheckReturn> {
     const root = (await execSessions(container)).filter((session) => {
       const user = session.ProcessConfig?.user ?? '';

@@ -1,4 +1,4 @@
-import { HostPolicyCheck } from '../../policy/policy-check.js';
+import { builtInHostCheck } from '../../policy/built-in-check.js';
 import type { CheckReturn, HostView } from '../../policy/types.js';
 import { isPodman, podmanComponent } from '../../engine/engine-kind.js';
 import { engineSecurityFeatures } from './security-option-parsers.js';
@@ -16,13 +16,14 @@ async function onPodman(host: HostView): Promise<boolean> {
 }
 
 /** CIS 2.2: containers on the default bridge cannot talk to each other (`--icc=false`). */
-export class DefaultBridgeIccCheck extends HostPolicyCheck {
-  static override inputs = ['engine'] as const;
-  static override description = 'inter-container traffic is off on the default bridge (icc=false)';
-  static override remediation = 'Set "icc": false in daemon.json and use user-defined networks for containers that must talk.';
-  static override severity = 'medium' as const;
-  static override cisId = '2.2';
-
+export class DefaultBridgeIccCheck extends builtInHostCheck({
+  description: 'inter-container traffic is off on the default bridge (icc=false)',
+  remediation: 'Set "icc": false in daemon.json and use user-defined networks for containers that must talk.',
+  severity: 'medium',
+  cisId: '2.2',
+  inputs: ['engine'],
+  options: {},
+}) {
   async check(host: HostView): Promise<CheckReturn> {
     if (await onPodman(host)) {
       return {
@@ -41,13 +42,14 @@ export class DefaultBridgeIccCheck extends HostPolicyCheck {
 }
 
 /** CIS 2.5: no registry is reached without TLS, beyond the loopback ranges every engine allows. */
-export class InsecureRegistryCheck extends HostPolicyCheck {
-  static override inputs = ['engine'] as const;
-  static override description = 'no insecure registries are configured (beyond loopback)';
-  static override remediation = 'Remove the registry from insecure-registries in daemon.json and give it a TLS certificate.';
-  static override severity = 'high' as const;
-  static override cisId = '2.5';
-
+export class InsecureRegistryCheck extends builtInHostCheck({
+  description: 'no insecure registries are configured (beyond loopback)',
+  remediation: 'Remove the registry from insecure-registries in daemon.json and give it a TLS certificate.',
+  severity: 'high',
+  cisId: '2.5',
+  inputs: ['engine'],
+  options: {},
+}) {
   async check(host: HostView): Promise<CheckReturn> {
     const registry = (await host.engineInfo()).RegistryConfig ?? {};
     const ranges = (registry.InsecureRegistryCIDRs ?? []).filter((cidr) => !BUILT_IN_INSECURE.has(cidr));
@@ -60,26 +62,28 @@ export class InsecureRegistryCheck extends HostPolicyCheck {
 }
 
 /** CIS 2.6: the aufs storage driver (unmaintained, removed from Docker 24) is not used. */
-export class AufsStorageCheck extends HostPolicyCheck {
-  static override inputs = ['engine'] as const;
-  static override description = 'the aufs storage driver is not used';
-  static override remediation = 'Move the engine to the overlay2 storage driver.';
-  static override severity = 'medium' as const;
-  static override cisId = '2.6';
-
+export class AufsStorageCheck extends builtInHostCheck({
+  description: 'the aufs storage driver is not used',
+  remediation: 'Move the engine to the overlay2 storage driver.',
+  severity: 'medium',
+  cisId: '2.6',
+  inputs: ['engine'],
+  options: {},
+}) {
   async check(host: HostView): Promise<CheckReturn> {
     return (await host.engineInfo()).Driver === 'aufs' ? this.fail('storage driver aufs') : this.PASS;
   }
 }
 
 /** CIS 2.9: container root is remapped to an unprivileged host user (userns-remap, or a rootless engine). */
-export class UsernsRemapCheck extends HostPolicyCheck {
-  static override inputs = ['engine'] as const;
-  static override description = 'user namespace remapping is enabled';
-  static override remediation = 'Set "userns-remap": "default" in daemon.json and restart the engine.';
-  static override severity = 'medium' as const;
-  static override cisId = '2.9';
-
+export class UsernsRemapCheck extends builtInHostCheck({
+  description: 'user namespace remapping is enabled',
+  remediation: 'Set "userns-remap": "default" in daemon.json and restart the engine.',
+  severity: 'medium',
+  cisId: '2.9',
+  inputs: ['engine'],
+  options: {},
+}) {
   async check(host: HostView): Promise<CheckReturn> {
     const features = engineSecurityFeatures(await host.engineInfo());
     if (features.has('userns')) return this.PASS;
@@ -98,20 +102,20 @@ export class UsernsRemapCheck extends HostPolicyCheck {
  * CIS 2.13: logs leave the host. The drivers in `local_drivers` keep them on it (docker-bench passes
  * `local` and `none`; we do not).
  */
-export class LoggingDriverCheck extends HostPolicyCheck {
-  static override inputs = ['engine'] as const;
-  static override description = 'the default logging driver ships logs off the host';
-  static override remediation = 'Set log-driver in daemon.json to one that ships logs off the host (syslog, journald, fluentd, ...).';
-  static override options = {
+export class LoggingDriverCheck extends builtInHostCheck({
+  description: 'the default logging driver ships logs off the host',
+  remediation: 'Set log-driver in daemon.json to one that ships logs off the host (syslog, journald, fluentd, ...).',
+  severity: 'low',
+  cisId: '2.13',
+  inputs: ['engine'],
+  options: {
     local_drivers: {
-      type: 'list' as const,
+      type: 'list',
       default: ['json-file', 'local', 'none'],
       description: 'logging drivers that keep logs on the host (or drop them)',
     },
-  };
-  static override severity = 'low' as const;
-  static override cisId = '2.13';
-
+  },
+}) {
   async check(host: HostView): Promise<CheckReturn> {
     if (await onPodman(host)) {
       return {
@@ -120,20 +124,19 @@ export class LoggingDriverCheck extends HostPolicyCheck {
       };
     }
     const driver = (await host.engineInfo()).LoggingDriver ?? '';
-    return (this.config['local_drivers'] as string[]).includes(driver)
-      ? this.fail(`logging driver ${driver} keeps logs on the host`)
-      : this.PASS;
+    return this.config.local_drivers.includes(driver) ? this.fail(`logging driver ${driver} keeps logs on the host`) : this.PASS;
   }
 }
 
 /** CIS 2.15: containers keep running while the daemon restarts. Swarm mode cannot have it, so passes. */
-export class LiveRestoreCheck extends HostPolicyCheck {
-  static override inputs = ['engine'] as const;
-  static override description = 'live restore is enabled';
-  static override remediation = 'Set "live-restore": true in daemon.json.';
-  static override severity = 'low' as const;
-  static override cisId = '2.15';
-
+export class LiveRestoreCheck extends builtInHostCheck({
+  description: 'live restore is enabled',
+  remediation: 'Set "live-restore": true in daemon.json.',
+  severity: 'low',
+  cisId: '2.15',
+  inputs: ['engine'],
+  options: {},
+}) {
   async check(host: HostView): Promise<CheckReturn> {
     const info = await host.engineInfo();
     if (info.LiveRestoreEnabled === true) return this.PASS;
@@ -148,13 +151,14 @@ export class LiveRestoreCheck extends HostPolicyCheck {
 }
 
 /** CIS 2.18: experimental features are off in production. */
-export class ExperimentalCheck extends HostPolicyCheck {
-  static override inputs = ['engine'] as const;
-  static override description = 'experimental features are off';
-  static override remediation = 'Set "experimental": false in daemon.json on production engines.';
-  static override severity = 'low' as const;
-  static override cisId = '2.18';
-
+export class ExperimentalCheck extends builtInHostCheck({
+  description: 'experimental features are off',
+  remediation: 'Set "experimental": false in daemon.json on production engines.',
+  severity: 'low',
+  cisId: '2.18',
+  inputs: ['engine'],
+  options: {},
+}) {
   async check(host: HostView): Promise<CheckReturn> {
     const [info, version] = await Promise.all([host.engineInfo(), host.engineVersion()]);
     const podman = podmanComponent(version);
@@ -170,13 +174,14 @@ function isSwarmActive(state: string | undefined): boolean {
 }
 
 /** CIS 5.1: swarm mode is off unless needed (it opens management ports and holds cluster secrets). */
-export class SwarmModeCheck extends HostPolicyCheck {
-  static override inputs = ['engine'] as const;
-  static override description = 'swarm mode is not enabled';
-  static override remediation = 'Leave swarm mode (docker swarm leave) on engines that do not need it.';
-  static override severity = 'low' as const;
-  static override cisId = '5.1';
-
+export class SwarmModeCheck extends builtInHostCheck({
+  description: 'swarm mode is not enabled',
+  remediation: 'Leave swarm mode (docker swarm leave) on engines that do not need it.',
+  severity: 'low',
+  cisId: '5.1',
+  inputs: ['engine'],
+  options: {},
+}) {
   async check(host: HostView): Promise<CheckReturn> {
     const state = (await host.engineInfo()).Swarm?.LocalNodeState;
     return isSwarmActive(state) ? this.fail(`swarm mode is ${state ?? ''}`) : this.PASS;

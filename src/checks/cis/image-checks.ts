@@ -1,25 +1,23 @@
-import { PolicyCheck } from '../../policy/policy-check.js';
-import type { CheckReturn, CheckScope, ContainerView } from '../../policy/types.js';
+import { builtInCheck } from '../../policy/built-in-check.js';
+import type { CheckReturn, ContainerView } from '../../policy/types.js';
 import { isRootUser, rootUserFinding } from '../running-as-root-check.js';
 import { parseHistoryEntry } from './history.js';
 
 /** Checks of the image alone: run once per image ID, the verdict shared by its containers. */
-abstract class ImagePolicyCheck extends PolicyCheck {
-  static override inputs = ['image'] as const;
-  static override scope: CheckScope = 'image';
-  static override options = {};
-}
+const IMAGE_CHECK = { scope: 'image', inputs: ['image'] } as const;
 
 /**
  * The image itself names a user other than root (`USER 0:0` and `root:root` are root too). Not CIS 4.1,
  * whose audit reads the container (ContainerUserCheck): an image without USER run with `--user 1000`
  * passes 4.1 and fails this one. Not in examples/cis.ini; add it to hold images to their own USER.
  */
-export class ImageUserCheck extends ImagePolicyCheck {
-  static override description = 'the image itself sets a non-root USER';
-  static override remediation = 'Add a USER instruction with a non-root user to the Dockerfile.';
-  static override severity = 'medium' as const;
-
+export class ImageUserCheck extends builtInCheck({
+  ...IMAGE_CHECK,
+  description: 'the image itself sets a non-root USER',
+  remediation: 'Add a USER instruction with a non-root user to the Dockerfile.',
+  severity: 'medium',
+  options: {},
+}) {
   async check(container: ContainerView): Promise<CheckReturn> {
     const user = (await container.image()).Config?.User ?? '';
     if (!isRootUser(user)) return this.PASS;
@@ -31,12 +29,14 @@ export class ImageUserCheck extends ImagePolicyCheck {
  * CIS 4.6, as its audit reads the image's `Config.Healthcheck`: it is set. `HEALTHCHECK NONE` is set too
  * and passes, as in the audit; its containers report no health and fail ContainerHealthcheckCheck (5.27).
  */
-export class ImageHealthcheckCheck extends ImagePolicyCheck {
-  static override description = 'the image defines a HEALTHCHECK';
-  static override remediation = 'Add a HEALTHCHECK instruction to the Dockerfile.';
-  static override severity = 'low' as const;
-  static override cisId = '4.6';
-
+export class ImageHealthcheckCheck extends builtInCheck({
+  ...IMAGE_CHECK,
+  description: 'the image defines a HEALTHCHECK',
+  remediation: 'Add a HEALTHCHECK instruction to the Dockerfile.',
+  severity: 'low',
+  cisId: '4.6',
+  options: {},
+}) {
   async check(container: ContainerView): Promise<CheckReturn> {
     const test = (await container.image()).Config?.Healthcheck?.Test ?? [];
     return test.length === 0 ? this.fail('the image has no HEALTHCHECK') : this.PASS;
@@ -47,14 +47,14 @@ export class ImageHealthcheckCheck extends ImagePolicyCheck {
  * CIS 4.1, as its audit reads it: the container's `Config.User` (the image's USER, or `--user` over it)
  * is not root, so `--user 1000` on an image without USER passes.
  */
-export class ContainerUserCheck extends PolicyCheck {
-  static override inputs = ['inspect'] as const;
-  static override description = "the container runs as a non-root user (its Config.User: the image's USER or --user)";
-  static override remediation = 'Run as a non-root user: set USER in the image or start the container with --user UID:GID.';
-  static override options = {};
-  static override severity = 'medium' as const;
-  static override cisId = '4.1';
-
+export class ContainerUserCheck extends builtInCheck({
+  description: "the container runs as a non-root user (its Config.User: the image's USER or --user)",
+  remediation: 'Run as a non-root user: set USER in the image or start the container with --user UID:GID.',
+  severity: 'medium',
+  cisId: '4.1',
+  inputs: ['inspect'],
+  options: {},
+}) {
   check({ inspect }: ContainerView): CheckReturn {
     const finding = rootUserFinding(inspect.Config?.User ?? '');
     return finding === undefined ? this.PASS : this.fail(finding);
@@ -96,12 +96,14 @@ export function updatesAlone(line: string): boolean {
  * pin a stale index). Judged on the whole history line, so `apt-get update && apt-get install …`
  * passes; docker-bench greps `update` in history cut to 45 characters and flags it.
  */
-export class UpdateAloneCheck extends ImagePolicyCheck {
-  static override description = 'package index updates are not used alone in a RUN';
-  static override remediation = 'Run the package index update and the install in one RUN (apt-get update && apt-get install ...).';
-  static override severity = 'low' as const;
-  static override cisId = '4.7';
-
+export class UpdateAloneCheck extends builtInCheck({
+  ...IMAGE_CHECK,
+  description: 'package index updates are not used alone in a RUN',
+  remediation: 'Run the package index update and the install in one RUN (apt-get update && apt-get install ...).',
+  severity: 'low',
+  cisId: '4.7',
+  options: {},
+}) {
   async check(container: ContainerView): Promise<CheckReturn> {
     const alone = (await container.imageHistory())
       .map(parseHistoryEntry)
@@ -115,12 +117,14 @@ export class UpdateAloneCheck extends ImagePolicyCheck {
  * CIS 4.9: files come in with COPY, not ADD. Matches the ADD instruction itself (not text such as
  * `ENV ADDRESS=…`); the oldest history entry, the base image's root filesystem, is exempt.
  */
-export class AddInsteadOfCopyCheck extends ImagePolicyCheck {
-  static override description = 'COPY is used instead of ADD';
-  static override remediation = 'Use COPY instead of ADD to put local files into the image.';
-  static override severity = 'low' as const;
-  static override cisId = '4.9';
-
+export class AddInsteadOfCopyCheck extends builtInCheck({
+  ...IMAGE_CHECK,
+  description: 'COPY is used instead of ADD',
+  remediation: 'Use COPY instead of ADD to put local files into the image.',
+  severity: 'low',
+  cisId: '4.9',
+  options: {},
+}) {
   async check(container: ContainerView): Promise<CheckReturn> {
     // History is newest first: the base layer is last.
     const steps = (await container.imageHistory()).slice(0, -1).map(parseHistoryEntry);
@@ -160,22 +164,22 @@ export function isSecretName(name: string, allowed: readonly string[]): boolean 
  * environment (`ENV`) or in the build arguments its history recorded (`ARG` used by a RUN). Names
  * are matched by whole words, so `ADDRESS` or `MONKEY` do not count; values are never shown.
  */
-export class ImageSecretEnvCheck extends ImagePolicyCheck {
-  static override description = "no secrets in the image's environment or build arguments";
-  static override remediation =
-    'Pass secrets at run time (docker secrets, mounted files) instead of ENV or build arguments, and rebuild the image.';
-  static override options = {
+export class ImageSecretEnvCheck extends builtInCheck({
+  ...IMAGE_CHECK,
+  description: "no secrets in the image's environment or build arguments",
+  remediation: 'Pass secrets at run time (docker secrets, mounted files) instead of ENV or build arguments, and rebuild the image.',
+  severity: 'high',
+  cisId: '4.10',
+  options: {
     allowed_names: {
-      type: 'list' as const,
+      type: 'list',
       default: ['GPG_KEY', 'GPG_KEYS'],
       description: 'variable names that look secret but are not (public key fingerprints, …)',
     },
-  };
-  static override severity = 'high' as const;
-  static override cisId = '4.10';
-
+  },
+}) {
   async check(container: ContainerView): Promise<CheckReturn> {
-    const allowed = this.config['allowed_names'] as string[];
+    const allowed = this.config.allowed_names;
     const [image, history] = await Promise.all([container.image(), container.imageHistory()]);
     const env = (image.Config?.Env ?? []).map((entry): [string, string] => {
       const cut = entry.indexOf('=');
@@ -195,11 +199,13 @@ export class ImageSecretEnvCheck extends ImagePolicyCheck {
  * images tagged only `latest` fail; a `latest` tag beside a version tag passes. Not CIS 5.28, whose
  * audit compares the image with the newest version in its registry, which the Engine API cannot see.
  */
-export class LatestTagCheck extends ImagePolicyCheck {
-  static override description = 'the image has a version tag (not only latest, not untagged)';
-  static override remediation = 'Run the image by a version tag or digest, not latest or an untagged ID.';
-  static override severity = 'low' as const;
-
+export class LatestTagCheck extends builtInCheck({
+  ...IMAGE_CHECK,
+  description: 'the image has a version tag (not only latest, not untagged)',
+  remediation: 'Run the image by a version tag or digest, not latest or an untagged ID.',
+  severity: 'low',
+  options: {},
+}) {
   async check(container: ContainerView): Promise<CheckReturn> {
     const tags = ((await container.image()).RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
     if (tags.length === 0) return this.fail('the image has no tag');

@@ -1,5 +1,5 @@
 /** The CIS Docker Benchmark v1.6.0 checks, in benchmark order: image (section 4), container (5), host (2, 5.1). */
-import type { CheckClass } from '../../policy/policy-check.js';
+import type { BuiltInCheckClass } from '../../policy/built-in-check.js';
 import {
   AddInsteadOfCopyCheck,
   ContainerUserCheck,
@@ -89,9 +89,9 @@ export const CIS_HOST_CHECKS = [
 export const CIS_HOUSE_RULES = [CpuLimitCheck, HealthStatusCheck, LatestTagCheck, EngineSocketMountCheck] as const;
 
 /** Every CIS check class, and the house rules beside them, for the built-in registry. */
-export const CIS_CHECKS: readonly CheckClass[] = [
+export const CIS_CHECKS: readonly BuiltInCheckClass[] = [
   ...CIS_IMAGE_CHECKS,
   ...CIS_CONTAINER_CHECKS,
   ...CIS_HOST_CHECKS,
   ...CIS_HOUSE_RULES,
-] as readonly CheckClass[];
+];

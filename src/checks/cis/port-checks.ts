@@ -1,4 +1,4 @@
-import { PolicyCheck } from '../../policy/policy-check.js';
+import { builtInCheck } from '../../policy/built-in-check.js';
 import type { CheckReturn, ContainerView } from '../../policy/types.js';
 import { formatBinding, portMatcher, publishedPorts, splitContainerPort } from './published-ports.js';
 
@@ -6,21 +6,21 @@ import { formatBinding, portMatcher, publishedPorts, splitContainerPort } from '
 const WILDCARDS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '']);
 
 /** CIS 5.8: no host port below 1024 is published (docker-bench also flags 1024, which is not privileged). */
-export class PrivilegedPortCheck extends PolicyCheck {
-  static override inputs = ['inspect'] as const;
-  static override description = 'no privileged host port (below 1024) is published';
-  static override remediation = 'Publish the service on a host port of 1024 or above (-p 8080:80).';
-  static override options = {
+export class PrivilegedPortCheck extends builtInCheck({
+  description: 'no privileged host port (below 1024) is published',
+  remediation: 'Publish the service on a host port of 1024 or above (-p 8080:80).',
+  severity: 'medium',
+  cisId: '5.8',
+  inputs: ['inspect'],
+  options: {
     allowed_ports: {
-      type: 'list' as const,
+      type: 'list',
       default: [],
       description: 'host ports below 1024 that may be published (e.g. 80, 443/tcp)',
     },
-  };
-  static override severity = 'medium' as const;
-  static override cisId = '5.8';
-
-  private readonly allowed = portMatcher('allowed_ports', this.config['allowed_ports'] as string[]);
+  },
+}) {
+  private readonly allowed = portMatcher('allowed_ports', this.config.allowed_ports);
 
   check({ inspect }: ContainerView): CheckReturn {
     const privileged = publishedPorts(inspect).filter(
@@ -38,21 +38,21 @@ export class PrivilegedPortCheck extends PolicyCheck {
  * CIS 5.9: only needed ports are published. `-P` publishes every port the image exposes, needed or
  * not, and fails; with `allowed_ports` set, a published container port not listed fails too.
  */
-export class PublishAllPortsCheck extends PolicyCheck {
-  static override inputs = ['inspect'] as const;
-  static override description = 'only needed ports are published (no --publish-all)';
-  static override remediation = 'Replace --publish-all (-P) with -p for the ports the service needs.';
-  static override options = {
+export class PublishAllPortsCheck extends builtInCheck({
+  description: 'only needed ports are published (no --publish-all)',
+  remediation: 'Replace --publish-all (-P) with -p for the ports the service needs.',
+  severity: 'low',
+  cisId: '5.9',
+  inputs: ['inspect'],
+  options: {
     allowed_ports: {
-      type: 'list' as const,
+      type: 'list',
       default: [],
       description: 'container ports that may be published (e.g. 8080, 53/udp); empty: any port published one by one',
     },
-  };
-  static override severity = 'low' as const;
-  static override cisId = '5.9';
-
-  private readonly allowedList = this.config['allowed_ports'] as string[];
+  },
+}) {
+  private readonly allowedList = this.config.allowed_ports;
   private readonly allowed = portMatcher('allowed_ports', this.allowedList);
 
   check({ inspect }: ContainerView): CheckReturn {
@@ -68,21 +68,21 @@ export class PublishAllPortsCheck extends PolicyCheck {
 }
 
 /** CIS 5.14: published ports are bound to a specific address, not to every interface (IPv4 or IPv6). */
-export class WildcardBindCheck extends PolicyCheck {
-  static override inputs = ['inspect'] as const;
-  static override description = 'published ports are bound to a specific host address';
-  static override remediation = 'Bind published ports to one host address (-p 127.0.0.1:8080:80) instead of every interface.';
-  static override options = {
+export class WildcardBindCheck extends builtInCheck({
+  description: 'published ports are bound to a specific host address',
+  remediation: 'Bind published ports to one host address (-p 127.0.0.1:8080:80) instead of every interface.',
+  severity: 'medium',
+  cisId: '5.14',
+  inputs: ['inspect'],
+  options: {
     allowed_ports: {
-      type: 'list' as const,
+      type: 'list',
       default: [],
       description: 'host ports that may listen on every interface (e.g. 443 of an ingress proxy)',
     },
-  };
-  static override severity = 'medium' as const;
-  static override cisId = '5.14';
-
-  private readonly allowed = portMatcher('allowed_ports', this.config['allowed_ports'] as string[]);
+  },
+}) {
+  private readonly allowed = portMatcher('allowed_ports', this.config.allowed_ports);
 
   check({ inspect }: ContainerView): CheckReturn {
     const wildcard = publishedPorts(inspect).filter(

@@ -1,16 +1,16 @@
-import { PolicyCheck } from '../../policy/policy-check.js';
+import { builtInCheck } from '../../policy/built-in-check.js';
 import { isPodmanInfo } from '../../engine/engine-kind.js';
 import type { CheckReturn, ContainerView } from '../../policy/types.js';
 
 /** CIS 5.11: the container has a memory limit (`--memory`). */
-export class MemoryLimitCheck extends PolicyCheck {
-  static override inputs = ['inspect'] as const;
-  static override description = 'memory usage is limited';
-  static override remediation = 'Set a memory limit with --memory (deploy.resources.limits.memory in Compose).';
-  static override options = {};
-  static override severity = 'medium' as const;
-  static override cisId = '5.11';
-
+export class MemoryLimitCheck extends builtInCheck({
+  description: 'memory usage is limited',
+  remediation: 'Set a memory limit with --memory (deploy.resources.limits.memory in Compose).',
+  severity: 'medium',
+  cisId: '5.11',
+  inputs: ['inspect'],
+  options: {},
+}) {
   check({ inspect }: ContainerView): CheckReturn {
     return (inspect.HostConfig?.Memory ?? 0) > 0 ? this.PASS : this.fail('no memory limit (--memory)');
   }
@@ -26,14 +26,14 @@ function cpuSharesSet(shares: number | undefined): boolean {
  * and `--cpu-quota` cap CPU time but set no relative priority, so they do not count here; CpuLimitCheck
  * (a house rule) accepts them.
  */
-export class CpuSharesCheck extends PolicyCheck {
-  static override inputs = ['inspect'] as const;
-  static override description = 'CPU shares (relative priority) are set';
-  static override remediation = 'Set --cpu-shares to a value other than 1024 (the default weight) for the container.';
-  static override options = {};
-  static override severity = 'low' as const;
-  static override cisId = '5.12';
-
+export class CpuSharesCheck extends builtInCheck({
+  description: 'CPU shares (relative priority) are set',
+  remediation: 'Set --cpu-shares to a value other than 1024 (the default weight) for the container.',
+  severity: 'low',
+  cisId: '5.12',
+  inputs: ['inspect'],
+  options: {},
+}) {
   check({ inspect }: ContainerView): CheckReturn {
     const shares = inspect.HostConfig?.CpuShares ?? 0;
     if (cpuSharesSet(shares)) return this.PASS;
@@ -45,13 +45,13 @@ export class CpuSharesCheck extends PolicyCheck {
  * House rule beside CIS 5.12 (no CIS id): the container's CPU use is bounded in any way, by shares
  * (other than 1024), `--cpus` or a CFS quota. Accepts what 5.12's audit does not: a hard CPU cap.
  */
-export class CpuLimitCheck extends PolicyCheck {
-  static override inputs = ['inspect'] as const;
-  static override description = 'CPU use is bounded (--cpu-shares, --cpus or --cpu-quota)';
-  static override remediation = 'Set --cpus (or --cpu-quota, or --cpu-shares other than 1024) for the container.';
-  static override options = {};
-  static override severity = 'low' as const;
-
+export class CpuLimitCheck extends builtInCheck({
+  description: 'CPU use is bounded (--cpu-shares, --cpus or --cpu-quota)',
+  remediation: 'Set --cpus (or --cpu-quota, or --cpu-shares other than 1024) for the container.',
+  severity: 'low',
+  inputs: ['inspect'],
+  options: {},
+}) {
   check({ inspect }: ContainerView): CheckReturn {
     const host = inspect.HostConfig ?? {};
     const bounded = cpuSharesSet(host.CpuShares) || (host.NanoCpus ?? 0) > 0 || (host.CpuQuota ?? 0) > 0;
@@ -60,14 +60,14 @@ export class CpuLimitCheck extends PolicyCheck {
 }
 
 /** CIS 5.29: the number of processes is limited (`--pids-limit`), against fork bombs. */
-export class PidsLimitCheck extends PolicyCheck {
-  static override inputs = ['inspect'] as const;
-  static override description = 'the number of processes is limited';
-  static override remediation = 'Set --pids-limit for the container.';
-  static override options = {};
-  static override severity = 'medium' as const;
-  static override cisId = '5.29';
-
+export class PidsLimitCheck extends builtInCheck({
+  description: 'the number of processes is limited',
+  remediation: 'Set --pids-limit for the container.',
+  severity: 'medium',
+  cisId: '5.29',
+  inputs: ['inspect'],
+  options: {},
+}) {
   check({ inspect }: ContainerView): CheckReturn {
     // null, 0 and -1 all mean unlimited.
     return (inspect.HostConfig?.PidsLimit ?? 0) > 0 ? this.PASS : this.fail('no PIDs limit (--pids-limit)');
@@ -75,14 +75,14 @@ export class PidsLimitCheck extends PolicyCheck {
 }
 
 /** CIS 5.13: the root filesystem is read-only (`--read-only`); writable paths come from volumes. */
-export class ReadonlyRootfsCheck extends PolicyCheck {
-  static override inputs = ['inspect'] as const;
-  static override description = 'the root filesystem is mounted read-only';
-  static override remediation = 'Start the container with --read-only and mount volumes or tmpfs where it must write.';
-  static override options = {};
-  static override severity = 'medium' as const;
-  static override cisId = '5.13';
-
+export class ReadonlyRootfsCheck extends builtInCheck({
+  description: 'the root filesystem is mounted read-only',
+  remediation: 'Start the container with --read-only and mount volumes or tmpfs where it must write.',
+  severity: 'medium',
+  cisId: '5.13',
+  inputs: ['inspect'],
+  options: {},
+}) {
   check({ inspect }: ContainerView): CheckReturn {
     return inspect.HostConfig?.ReadonlyRootfs === true ? this.PASS : this.fail('root filesystem is writable (--read-only not set)');
   }
@@ -108,21 +108,21 @@ const PODMAN_RECORDED_LIMITS: ReadonlySet<string> = new Set(['nofile', 'nproc'])
  * not listed in `allowed_ulimits` fails. (docker-bench reports the opposite: every container without
  * one.) On Podman, the NOFILE and NPROC entries Podman records on every container are its defaults.
  */
-export class UlimitOverrideCheck extends PolicyCheck {
-  static override inputs = ['inspect', 'engine'] as const;
-  static override description = 'default ulimits are not overridden, except where allowed';
-  static override remediation = 'Remove the --ulimit flags, or list the needed ones in allowed_ulimits.';
-  static override options = {
+export class UlimitOverrideCheck extends builtInCheck({
+  description: 'default ulimits are not overridden, except where allowed',
+  remediation: 'Remove the --ulimit flags, or list the needed ones in allowed_ulimits.',
+  severity: 'low',
+  cisId: '5.19',
+  inputs: ['inspect', 'engine'],
+  options: {
     allowed_ulimits: {
-      type: 'list' as const,
+      type: 'list',
       default: [],
       description: 'ulimit names a container may override (e.g. nofile, nproc)',
     },
-  };
-  static override severity = 'low' as const;
-  static override cisId = '5.19';
-
-  private readonly allowed = new Set((this.config['allowed_ulimits'] as string[]).map(ulimitName));
+  },
+}) {
+  private readonly allowed = new Set(this.config.allowed_ulimits.map(ulimitName));
 
   async check(container: ContainerView): Promise<CheckReturn> {
     const ulimits = container.inspect.HostConfig?.Ulimits ?? [];
@@ -140,23 +140,23 @@ export class UlimitOverrideCheck extends PolicyCheck {
 }
 
 /** CIS 5.25: the container stays in the engine's cgroup (no `--cgroup-parent` outside the allowed ones). */
-export class CgroupParentCheck extends PolicyCheck {
-  static override inputs = ['inspect'] as const;
-  static override description = "the container uses the engine's default cgroup parent";
-  static override remediation = "Remove --cgroup-parent so the engine's default cgroup parent applies.";
-  static override options = {
+export class CgroupParentCheck extends builtInCheck({
+  description: "the container uses the engine's default cgroup parent",
+  remediation: "Remove --cgroup-parent so the engine's default cgroup parent applies.",
+  severity: 'low',
+  cisId: '5.25',
+  inputs: ['inspect'],
+  options: {
     allowed_cgroup_parents: {
-      type: 'list' as const,
+      type: 'list',
       default: [],
       description: 'cgroup parents a container may be placed under',
     },
-  };
-  static override severity = 'low' as const;
-  static override cisId = '5.25';
-
+  },
+}) {
   check({ inspect }: ContainerView): CheckReturn {
     const parent = inspect.HostConfig?.CgroupParent ?? '';
-    if (parent === '' || (this.config['allowed_cgroup_parents'] as string[]).includes(parent)) return this.PASS;
+    if (parent === '' || this.config.allowed_cgroup_parents.includes(parent)) return this.PASS;
     return this.fail(`cgroup parent ${parent}`);
   }
 }

@@ -1,4 +1,4 @@
-import { PolicyCheck } from '../../policy/policy-check.js';
+import { builtInCheck } from '../../policy/built-in-check.js';
 import type { CheckReturn, ContainerView } from '../../policy/types.js';
 
 /**
@@ -6,25 +6,25 @@ import type { CheckReturn, ContainerView } from '../../policy/types.js';
  * `always`, `unless-stopped` and `on-failure` without a count restart forever and fail (CIS's audit
  * text; docker-bench ignores the policy name) unless `allow_unlimited` is on.
  */
-export class RestartPolicyCheck extends PolicyCheck {
-  static override inputs = ['inspect'] as const;
-  static override description = 'restarts are limited (on-failure with few retries, or no restart)';
-  static override remediation = 'Use --restart on-failure:5 (or no restart policy) instead of always or unlimited retries.';
-  static override options = {
-    max_retries: { type: 'integer' as const, default: 5, description: 'most on-failure retries allowed' },
+export class RestartPolicyCheck extends builtInCheck({
+  description: 'restarts are limited (on-failure with few retries, or no restart)',
+  remediation: 'Use --restart on-failure:5 (or no restart policy) instead of always or unlimited retries.',
+  severity: 'low',
+  cisId: '5.15',
+  inputs: ['inspect'],
+  options: {
+    max_retries: { type: 'integer', default: 5, description: 'most on-failure retries allowed' },
     allow_unlimited: {
-      type: 'boolean' as const,
+      type: 'boolean',
       default: false,
       description: 'accept always, unless-stopped and on-failure without a retry count',
     },
-  };
-  static override severity = 'low' as const;
-  static override cisId = '5.15';
-
+  },
+}) {
   check({ inspect }: ContainerView): CheckReturn {
     const { Name: name = '', MaximumRetryCount: retries = 0 } = inspect.HostConfig?.RestartPolicy ?? {};
-    const maxRetries = this.config['max_retries'] as number;
-    const allowUnlimited = this.config['allow_unlimited'] === true;
+    const maxRetries = this.config.max_retries;
+    const allowUnlimited = this.config.allow_unlimited;
     if (name === '' || name === 'no') return this.PASS;
     if (name === 'on-failure' && retries > 0) {
       return retries <= maxRetries ? this.PASS : this.fail(`on-failure:${retries} allows more than ${maxRetries} retries`);
@@ -41,14 +41,14 @@ export class RestartPolicyCheck extends PolicyCheck {
  * `unhealthy` one passes (HealthStatusCheck judges that). Podman reports a `State.Health` with an empty
  * status on every container: no status is no healthcheck.
  */
-export class ContainerHealthcheckCheck extends PolicyCheck {
-  static override inputs = ['inspect'] as const;
-  static override description = "the container's health is checked at runtime (a healthcheck reports a status)";
-  static override remediation = 'Give the image a HEALTHCHECK, or start the container with --health-cmd.';
-  static override options = {};
-  static override severity = 'low' as const;
-  static override cisId = '5.27';
-
+export class ContainerHealthcheckCheck extends builtInCheck({
+  description: "the container's health is checked at runtime (a healthcheck reports a status)",
+  remediation: 'Give the image a HEALTHCHECK, or start the container with --health-cmd.',
+  severity: 'low',
+  cisId: '5.27',
+  inputs: ['inspect'],
+  options: {},
+}) {
   check({ inspect }: ContainerView): CheckReturn {
     const status = inspect.State?.Health?.Status ?? '';
     return status === '' ? this.fail('no healthcheck') : this.PASS;
@@ -59,14 +59,13 @@ export class ContainerHealthcheckCheck extends PolicyCheck {
  * House rule beside CIS 5.27 (no CIS id): the container is not `unhealthy`. 5.27 asks only that health
  * is checked; a container whose own healthcheck fails needs someone too. No healthcheck passes here.
  */
-export class HealthStatusCheck extends PolicyCheck {
-  static override inputs = ['inspect'] as const;
-  static override description = 'the container is not unhealthy';
-  static override remediation =
-    "Look at the health check's output (docker inspect --format '{{json .State.Health}}') and fix or restart the service.";
-  static override options = {};
-  static override severity = 'medium' as const;
-
+export class HealthStatusCheck extends builtInCheck({
+  description: 'the container is not unhealthy',
+  remediation: "Look at the health check's output (docker inspect --format '{{json .State.Health}}') and fix or restart the service.",
+  severity: 'medium',
+  inputs: ['inspect'],
+  options: {},
+}) {
   check({ inspect }: ContainerView): CheckReturn {
     const health = inspect.State?.Health;
     if (health?.Status === 'unhealthy') return this.fail(`unhealthy (${health.FailingStreak ?? 0} failed probes in a row)`);
@@ -85,14 +84,14 @@ function isSshd(command: string): boolean {
  * CIS 5.7: no SSH server runs inside. Read from the host-side process list (`top` or /proc), so it
  * works in images without `ps`, where docker-bench's `docker exec ps` silently misses.
  */
-export class SshdCheck extends PolicyCheck {
-  static override inputs = ['processes'] as const;
-  static override description = 'no SSH server runs in the container';
-  static override remediation = 'Remove the SSH server from the image; use docker exec for access.';
-  static override options = {};
-  static override severity = 'medium' as const;
-  static override cisId = '5.7';
-
+export class SshdCheck extends builtInCheck({
+  description: 'no SSH server runs in the container',
+  remediation: 'Remove the SSH server from the image; use docker exec for access.',
+  severity: 'medium',
+  cisId: '5.7',
+  inputs: ['processes'],
+  options: {},
+}) {
   async check(container: ContainerView): Promise<CheckReturn> {
     const sshd = (await container.processes()).filter(({ command }) => isSshd(command));
     if (sshd.length === 0) return this.PASS;
@@ -105,14 +104,14 @@ export class SshdCheck extends PolicyCheck {
  * every other. Judged by network (`bridge` in `NetworkSettings.Networks`), whatever the bridge
  * interface is called (docker-bench looks for `docker0` by name).
  */
-export class DefaultBridgeCheck extends PolicyCheck {
-  static override inputs = ['inspect'] as const;
-  static override description = 'the container is not attached to the default bridge network';
-  static override remediation = 'Attach the container to a user-defined network (docker network create) instead of the default bridge.';
-  static override options = {};
-  static override severity = 'low' as const;
-  static override cisId = '5.30';
-
+export class DefaultBridgeCheck extends builtInCheck({
+  description: 'the container is not attached to the default bridge network',
+  remediation: 'Attach the container to a user-defined network (docker network create) instead of the default bridge.',
+  severity: 'low',
+  cisId: '5.30',
+  inputs: ['inspect'],
+  options: {},
+}) {
   check({ inspect }: ContainerView): CheckReturn {
     return 'bridge' in (inspect.NetworkSettings?.Networks ?? {}) ? this.fail('attached to the default bridge network') : this.PASS;
   }

@@ -1,7 +1,9 @@
 /**
- * A fake Docker engine on a unix socket, for the faults a real engine does not show: bodies cut off after
- * their headers, endless or huge answers, garbage event streams, 500s, very slow answers. Each endpoint
- * answers normally (an empty engine, shapes as a real engine sends them) until a test gives it a fault.
+ * A faulty Docker engine: an HTTP server on a unix socket (that the exporter reaches as a child process),
+ * for the faults a real engine does not show: bodies cut off after their headers, endless or huge
+ * answers, garbage event streams, 500s, very slow answers. Each endpoint answers normally (an empty
+ * engine, shapes as a real engine sends them) until a test gives it a fault. Not to be confused with
+ * test/helpers/fake-engine.ts, an in-process Engine replaying captured answers for unit tests.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -27,7 +29,7 @@ export type Fault =
   | 'no-newline'
   /** (events) 200, then the stream ends at once. */
   | 'close-at-once'
-  /** (events) Valid container events as fast as the client reads them. */
+  /** (events) Valid container events as fast as the client reads them: starts, and `docker exec` sessions. */
   | 'flood'
   /** Answer normally after this many milliseconds. */
   | { delayMs: number };
@@ -62,7 +64,7 @@ const NORMAL: Record<Route, unknown> = {
   other: { message: 'page not found' },
 };
 
-export class FakeEngine {
+export class FaultyEngine {
   readonly socket: string;
   readonly host: string;
   /** Requests seen, by route. */
@@ -83,8 +85,8 @@ export class FakeEngine {
     });
   }
 
-  static async start(): Promise<FakeEngine> {
-    const engine = new FakeEngine(await mkdtemp(join(tmpdir(), 'dm-fake-engine-')));
+  static async start(): Promise<FaultyEngine> {
+    const engine = new FaultyEngine(await mkdtemp(join(tmpdir(), 'dm-faulty-engine-')));
     await new Promise<void>((resolve) => engine.server.listen(engine.socket, resolve));
     return engine;
   }
@@ -172,7 +174,11 @@ export class FakeEngine {
           Buffer.from(
             Array.from({ length: 200 }, () => {
               sequence += 1;
-              return `${JSON.stringify({ Type: 'container', Action: 'start', Actor: { ID: sequence.toString(16).padStart(64, '0'), Attributes: { name: `flood${sequence}` } }, time: 1 })}\n`;
+              const id = sequence.toString(16).padStart(64, '0');
+              // Every other event an exec session, as `docker exec` (or a health check) announces one.
+              const exec = sequence % 2 === 0;
+              const attributes = exec ? { name: `flood${sequence}`, execID: `exec${sequence}` } : { name: `flood${sequence}` };
+              return `${JSON.stringify({ Type: 'container', Action: exec ? 'exec_start: sh -c true' : 'start', Actor: { ID: id, Attributes: attributes }, time: 1 })}\n`;
             }).join(''),
           );
         this.pour(response, lines);
