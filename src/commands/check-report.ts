@@ -11,7 +11,7 @@ export async function writeCheckReport(
   failOn: FailOn | undefined,
 ): Promise<number> {
   if (format === 'json') {
-    write(`${JSON.stringify(checkJson(run.containers, run.host), null, 2)}\n`);
+    write(`${JSON.stringify(checkJson(run.containers, run.host, run.failed), null, 2)}\n`);
   } else if (format === 'sarif') {
     // The SARIF and JUnit writers (and JUnit's XML library) load only for their formats.
     const { sarifLog } = await import('../report/sarif.js');

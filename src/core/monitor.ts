@@ -7,7 +7,8 @@ import type { EventCounters } from '../event-counters.js';
 import { ReportQueue } from '../report/report-queue.js';
 import type { ReportListener } from '../report/types.js';
 import type { Evaluator, RefreshEvaluation } from './evaluator.js';
-import { EventFollower, wait } from './event-follower.js';
+import { ContainerRetries } from './container-retries.js';
+import { EventFollower, wait, type EventDecision } from './event-follower.js';
 import { VerdictStore, type MonitorState } from './verdict-store.js';
 
 export { UP_AFTER_SUCCESSES, type MonitorState } from './verdict-store.js';
@@ -70,6 +71,7 @@ export class Monitor {
   private readonly stopEvents = new AbortController();
   private eventsLoop: Promise<void> | undefined;
   private readonly reports: ReportQueue;
+  private readonly retries = new ContainerRetries();
 
   constructor(private readonly options: MonitorOptions) {
     this.reports = new ReportQueue(options.listeners, options.logger, options.counters.reportsDropped);
@@ -235,8 +237,11 @@ export class Monitor {
     // Closed meanwhile: nobody reads this state any more, and no listener may act on it.
     if (this.stopEvents.signal.aborted) return;
     this.follower.afterEvaluation(evaluation, resync);
+    for (const report of evaluation.containers) this.retries.succeeded(report.id);
     for (const failed of evaluation.failed) {
-      logger.warn({ container: failed.name, err: failed.error }, 'container could not be evaluated; keeping its last verdict');
+      if (!this.retries.failing(failed.id))
+        logger.warn({ container: failed.name, err: failed.error }, 'container could not be evaluated; keeping its last verdict');
+      this.retryLater(failed.id, failed.name);
     }
     const { reports, cameUp } = this.store.adoptRefresh(evaluation, start, seconds());
     if (cameUp && this.loggedFailure !== undefined) logger.info({ engine: this.options.engine.address }, 'engine reachable again');
@@ -296,10 +301,16 @@ export class Monitor {
       await wait(EXEC_SETTLE_MS, this.stopEvents.signal);
       if (this.stopEvents.signal.aborted) return;
     }
+    await this.applyDecision(decision);
+  }
+
+  /** Numbers a container's change and drops its series, or evaluates it. */
+  private async applyDecision(decision: Extract<EventDecision, { kind: 'remove' | 'evaluate' }>): Promise<void> {
     const sequence = this.store.touch(decision.id);
     if (this.store.touchedCount > MAX_TOUCHED) void this.refresh();
     this.follower.containerTouched(decision);
     if (decision.kind === 'remove') {
+      this.retries.succeeded(decision.id);
       this.store.applyEvent(decision.id, undefined, sequence);
       return;
     }
@@ -312,18 +323,37 @@ export class Monitor {
     await evaluation;
   }
 
-  /** Never throws: a container that cannot be evaluated keeps its last verdict, and a line says why. */
+  /**
+   * Never throws: a container that cannot be evaluated keeps its last verdict, a line says why (once,
+   * not at every retry), and it is evaluated again shortly.
+   */
   private async evaluateAfterEvent(id: string, name: string | undefined, sequence: number): Promise<void> {
     try {
       const { report, stopped } = await this.options.evaluator.judge(id);
+      this.retries.succeeded(id);
       if (stopped) this.follower.containerStopped(id);
       if (this.store.applyEvent(id, report, sequence) && report !== undefined) {
         this.countErrors(report.results);
         this.reports.push([report]);
       }
     } catch (error) {
-      this.options.logger.warn({ container: name ?? id, err: errorMessage(error) }, 'container could not be evaluated after an event');
+      if (this.stopEvents.signal.aborted) return;
+      const level = this.retries.failing(id) ? 'debug' : 'warn';
+      this.options.logger[level](
+        { container: name ?? id, err: errorMessage(error) },
+        'container could not be evaluated; keeping its last verdict',
+      );
+      this.retryLater(id, name);
     }
+  }
+
+  /** Evaluates a container the engine failed on again later, as an event would. */
+  private retryLater(id: string, name: string | undefined): void {
+    if (this.stopEvents.signal.aborted) return;
+    this.retries.schedule(id, () => {
+      if (this.stopEvents.signal.aborted) return;
+      void this.applyDecision({ kind: 'evaluate', id, name, settle: false, processesChanged: false });
+    });
   }
 
   /**
@@ -335,6 +365,7 @@ export class Monitor {
     clearInterval(this.timer);
     clearTimeout(this.expiryTimer);
     clearTimeout(this.retryTimer);
+    this.retries.clear();
     this.stopEvents.abort();
     await this.eventsLoop?.catch(() => undefined);
     await this.reports.idle();

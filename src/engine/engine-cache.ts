@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { errorMessage } from '../errors.js';
 import { containerName } from './container-name.js';
 import { isNotFound } from './not-found.js';
 import type { ProcessSource } from './process-source.js';
@@ -48,8 +49,13 @@ export class EngineCache {
   private readonly references = new Map<string, ReadonlySet<string>>();
   private readonly histories = new TtlCache<string, ImageHistoryEntry[]>(FOREVER, MAX_CACHED);
   private readonly processLists: TtlCache<string, ContainerProcess[]>;
-  /** Running containers' inspect data, with the resync during which each was read. */
-  private readonly inspections = new Map<string, { inspect: ContainerInspect; resync: number }>();
+  /**
+   * Running containers' inspect data, with the resync during which each was read. `failedRead` holds why
+   * the newest read failed (dockerd blocks a paused container's inspect for up to its health check's
+   * timeout when the pause caught a probe): the data may predate the change that read was for, so a scan
+   * does not evaluate it; the next read that succeeds replaces it.
+   */
+  private readonly inspections = new Map<string, { inspect: ContainerInspect; resync: number; failedRead?: string }>();
   /**
    * Containers with inspect reads under way: how many, and the newest read whose answer the cache took
    * (or that a forget outdated). Two reads of one container can answer out of order (a resync's and an
@@ -97,9 +103,13 @@ export class EngineCache {
   /**
    * A container's inspect data: the cached one, or (when `fresh`, or none is cached) the engine's, which
    * is cached while the container runs. Undefined when the container is gone or no longer running.
+   * Throws, without asking the engine, for cached data whose newest read failed: reading it again is
+   * the event path's work (Monitor's retries), not a scan's, which a scrape may wait for.
    */
   async container(id: string, fresh: boolean): Promise<ContainerInspect | undefined> {
     const cached = this.inspections.get(id);
+    if (!fresh && cached?.failedRead !== undefined)
+      throw new Error(`its inspect data is out of date: the last read failed (${cached.failedRead})`);
     if (!fresh && cached !== undefined) return cached.inspect;
     this.reads += 1;
     const read = this.reads;
@@ -115,6 +125,10 @@ export class EngineCache {
           this.inspections.set(id, { inspect, resync: this.resyncs });
       }
       return inspect;
+    } catch (error) {
+      const entry = this.inspections.get(id);
+      if (read > track.applied && entry !== undefined) entry.failedRead = errorMessage(error);
+      throw error;
     } finally {
       track.count -= 1;
       if (track.count === 0) this.underway.delete(id);
@@ -132,9 +146,10 @@ export class EngineCache {
     }
   }
 
-  /** The inspect data cached for a container, without asking the engine. */
+  /** The inspect data cached for a container, without asking the engine; undefined when its newest read failed. */
   cachedContainer(id: string): ContainerInspect | undefined {
-    return this.inspections.get(id)?.inspect;
+    const cached = this.inspections.get(id);
+    return cached?.failedRead === undefined ? cached?.inspect : undefined;
   }
 
   /** The running containers whose inspect data is cached. */

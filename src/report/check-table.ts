@@ -2,6 +2,7 @@ import { isFailure } from '../policy/chain.js';
 import type { CheckInstance, CheckResult, ContainerReport, HostReport } from '../policy/types.js';
 import { rootProcessesOf } from '../checks/root-process-check.js';
 import { escapeControl } from '../control-characters.js';
+import type { CheckRun } from './check-run.js';
 
 const LABELS: Readonly<Record<CheckResult['result'], string>> = {
   pass: 'pass',
@@ -119,7 +120,7 @@ function summary(containers: readonly ContainerReport[], host: HostReport): Reco
 }
 
 /** The `check --format json` document (docs/check-output.md), with host checks beside the containers. */
-export function checkJson(containers: readonly ContainerReport[], host: HostReport): unknown {
+export function checkJson(containers: readonly ContainerReport[], host: HostReport, unevaluated: CheckRun['failed'] = []): unknown {
   return {
     containers: containers.map((report) => ({
       id: report.id,
@@ -140,6 +141,7 @@ export function checkJson(containers: readonly ContainerReport[], host: HostRepo
       })),
     })),
     host: { results: host.results.map(({ check, result, reason }) => ({ check, result, reason: reason ?? null })) },
+    unevaluated: unevaluated.map(({ id, name, error }) => ({ id, name, error })),
     summary: summary(containers, host),
   };
 }

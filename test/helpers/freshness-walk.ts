@@ -18,6 +18,12 @@ import { eventually } from './wait.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CIS = join(ROOT, 'examples/cis.ini');
+/**
+ * How long a fresh check may fail to judge a container before the walk fails: dockerd blocks a paused
+ * container's inspect for its health check's timeout (30 s by default) when the pause caught a probe.
+ */
+const UNEVALUATED_LIMIT_MS = 90_000;
+
 /** The interval of the `--refresh` exporters. */
 export const INTERVAL_MS = 2000;
 const FLIP_LABEL = `${TEST_LABEL}.flip`;
@@ -74,10 +80,14 @@ export function walkSettings(defaultSteps: number, stepsVariable = 'DIFF_STEPS')
 
 export type Mode = 'scrape' | 'interval';
 export type PolicyName = 'default' | 'cis.ini';
-/** `container\0check` (host checks: `\0host\0check`) → 0 fail or error, 1 pass, 2 pass_fast, 3 waived; plus the container names. */
+/**
+ * `container\0check` (host checks: `\0host\0check`) → 0 fail or error, 1 pass, 2 pass_fast, 3 waived;
+ * plus the container names, and those a fresh check could not judge (the engine failed on them).
+ */
 export interface Verdicts {
   containers: Set<string>;
   results: Map<string, number>;
+  unevaluated: ReadonlySet<string>;
 }
 
 const RESULT_VALUES: Readonly<Record<string, number>> = { fail: 0, error: 0, pass: 1, pass_fast: 2, waived: 3 };
@@ -87,6 +97,7 @@ const HOST = '\u0000host';
 interface CheckJson {
   containers: { name: string; results: { check: string; result: string }[] }[];
   host: { results: { check: string; result: string }[] };
+  unevaluated: { name: string }[];
 }
 
 export function verdictsOfJson(document: CheckJson): Verdicts {
@@ -95,7 +106,11 @@ export function verdictsOfJson(document: CheckJson): Verdicts {
     for (const { check, result } of container.results) results.set(`${container.name}\u0000${check}`, valueOf(result));
   }
   for (const { check, result } of document.host.results) results.set(`${HOST}\u0000${check}`, valueOf(result));
-  return { containers: new Set(document.containers.map(({ name }) => name)), results };
+  return {
+    containers: new Set(document.containers.map(({ name }) => name)),
+    results,
+    unevaluated: new Set(document.unevaluated.map(({ name }) => name)),
+  };
 }
 
 function valueOf(result: string): number {
@@ -125,7 +140,7 @@ export function verdictsOfExposition(exposition: string): Verdicts {
     else if (name === 'docker_monitor_check_result') results.set(`${labels['container']}\u0000${labels['check']}`, Number(value));
     else results.set(`${HOST}\u0000${labels['check']}`, Number(value));
   }
-  return { containers, results };
+  return { containers, results, unevaluated: new Set() };
 }
 
 function describeValue(value: number | undefined): string {
@@ -138,10 +153,19 @@ interface Difference {
   line: string;
 }
 
-/** Every difference between served and fresh verdicts (or between two fresh ones). */
+/** The container a difference's key names (a name, or `container\0check`); `\0host` for the host's. */
+function containerOfKey(key: string): string {
+  return key.startsWith(HOST) ? HOST : (key.split('\u0000')[0] as string);
+}
+
+/**
+ * Every difference between served and fresh verdicts (or between two fresh ones). A container the fresh
+ * check could not judge has no reference to differ from: it is compared again once one judges it.
+ */
 export function differences(served: Verdicts, fresh: Verdicts): Difference[] {
   const found: Difference[] = [];
   for (const name of new Set([...served.containers, ...fresh.containers])) {
+    if (fresh.unevaluated.has(name) || served.unevaluated.has(name)) continue;
     if (served.containers.has(name) !== fresh.containers.has(name)) {
       found.push({
         key: name,
@@ -245,17 +269,27 @@ export class Comparison {
     const last = new Map<Exporter, Difference[]>();
     /** Per policy and verdict key: when the fresh value changed during this wait. */
     const changedAt = new Map<string, number>();
+    /** Per policy and container: the end of the last fresh check that could not judge it (the engine failed on it). */
+    const unevaluatedAt = new Map<string, number>();
     let previous: { checkedAt: number; references: Record<PolicyName, Verdicts | undefined> } | undefined;
-    const since = (exporter: Exporter, key: string): number => changedAt.get(`${exporter.policy}\u0000${key}`) ?? end;
+    const since = (exporter: Exporter, key: string): number =>
+      Math.max(
+        changedAt.get(`${exporter.policy}\u0000${key}`) ?? end,
+        unevaluatedAt.get(`${exporter.policy}\u0000${containerOfKey(key)}`) ?? end,
+      );
     for (;;) {
       const [defaults, cis] = await Promise.all([this.fresh('default'), this.fresh('cis.ini')]);
+      const checkedAt = Date.now();
       const references: Record<PolicyName, Verdicts | undefined> = { default: defaults, 'cis.ini': cis };
       for (const policy of ['default', 'cis.ini'] as const) {
         const before = previous?.references[policy];
         const now = references[policy];
+        for (const name of now?.unevaluated ?? []) unevaluatedAt.set(`${policy}\u0000${name}`, checkedAt);
         if (previous === undefined || before === undefined || now === undefined) continue;
         for (const { key } of differences(before, now)) changedAt.set(`${policy}\u0000${key}`, previous.checkedAt);
       }
+      if (checkedAt > end + scaled(UNEVALUATED_LIMIT_MS) && [defaults, cis].some((verdicts) => (verdicts?.unevaluated.size ?? 0) > 0))
+        return `a fresh check still could not judge ${[...new Set([...(defaults?.unevaluated ?? []), ...(cis?.unevaluated ?? [])])].join(', ')} ${checkedAt - end} ms after the step`;
       const scrapedAt = Date.now();
       previous = { checkedAt: scrapedAt, references };
       await Promise.all(
@@ -283,7 +317,7 @@ export class Comparison {
             const mode = exporter.mode === 'scrape' ? 'scrape mode' : `--refresh ${INTERVAL_MS / 1000}s`;
             const lines = (last.get(exporter) ?? []).map(({ key, line }) => {
               const changed = since(exporter, key) - end;
-              return `    ${line}${changed > 0 ? ` (the fresh value changed by itself ${changed} ms after the step; its bound counts from there)` : ''}`;
+              return `    ${line}${changed > 0 ? ` (the fresh value changed by itself, or was first judged, ${changed} ms after the step; its bound counts from there)` : ''}`;
             });
             return `${mode}, ${exporter.policy} policy, not equal ${scrapedAt - end} ms after the step (bound ${bound(exporter)} ms):\n${lines.join('\n')}`;
           })

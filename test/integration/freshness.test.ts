@@ -1,10 +1,13 @@
 /**
  * The differential freshness test on a private dockerd: a seeded random walk of engine changes, and
  * after every step the verdicts four exporters serve ({scrape, --refresh 2s} × {default policy,
- * examples/cis.ini}) must equal a fresh `docker-monitor check` within docs/exporter.md's bounds.
+ * examples/cis.ini}) must equal a fresh `docker-monitor check` within docs/exporter.md's bounds. Then
+ * the one engine fault the walk meets by chance, made on purpose: dockerd blocking a paused container's
+ * inspect for its health probe's timeout.
  *   DIFF_SEED=123 DIFF_STEPS=400 node --import tsx --test test/integration/freshness.test.ts
  * (`npm run soak` runs thousands of steps.) Needs dist/ (`npm run build`).
  */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
@@ -13,6 +16,7 @@ import { after, before, test } from 'node:test';
 import { CLI } from '../helpers/cli.js';
 import { RUN_ID, requireEngine } from '../helpers/docker.js';
 import { Comparison, Walk, walkSettings, type Random, type WalkEngine } from '../helpers/freshness-walk.js';
+import { scaled } from '../helpers/time-scale.js';
 import { PrivateEngine } from '../helpers/private-engine.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -105,4 +109,39 @@ test(`served verdicts equal a fresh check after every step of a ${steps}-step wa
   const started = Date.now();
   await (walk as Walk).walk(steps, (line) => console.log(line));
   console.log(`docker: ${steps} steps agreed in ${Math.round((Date.now() - started) / 1000)} s (seed ${seed})`);
+});
+
+test('a paused container whose inspect dockerd blocks (the pause caught a health probe): check lists it as unevaluated, the exporters keep its verdict, and once the engine answers they serve the fresh one', async () => {
+  const reference = comparison as Comparison;
+  await engine.loadTestImage();
+  const container = await engine.startContainer(['--health-cmd', 'true', '--health-interval', '50ms']);
+  try {
+    assert.equal(await reference.agree('event', Date.now()), undefined);
+    // dockerd 20.10 holds the container's exec list while a probe's exec starts; a pause landing then
+    // freezes that exec, and every inspect waits for the probe's timeout (30 s). It lands about one time in two.
+    let blockedAt: number | undefined;
+    for (let attempt = 0; attempt < 20 && blockedAt === undefined; attempt += 1) {
+      await engine.docker(['pause', container.id]);
+      const paused = Date.now();
+      const answered = await run('docker', ['--host', engine.host, 'inspect', '--format', '{{.State.Status}}', container.id], {
+        timeout: scaled(3_000),
+      }).then(
+        () => true,
+        () => false,
+      );
+      if (!answered) blockedAt = paused;
+      else await engine.docker(['unpause', container.id]);
+    }
+    assert.ok(blockedAt !== undefined, 'dockerd blocked no inspect of a container paused during a probe in 20 tries');
+    const blocked = await reference.fresh('default');
+    assert.ok(blocked?.unevaluated.has(container.name), `check --format json lists ${container.name} as unevaluated`);
+    const failure = await reference.agree('event', blockedAt);
+    assert.equal(failure, undefined, failure);
+    await engine.docker(['unpause', container.id]);
+    const unpaused = Date.now();
+    const afterUnpause = await reference.agree('event', unpaused);
+    assert.equal(afterUnpause, undefined, afterUnpause);
+  } finally {
+    await engine.docker(['rm', '-f', container.id]).catch(() => undefined);
+  }
 });

@@ -95,6 +95,17 @@ describe('check --format json', () => {
     });
   });
 
+  test('a container the engine did not let it judge is listed as unevaluated, with why', () => {
+    const document = checkJson(run.containers, run.host, [
+      { id: 'c0ffee', name: 'paused', error: 'engine call inspect timed out after 10000 ms' },
+    ]);
+    assertValidCheckJson(document);
+    assert.deepEqual((document as { unevaluated: unknown }).unevaluated, [
+      { id: 'c0ffee', name: 'paused', error: 'engine call inspect timed out after 10000 ms' },
+    ]);
+    assert.ok(!(document as { containers: { name: string }[] }).containers.some(({ name }) => name === 'paused'), 'no verdict');
+  });
+
   test('the schema rejects what the format never prints', () => {
     const document = checkJson(run.containers, run.host) as { containers: { results: Record<string, unknown>[] }[] };
     const bad = structuredClone(document);

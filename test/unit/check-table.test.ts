@@ -107,6 +107,7 @@ describe('checkJson', () => {
     assert.deepEqual(JSON.parse(JSON.stringify(checkJson([], { results: [] }))), {
       containers: [],
       host: { results: [] },
+      unevaluated: [],
       summary: { containers: 0, nonCompliant: 0, pass: 0, passFast: 0, fail: 0, error: 0, waived: 0, notApplicable: 0 },
     });
   });

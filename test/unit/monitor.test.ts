@@ -202,6 +202,45 @@ describe('Monitor: refresh', () => {
     assert.equal(warning?.['container'], CAPTURED.containers.twin.name);
     assert.match(String(warning?.['err']), /ECONNREFUSED/);
   });
+  test('an event whose inspect read fails: the last verdict is served, no scan evaluates the older data, and a retry brings the fresh verdict with no further event', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+    const { engine, monitor, records } = await rig(t);
+    monitor.start();
+    const stream = await engine.stream(1);
+    await flush();
+    assert.deepEqual(verdict(monitor.state, engine, 'app'), COMPLIANT);
+    // A root exec session began; dockerd blocks the inspect (a paused container whose health probe the pause caught).
+    engine.set('app', 'app.exec-root');
+    const timeout = new Error('engine call inspect timed out after 10000 ms');
+    engine.failNext('inspect', timeout, engine.id('app'));
+    stream.push(engine.event('app', 'exec_die'));
+    await flush();
+    assert.deepEqual(verdict(monitor.state, engine, 'app'), COMPLIANT, 'the last verdict stays');
+    const inspects = engine.count('inspect');
+    await monitor.forScrape();
+    assert.equal(engine.count('inspect'), inspects, 'a scrape neither evaluates the data older than the change nor waits on its read');
+    assert.deepEqual(verdict(monitor.state, engine, 'app'), COMPLIANT);
+    assert.equal(monitor.state.up, true, 'one container the engine fails on is not the engine down');
+    // The first retry fails too; the second finds the engine answering.
+    engine.failNext('inspect', timeout, engine.id('app'));
+    const elapsed = await advance(t, () => verdict(monitor.state, engine, 'app')?.compliant === false, 5_000);
+    assert.equal(engine.count('inspect') - inspects, 2);
+    assert.ok(elapsed <= 1_500, `retried after ${elapsed} ms`);
+    const { checks } = await parsePolicy(DEFAULT_POLICY_INI, DEFAULT_POLICY_NAME, BUILT_IN_CHECKS);
+    const fresh = new Evaluator(new EngineCache(engine, new TopProcessSource(engine), 10_000), {
+      checks,
+      alwaysAllow: [],
+      failFast: false,
+    });
+    const reference = await fresh.evaluateContainer(engine.id('app'));
+    assert.deepEqual(monitor.state.containers.get(engine.id('app'))?.results, reference?.results, 'what a fresh evaluation gives');
+    const warnings = records.filter((record) => record.level === 'warn' && record['container'] === CAPTURED.containers.app.name);
+    assert.equal(warnings.length, 1, 'one line for the failure, not one per retry or scrape');
+    const settled = engine.count('inspect');
+    await advance(t, () => false, 5_000, 500);
+    assert.equal(engine.count('inspect'), settled, 'no retry after the success');
+  });
+
   test("a check that errs is counted once per evaluation, from refreshes and events alike; the other checks' counters exist at 0", async (t) => {
     const { engine, monitor, counters } = await rig(t);
     const errors = async (): Promise<Record<string, number>> =>
