@@ -262,7 +262,8 @@ export class Comparison {
    * bound for `change` from `end`. A verdict that changes by itself while this waits (a health check's
    * probe turning a container healthy) gets its bound from when it changed, taken as the end of the last
    * fresh check that still saw the old value (it read the data before it ended, by a few hundred ms at
-   * most). Returns the failure text, or undefined when all agreed in time.
+   * most). A container a fresh check could not judge is compared once one does, its bound counting from
+   * the end of the last check that could not. Returns the failure text, or undefined when all agreed in time.
    */
   async agree(change: Change, end: number): Promise<string | undefined> {
     const pending = new Set(this.exporters);
