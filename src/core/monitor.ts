@@ -347,13 +347,12 @@ export class Monitor {
     }
   }
 
-  /** Evaluates a container the engine failed on again later, as an event would. */
+  /**
+   * Evaluates a container the engine failed on again later, as an event would. Its callers return first
+   * once closed, and close() clears the timers, so no retry runs after it.
+   */
   private retryLater(id: string, name: string | undefined): void {
-    if (this.stopEvents.signal.aborted) return;
-    this.retries.schedule(id, () => {
-      if (this.stopEvents.signal.aborted) return;
-      void this.applyDecision({ kind: 'evaluate', id, name, settle: false, processesChanged: false });
-    });
+    this.retries.schedule(id, () => void this.applyDecision({ kind: 'evaluate', id, name, settle: false, processesChanged: false }));
   }
 
   /**
